@@ -1,0 +1,40 @@
+# Two commands for a fresh machine: `make run` and `make test`. Everything else is a step of those.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+UV     := $(VENV)/bin/uv
+STAMP  := $(VENV)/.synced
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: run test lint typecheck unit integration system env clean
+
+$(STAMP): pyproject.toml uv.lock shared/pyproject.toml $(wildcard services/*/pyproject.toml)
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@test -x $(UV) || $(PY) -m pip install -q 'uv==0.13.9'
+	$(UV) sync --frozen --inexact --python $(PY)
+	@touch $@
+
+env: $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/ess up
+
+test: lint typecheck
+	$(PY) -m pytest -q -ra tests
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy shared/src services/intake/src services/funding/src services/evaluation/src
+
+unit: $(STAMP)
+	$(PY) -m pytest -q tests/unit
+
+integration: $(STAMP)
+	$(PY) -m pytest -q tests/integration
+
+system: $(STAMP)
+	$(PY) -m pytest -q tests/system
+
+clean:
+	rm -rf $(VENV) .ess .pytest_cache .mypy_cache .ruff_cache
