@@ -1,0 +1,57 @@
+"""The whole catalogue: one discriminated union of every payload, its version table, the upcasters that
+bring an older version forward, and the JSON Schema export."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Annotated, Any, get_args
+
+from pydantic import Field, TypeAdapter
+
+from ess_shared.contracts.base import Payload
+from ess_shared.contracts.evaluation import EvaluationPayload
+from ess_shared.contracts.funding import FundingPayload
+from ess_shared.contracts.intake import IntakePayload
+from ess_shared.contracts.ops import OpsPayload
+
+CATALOGUE_VERSION = "v1"
+
+AnyPayload = Annotated[
+    IntakePayload | FundingPayload | EvaluationPayload | OpsPayload,
+    Field(discriminator="type"),
+]
+
+PAYLOAD_TYPES: dict[str, type[Payload]] = {
+    cls.model_fields["type"].default: cls for cls in get_args(get_args(AnyPayload)[0])
+}
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+"""(type, from_version) -> function taking a payload dict of that version to the next one."""
+
+
+def current_version(event_type: str) -> int | None:
+    cls = PAYLOAD_TYPES.get(event_type)
+    return cls.VERSION if cls else None
+
+
+def upcast(event_type: str, version: int, payload: dict[str, Any]) -> dict[str, Any]:
+    target = current_version(event_type) or version
+    while version < target:
+        payload = UPCASTERS[(event_type, version)](payload)
+        version += 1
+    return payload
+
+
+def json_schema() -> dict[str, Any]:
+    from ess_shared.contracts.event import Event
+
+    schema = TypeAdapter(Event).json_schema(mode="serialization")
+    schema["$id"] = f"https://ess-pdl.example/schemas/catalogue-{CATALOGUE_VERSION}.json"
+    schema["title"] = f"ESS event catalogue {CATALOGUE_VERSION}"
+    return schema
+
+
+def json_schema_text() -> str:
+    return json.dumps(json_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -1,0 +1,84 @@
+"""The transactional outbox: a service's acts and their signed events are written in one transaction.
+
+The rows are never deleted: they are the service's journal, from which it can republish everything.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ess_shared.contracts.base import Payload
+from ess_shared.contracts.codec import encode
+from ess_shared.contracts.event import Event, new_event
+from ess_shared.contracts.signing import Signer
+from ess_shared.contracts.types import Pilot, ServiceName
+from ess_shared.messaging.schema import outbox
+
+
+@dataclass(frozen=True)
+class Outbox:
+    """Issues events as one pilot's service: allocates the per-aggregate sequence, signs, stores."""
+
+    pilot: Pilot
+    service: ServiceName
+    signer: Signer
+
+    async def record(
+        self,
+        conn: AsyncConnection,
+        aggregate_id: str,
+        payloads: Sequence[Payload],
+        *,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+    ) -> list[Event]:
+        """Call inside the transaction that changes the service's own state. A concurrent writer on the
+        same aggregate makes the unique (aggregate, id, sequence) constraint fail: retry the act."""
+        if not payloads:
+            return []
+        aggregate = type(payloads[0]).AGGREGATE
+        sequence = await self.last_sequence(conn, aggregate, aggregate_id)
+        events: list[Event] = []
+        for payload in payloads:
+            sequence += 1
+            event = new_event(
+                payload,
+                pilot=self.pilot,
+                service=self.service,
+                aggregate_id=aggregate_id,
+                sequence=sequence,
+                correlation_id=correlation_id or (events[0].id if events else None),
+                causation_id=causation_id,
+            )
+            events.append(event)
+        await self.store(conn, events)
+        return events
+
+    async def store(self, conn: AsyncConnection, events: Sequence[Event]) -> None:
+        rows = []
+        for event in events:
+            wire = encode(event, self.signer)
+            rows.append(
+                {
+                    "event_id": event.id,
+                    "subject": wire.subject,
+                    "aggregate": event.aggregate,
+                    "aggregate_id": event.aggregate_id,
+                    "sequence": event.sequence,
+                    "data": wire.data,
+                    "headers": json.dumps(wire.headers, sort_keys=True),
+                }
+            )
+        await conn.execute(outbox.insert(), rows)
+
+    @staticmethod
+    async def last_sequence(conn: AsyncConnection, aggregate: str, aggregate_id: str) -> int:
+        query = select(func.max(outbox.c.sequence)).where(
+            outbox.c.aggregate == aggregate, outbox.c.aggregate_id == aggregate_id
+        )
+        return (await conn.scalar(query)) or 0

@@ -1,0 +1,312 @@
+"""The projection runner: folds the `ESS` stream into a service's views, a batch per transaction.
+
+Each batch commits its effects together with the ids it applied, then acks, so a redelivery (crash
+between commit and ack) changes nothing. One issuer's events apply in that issuer's sequence: a gap is
+parked until the missing event arrives. Unknown types or versions are parked for an upgrade; malformed
+or unverifiable messages become dead letters; neither blocks the events behind them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from ess_shared.contracts.codec import Rejected, decode
+from ess_shared.contracts.event import Event
+from ess_shared.contracts.signing import TrustStore
+from ess_shared.contracts.subjects import STREAM
+from ess_shared.messaging.db import insert_ignoring_conflicts, upsert
+from ess_shared.messaging.schema import applied, consumer_position, dead_letters, issuer_position, parked
+from ess_shared.messaging.views import View
+
+log = logging.getLogger(__name__)
+
+IssuerKey = tuple[str, str, str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """A message as received: what the bookkeeping tables need, whatever became of it."""
+
+    stream_seq: int
+    subject: str
+    data: bytes
+    headers: dict[str, str]
+    deliveries: int = 1
+
+    @classmethod
+    def of(cls, msg: Msg) -> Incoming:
+        meta = msg.metadata
+        return cls(meta.sequence.stream, msg.subject, msg.data, dict(msg.headers or {}), meta.num_delivered)
+
+    def row(self) -> dict[str, object]:
+        return {
+            "stream_seq": self.stream_seq,
+            "subject": self.subject,
+            "data": self.data,
+            "headers": json.dumps(self.headers, sort_keys=True),
+        }
+
+
+@dataclass
+class BatchOutcome:
+    applied: int = 0
+    duplicates: int = 0
+    parked: int = 0
+    dead: int = 0
+    unparked: int = 0
+    last_seq: int = 0
+
+
+@dataclass
+class Fold:
+    """Applies decoded events to the views inside one open transaction."""
+
+    views: Sequence[View]
+    positions: dict[IssuerKey, int] = field(default_factory=dict)
+    applied_total: int = 0
+    last_seq: int = 0
+
+    async def load_positions(self, conn: AsyncConnection) -> None:
+        """Reload the in-memory cache after start-up or after a transaction rolled back."""
+        rows = await conn.execute(select(issuer_position))
+        self.positions = {(r.pilot, r.service, r.aggregate, r.aggregate_id): r.sequence for r in rows}
+        mark = (
+            await conn.execute(select(consumer_position).where(consumer_position.c.consumer == "view"))
+        ).first()
+        self.applied_total, self.last_seq = (mark.applied_count, mark.stream_seq) if mark else (0, 0)
+
+    async def apply_batch(
+        self, conn: AsyncConnection, items: Sequence[tuple[Incoming, Event | Rejected]]
+    ) -> BatchOutcome:
+        outcome = BatchOutcome(last_seq=max((m.stream_seq for m, _ in items), default=0))
+        events = [(m, e) for m, e in items if isinstance(e, Event)]
+        await self._reject(conn, [(m, e) for m, e in items if isinstance(e, Rejected)], outcome)
+        seen = await self._already_applied(conn, [e.id for _, e in events])
+        changed: set[IssuerKey] = set()
+        applied_rows: list[dict[str, object]] = []
+        for message, event in sorted(events, key=lambda me: (me[1].issuer_key, me[1].sequence)):
+            if event.id in seen:
+                outcome.duplicates += 1
+                continue
+            status = await self._apply_in_order(conn, message, event, applied_rows, changed, seen)
+            if status == "parked":
+                outcome.parked += 1
+        outcome.applied = len(applied_rows)
+        await insert_ignoring_conflicts(conn, applied, applied_rows, ["event_id"])
+        await self._save_positions(conn, changed)
+        await self._advance(conn, outcome)
+        return outcome
+
+    async def _apply_in_order(
+        self,
+        conn: AsyncConnection,
+        message: Incoming,
+        event: Event,
+        applied_rows: list[dict[str, object]],
+        changed: set[IssuerKey],
+        seen: set[str],
+    ) -> str:
+        key = event.issuer_key
+        current = self.positions.get(key, 0)
+        if event.sequence <= current:
+            await self._dead(
+                conn, message, f"sequence conflict: {key} already at {current}, event {event.id}"
+            )
+            return "dead"
+        if event.sequence > current + 1:
+            await self._park(
+                conn, message, f"gap: waiting for sequence {current + 1}", "gap", key, event.sequence
+            )
+            return "parked"
+        await self._apply_one(conn, message, event, applied_rows, changed, seen)
+        await self._unpark_successors(conn, key, applied_rows, changed, seen)
+        return "applied"
+
+    async def _apply_one(
+        self,
+        conn: AsyncConnection,
+        message: Incoming,
+        event: Event,
+        applied_rows: list[dict[str, object]],
+        changed: set[IssuerKey],
+        seen: set[str],
+    ) -> None:
+        for view in self.views:
+            if view.handles(event.type):
+                await view.apply(conn, event)
+        self.positions[event.issuer_key] = event.sequence
+        changed.add(event.issuer_key)
+        applied_rows.append({"event_id": event.id, "stream_seq": message.stream_seq})
+        seen.add(event.id)
+
+    async def _unpark_successors(
+        self,
+        conn: AsyncConnection,
+        key: IssuerKey,
+        applied_rows: list[dict[str, object]],
+        changed: set[IssuerKey],
+        seen: set[str],
+    ) -> None:
+        issuer = ".".join(key)
+        while True:
+            query = select(parked).where(
+                parked.c.issuer == issuer, parked.c.sequence == self.positions[key] + 1
+            )
+            row = (await conn.execute(query.limit(1))).first()
+            if row is None:
+                return
+            await conn.execute(delete(parked).where(parked.c.stream_seq == row.stream_seq))
+            message = Incoming(row.stream_seq, row.subject, row.data, json.loads(row.headers))
+            event = Event.model_validate_json(row.data)  # verified when it was parked
+            if event.id not in seen:
+                await self._apply_one(conn, message, event, applied_rows, changed, seen)
+
+    async def _already_applied(self, conn: AsyncConnection, ids: list[str]) -> set[str]:
+        if not ids:
+            return set()
+        rows = await conn.execute(select(applied.c.event_id).where(applied.c.event_id.in_(ids)))
+        return {r.event_id for r in rows}
+
+    async def _reject(
+        self, conn: AsyncConnection, items: list[tuple[Incoming, Rejected]], outcome: BatchOutcome
+    ) -> None:
+        for message, rejected in items:
+            if rejected.park:
+                await self._park(conn, message, rejected.reason, "unknown", None, None)
+                outcome.parked += 1
+            else:
+                await self._dead(conn, message, rejected.reason)
+                outcome.dead += 1
+
+    async def _park(
+        self,
+        conn: AsyncConnection,
+        message: Incoming,
+        reason: str,
+        kind: str,
+        key: IssuerKey | None,
+        sequence: int | None,
+    ) -> None:
+        row = {**message.row(), "reason": reason, "kind": kind, "sequence": sequence}
+        row["issuer"] = ".".join(key) if key else None
+        await insert_ignoring_conflicts(conn, parked, [row], ["stream_seq"])
+
+    async def _dead(self, conn: AsyncConnection, message: Incoming, reason: str) -> None:
+        log.warning("dead letter at stream sequence %s: %s", message.stream_seq, reason)
+        row = {**message.row(), "reason": reason, "deliveries": message.deliveries}
+        await insert_ignoring_conflicts(conn, dead_letters, [row], ["stream_seq"])
+
+    async def _save_positions(self, conn: AsyncConnection, changed: set[IssuerKey]) -> None:
+        rows = [
+            {
+                "pilot": k[0],
+                "service": k[1],
+                "aggregate": k[2],
+                "aggregate_id": k[3],
+                "sequence": self.positions[k],
+            }
+            for k in sorted(changed)
+        ]
+        await upsert(conn, issuer_position, rows, ["pilot", "service", "aggregate", "aggregate_id"])
+
+    async def _advance(self, conn: AsyncConnection, outcome: BatchOutcome) -> None:
+        self.applied_total += outcome.applied
+        self.last_seq = max(self.last_seq, outcome.last_seq)
+        row = {"consumer": "view", "stream_seq": self.last_seq, "applied_count": self.applied_total}
+        await upsert(conn, consumer_position, [row], ["consumer"])
+
+
+class ProjectionRunner:
+    """Pulls the stream with a durable consumer and hands each batch to the fold in one transaction."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        js: JetStreamContext,
+        trust: TrustStore,
+        views: Sequence[View],
+        *,
+        durable: str,
+        batch_size: int = 500,
+        fetch_timeout: float = 0.5,
+        ack_wait: float = 30.0,
+    ) -> None:
+        self.engine = engine
+        self.js = js
+        self.trust = trust
+        self.fold = Fold(views)
+        self.durable = durable
+        self.batch_size = batch_size
+        self.fetch_timeout = fetch_timeout
+        self.ack_wait = ack_wait
+
+    @property
+    def last_seq(self) -> int:
+        return self.fold.last_seq
+
+    async def reload(self) -> None:
+        async with self.engine.connect() as conn:
+            await self.fold.load_positions(conn)
+
+    async def start(self) -> None:
+        await self.reload()
+        self._sub = await self.js.pull_subscribe(
+            "ess.>",
+            durable=self.durable,
+            stream=STREAM,
+            config=ConsumerConfig(
+                ack_policy=AckPolicy.EXPLICIT,
+                deliver_policy=DeliverPolicy.ALL,
+                ack_wait=self.ack_wait,
+                max_ack_pending=self.batch_size * 4,
+            ),
+        )
+
+    async def run(self) -> None:
+        await self.start()
+        await self.run_started()
+
+    async def run_started(self) -> None:
+        backoff = 0.2
+        while True:
+            try:
+                messages = await self._sub.fetch(self.batch_size, timeout=self.fetch_timeout)
+            except (NatsTimeout, TimeoutError):
+                continue
+            try:
+                await self.handle(messages)
+                backoff = 0.2
+            except Exception:  # database away: leave the batch unacked, it comes back after a delay
+                log.warning("batch failed; redelivery in %.1fs", backoff, exc_info=True)
+                await asyncio.gather(*(m.nak(delay=backoff) for m in messages), return_exceptions=True)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+
+    async def handle(self, messages: Sequence[Msg]) -> BatchOutcome:
+        items = [self.decode(Incoming.of(m)) for m in messages]
+        try:
+            async with self.engine.begin() as conn:
+                outcome = await self.fold.apply_batch(conn, items)
+        except Exception:
+            await self.reload()  # the cache saw effects that rolled back
+            raise
+        for message in messages:
+            await message.ack()
+        return outcome
+
+    def decode(self, message: Incoming) -> tuple[Incoming, Event | Rejected]:
+        try:
+            return message, decode(message.subject, message.data, message.headers, self.trust)
+        except Rejected as rejected:
+            return message, rejected

@@ -1,0 +1,102 @@
+"""Tables every service database holds besides its own: the outbox (its journal) and the projection's
+bookkeeping (applied ids, issuer positions, parked events, dead letters). Only integers, text and bytes,
+so SQLite and PostgreSQL hold byte-identical rows."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL wants a BIGINT identity.
+Position = BigInteger().with_variant(Integer(), "sqlite")
+
+outbox = Table(
+    "ess_outbox",
+    metadata,
+    Column("position", Position, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("subject", String(255), nullable=False),
+    Column("aggregate", String(32), nullable=False),
+    Column("aggregate_id", String(64), nullable=False),
+    Column("sequence", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("headers", Text, nullable=False),
+    Column("stream_seq", BigInteger, nullable=True, comment="from the PubAck; NULL until published"),
+    UniqueConstraint("aggregate", "aggregate_id", "sequence", name="uq_ess_outbox_issuer_sequence"),
+)
+Index(
+    "ix_ess_outbox_unpublished",
+    outbox.c.position,
+    sqlite_where=outbox.c.stream_seq.is_(None),
+    postgresql_where=outbox.c.stream_seq.is_(None),
+)
+
+applied = Table(
+    "ess_applied",
+    metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("stream_seq", BigInteger, nullable=False),
+)
+
+issuer_position = Table(
+    "ess_issuer_position",
+    metadata,
+    Column("pilot", String(16), nullable=False),
+    Column("service", String(16), nullable=False),
+    Column("aggregate", String(32), nullable=False),
+    Column("aggregate_id", String(64), nullable=False),
+    Column("sequence", Integer, nullable=False),
+    PrimaryKeyConstraint("pilot", "service", "aggregate", "aggregate_id"),
+)
+
+parked = Table(
+    "ess_parked",
+    metadata,
+    Column("stream_seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("subject", String(255), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("kind", String(16), nullable=False, comment="gap | unknown"),
+    Column("issuer", String(160), nullable=True, comment="pilot.service.aggregate.id, for gaps"),
+    Column("sequence", Integer, nullable=True),
+    Column("data", LargeBinary, nullable=False),
+    Column("headers", Text, nullable=False),
+)
+Index("ix_ess_parked_issuer", parked.c.issuer, parked.c.sequence)
+
+dead_letters = Table(
+    "ess_dead_letters",
+    metadata,
+    Column("stream_seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("subject", String(255), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("deliveries", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("headers", Text, nullable=False),
+)
+
+consumer_position = Table(
+    "ess_consumer_position",
+    metadata,
+    Column("consumer", String(64), primary_key=True),
+    Column("stream_seq", BigInteger, nullable=False),
+    Column("applied_count", BigInteger, nullable=False),
+)

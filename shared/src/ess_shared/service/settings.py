@@ -1,0 +1,50 @@
+"""What a service process needs to run as one pilot's part, read from `ESS_*` environment variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from ess_shared.contracts.types import Pilot, ServiceName
+
+
+class ServiceSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    pilot: Pilot
+    service: ServiceName
+    database_url: str
+    nats_url: str
+    signing_seed_file: Path
+    trust_file: Path
+    http_host: str = "127.0.0.1"
+    http_port: int = 0
+    nats_user_seed_file: Path | None = None
+
+    @property
+    def instance(self) -> str:
+        """The name this service goes by on the stream (durable consumer, checkpoints)."""
+        return f"{self.pilot}-{self.service}"
+
+    @classmethod
+    def from_env(cls, service: ServiceName, env: dict[str, str] | None = None) -> ServiceSettings:
+        env = dict(os.environ if env is None else env)
+        missing = [name for name in _REQUIRED if not env.get(name)]
+        if missing:
+            raise SystemExit(f"ess-{service}: missing environment variables: {', '.join(missing)}")
+        return cls(
+            pilot=env["ESS_PILOT"],
+            service=service,
+            database_url=env["ESS_DATABASE_URL"],
+            nats_url=env["ESS_NATS_URL"],
+            signing_seed_file=Path(env["ESS_SIGNING_SEED_FILE"]),
+            trust_file=Path(env["ESS_TRUST_FILE"]),
+            http_host=env.get("ESS_HTTP_HOST", "127.0.0.1"),
+            http_port=int(env.get("ESS_HTTP_PORT", "0")),
+            nats_user_seed_file=Path(env["ESS_NATS_SEED_FILE"]) if env.get("ESS_NATS_SEED_FILE") else None,
+        )
+
+
+_REQUIRED = ("ESS_PILOT", "ESS_DATABASE_URL", "ESS_NATS_URL", "ESS_SIGNING_SEED_FILE", "ESS_TRUST_FILE")

@@ -1,0 +1,37 @@
+"""Probes: `ess up` publishes one and every service shows it has applied it (wiring check)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, String, Table
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ess_shared.contracts.event import Event
+from ess_shared.contracts.types import format_timestamp
+from ess_shared.messaging.db import insert_ignoring_conflicts
+from ess_shared.messaging.schema import metadata
+
+probe = Table(
+    "view_probe",
+    metadata,
+    Column("probe_id", String(64), primary_key=True),
+    Column("pilot", String(16), nullable=False),
+    Column("sent_at", String(27), nullable=False),
+)
+
+
+class ProbeView:
+    name = "probe"
+    digest_excluded: frozenset[str] = frozenset()
+
+    tables = (probe,)
+
+    def handles(self, event_type: str) -> bool:
+        return event_type == "probe_sent"
+
+    async def apply(self, conn: AsyncConnection, event: Event) -> None:
+        row = {
+            "probe_id": event.aggregate_id,
+            "pilot": event.pilot,
+            "sent_at": format_timestamp(event.occurred_at),
+        }
+        await insert_ignoring_conflicts(conn, probe, [row], ["probe_id"])

@@ -1,0 +1,88 @@
+"""Realistic events for tests, built through the same contracts and outbox code the services use."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from ess_shared.contracts import funding, intake
+from ess_shared.contracts.codec import WireMessage, encode
+from ess_shared.contracts.event import Event, new_event
+from ess_shared.contracts.ops import ProbeSent
+from ess_shared.contracts.signing import Signer
+from ess_shared.contracts.types import Pilot
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+VALID_SIRET = "73282932000074"  # Luhn-valid
+
+
+def submitted(title: str = "Tiers-lieu de la Loire", total: int = 120_000_00) -> intake.ProjectSubmitted:
+    return intake.ProjectSubmitted(
+        submitted_on=date(2026, 3, 1),
+        channel="holder",
+        organisation=intake.Organisation(siret=VALID_SIRET, legal_form="scic", department="44"),
+        project=intake.ProjectDetails(
+            title=title,
+            stage="creation_or_takeover",
+            third_place=True,
+            needs=("funding", "support"),
+            budget=intake.Budget(
+                total=total,
+                lines=(intake.BudgetLine(code="staff", category="staff", amount=total),),
+            ),
+            planned_jobs=3,
+            start_on=date(2026, 9, 1),
+        ),
+    )
+
+
+def qualified() -> intake.ProjectQualified:
+    return intake.ProjectQualified(
+        qualified_on=date(2026, 3, 10), objectives=("O1", "O14"), department="44", eligible=True
+    )
+
+
+def decided(decision_id: str, amount: int, on: date = date(2026, 4, 1)) -> funding.ProjectDecisionRecorded:
+    return funding.ProjectDecisionRecorded(
+        decision_id=decision_id,
+        request_id=f"req-{decision_id}",
+        decided_on=on,
+        outcome="granted",
+        instrument="grant",
+        nominal_amount=amount,
+        gross_grant_equivalent=amount,
+        state_aid_basis="de_minimis_general",
+        legal_right_on=on,
+        beneficiary_siren=VALID_SIRET[:9],
+    )
+
+
+def event(
+    payload: object, pilot: Pilot, service: str, aggregate_id: str, sequence: int, minutes: int = 0
+) -> Event:
+    return new_event(
+        payload,
+        pilot=pilot,
+        service=service,  # type: ignore[arg-type]
+        aggregate_id=aggregate_id,
+        sequence=sequence,
+        occurred_at=T0 + timedelta(minutes=minutes),
+    )
+
+
+def project_story(project_id: str) -> list[tuple[Pilot, Event]]:
+    """One project through intake (region) and decisions by two funders: three issuers."""
+    return [
+        ("region", event(submitted(), "region", "intake", project_id, 1)),
+        ("region", event(qualified(), "region", "intake", project_id, 2, 5)),
+        ("state", event(decided("d1", 30_000_00), "state", "funding", project_id, 1, 10)),
+        ("bdt", event(decided("d1", 20_000_00), "bdt", "funding", project_id, 1, 11)),
+        ("state", event(decided("d2", 5_000_00, date(2026, 5, 1)), "state", "funding", project_id, 2, 12)),
+    ]
+
+
+def probe(probe_id: str) -> Event:
+    return event(ProbeSent(), "region", "ops", probe_id, 1)
+
+
+def wire(signers: dict[Pilot, Signer], pilot: Pilot, ev: Event) -> WireMessage:
+    return encode(ev, signers[pilot])
