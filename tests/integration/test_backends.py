@@ -21,7 +21,8 @@ from tests.support.pilots import Pilots
 
 
 async def test_postgres_rows_committed_out_of_position_order_are_all_published(
-    tmp_path: Path, js_stream: tuple, 
+    tmp_path: Path,
+    js_stream: tuple,
 ) -> None:
     _, js = js_stream
     pilots = Pilots.generate()
@@ -39,7 +40,9 @@ async def test_postgres_rows_committed_out_of_position_order_are_all_published(
             await slow.commit()
         assert await relay.drain() == 1  # the lower position, committed late, is not skipped
         async with engine.connect() as conn:
-            rows = (await conn.execute(select(outbox.c.position, outbox.c.stream_seq).order_by("position"))).all()
+            rows = (
+                await conn.execute(select(outbox.c.position, outbox.c.stream_seq).order_by("position"))
+            ).all()
         assert [r.stream_seq for r in rows] == [2, 1]
         assert (await js.stream_info("ESS")).state.messages == 2
         await engine.dispose()
