@@ -85,7 +85,10 @@ def _parse(event_type: str, version_header: str, data: bytes) -> Event:
         raw = json.loads(data)
         if raw.get("version") != version:
             raise Rejected(f"header {VERSION}={version} but envelope version={raw.get('version')}")
-        raw["payload"] = upcast(event_type, version, raw["payload"])
+        try:
+            raw["payload"] = upcast(event_type, version, raw["payload"])
+        except KeyError as error:
+            raise Rejected(f"no upcaster for {event_type} version {error}", park=True) from error
         raw["version"] = current
         return Event.model_validate(raw)
     except ValidationError as error:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, Field, PlainSerializer, StringConstraints
 
 from ess_shared.reference.identifiers import siren_valid, siret_valid
 
@@ -35,10 +35,12 @@ Text = Annotated[str, AfterValidator(_nfc)]
 Token = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 """An identifier that is also a valid NATS subject token (no dots, wildcards or spaces)."""
 
-Cents = Annotated[int, Field(strict=True, ge=0)]
+MAX_SAFE_INTEGER = 2**53 - 1  # beyond it JSON readers built on doubles (and RFC 8785) disagree
+
+Cents = Annotated[int, Field(strict=True, ge=0, le=MAX_SAFE_INTEGER)]
 """Money: non-negative integer euro cents. Floats never reach the canonical form."""
 
-SignedCents = Annotated[int, Field(strict=True)]
+SignedCents = Annotated[int, Field(strict=True, ge=-MAX_SAFE_INTEGER, le=MAX_SAFE_INTEGER)]
 """Money that may be negative (a recovery, a correction), still integer cents."""
 
 
@@ -46,17 +48,8 @@ def format_timestamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _to_utc(value: object) -> object:
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError("timestamp must carry a time zone (UTC expected)")
-        return value.astimezone(UTC)
-    return value
-
-
 UtcTimestamp = Annotated[
-    datetime,
-    BeforeValidator(_to_utc),
+    AwareDatetime,  # a string or datetime without a zone is refused: it would read as local time
     AfterValidator(lambda v: v.astimezone(UTC)),
     PlainSerializer(format_timestamp, return_type=str, when_used="json"),
 ]
