@@ -69,6 +69,15 @@ class BatchOutcome:
 
 
 @dataclass
+class _Batch:
+    """What one batch has done so far inside its transaction."""
+
+    seen: set[str]
+    applied_rows: list[dict[str, object]] = field(default_factory=list)
+    changed: set[IssuerKey] = field(default_factory=set)
+
+
+@dataclass
 class Fold:
     """Applies decoded events to the views inside one open transaction."""
 
@@ -92,30 +101,21 @@ class Fold:
         outcome = BatchOutcome(last_seq=max((m.stream_seq for m, _ in items), default=0))
         events = [(m, e) for m, e in items if isinstance(e, Event)]
         await self._reject(conn, [(m, e) for m, e in items if isinstance(e, Rejected)], outcome)
-        seen = await self._already_applied(conn, [e.id for _, e in events])
-        changed: set[IssuerKey] = set()
-        applied_rows: list[dict[str, object]] = []
+        batch = _Batch(seen=await self._already_applied(conn, [e.id for _, e in events]))
         for message, event in sorted(events, key=lambda me: (me[1].issuer_key, me[1].sequence)):
-            if event.id in seen:
+            if event.id in batch.seen:
                 outcome.duplicates += 1
                 continue
-            status = await self._apply_in_order(conn, message, event, applied_rows, changed, seen)
-            if status == "parked":
+            if await self._apply_in_order(conn, message, event, batch) == "parked":
                 outcome.parked += 1
-        outcome.applied = len(applied_rows)
-        await insert_ignoring_conflicts(conn, applied, applied_rows, ["event_id"])
-        await self._save_positions(conn, changed)
+        outcome.applied = len(batch.applied_rows)
+        await insert_ignoring_conflicts(conn, applied, batch.applied_rows, ["event_id"])
+        await self._save_positions(conn, batch.changed)
         await self._advance(conn, outcome)
         return outcome
 
     async def _apply_in_order(
-        self,
-        conn: AsyncConnection,
-        message: Incoming,
-        event: Event,
-        applied_rows: list[dict[str, object]],
-        changed: set[IssuerKey],
-        seen: set[str],
+        self, conn: AsyncConnection, message: Incoming, event: Event, batch: _Batch
     ) -> str:
         key = event.issuer_key
         current = self.positions.get(key, 0)
@@ -129,35 +129,20 @@ class Fold:
                 conn, message, f"gap: waiting for sequence {current + 1}", "gap", key, event.sequence
             )
             return "parked"
-        await self._apply_one(conn, message, event, applied_rows, changed, seen)
-        await self._unpark_successors(conn, key, applied_rows, changed, seen)
+        await self._apply_one(conn, message, event, batch)
+        await self._unpark_successors(conn, key, batch)
         return "applied"
 
-    async def _apply_one(
-        self,
-        conn: AsyncConnection,
-        message: Incoming,
-        event: Event,
-        applied_rows: list[dict[str, object]],
-        changed: set[IssuerKey],
-        seen: set[str],
-    ) -> None:
+    async def _apply_one(self, conn: AsyncConnection, message: Incoming, event: Event, batch: _Batch) -> None:
         for view in self.views:
             if view.handles(event.type):
                 await view.apply(conn, event)
         self.positions[event.issuer_key] = event.sequence
-        changed.add(event.issuer_key)
-        applied_rows.append({"event_id": event.id, "stream_seq": message.stream_seq})
-        seen.add(event.id)
+        batch.changed.add(event.issuer_key)
+        batch.applied_rows.append({"event_id": event.id, "stream_seq": message.stream_seq})
+        batch.seen.add(event.id)
 
-    async def _unpark_successors(
-        self,
-        conn: AsyncConnection,
-        key: IssuerKey,
-        applied_rows: list[dict[str, object]],
-        changed: set[IssuerKey],
-        seen: set[str],
-    ) -> None:
+    async def _unpark_successors(self, conn: AsyncConnection, key: IssuerKey, batch: _Batch) -> None:
         issuer = ".".join(key)
         while True:
             query = select(parked).where(
@@ -169,8 +154,8 @@ class Fold:
             await conn.execute(delete(parked).where(parked.c.stream_seq == row.stream_seq))
             message = Incoming(row.stream_seq, row.subject, row.data, json.loads(row.headers))
             event = Event.model_validate_json(row.data)  # verified when it was parked
-            if event.id not in seen:
-                await self._apply_one(conn, message, event, applied_rows, changed, seen)
+            if event.id not in batch.seen:
+                await self._apply_one(conn, message, event, batch)
 
     async def _already_applied(self, conn: AsyncConnection, ids: list[str]) -> set[str]:
         if not ids:
