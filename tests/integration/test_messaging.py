@@ -204,3 +204,35 @@ async def test_bad_messages_go_to_dead_letters_and_unknown_types_are_parked(
     assert "project_teleported" in parked[0]["reason"] and parked[0]["data"] == b"{}"
     assert await view.count("applied") == 2  # the events around the bad ones applied
     await view.close()
+
+
+async def test_a_second_copy_of_a_parked_event_does_not_wait_forever(
+    db_url: str, js_stream: tuple, pilots: Pilots
+) -> None:
+    _, js = js_stream
+    first = ev.wire(pilots.signers, "region", ev.event(ev.submitted(), "region", "intake", "p1", 1))
+    second = ev.wire(pilots.signers, "region", ev.event(ev.qualified(), "region", "intake", "p1", 2))
+    copy = dataclasses.replace(second, headers={**second.headers, "Nats-Msg-Id": "republished"})
+    view = await ViewHolder.start(db_url, js, pilots, "region-intake", batch_size=1)
+    await view.catch_up(await publish(js, [second, copy]))
+    assert await view.count("parked") == 1  # one waiting copy, not two
+    await view.catch_up(await publish(js, [first]))
+    assert await view.count("parked") == 0
+    assert await view.count("applied") == 2
+    await view.close()
+
+
+async def test_two_events_claiming_one_issuer_sequence_keep_the_second_as_a_dead_letter(
+    db_url: str, js_stream: tuple, pilots: Pilots
+) -> None:
+    _, js = js_stream
+    waiting = ev.wire(pilots.signers, "region", ev.event(ev.qualified(), "region", "intake", "p1", 2))
+    rival = ev.wire(
+        pilots.signers, "region", ev.event(ev.submitted("Autre titre"), "region", "intake", "p1", 2)
+    )
+    view = await ViewHolder.start(db_url, js, pilots, "region-intake", batch_size=1)
+    await view.catch_up(await publish(js, [waiting, rival]))
+    assert await view.count("parked") == 1
+    [dead] = await view.rows("dead")
+    assert "sequence conflict" in str(dead["reason"]) and dead["data"] == rival.data
+    await view.close()

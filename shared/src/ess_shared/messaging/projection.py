@@ -125,10 +125,7 @@ class Fold:
             )
             return "dead"
         if event.sequence > current + 1:
-            await self._park(
-                conn, message, f"gap: waiting for sequence {current + 1}", "gap", key, event.sequence
-            )
-            return "parked"
+            return await self._park_gap(conn, message, event, current)
         await self._apply_one(conn, message, event, batch)
         await self._unpark_successors(conn, key, batch)
         return "applied"
@@ -141,6 +138,21 @@ class Fold:
         batch.changed.add(event.issuer_key)
         batch.applied_rows.append({"event_id": event.id, "stream_seq": message.stream_seq})
         batch.seen.add(event.id)
+
+    async def _park_gap(self, conn: AsyncConnection, message: Incoming, event: Event, current: int) -> str:
+        """Wait for the missing sequence. A second copy of the same event waits once; a different event
+        claiming the same issuer sequence is a conflict, kept as a dead letter rather than dropped."""
+        issuer = ".".join(event.issuer_key)
+        query = select(parked.c.data).where(parked.c.issuer == issuer, parked.c.sequence == event.sequence)
+        waiting = await conn.scalar(query)
+        if waiting is not None and waiting != message.data:
+            await self._dead(
+                conn, message, f"sequence conflict: another event waits at {issuer} #{event.sequence}"
+            )
+            return "dead"
+        reason = f"gap: waiting for sequence {current + 1}"
+        await self._park(conn, message, reason, "gap", event.issuer_key, event.sequence)
+        return "parked"
 
     async def _unpark_successors(self, conn: AsyncConnection, key: IssuerKey, batch: _Batch) -> None:
         issuer = ".".join(key)
@@ -185,12 +197,12 @@ class Fold:
     ) -> None:
         row = {**message.row(), "reason": reason, "kind": kind, "sequence": sequence}
         row["issuer"] = ".".join(key) if key else None
-        await insert_ignoring_conflicts(conn, parked, [row], ["stream_seq"])
+        await insert_ignoring_conflicts(conn, parked, [row])
 
     async def _dead(self, conn: AsyncConnection, message: Incoming, reason: str) -> None:
         log.warning("dead letter at stream sequence %s: %s", message.stream_seq, reason)
         row = {**message.row(), "reason": reason, "deliveries": message.deliveries}
-        await insert_ignoring_conflicts(conn, dead_letters, [row], ["stream_seq"])
+        await insert_ignoring_conflicts(conn, dead_letters, [row])
 
     async def _save_positions(self, conn: AsyncConnection, changed: set[IssuerKey]) -> None:
         rows = [

@@ -79,8 +79,9 @@ parked = Table(
     Column("sequence", Integer, nullable=True),
     Column("data", LargeBinary, nullable=False),
     Column("headers", Text, nullable=False),
+    # A second copy of a parked event (republished stream) must not wait forever beside the first.
+    UniqueConstraint("issuer", "sequence", name="uq_ess_parked_issuer_sequence"),
 )
-Index("ix_ess_parked_issuer", parked.c.issuer, parked.c.sequence)
 
 dead_letters = Table(
     "ess_dead_letters",

@@ -2,20 +2,21 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 08:12:15.809037
+Create Date: 2026-11-26 08:20:20.294296
 
 """
 
-from collections.abc import Sequence
+from typing import Sequence, Union
 
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision: str = "0001"
-down_revision: str | Sequence[str] | None = None
-branch_labels: str | Sequence[str] | None = ("ess_shared",)
-depends_on: str | Sequence[str] | None = None
+down_revision: Union[str, Sequence[str], None] = None
+branch_labels: Union[str, Sequence[str], None] = ("ess_shared",)
+depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
@@ -99,10 +100,8 @@ def upgrade() -> None:
         sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.Column("headers", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("stream_seq", name=op.f("pk_ess_parked")),
+        sa.UniqueConstraint("issuer", "sequence", name="uq_ess_parked_issuer_sequence"),
     )
-    with op.batch_alter_table("ess_parked", schema=None) as batch_op:
-        batch_op.create_index("ix_ess_parked_issuer", ["issuer", "sequence"], unique=False)
-
     op.create_table(
         "view_probe",
         sa.Column("probe_id", sa.String(length=64), nullable=False),
@@ -146,9 +145,6 @@ def downgrade() -> None:
     op.drop_table("view_project_decision")
     op.drop_table("view_project")
     op.drop_table("view_probe")
-    with op.batch_alter_table("ess_parked", schema=None) as batch_op:
-        batch_op.drop_index("ix_ess_parked_issuer")
-
     op.drop_table("ess_parked")
     with op.batch_alter_table("ess_outbox", schema=None) as batch_op:
         batch_op.drop_index(
