@@ -3,11 +3,17 @@ own version folder (branch `ess_shared`); each service adds its own folder for i
 
 from __future__ import annotations
 
+import asyncio
+import sys
+import tempfile
+from importlib import import_module
 from importlib.resources import files
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, MetaData
 
 from ess_shared.messaging.db import make_engine
@@ -51,3 +57,39 @@ def _versions(spec: ServiceSpec | None) -> str | None:
         return None
     package, _, folder = spec.migrations.partition(":")
     return str(files(package) / folder)
+
+
+async def autogenerate(message: str, spec: ServiceSpec | None = None) -> None:
+    """Write the next revision of the shared branch (no spec) or of a service's branch, by comparing the
+    tables in code with a scratch SQLite database migrated to the current heads."""
+    versions = _versions(spec)
+    cfg = alembic_config(spec.metadata if spec else None, versions)
+    branch = f"ess_{spec.name}" if spec else "ess_shared"
+    with tempfile.TemporaryDirectory() as scratch:
+        url = f"sqlite+aiosqlite:///{Path(scratch) / 'scratch.db'}"
+        await upgrade(url, spec)
+        engine = make_engine(url)
+        async with engine.begin() as conn:
+            await conn.run_sync(_revision, cfg, message, branch, versions)
+        await engine.dispose()
+
+
+def _revision(connection: Connection, cfg: Config, message: str, branch: str, versions: str | None) -> None:
+    cfg.attributes["connection"] = connection
+    script = ScriptDirectory.from_config(cfg)
+    has_branch = any(branch in (rev.branch_labels or ()) for rev in script.walk_revisions())
+    command.revision(
+        cfg,
+        message=message,
+        autogenerate=True,
+        head=f"{branch}@head" if has_branch else "base",
+        branch_label=None if has_branch else branch,
+        version_path=None if branch == "ess_shared" else versions,
+    )
+
+
+if __name__ == "__main__":
+    # python -m ess_shared.messaging.migrate [SERVICE] "message": SERVICE is intake, funding or evaluation.
+    service, text = (sys.argv[1], sys.argv[2]) if len(sys.argv) == 3 else (None, sys.argv[1])
+    chosen = import_module(f"ess_{service}.bootstrap").service if service else None
+    asyncio.run(autogenerate(text, chosen))
