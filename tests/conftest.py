@@ -27,3 +27,12 @@ async def js_stream(nats_url: str) -> AsyncIterator[tuple[Client, JetStreamConte
     """``(nc, js)`` with the ESS stream provisioned from deploy/stream.json."""
     async with provisioned_stream(nats_url) as pair:
         yield pair
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say plainly which backends this run used and which it could not, and why."""
+    from tests.support.environment import backend_report
+
+    terminalreporter.section("backends")
+    for line in backend_report():
+        terminalreporter.write_line(line)
