@@ -9,6 +9,7 @@ or unverifiable messages become dead letters; neither blocks the events behind t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Sequence
@@ -269,6 +270,11 @@ class ProjectionRunner:
                 max_ack_pending=self.batch_size * 4,
             ),
         )
+
+    async def stop(self) -> None:
+        """Unsubscribe, so the connection drains at once instead of waiting on an open pull request."""
+        with contextlib.suppress(Exception):
+            await self._sub.unsubscribe()
 
     async def run(self) -> None:
         await self.start()

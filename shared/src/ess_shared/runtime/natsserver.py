@@ -94,8 +94,12 @@ class NatsServer:
         server_name: str | None = None,
         extra_config: str = "",
         binary: Path | None = None,
+        own_session: bool = False,
     ) -> None:
+        """`own_session` keeps a terminal's Ctrl-C from reaching the server, so a supervisor can stop
+        its clients first while the broker still serves them, and the broker last."""
         self._binary = binary or find_nats_server()
+        self.own_session = own_session
         self._owned_dir: Path | None = None
         if work_dir is None:
             work_dir = self._owned_dir = Path(tempfile.mkdtemp(prefix="ess-nats-"))
@@ -166,6 +170,7 @@ class NatsServer:
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            start_new_session=self.own_session,
         )
         self._finalizer = weakref.finalize(self, _kill_process, self._proc)
         if ready_timeout is not None:

@@ -57,7 +57,10 @@ class ServiceRuntime:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self.broker.stop()
+        if self._tasks:
+            await self.runner.stop()
+        with contextlib.suppress(Exception):  # a broker already gone must not turn a stop into a crash
+            await self.broker.stop()
         await self.engine.dispose()
 
     @contextlib.asynccontextmanager

@@ -1,0 +1,150 @@
+"""The `ess` command (Typer + Rich). Every failure ends with one red line and a non-zero exit.
+
+Each command imports what it needs when it runs, so `ess status` (polled by scripts) starts fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ess_shared.cli import runfile
+from ess_shared.cli.console import fail, note
+
+app = typer.Typer(
+    name="ess",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Run and look at the ESS services: intake, funding and evaluation, one process per pilot.",
+)
+keys_app = typer.Typer(no_args_is_help=True, help="A pilot's signing keys and the partners' trust file.")
+trust_app = typer.Typer(no_args_is_help=True, help="The trust file of every pilot's public keys.")
+keys_app.add_typer(trust_app, name="trust")
+app.add_typer(keys_app, name="keys")
+
+StateDirOpt = Annotated[Path, typer.Option("--state-dir", help="Where `ess up` keeps keys, data, logs.")]
+StreamFileOpt = Annotated[
+    Path | None, typer.Option("--file", help="Stream config [default: deploy/stream.json].")
+]
+PilotOpt = Annotated[str, typer.Option("--pilot", help="region, state or bdt.")]
+
+
+def _stream_file(given: Path | None) -> Path:
+    from ess_shared.runtime.provision import ProvisionError, default_stream_config_path
+
+    try:
+        return given if given is not None else default_stream_config_path()
+    except ProvisionError as exc:
+        fail(str(exc))
+
+
+@app.command("up")
+def up_command(
+    state_dir: StateDirOpt = Path(".ess"),
+    nats_port: Annotated[int, typer.Option(min=0, max=65535, help="0: any free port.")] = 0,
+    stream_file: StreamFileOpt = None,
+    ready_timeout: Annotated[float, typer.Option(help="Seconds for every service to answer.")] = 60.0,
+) -> None:
+    """Start nats-server, provision the stream, make keys and tokens, run the seven services; Ctrl-C stops."""
+    from ess_shared.cli import up
+
+    raise typer.Exit(up.run(state_dir, nats_port, _stream_file(stream_file), ready_timeout))
+
+
+@app.command("status")
+def status_command(
+    state_dir: StateDirOpt = Path(".ess"),
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report.")] = False,
+) -> None:
+    """Broker, stream and each service: outbox backlog, applied position, lag, probe. Exit 1 if unhealthy."""
+    try:
+        info = runfile.load(state_dir / "run.json")
+    except runfile.RunFileError as exc:
+        if as_json:
+            print(json.dumps({"healthy": False, "problems": [str(exc)]}))
+            raise typer.Exit(1) from exc
+        fail(str(exc))
+    from ess_shared.cli import status, status_view
+
+    report = asyncio.run(status.collect(info))
+    (status_view.show_json if as_json else status_view.show)(report)
+    raise typer.Exit(0 if report.healthy else 1)
+
+
+@app.command("provision")
+def provision_command(
+    stream_file: StreamFileOpt = None,
+    server: Annotated[
+        str | None, typer.Option(envvar="ESS_NATS_URL", help="[default: the broker of the running ess up]")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Report drift, change nothing; exit 1 on drift.")
+    ] = False,
+    state_dir: StateDirOpt = Path(".ess"),
+) -> None:
+    """Apply the stream config (create or repair) and print the drift report."""
+    from nats.errors import Error as NatsError
+
+    from ess_shared.cli.broker import provision_stream
+    from ess_shared.runtime.provision import ProvisionError
+
+    if server is None:
+        try:
+            server = runfile.load(state_dir / "run.json").nats.url
+        except runfile.RunFileError as exc:
+            fail(f"no server given (--server or ESS_NATS_URL) and {exc}")
+    config = _stream_file(stream_file)
+    try:
+        report = asyncio.run(provision_stream(server, config, apply=not check))
+    except ProvisionError as exc:
+        fail(str(exc), 2)
+    except (NatsError, OSError, TimeoutError) as exc:
+        fail(f"cannot reach {server}: {str(exc) or type(exc).__name__}", 2)
+    note(str(report))
+    raise typer.Exit(1 if check and report.outcome in ("drift", "missing") else 0)
+
+
+@keys_app.command("generate")
+def keys_generate(
+    pilot: PilotOpt,
+    out: Annotated[Path, typer.Option("--out", help="Directory for <pilot>.seed (owner-only).")],
+) -> None:
+    """Generate this pilot's signing seed locally; prints only the public key, to share with partners."""
+    from ess_shared.cli import keys
+
+    try:
+        signer = keys.new_seed(out / f"{keys.check_pilot(pilot)}.seed")
+    except (keys.KeysError, OSError) as exc:
+        fail(str(exc))
+    print(signer.public_key)
+
+
+@trust_app.command("add")
+def trust_add(
+    pilot: PilotOpt,
+    key: Annotated[str, typer.Option("--key", help="The pilot's public signing key (A…).")],
+    file: Annotated[Path, typer.Option("--file", help="The trust file, created if missing.")],
+) -> None:
+    """Make KEY the pilot's current key in the trust file; earlier keys stay (retired): old events verify."""
+    from ess_shared.cli import keys
+    from ess_shared.contracts.signing import TrustFile
+
+    try:
+        trust = TrustFile.load(file) if file.exists() else TrustFile(pilots={})
+        updated = keys.trust_with(trust, keys.check_pilot(pilot), key.strip())
+    except (keys.KeysError, ValueError, OSError) as exc:
+        fail(str(exc))
+    if updated == trust and file.exists():
+        note(f"{pilot}: {key[:12]}… is already the current key in {file}")
+        return
+    updated.save(file)
+    note(f"{pilot}: {key[:12]}… added to {file} (digest {updated.digest()[:16]}…)")
+
+
+if __name__ == "__main__":
+    app()

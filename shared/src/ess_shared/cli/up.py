@@ -1,0 +1,145 @@
+"""`ess up`: the default topology on one machine, supervised until Ctrl-C or SIGTERM.
+
+A signal only sets a flag; every wait checks it, and `shutdown` always runs: children get SIGTERM (their
+own process groups), then SIGKILL after a grace period, then the nats-server stops and run.json goes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+from nats.errors import Error as NatsError
+
+from ess_shared.cli import keys, runfile, up_view
+from ess_shared.cli.broker import new_probe_id, provision_stream, publish_probe
+from ess_shared.cli.console import error, note, warn
+from ess_shared.cli.services import STOP_GRACE_SECONDS, Child, spawn, stop_all, wait_healthy
+from ess_shared.cli.topology import PROBE_PILOT, STAFF_ROLES, STREAM, TOPOLOGY, StateDir, pilots
+from ess_shared.runtime.natsserver import NatsServer, NatsServerError, free_port
+from ess_shared.runtime.provision import ProvisionError
+
+
+class UpError(RuntimeError):
+    """`ess up` cannot go on; the message is the one line the user sees."""
+
+
+class Stopper:
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, self._handle)
+
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
+        self.signum = signum
+
+    def __call__(self) -> bool:
+        return self.signum is not None
+
+
+@dataclass
+class Supervisor:
+    state: StateDir
+    stream_file: Path
+    stopper: Stopper
+    nats: NatsServer | None = None
+    children: list[Child] = field(default_factory=list)
+    wrote_run_file: bool = False
+
+    def start(self, nats_port: int, ready_timeout: float) -> None:
+        started = time.monotonic()
+        for folder in (self.state.data, self.state.logs, self.state.nats):
+            folder.mkdir(parents=True, exist_ok=True)
+        self.nats = NatsServer(
+            self.state.nats, port=nats_port or None, server_name="ess-local", own_session=True
+        )
+        self.nats.start()
+        note(f"nats-server  {self.nats.url}  (monitor {self.nats.monitor_url}, store {self.nats.store_dir})")
+        report = asyncio.run(provision_stream(self.nats.url, self.stream_file))
+        note(f"stream       {report}".replace("\n", "; "))
+        if self.stopper():
+            return
+        signers = {pilot: keys.ensure_seed(self.state.seed(pilot)) for pilot in pilots()}
+        keys.ensure_trust(self.state.trust_file, {p: s.public_key for p, s in signers.items()})
+        issuer, public_key = keys.ensure_issuer(self.state.auth)
+        tokens = keys.mint_tokens(issuer, STAFF_ROLES, self.state.tokens)
+        note(f"keys         {self.state.keys} (seeds, 0600), trust file {self.state.trust_file}")
+        # Published before the services start: each applies it as soon as its projection runner is up.
+        probe_id = new_probe_id()
+        seq = asyncio.run(publish_probe(self.nats.url, STREAM, signers[PROBE_PILOT], PROBE_PILOT, probe_id))
+        note(f"probe        {probe_id} published by {PROBE_PILOT} (stream sequence {seq})")
+        for pilot, service in TOPOLOGY:
+            if self.stopper():
+                return
+            self.children.append(self._spawn(pilot, service, public_key))
+        exited, pending = wait_healthy(self.children, ready_timeout, self.stopper)
+        if exited:
+            raise UpError(exited[0].describe_exit("before it was healthy"))
+        if pending:
+            names = ", ".join(f"{c.name} (log {c.log_path})" for c in pending)
+            raise UpError(f"not healthy after {ready_timeout:.0f} s: {names}")
+        if self.stopper():
+            return
+        note(f"services     {len(self.children)} healthy after {time.monotonic() - started:.1f} s")
+        info = runfile.build(self.state, self.nats, self.children, probe_id, tokens)
+        runfile.save(self.state.run_file, info)
+        self.wrote_run_file = True
+        up_view.show(info)
+
+    def _spawn(self, pilot: str, service: str, public_key: Path) -> Child:
+        assert self.nats is not None
+        port = free_port()
+        env = self.state.service_env(pilot, service, self.nats.url, port, public_key)
+        return spawn(pilot, service, port, env["ESS_DATABASE_URL"], self.state.log(pilot, service), env)
+
+    def watch(self) -> None:
+        """Until a signal: a child or the broker that exits on its own ends the run with an error."""
+        while not self.stopper():
+            for child in self.children:
+                if child.exited() is not None and not self.stopper():
+                    raise UpError(child.describe_exit("unexpectedly"))
+            if self.nats is not None and not self.nats.running and not self.stopper():
+                raise UpError(f"nats-server exited unexpectedly (log {self.nats.log_path})")
+            time.sleep(0.2)
+
+    @property
+    def started(self) -> bool:
+        return bool(self.children) or (self.nats is not None and self.nats.pid is not None)
+
+    def shutdown(self) -> None:
+        for child in stop_all(self.children):
+            grace = f"{STOP_GRACE_SECONDS:.0f} s"
+            warn(f"{child.name} did not stop within {grace} of SIGTERM: killed (log {child.log_path})")
+        if self.nats is not None:
+            self.nats.stop()
+        if self.wrote_run_file:
+            self.state.run_file.unlink(missing_ok=True)
+
+
+def run(state_dir: Path, nats_port: int, stream_file: Path, ready_timeout: float) -> int:
+    """0 after a requested stop; 1, with one red line said before stopping, when something failed."""
+    state = StateDir(state_dir.resolve())
+    try:
+        runfile.check_previous(state.run_file)
+    except runfile.RunFileError as exc:
+        error(str(exc))
+        return 1
+    supervisor = Supervisor(state, stream_file, Stopper())
+    code = 0
+    try:
+        supervisor.start(nats_port, ready_timeout)
+        supervisor.watch()
+    except (UpError, NatsServerError, ProvisionError, keys.KeysError, OSError, NatsError) as exc:
+        error(str(exc) or type(exc).__name__)
+        code = 1
+    finally:
+        if supervisor.started:
+            note("stopping…")
+        supervisor.shutdown()
+    if supervisor.started:
+        note("stopped: every process of this run has exited")
+    return code

@@ -1,0 +1,1 @@
+"""System tests: the services run as separate processes, as a pilot would run them."""
