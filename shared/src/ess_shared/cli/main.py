@@ -146,5 +146,16 @@ def trust_add(
     note(f"{pilot}: {key[:12]}… added to {file} (digest {updated.digest()[:16]}…)")
 
 
+def _register_service_commands() -> None:
+    """Each installed service adds its own commands (entry point group `ess.commands`), so a partner
+    who deploys one service gets that service's commands and no others."""
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group="ess.commands"):
+        entry.load()(app)
+
+
+_register_service_commands()
+
 if __name__ == "__main__":
     app()
