@@ -26,6 +26,8 @@ keys_app = typer.Typer(no_args_is_help=True, help="A pilot's signing keys and th
 trust_app = typer.Typer(no_args_is_help=True, help="The trust file of every pilot's public keys.")
 keys_app.add_typer(trust_app, name="trust")
 app.add_typer(keys_app, name="keys")
+view_app = typer.Typer(no_args_is_help=True, help="Compare every pilot's views; checkpoints; rebuild.")
+app.add_typer(view_app, name="view")
 
 StateDirOpt = Annotated[Path, typer.Option("--state-dir", help="Where `ess up` keeps keys, data, logs.")]
 StreamFileOpt = Annotated[
@@ -144,6 +146,61 @@ def trust_add(
         return
     updated.save(file)
     note(f"{pilot}: {key[:12]}… added to {file} (digest {updated.digest()[:16]}…)")
+
+
+def _run_info(state_dir: Path) -> runfile.RunInfo:
+    try:
+        return runfile.load(state_dir / "run.json")
+    except runfile.RunFileError as exc:
+        fail(str(exc))
+
+
+@view_app.command("digest")
+def view_digest(
+    state_dir: StateDirOpt = Path(".ess"),
+    server: Annotated[
+        str | None, typer.Option(envvar="ESS_NATS_URL", help="[default: ess up's broker]")
+    ] = None,
+    trust_file: Annotated[
+        Path | None, typer.Option(envvar="ESS_TRUST_FILE", help="[default: ess up's]")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Every service's latest checkpoint, side by side; exit 1 when services that applied the same events
+    disagree (each disagreeing service is named) or a checkpoint does not verify."""
+    from ess_shared.cli import view
+
+    if server is None or trust_file is None:
+        info = _run_info(state_dir)
+        server, trust_file = server or info.nats.url, trust_file or Path(info.trust_file)
+    comparison = asyncio.run(view.digest_report(server, trust_file))
+    view.show(comparison, as_json)
+    raise typer.Exit(0 if comparison.agree else 1)
+
+
+@view_app.command("checkpoint")
+def view_checkpoint(
+    services: Annotated[list[str] | None, typer.Argument(help="e.g. state-funding [default: all]")] = None,
+    state_dir: StateDirOpt = Path(".ess"),
+) -> None:
+    """Ask services of this `ess up` to publish a checkpoint now."""
+    from ess_shared.cli import view
+
+    view.request_checkpoints(_run_info(state_dir), services or [])
+
+
+@view_app.command("rebuild")
+def view_rebuild(
+    service: Annotated[str, typer.Argument(help="e.g. bdt-funding")],
+    state_dir: StateDirOpt = Path(".ess"),
+) -> None:
+    """Drop a service's views and replay them from the stream; says whether the digest came back the same."""
+    from ess_shared.cli import view
+
+    try:
+        view.rebuild(_run_info(state_dir), service)
+    except (LookupError, TimeoutError) as exc:
+        fail(str(exc))
 
 
 def _register_service_commands() -> None:

@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 
 IssuerKey = tuple[str, str, str, str]
 
+# Events about the services themselves, not the strategy: acked and counted in the position, but never
+# applied to a view nor recorded as applied, so a checkpoint does not change what it reports on.
+BOOKKEEPING = frozenset({"checkpoint_recorded"})
+
 
 @dataclass(frozen=True, slots=True)
 class Incoming:
@@ -100,7 +104,7 @@ class Fold:
         self, conn: AsyncConnection, items: Sequence[tuple[Incoming, Event | Rejected]]
     ) -> BatchOutcome:
         outcome = BatchOutcome(last_seq=max((m.stream_seq for m, _ in items), default=0))
-        events = [(m, e) for m, e in items if isinstance(e, Event)]
+        events = [(m, e) for m, e in items if isinstance(e, Event) and e.type not in BOOKKEEPING]
         await self._reject(conn, [(m, e) for m, e in items if isinstance(e, Rejected)], outcome)
         batch = _Batch(seen=await self._already_applied(conn, [e.id for _, e in events]))
         for message, event in sorted(events, key=lambda me: (me[1].issuer_key, me[1].sequence)):

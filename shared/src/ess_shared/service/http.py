@@ -1,17 +1,29 @@
-"""The HTTP face of every service: the same lifespan, health, status and access control, plus the
-service's own routers."""
+"""The HTTP face of every service: the same lifespan, health, status, digest, checkpoint and rebuild
+routes and the same access control, plus the service's own routers."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI
+from pydantic import BaseModel
 
-from ess_shared.auth import Principal, require, verifier_from_env
+from ess_shared.auth import Principal, require_service_pilot, verifier_from_env
+from ess_shared.contracts.ops import CheckpointRecorded
+from ess_shared.service.checkpoints import checkpoint_figures, snapshot
 from ess_shared.service.runtime import ServiceRuntime
 from ess_shared.service.spec import ServiceSpec
 from ess_shared.service.status import ServiceStatus, read_status
+
+Operator = Annotated[Principal, Depends(require_service_pilot(None, "operator", "admin"))]
+Admin = Annotated[Principal, Depends(require_service_pilot(None, "admin"))]
+
+
+class CheckpointAnswer(BaseModel):
+    event_id: str
+    checkpoint: CheckpointRecorded
 
 
 def build_app(spec: ServiceSpec, runtime: ServiceRuntime) -> FastAPI:
@@ -23,12 +35,9 @@ def build_app(spec: ServiceSpec, runtime: ServiceRuntime) -> FastAPI:
         finally:
             await runtime.stop()
 
-    app = FastAPI(
-        title=f"ESS {spec.name} ({runtime.settings.pilot})",
-        version="1",
-        lifespan=lifespan,
-    )
+    app = FastAPI(title=f"ESS {spec.name} ({runtime.settings.pilot})", version="1", lifespan=lifespan)
     app.state.verifier = verifier_from_env()
+    app.state.pilot = runtime.settings.pilot
     app.state.runtime = runtime
     app.include_router(_operations(runtime))
     for make_router in spec.routers:
@@ -40,15 +49,37 @@ def _operations(runtime: ServiceRuntime) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
     @router.get("/healthz", include_in_schema=False)
-    async def healthz(request: Request) -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         """Unauthenticated liveness for process supervisors; it tells nothing but "ok"."""
         return {"status": "ok"}
 
-    @router.get("/status", response_model=ServiceStatus)
-    async def status(
-        _: Principal = Depends(require("operator", "admin")),  # noqa: B008
-    ) -> ServiceStatus:
+    @router.get("/status")
+    async def status(_: Operator) -> ServiceStatus:
         async with runtime.engine.connect() as conn:
             return await read_status(conn, runtime.views)
+
+    @router.get("/view/digest")
+    async def digest(_: Operator) -> CheckpointRecorded:
+        """What a checkpoint would say now, without publishing it."""
+        conn = await snapshot(runtime.engine)
+        try:
+            async with conn.begin():
+                name = runtime.settings.instance
+                return await checkpoint_figures(conn, runtime.views, name, runtime.trust.digest)
+        finally:
+            await conn.close()
+
+    @router.post("/checkpoint")
+    async def checkpoint(_: Operator) -> CheckpointAnswer:
+        """Publish a checkpoint now (signed, through the outbox)."""
+        event = await runtime.checkpointer.checkpoint(forced=True)
+        assert event is not None and isinstance(event.payload, CheckpointRecorded)
+        return CheckpointAnswer(event_id=event.id, checkpoint=event.payload)
+
+    @router.post("/view/rebuild", status_code=202)
+    async def rebuild(_: Admin) -> dict[str, str]:
+        """Drop this service's views and replay them from the stream; poll /view/digest to follow."""
+        await runtime.rebuild()
+        return {"status": "rebuilding from stream sequence 1"}
 
     return router

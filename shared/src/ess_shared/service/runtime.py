@@ -1,25 +1,33 @@
-"""One running service: its database, its broker connection, its relay and its projection runner."""
+"""One running service: its database, its broker connection, its relay, its projection runner and its
+checkpoints. The service's own code only adds acts (through `transaction` and `outbox`) and views."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
+from typing import Any
 
 from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ess_shared.contracts.signing import Signer, TrustFile, TrustStore
+from ess_shared.contracts.subjects import STREAM
 from ess_shared.messaging.db import make_engine
 from ess_shared.messaging.outbox import Outbox
 from ess_shared.messaging.projection import ProjectionRunner
 from ess_shared.messaging.relay import Relay
+from ess_shared.messaging.schema import applied, consumer_position, dead_letters, issuer_position, parked
 from ess_shared.messaging.views import View
+from ess_shared.service.checkpoints import Checkpointer
 from ess_shared.service.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
+
+PROJECTION_BOOKKEEPING = (applied, issuer_position, parked, dead_letters, consumer_position)
 
 
 class ServiceRuntime:
@@ -28,12 +36,11 @@ class ServiceRuntime:
         self.views = views
         self.engine: AsyncEngine = make_engine(settings.database_url)
         self.trust = TrustStore(TrustFile.load(settings.trust_file))
-        self.outbox = Outbox(
-            settings.pilot, settings.service, Signer(settings.signing_seed_file.read_text().strip())
-        )
+        signer = Signer(settings.signing_seed_file.read_text().strip())
+        self.outbox = Outbox(settings.pilot, settings.service, signer)
         seed = str(settings.nats_user_seed_file) if settings.nats_user_seed_file else None
         self.broker = NatsBroker(settings.nats_url, logger=None, nkeys_seed=seed)
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks: dict[str, asyncio.Task[None]] = {}
 
     @property
     def js(self) -> JetStreamContext:
@@ -42,26 +49,55 @@ class ServiceRuntime:
     async def start(self) -> None:
         await self.broker.start()
         self.relay = Relay(self.engine, self.js)
+        self.checkpointer = Checkpointer(
+            self.engine,
+            self.views,
+            self.outbox,
+            self.trust.digest,
+            self.settings.checkpoint_seconds,
+            after_commit=self.relay.nudge,
+        )
+        self._spawn("relay", self.relay.run())
+        self._spawn("checkpoints", self.checkpointer.run())
+        await self._start_projection()
+
+    async def _start_projection(self) -> None:
         self.runner = ProjectionRunner(
             self.engine, self.js, self.trust, self.views, durable=self.settings.instance
         )
         await self.runner.start()
-        self._tasks = [
-            asyncio.create_task(self.relay.run(), name="relay"),
-            asyncio.create_task(self.runner.run_started(), name="projection"),
-        ]
+        self._spawn("projection", self.runner.run_started())
 
-    async def stop(self) -> None:
-        for task in self._tasks:
+    def _spawn(self, name: str, work: Coroutine[Any, Any, None]) -> None:
+        self._tasks[name] = asyncio.create_task(work, name=name)
+
+    async def _cancel(self, name: str) -> None:
+        task = self._tasks.pop(name, None)
+        if task is not None:
             task.cancel()
-        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if self._tasks:
+
+    async def stop(self) -> None:
+        started = "projection" in self._tasks
+        for name in list(self._tasks):
+            await self._cancel(name)
+        if started:
             await self.runner.stop()
         with contextlib.suppress(Exception):  # a broker already gone must not turn a stop into a crash
             await self.broker.stop()
         await self.engine.dispose()
+
+    async def rebuild(self) -> None:
+        """Drop the views and replay them from the first event of the stream (a new durable consumer)."""
+        await self._cancel("projection")
+        await self.runner.stop()
+        async with self.engine.begin() as conn:
+            for table in (*(t for view in self.views for t in view.tables), *PROJECTION_BOOKKEEPING):
+                await conn.execute(delete(table))
+        with contextlib.suppress(Exception):  # absent already: nothing to forget
+            await self.js.delete_consumer(STREAM, self.settings.instance)
+        await self._start_projection()
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
@@ -69,5 +105,5 @@ class ServiceRuntime:
         is nudged so the events leave at once."""
         async with self.engine.begin() as conn:
             yield conn
-        if self._tasks:
+        if "relay" in self._tasks:
             self.relay.nudge()

@@ -22,6 +22,7 @@ class ServiceSettings(BaseModel):
     http_host: str = "127.0.0.1"
     http_port: int = 0
     nats_user_seed_file: Path | None = None
+    checkpoint_seconds: float = 10.0
 
     @property
     def instance(self) -> str:
@@ -44,6 +45,7 @@ class ServiceSettings(BaseModel):
             http_host=env.get("ESS_HTTP_HOST", "127.0.0.1"),
             http_port=int(env.get("ESS_HTTP_PORT", "0")),
             nats_user_seed_file=Path(env["ESS_NATS_SEED_FILE"]) if env.get("ESS_NATS_SEED_FILE") else None,
+            checkpoint_seconds=float(env.get("ESS_CHECKPOINT_SECONDS", "10")),
         )
 
 

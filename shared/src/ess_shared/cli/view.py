@@ -1,0 +1,115 @@
+"""`ess view ...`: compare every pilot's services through their checkpoints; ask for checkpoints;
+rebuild a service's views from the stream."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import httpx
+from rich.table import Table
+
+from ess_shared.cli.broker import connect
+from ess_shared.cli.console import out
+from ess_shared.cli.digests import Comparison, compare, latest_checkpoints
+from ess_shared.cli.runfile import RunInfo, ServiceInfo
+from ess_shared.contracts.signing import TrustFile, TrustStore
+
+
+async def digest_report(nats_url: str, trust_file: Path) -> Comparison:
+    trust = TrustStore(TrustFile.load(trust_file))
+    async with connect(nats_url) as nc:
+        found, unverified = await latest_checkpoints(nc.jetstream(), trust)
+    return compare(found, unverified)
+
+
+def show(comparison: Comparison, as_json: bool) -> None:
+    rows = sorted(comparison.checkpoints, key=lambda c: (-c.figures.stream_sequence, c.service))
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "agree": comparison.agree,
+                    "disagreeing": comparison.disagreeing,
+                    "unverified": comparison.unverified,
+                    "services": [
+                        {"service": c.service, "checkpoint_seq": c.stream_seq, **c.figures.model_dump()}
+                        for c in rows
+                    ],
+                },
+                indent=2,
+            )
+        )
+        return
+    table = Table(title="Latest checkpoint of every service (read from the stream, signatures verified)")
+    for column in (
+        "service",
+        "applied up to",
+        "events",
+        "view digest",
+        "parked",
+        "dead",
+        "catalogue",
+        "trust",
+    ):
+        table.add_column(column)
+    for c in rows:
+        f = c.figures
+        mark = " [red]≠[/red]" if c.service in comparison.disagreeing else ""
+        table.add_row(
+            c.service,
+            str(f.stream_sequence),
+            str(f.applied_events),
+            f.view_digest[:16] + mark,
+            str(f.parked),
+            str(f.dead_letters),
+            f.catalogue_version,
+            f.trust_hash[:8],
+        )
+    out.print(table)
+    for line in comparison.unverified:
+        out.print(f"[red]unverified checkpoint[/red] {line}")
+    for (seq, count, _, _), members in sorted(comparison.groups.items(), reverse=True):
+        names = ", ".join(sorted(m.service for m in members))
+        split = [m.service for m in members if m.service in comparison.disagreeing]
+        verdict = f"[red]DISAGREE: {', '.join(split)}[/red]" if split else "[green]agree[/green]"
+        out.print(f"applied up to {seq} ({count} events): {names} — {verdict}")
+
+
+def _client(info: RunInfo, service: ServiceInfo) -> httpx.Client:
+    token = Path(info.tokens[service.pilot]).read_text().strip()
+    return httpx.Client(base_url=service.http_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+
+def request_checkpoints(info: RunInfo, names: list[str]) -> None:
+    for service in info.services:
+        if names and service.name not in names:
+            continue
+        with _client(info, service) as client:
+            answer = client.post("/checkpoint")
+            answer.raise_for_status()
+        out.print(f"{service.name}: checkpoint {answer.json()['event_id']}")
+
+
+def rebuild(info: RunInfo, name: str, wait_limit: float = 120.0) -> str:
+    """Ask the service to rebuild; wait until it has applied as many events as before; its digest."""
+    service = next((s for s in info.services if s.name == name), None)
+    if service is None:
+        raise LookupError(f"no service {name!r} in this run: {', '.join(s.name for s in info.services)}")
+    with _client(info, service) as client:
+        before = client.get("/view/digest").json()
+        client.post("/view/rebuild").raise_for_status()
+        deadline = time.monotonic() + wait_limit
+        while True:
+            now = client.get("/view/digest").json()
+            if now["applied_events"] >= before["applied_events"]:
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"{name} replayed {now['applied_events']} of {before['applied_events']} events"
+                )
+            time.sleep(0.2)
+    same = "same digest" if now["view_digest"] == before["view_digest"] else "[red]DIGEST CHANGED[/red]"
+    out.print(f"{name}: rebuilt {now['applied_events']} events; {now['view_digest'][:16]} ({same})")
+    return str(now["view_digest"])

@@ -1,0 +1,60 @@
+"""How `ess view digest` judges checkpoints: only services that applied the same events compare."""
+
+from __future__ import annotations
+
+from ess_shared.cli.digests import Checkpoint, compare
+from ess_shared.contracts.ops import CheckpointRecorded
+from tests.support import events as ev
+
+TRUST = "a" * 64
+
+
+def checkpoint(service: str, seq: int, digest: str, count: int | None = None) -> Checkpoint:
+    figures = CheckpointRecorded(
+        reporting_service=service,
+        stream_sequence=seq,
+        applied_events=count if count is not None else seq,
+        view_digest=digest * 64,
+        parked=0,
+        dead_letters=0,
+        catalogue_version="v1",
+        trust_hash=TRUST,
+    )
+    pilot, name = service.split("-")
+    return Checkpoint(service, 100, ev.event(figures, pilot, name, name, 1))  # type: ignore[arg-type]
+
+
+def test_services_with_the_same_events_and_digest_agree() -> None:
+    result = compare([checkpoint("region-funding", 10, "1"), checkpoint("state-funding", 10, "1")])
+    assert result.agree and result.disagreeing == []
+
+
+def test_the_lone_different_digest_is_named() -> None:
+    result = compare(
+        [
+            checkpoint("region-funding", 10, "1"),
+            checkpoint("state-funding", 10, "1"),
+            checkpoint("bdt-funding", 10, "2"),
+        ]
+    )
+    assert result.disagreeing == ["bdt-funding"]
+
+
+def test_an_even_split_names_every_member() -> None:
+    result = compare([checkpoint("region-funding", 10, "1"), checkpoint("state-funding", 10, "2")])
+    assert result.disagreeing == ["region-funding", "state-funding"]
+
+
+def test_services_at_different_positions_are_not_compared() -> None:
+    result = compare([checkpoint("region-funding", 10, "1"), checkpoint("state-funding", 12, "2")])
+    assert result.agree and len(result.groups) == 2
+
+
+def test_same_position_but_different_counts_are_not_compared() -> None:
+    result = compare([checkpoint("region-funding", 10, "1", 9), checkpoint("state-funding", 10, "2", 10)])
+    assert result.agree and len(result.groups) == 2
+
+
+def test_an_unverified_checkpoint_makes_the_report_fail() -> None:
+    result = compare([checkpoint("region-funding", 10, "1")], ["ess.x: bad signature"])
+    assert not result.agree
