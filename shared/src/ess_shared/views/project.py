@@ -3,21 +3,24 @@
 Each table holds facts from one issuer's run of events (intake's project record; each funder's own
 decision rows), so events of different issuers touch different rows and commute. Totals and verdicts
 across funders are queries over these rows, never stored running sums that would depend on order.
-Issue "One project view" grows this module; the foundation keeps identity, status and decisions.
+Tables: the project record (identity, status, qualification), each funder's decisions, the timeline.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Integer, PrimaryKeyConstraint, String, Table, update
+from sqlalchemy import BigInteger, Column, Integer, PrimaryKeyConstraint, String, Table, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_shared.contracts import funding, intake
+from ess_shared.contracts.canonical import canonical_bytes
 from ess_shared.contracts.event import Event
 from ess_shared.messaging.db import upsert
 from ess_shared.messaging.schema import metadata
+from ess_shared.views import timeline
 
 project = Table(
     "view_project",
@@ -122,11 +125,24 @@ HANDLERS: dict[str, Handler] = {
 
 class ProjectView:
     name = "project"
-    tables = (project, decision)
+    tables = (project, decision, timeline.timeline)
     digest_excluded: frozenset[str] = frozenset()
 
     def handles(self, event_type: str) -> bool:
-        return event_type in HANDLERS
+        return event_type in timeline.PROJECT_TYPES
 
     async def apply(self, conn: AsyncConnection, event: Event) -> None:
-        await HANDLERS[event.type](conn, event, event.payload)
+        await timeline.record(conn, event)
+        handler = HANDLERS.get(event.type)
+        if handler is not None:
+            await handler(conn, event, event.payload)
+
+
+async def project_digest(conn: AsyncConnection, project_id: str) -> str:
+    """SHA-256 over the project's rows in every project table (docs/digest.md, one project)."""
+    digest = hashlib.sha256()
+    for table in sorted(ProjectView.tables, key=lambda t: t.name):
+        query = select(table).where(table.c.project_id == project_id).order_by(*table.primary_key.columns)
+        rows = [canonical_bytes(dict(r)) + b"\n" for r in (await conn.execute(query)).mappings()]
+        digest.update(f"{table.name}:{hashlib.sha256(b''.join(rows)).hexdigest()}\n".encode())
+    return digest.hexdigest()
