@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -28,12 +29,16 @@ keys_app.add_typer(trust_app, name="trust")
 app.add_typer(keys_app, name="keys")
 view_app = typer.Typer(no_args_is_help=True, help="Compare every pilot's views; checkpoints; rebuild.")
 app.add_typer(view_app, name="view")
+project_app = typer.Typer(no_args_is_help=True, help="One project as the stream tells it.")
+app.add_typer(project_app, name="project")
 
 StateDirOpt = Annotated[Path, typer.Option("--state-dir", help="Where `ess up` keeps keys, data, logs.")]
 StreamFileOpt = Annotated[
     Path | None, typer.Option("--file", help="Stream config [default: deploy/stream.json].")
 ]
 PilotOpt = Annotated[str, typer.Option("--pilot", help="region, state or bdt.")]
+ServerOpt = Annotated[str | None, typer.Option(envvar="ESS_NATS_URL", help="[default: ess up's broker]")]
+TrustOpt = Annotated[Path | None, typer.Option(envvar="ESS_TRUST_FILE", help="[default: ess up's]")]
 
 
 def _stream_file(given: Path | None) -> Path:
@@ -170,9 +175,7 @@ def view_digest(
     disagree (each disagreeing service is named) or a checkpoint does not verify."""
     from ess_shared.cli import view
 
-    if server is None or trust_file is None:
-        info = _run_info(state_dir)
-        server, trust_file = server or info.nats.url, trust_file or Path(info.trust_file)
+    server, trust_file = _broker_and_trust(state_dir, server, trust_file)
     comparison = asyncio.run(view.digest_report(server, trust_file))
     view.show(comparison, as_json)
     raise typer.Exit(0 if comparison.agree else 1)
@@ -201,6 +204,36 @@ def view_rebuild(
         view.rebuild(_run_info(state_dir), service)
     except (LookupError, TimeoutError) as exc:
         fail(str(exc))
+
+
+def _broker_and_trust(state_dir: Path, server: str | None, trust_file: Path | None) -> tuple[str, Path]:
+    if server is None or trust_file is None:
+        info = _run_info(state_dir)
+        return server or info.nats.url, trust_file or Path(info.trust_file)
+    return server, trust_file
+
+
+@project_app.command("show")
+def project_show(
+    project_id: Annotated[str, typer.Argument(help="The project's id.")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="A stream sequence (123) or a business date (2026-04-15).")
+    ] = None,
+    state_dir: StateDirOpt = Path(".ess"),
+    server: ServerOpt = None,
+    trust_file: TrustOpt = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """A project folded from its signed events on the stream, now or as it stood at a point in time."""
+    from ess_shared.cli import project, project_view
+
+    if as_of is not None and not as_of.isdigit():
+        try:
+            date.fromisoformat(as_of)
+        except ValueError:
+            fail(f"--as-of {as_of!r}: give a stream sequence (digits) or a date YYYY-MM-DD")
+    server, trust_file = _broker_and_trust(state_dir, server, trust_file)
+    project_view.show(project.run(server, trust_file, project_id, as_of), as_of, as_json)
 
 
 def _register_service_commands() -> None:
