@@ -56,7 +56,7 @@ def _operations(runtime: ServiceRuntime) -> APIRouter:
     @router.get("/status")
     async def status(_: Operator) -> ServiceStatus:
         async with runtime.engine.connect() as conn:
-            return await read_status(conn, runtime.views)
+            return await read_status(conn, runtime.compared_views)
 
     @router.get("/view/digest")
     async def digest(_: Operator) -> CheckpointRecorded:
@@ -65,7 +65,7 @@ def _operations(runtime: ServiceRuntime) -> APIRouter:
         try:
             async with conn.begin():
                 name = runtime.settings.instance
-                return await checkpoint_figures(conn, runtime.views, name, runtime.trust.digest)
+                return await checkpoint_figures(conn, runtime.compared_views, name, runtime.trust.digest)
         finally:
             await conn.close()
 

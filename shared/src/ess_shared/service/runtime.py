@@ -24,6 +24,7 @@ from ess_shared.messaging.schema import applied, consumer_position, dead_letters
 from ess_shared.messaging.views import View
 from ess_shared.service.checkpoints import Checkpointer
 from ess_shared.service.settings import ServiceSettings
+from ess_shared.views import shared_views
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,9 @@ class ServiceRuntime:
     def __init__(self, settings: ServiceSettings, views: Sequence[View]) -> None:
         self.settings = settings
         self.views = views
+        # Every service holds the shared views: their digest is what all pilots' services compare.
+        shared = {view.name for view in shared_views()}
+        self.compared_views = [view for view in views if view.name in shared]
         self.engine: AsyncEngine = make_engine(settings.database_url)
         self.trust = TrustStore(TrustFile.load(settings.trust_file))
         signer = Signer(settings.signing_seed_file.read_text().strip())
@@ -51,7 +55,7 @@ class ServiceRuntime:
         self.relay = Relay(self.engine, self.js)
         self.checkpointer = Checkpointer(
             self.engine,
-            self.views,
+            self.compared_views,
             self.outbox,
             self.trust.digest,
             self.settings.checkpoint_seconds,
