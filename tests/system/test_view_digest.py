@@ -7,6 +7,7 @@ import asyncio
 import json
 import sqlite3
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -100,3 +101,21 @@ def test_digest_agrees_names_a_tampered_service_and_rebuild_repairs_it(tmp_path:
         )
         report = checkpoint_now(system, "bdt-evaluation")
         assert report["code"] == 0 and report["disagreeing"] == [], report
+
+        recomputed = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tests.tools.digest_from_stream",
+                "--server",
+                system.nats_url,
+                "--trust",
+                system.info.trust_file,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=REPO,
+            check=True,
+        ).stdout.strip()
+        assert {s["view_digest"] for s in report["services"]} == {recomputed}

@@ -41,11 +41,11 @@ class ProjectAsOf:
     rejected: list[str] = field(default_factory=list)
 
 
-async def read_project_events(
-    js: JetStreamContext, project_id: str, trust: TrustStore
+async def read_events(
+    js: JetStreamContext, subjects: str, trust: TrustStore
 ) -> list[tuple[Incoming, Event | Rejected]]:
-    """Every message on the project's subjects, in stream order, decoded and verified."""
-    sub = await js.subscribe(project_filter(project_id), stream=STREAM, ordered_consumer=True)
+    """Every message on these subjects, in stream order, decoded and verified."""
+    sub = await js.subscribe(subjects, stream=STREAM, ordered_consumer=True)
     found: list[tuple[Incoming, Event | Rejected]] = []
     try:
         while True:
@@ -108,7 +108,7 @@ async def _rows(conn: AsyncConnection, table: Table, project_id: str, *order: An
 async def project_as_of(nats_url: str, trust_file: Path, project_id: str, as_of: str | None) -> ProjectAsOf:
     trust = TrustStore(TrustFile.load(trust_file))
     async with connect(nats_url) as nc:
-        items = await read_project_events(nc.jetstream(), project_id, trust)
+        items = await read_events(nc.jetstream(), project_filter(project_id), trust)
     return await fold_project(project_id, cut(items, as_of))
 
 
