@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -27,7 +28,7 @@ def skip_unless_postgres() -> str:
 @asynccontextmanager
 async def database_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
     if backend == "sqlite":
-        tmp_path.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(tmp_path.mkdir, parents=True, exist_ok=True)
         yield f"sqlite+aiosqlite:///{tmp_path / f'{uuid.uuid4().hex[:8]}.db'}"
         return
     base = skip_unless_postgres()
