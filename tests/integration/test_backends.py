@@ -13,6 +13,7 @@ from ess_shared.messaging.migrate import upgrade
 from ess_shared.messaging.outbox import Outbox
 from ess_shared.messaging.relay import Relay
 from ess_shared.messaging.schema import outbox
+from ess_shared.views.followup import orientation, review
 from ess_shared.views.project import decision, project
 from tests.support import events as ev
 from tests.support.databases import database_url
@@ -51,7 +52,7 @@ async def test_postgres_rows_committed_out_of_position_order_are_all_published(
 async def test_sqlite_and_postgres_hold_byte_identical_views(tmp_path: Path, js_stream: tuple) -> None:
     _, js = js_stream
     pilots = Pilots.generate()
-    story = [e for n in range(3) for e in ev.project_story(f"p{n}")]
+    story = [e for n in range(3) for e in ev.project_story(f"p{n}") + ev.followup_story(f"p{n}")]
     last = await publish(js, [ev.wire(pilots.signers, p, e) for p, e in story])
     dumps, digests = {}, {}
     for backend in ("sqlite", "postgres"):
@@ -63,12 +64,12 @@ async def test_sqlite_and_postgres_hold_byte_identical_views(tmp_path: Path, js_
             async with view.engine.connect() as conn:
                 dumps[backend] = [
                     [tuple(r) for r in (await conn.execute(select(t).order_by(*t.primary_key.columns))).all()]
-                    for t in (project, decision)
+                    for t in (project, decision, orientation, review)
                 ]
             await view.close()
     assert dumps["sqlite"] == dumps["postgres"]
     assert digests["sqlite"] == digests["postgres"]
-    assert len(dumps["sqlite"][0]) == 3 and len(dumps["sqlite"][1]) == 9
+    assert [len(rows) for rows in dumps["sqlite"]] == [3, 9, 6, 6]
 
 
 @pytest.fixture(autouse=True)

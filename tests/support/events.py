@@ -86,3 +86,26 @@ def probe(probe_id: str) -> Event:
 
 def wire(signers: dict[Pilot, Signer], pilot: Pilot, ev: Event) -> WireMessage:
     return encode(ev, signers[pilot])
+
+
+def followup_story(project_id: str) -> list[tuple[Pilot, Event]]:
+    """After project_story: orientation by intake (its sequences 3, 4) and reviews by two pilots."""
+    from ess_shared.contracts import evaluation
+
+    def review(months: int, jobs: int) -> evaluation.ProjectReviewRecorded:
+        return evaluation.ProjectReviewRecorded(
+            milestone_months=months,  # type: ignore[arg-type]
+            reviewed_on=date(2027, 4, 1),
+            still_operating=True,
+            jobs_created=jobs,
+            jobs_kept=1,
+        )
+
+    oriented = intake.ProjectOriented(oriented_on=date(2026, 3, 12), network_ids=("urscop", "cress"))
+    accepted = intake.ProjectOrientationAccepted(network_id="cress", accepted_on=date(2026, 3, 20))
+    return [
+        ("region", event(oriented, "region", "intake", project_id, 3, 20)),
+        ("region", event(accepted, "region", "intake", project_id, 4, 21)),
+        ("state", event(review(12, 2), "state", "evaluation", project_id, 1, 30)),
+        ("bdt", event(review(12, 3), "bdt", "evaluation", project_id, 1, 31)),
+    ]

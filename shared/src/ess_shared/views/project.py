@@ -3,7 +3,8 @@
 Each table holds facts from one issuer's run of events (intake's project record; each funder's own
 decision rows), so events of different issuers touch different rows and commute. Totals and verdicts
 across funders are queries over these rows, never stored running sums that would depend on order.
-Tables: the project record (identity, status, qualification), each funder's decisions, the timeline.
+Tables: the project record (identity, status, qualification), each funder's decisions, orientation to
+networks, follow-up reviews, the timeline.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from ess_shared.contracts.canonical import canonical_bytes
 from ess_shared.contracts.event import Event
 from ess_shared.messaging.db import upsert
 from ess_shared.messaging.schema import metadata
-from ess_shared.views import timeline
+from ess_shared.views import followup, timeline
 
 project = Table(
     "view_project",
@@ -90,6 +91,11 @@ async def _qualified(conn: AsyncConnection, event: Event, p: intake.ProjectQuali
     await _status(conn, event, status, objectives=",".join(sorted(p.objectives)), department=p.department)
 
 
+async def _oriented(conn: AsyncConnection, event: Event, p: intake.ProjectOriented) -> None:
+    await followup.oriented(conn, event, p)
+    await _status(conn, event, "oriented")
+
+
 async def _decided(conn: AsyncConnection, event: Event, p: funding.ProjectDecisionRecorded) -> None:
     row = {
         "project_id": event.aggregate_id,
@@ -115,9 +121,12 @@ HANDLERS: dict[str, Handler] = {
     "project_submitted": _submitted,
     "project_corrected": _submitted,
     "project_qualified": _qualified,
-    "project_oriented": lambda c, e, p: _status(c, e, "oriented"),
+    "project_oriented": _oriented,
     "project_withdrawn": lambda c, e, p: _status(c, e, "withdrawn"),
     "project_closed": lambda c, e, p: _status(c, e, "closed"),
+    "project_orientation_accepted": followup.answered,
+    "project_orientation_declined": followup.answered,
+    "project_review_recorded": followup.reviewed,
     "project_decision_recorded": _decided,
     "project_decision_cancelled": _cancelled,
 }
@@ -125,7 +134,7 @@ HANDLERS: dict[str, Handler] = {
 
 class ProjectView:
     name = "project"
-    tables = (project, decision, timeline.timeline)
+    tables = (project, decision, followup.orientation, followup.review, timeline.timeline)
     digest_excluded: frozenset[str] = frozenset()
 
     def handles(self, event_type: str) -> bool:

@@ -1,0 +1,76 @@
+"""Orientation to support networks (intake's acts) and follow-up reviews (each pilot's evaluation):
+parts of the project view, keyed so that each row belongs to one issuer's run of events."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, Integer, PrimaryKeyConstraint, String, Table, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ess_shared.contracts import evaluation, intake
+from ess_shared.contracts.event import Event
+from ess_shared.messaging.db import insert_ignoring_conflicts, upsert
+from ess_shared.messaging.schema import metadata
+
+orientation = Table(
+    "view_project_orientation",
+    metadata,
+    Column("project_id", String(64), nullable=False),
+    Column("network_id", String(64), nullable=False),
+    Column("oriented_on", String(10), nullable=False),
+    Column("answer", String(16), nullable=False, comment="pending | accepted | declined"),
+    Column("answered_on", String(10), nullable=True),
+    Column("decline_reason", String(32), nullable=True),
+    PrimaryKeyConstraint("project_id", "network_id"),
+)
+
+review = Table(
+    "view_project_review",
+    metadata,
+    Column("project_id", String(64), nullable=False),
+    Column("pilot", String(16), nullable=False),
+    Column("milestone_months", Integer, nullable=False),
+    Column("reviewed_on", String(10), nullable=False),
+    Column("still_operating", Boolean, nullable=False),
+    Column("jobs_created", Integer, nullable=False),
+    Column("jobs_kept", Integer, nullable=False),
+    PrimaryKeyConstraint("project_id", "pilot", "milestone_months"),
+)
+
+
+async def oriented(conn: AsyncConnection, event: Event, p: intake.ProjectOriented) -> None:
+    rows = [
+        {
+            "project_id": event.aggregate_id,
+            "network_id": n,
+            "oriented_on": p.oriented_on.isoformat(),
+            "answer": "pending",
+        }
+        for n in p.network_ids
+    ]
+    await insert_ignoring_conflicts(conn, orientation, rows)
+
+
+async def answered(
+    conn: AsyncConnection,
+    event: Event,
+    p: intake.ProjectOrientationAccepted | intake.ProjectOrientationDeclined,
+) -> None:
+    if isinstance(p, intake.ProjectOrientationAccepted):
+        values = {"answer": "accepted", "answered_on": p.accepted_on.isoformat(), "decline_reason": None}
+    else:
+        values = {"answer": "declined", "answered_on": p.declined_on.isoformat(), "decline_reason": p.reason}
+    key = (orientation.c.project_id == event.aggregate_id) & (orientation.c.network_id == p.network_id)
+    await conn.execute(update(orientation).where(key).values(**values))
+
+
+async def reviewed(conn: AsyncConnection, event: Event, p: evaluation.ProjectReviewRecorded) -> None:
+    row = {
+        "project_id": event.aggregate_id,
+        "pilot": event.pilot,
+        "milestone_months": p.milestone_months,
+        "reviewed_on": p.reviewed_on.isoformat(),
+        "still_operating": p.still_operating,
+        "jobs_created": p.jobs_created,
+        "jobs_kept": p.jobs_kept,
+    }
+    await upsert(conn, review, [row], ["project_id", "pilot", "milestone_months"])
