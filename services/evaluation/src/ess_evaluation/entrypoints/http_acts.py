@@ -1,0 +1,95 @@
+"""HTTP routes for the acts: thin, each builds its payload and calls one act."""
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from pydantic import ValidationError
+
+from ess_evaluation.application import Acts, MeasureDraft, Refused
+from ess_evaluation.entrypoints.schemas import MeasureRequest, Recorded, StrategyDocument
+from ess_shared.auth import Principal, require_service_pilot
+from ess_shared.contracts import evaluation as ev
+from ess_shared.contracts.types import Token
+from ess_shared.service.runtime import ServiceRuntime
+
+_ERRORS = {403: "forbidden", 404: "not_found", 409: "conflict", 422: "refused"}
+
+
+def refusal(error: Refused | ValidationError) -> HTTPException:
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        return HTTPException(422, {"error": "invalid", "reason": f"{where}: {first['msg']}".lstrip(": ")})
+    detail: dict[str, Any] = {"error": _ERRORS.get(error.status, "refused"), "reason": error.reason}
+    return HTTPException(error.status, detail | error.details)
+
+
+def acts_router(runtime: ServiceRuntime) -> APIRouter:
+    pilot = runtime.settings.pilot
+    acts = Acts(runtime, pilot)
+    router = APIRouter(tags=["evaluation acts"])
+
+    def allowed(*roles: str) -> Any:
+        return Depends(require_service_pilot(pilot, *roles))
+
+    @router.post("/strategy", status_code=202, response_model=Recorded)
+    async def define_strategy(
+        document: StrategyDocument, _: Annotated[Principal, allowed("admin")]
+    ) -> Recorded:
+        """Define (or redefine) actions and indicators; each travels as its own event."""
+        try:
+            events = await acts.define_strategy(*document.payloads())
+        except (Refused, ValidationError) as e:
+            raise refusal(e) from e
+        return Recorded(event_ids=[e.id for e in events])
+
+    @router.post("/indicators/{code}/measures", status_code=202, response_model=Recorded)
+    async def record_measure(
+        code: Token, body: MeasureRequest, _: Annotated[Principal, allowed("instructor", "decider", "admin")]
+    ) -> Recorded:
+        """Record a measure of a measured indicator; only a lead pilot of its action may (else 403)."""
+        try:
+            event = await acts.record_measure(code, MeasureDraft(**body.model_dump()))
+        except (Refused, ValidationError) as e:
+            raise refusal(e) from e
+        return Recorded(event_ids=[event.id])
+
+    @router.post("/projects/{project_id}/reviews", status_code=202, response_model=Recorded)
+    async def record_review(
+        project_id: Token,
+        body: ev.ProjectReviewRecorded,
+        _: Annotated[Principal, allowed("instructor", "admin")],
+    ) -> Recorded:
+        """Record a funded project's follow-up review at 12, 24 or 36 months."""
+        try:
+            event = await acts.record_review(project_id, body)
+        except Refused as e:
+            raise refusal(e) from e
+        return Recorded(event_ids=[event.id])
+
+    @router.post("/sessions", status_code=202, response_model=Recorded)
+    async def record_session(
+        body: ev.SessionRecorded,
+        _: Annotated[Principal, allowed("decider", "admin")],
+        session_id: Annotated[Token | None, Query(description="default: a new id")] = None,
+    ) -> Recorded:
+        """Record a steering session the pilot attended, with its decisions and recommendations per action."""
+        try:
+            event = await acts.record_session(session_id, body)
+        except Refused as e:
+            raise refusal(e) from e
+        return Recorded(event_ids=[event.id])
+
+    @router.post("/reports/{year}", status_code=202)
+    async def publish_report(
+        year: int, _: Annotated[Principal, allowed("admin")], as_of: date | None = None
+    ) -> dict[str, Any]:
+        """Build the year's report from this service's view and publish its digests as an event."""
+        try:
+            published = await acts.publish_report(year, as_of, runtime.views)
+        except (Refused, ValidationError) as e:
+            raise refusal(e) from e
+        return {"event_id": published.event.id, **published.payload.model_dump(mode="json")}
+
+    return router

@@ -1,0 +1,124 @@
+"""HTTP routes that read the view: the strategy in force, figures, targets against actuals, reviews as of
+a day, sessions and published reports. Every answer is computed from the view for the day or year asked."""
+
+from dataclasses import asdict
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from ess_evaluation.adapters import queries
+from ess_evaluation.domain.derivations import DERIVATIONS
+from ess_evaluation.domain.figures import Figures
+from ess_evaluation.domain.numbers import to_scale
+from ess_evaluation.domain.reviews import ReviewState, status_as_of
+from ess_evaluation.entrypoints.schemas import ActualOut, DecimalValue, FiguresOut, ReviewOut, StrategyOut
+from ess_shared.auth import Principal, require_service_pilot
+from ess_shared.service.runtime import ServiceRuntime
+
+READERS = ("instructor", "decider", "operator", "admin")
+Year = Annotated[int, Query(ge=2000, le=2100)]
+
+
+def figures_out(f: Figures) -> FiguresOut:
+    share, days = f.fully_funded_share, f.median_days_to_first_decision
+    return FiguresOut(
+        year=f.year,
+        metrics=f.metrics,
+        plans=f.plans,
+        plans_fully_funded=f.plans_fully_funded,
+        fully_funded_percent=DecimalValue(value=to_scale(share, 1), scale=1) if share is not None else None,
+        decided_projects=f.decided_projects,
+        median_days_to_first_decision=DecimalValue(value=to_scale(days, 1), scale=1)
+        if days is not None
+        else None,
+    )
+
+
+def reads_router(runtime: ServiceRuntime) -> APIRouter:
+    router = APIRouter(tags=["evaluation views"])
+    reader = Depends(require_service_pilot(runtime.settings.pilot, *READERS))
+
+    @router.get("/strategy", response_model=StrategyOut)
+    async def strategy(_: Annotated[Principal, reader]) -> StrategyOut:
+        """The actions and indicators in force (latest definition of each code, whoever issued it)."""
+        async with runtime.engine.connect() as conn:
+            actions, indicators = await queries.actions(conn), await queries.indicators(conn)
+        return StrategyOut(
+            actions=[_plain(a) for a in actions.values()], indicators=[_plain(i) for i in indicators.values()]
+        )
+
+    @router.get("/derivations")
+    async def derivations(_: Annotated[Principal, reader]) -> list[dict[str, str]]:
+        """What a derived indicator may name, with its unit."""
+        return [{"name": d.name, "unit": d.unit, "description": d.description} for d in DERIVATIONS.values()]
+
+    @router.get("/figures", response_model=FiguresOut)
+    async def figures(year: Year, _: Annotated[Principal, reader]) -> FiguresOut:
+        """The derived figures of a calendar year, by objective, department, pilot and instrument."""
+        async with runtime.engine.connect() as conn:
+            evaluator = await queries.evaluator(conn)
+        return figures_out(evaluator.figures(year))
+
+    @router.get("/indicators/actuals", response_model=list[ActualOut])
+    async def actuals(year: Year, _: Annotated[Principal, reader]) -> list[ActualOut]:
+        """Every indicator in force: its target and actual for the year, and whether it reached it."""
+        async with runtime.engine.connect() as conn:
+            evaluator = await queries.evaluator(conn)
+        result = []
+        for indicator in evaluator.indicators.values():
+            a = evaluator.actual(indicator, year)
+            result.append(
+                ActualOut(
+                    **{
+                        k: getattr(indicator, k)
+                        for k in ("code", "title", "action_code", "source", "derivation")
+                    },
+                    **{k: getattr(indicator, k) for k in ("unit", "scale", "direction")},
+                    year=year,
+                    target=indicator.targets.get(year),
+                    actual=to_scale(a.value, indicator.scale) if a.value is not None else None,
+                    status=a.status,
+                    measures=a.measures,
+                )
+            )
+        return result
+
+    @router.get("/reviews", response_model=list[ReviewOut])
+    async def reviews(
+        as_of: date, _: Annotated[Principal, reader], state: ReviewState | None = None
+    ) -> list[ReviewOut]:
+        """Follow-up reviews in their state as of a day (done, overdue or upcoming), by due date."""
+        async with runtime.engine.connect() as conn:
+            statuses = status_as_of(await queries.dues(conn), await queries.reviews(conn), as_of)
+        return [
+            ReviewOut(
+                project_id=s.due.project_id,
+                milestone_months=s.due.milestone_months,
+                first_committed_on=s.due.first_committed_on,
+                due_on=s.due.due_on,
+                state=s.state,
+                reviewed_on=s.review.reviewed_on if s.review else None,
+                reviewed_by=s.review.pilot if s.review else None,
+            )
+            for s in statuses
+            if state is None or s.state == state
+        ]
+
+    @router.get("/sessions")
+    async def sessions(_: Annotated[Principal, reader], year: Year | None = None) -> list[dict[str, Any]]:
+        async with runtime.engine.connect() as conn:
+            found = await queries.sessions(conn)
+        return [_plain(s) for s in found if year is None or s.held_on.year == year]
+
+    @router.get("/reports")
+    async def reports(_: Annotated[Principal, reader]) -> list[dict[str, Any]]:
+        """Reports published by any pilot, with the digests to check their files against."""
+        async with runtime.engine.connect() as conn:
+            return await queries.reports(conn)
+
+    return router
+
+
+def _plain(item: Any) -> dict[str, Any]:
+    return dict(asdict(item))

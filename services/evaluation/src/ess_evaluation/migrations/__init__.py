@@ -1,0 +1,1 @@
+"""Alembic revisions of the evaluation service's own tables (branch `ess_evaluation`)."""

@@ -1,0 +1,38 @@
+"""The annual report from a view: read the view, build the report (domain), render its files (adapters).
+The same code serves `ess report` (reading a database) and the publish act (inside its transaction)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ess_evaluation.adapters import queries
+from ess_evaluation.adapters.report_files import INDEX, render, sha256, tables_sha256
+from ess_evaluation.domain.calendar import year_end
+from ess_evaluation.domain.report import build
+from ess_evaluation.domain.report_rows import ReportInput
+from ess_shared.messaging.views import View, view_digest
+
+__all__ = ["INDEX", "read_input", "render_from", "sha256", "tables_sha256"]
+
+
+async def read_input(
+    conn: AsyncConnection, year: int, as_of: date | None, views: Sequence[View]
+) -> ReportInput:
+    return ReportInput(
+        year=year,
+        as_of=as_of or year_end(year),
+        evaluator=await queries.evaluator(conn),
+        dues=tuple(await queries.dues(conn)),
+        reviews=tuple(await queries.reviews(conn)),
+        sessions=tuple(await queries.sessions(conn)),
+        view_digest=await view_digest(conn, views) if views else None,
+    )
+
+
+async def render_from(
+    conn: AsyncConnection, year: int, as_of: date | None, views: Sequence[View]
+) -> dict[str, bytes]:
+    return render(build(await read_input(conn, year, as_of, views)))
