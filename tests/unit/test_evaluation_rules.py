@@ -11,7 +11,7 @@ import pytest
 from ess_evaluation.domain.calendar import add_months
 from ess_evaluation.domain.derivations import DERIVATIONS, UnknownDerivation, check_derivation
 from ess_evaluation.domain.figures import compute, median
-from ess_evaluation.domain.indicators import Evaluator
+from ess_evaluation.domain.indicators import Evaluator, project_scope
 from ess_evaluation.domain.numbers import decimal_text, to_scale
 from ess_evaluation.domain.portfolio import (
     CofunderLine,
@@ -356,3 +356,12 @@ def test_targets_against_actuals_for_measured_and_derived_indicators() -> None:
 def test_project_objectives_come_from_the_qualification_else_from_the_stage() -> None:
     assert project_objectives("consolidation", True, True, ()) == ("O3", "O13", "O14")
     assert project_objectives("consolidation", True, True, ("O4",)) == ("O4",)
+
+
+def test_an_actions_derived_indicators_count_its_projects_or_all_when_it_serves_no_project_objective() -> (
+    None
+):
+    assert project_scope(None) is None
+    assert project_scope(action(objectives=("O1", "O6", "O14"))) == {"O1", "O14"}
+    assert project_scope(action(objectives=("O6", "O7"))) is None  # orientation to networks: all projects
+    assert project_scope(action(objectives=("O10",))) is None

@@ -1,7 +1,7 @@
 """The derivations a derived indicator may name: each reads one figure of the year (see figures.py).
 
-An indicator attached to an action is computed over the projects serving one of the action's objectives;
-one attached to no action over all projects. The indicator's unit must be the derivation's.
+An indicator attached to an action is computed over the projects serving one of the action's project
+objectives (indicators.project_scope); otherwise over all projects. Its unit must be the derivation's.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Measured indicators: the measures that count (strategy.measure_counts) whose period ends in the year;
 for units that are levels (percent, days) the latest measure (by period end, then recorded on, pilot,
 measure id), for the others (count, cents, jobs, hours) the sum. Derived indicators: the named derivation
-over the year's figures, scoped to the action's objectives when the indicator belongs to an action.
+over the year's figures, scoped by `project_scope` when the indicator belongs to an action.
 A target is reached when the actual is at least the target (direction increase or maintain) or at most
 the target (direction decrease).
 """
@@ -20,8 +20,25 @@ from ess_evaluation.domain.derivations import DERIVATIONS
 from ess_evaluation.domain.numbers import scaled
 from ess_evaluation.domain.portfolio import Portfolio
 from ess_evaluation.domain.strategy import ActionDef, IndicatorDef, Measure, measure_counts
+from ess_shared.reference.strategy import EPCI_PARTNERSHIP_OBJECTIVE, STAGE_OBJECTIVES, THIRD_PLACE_OBJECTIVE
 
 LEVEL_UNITS = frozenset({"percent", "days"})
+
+PROJECT_OBJECTIVES = frozenset(
+    {*STAGE_OBJECTIVES.values(), THIRD_PLACE_OBJECTIVE, EPCI_PARTNERSHIP_OBJECTIVE}
+)
+"""The objectives a project itself serves (its stage, third place, EPCI partnership): O1-O5, O13, O14."""
+
+
+def project_scope(action: ActionDef | None) -> frozenset[str] | None:
+    """Which projects an action's derived indicators count: those serving one of the action's project
+    objectives; all projects for an indicator of no action, or of an action serving none of them (one
+    about networks, funding or governance, such as O6, O10 or O11)."""
+    if action is None:
+        return None
+    scope = PROJECT_OBJECTIVES.intersection(action.objectives)
+    return frozenset(scope) if scope else None
+
 
 TargetStatus = Literal["reached", "not_reached", "no_data", "no_target"]
 
@@ -87,8 +104,7 @@ class Evaluator:
         if derivation is None:
             return None
         action = self.actions.get(indicator.action_code or "")
-        scope = frozenset(action.objectives) if action is not None else None
-        return derivation.value(self.figures(year, scope))
+        return derivation.value(self.figures(year, project_scope(action)))
 
     def _measured(self, indicator: IndicatorDef, year: int) -> tuple[Fraction | None, int]:
         mine = [m for m in self.measures if m.indicator_code == indicator.code and m.period_end.year == year]
