@@ -8,12 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from ess_evaluation.adapters import queries
+from ess_evaluation.adapters.views import evaluation_views
 from ess_evaluation.domain.derivations import DERIVATIONS
 from ess_evaluation.domain.figures import Figures
 from ess_evaluation.domain.numbers import to_scale
 from ess_evaluation.domain.reviews import ReviewState, status_as_of
 from ess_evaluation.entrypoints.schemas import ActualOut, DecimalValue, FiguresOut, ReviewOut, StrategyOut
 from ess_shared.auth import Principal, require_service_pilot
+from ess_shared.messaging.views import view_digest
 from ess_shared.service.runtime import ServiceRuntime
 
 READERS = ("instructor", "decider", "operator", "admin")
@@ -110,6 +112,15 @@ def reads_router(runtime: ServiceRuntime) -> APIRouter:
         async with runtime.engine.connect() as conn:
             found = await queries.sessions(conn)
         return [_plain(s) for s in found if year is None or s.held_on.year == year]
+
+    @router.get("/evaluation/digest")
+    async def digest(_: Annotated[Principal, reader]) -> dict[str, Any]:
+        """The digest of the evaluation views (docs/digest.md): every pilot's evaluation service that applied
+        the same events holds the same one, whatever the order they arrived in."""
+        views = evaluation_views()
+        async with runtime.engine.connect() as conn:
+            value = await view_digest(conn, views)
+        return {"views": sorted(v.name for v in views), "digest": value}
 
     @router.get("/reports")
     async def reports(_: Annotated[Principal, reader]) -> list[dict[str, Any]]:
