@@ -129,6 +129,8 @@ async def test_derived_indicators_overdue_reviews_and_lead_pilots_against_the_st
         events = await read_stream(js, TrustStore(TrustFile.load(keys.trust_file)))
         assert len(events) == len(s.events) + 2 + 7 + 2 + 1 + 1 + 1  # story, strategy, measures, review...
         async with region.client() as api:
+            paths = (await api.get("/openapi.json")).json()["paths"]
+            assert {"/strategy", "/indicators/{code}/measures", "/figures", "/reviews"} <= set(paths)
             for year in (2024, 2025, 2026):
                 figures = (await api.get("/figures", params={"year": year})).json()
                 assert figures == expected_figures(events, year), year
