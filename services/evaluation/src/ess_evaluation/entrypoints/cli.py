@@ -54,6 +54,7 @@ def report_command(
 
     url = database or _running_database(state_dir, pilot)
     try:
+        _check_sqlite_file(url)
         files = asyncio.run(_render(url, year, as_of.date() if as_of else None))
     except LookupError as exc:
         fail(str(exc))
@@ -95,6 +96,15 @@ async def _render(url: str, year: int, as_of: date | None) -> dict[str, bytes]:
             return await render_from(conn, year, as_of, views())
     finally:
         await engine.dispose()
+
+
+def _check_sqlite_file(url: str) -> None:
+    """Opening a SQLite URL creates the file: refuse a path where no database is, rather than make one."""
+    from sqlalchemy.engine import make_url
+
+    location = make_url(url)
+    if location.get_backend_name() == "sqlite" and not Path(location.database or "").is_file():
+        raise LookupError(f"no SQLite database at {location.database!r}")
 
 
 def _safe(url: str) -> str:
