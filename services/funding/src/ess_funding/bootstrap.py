@@ -1,7 +1,26 @@
 """Composition root of the funding service: what it stores, what it folds, what it serves."""
 
+from __future__ import annotations
+
 from ess_funding.adapters.tables import metadata
+from ess_funding.entrypoints.http import funding_router
+from ess_shared.funding import funding_views
+from ess_shared.messaging.views import View
 from ess_shared.service.spec import ServiceSpec
 from ess_shared.views import shared_views
 
-service = ServiceSpec(name="funding", metadata=metadata, views=shared_views)
+
+def service_views() -> list[View]:
+    """The views every service folds, and the funding plan (not added twice once they include it)."""
+    views = shared_views()
+    names = {view.name for view in views}
+    return [*views, *(view for view in funding_views() if view.name not in names)]
+
+
+service = ServiceSpec(
+    name="funding",
+    metadata=metadata,
+    views=service_views,
+    routers=(funding_router,),
+    migrations="ess_funding:migrations",
+)

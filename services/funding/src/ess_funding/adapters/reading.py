@@ -1,0 +1,61 @@
+"""Reading the plan view: one project's plan as a document, and the funders' committee agenda."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select, union
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ess_shared.funding import tables as t
+from ess_shared.funding.agenda import on_agenda
+from ess_shared.funding.store import load_plan, plan_digest, read_status, read_verdicts
+from ess_shared.views.project import project
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+async def plan_document(conn: AsyncConnection, project_id: str) -> dict[str, Any] | None:
+    """The plan as every pilot holds it (money in integer cents), or None for a project never seen."""
+    status = await read_status(conn, project_id)
+    if status is None:
+        return None
+    plan = await load_plan(conn, project_id)
+    facts = _plain(asdict(plan))
+    facts.pop("project_id")
+    return {
+        "project_id": project_id,
+        "status": status,
+        "verdicts": [v.as_dict() for v in await read_verdicts(conn, project_id)],
+        "facts": facts,
+        "digest": await plan_digest(conn, project_id),
+    }
+
+
+async def agenda(conn: AsyncConnection) -> list[dict[str, Any]]:
+    """Projects waiting for decisions from two funders or more, with what each funder waits for."""
+    ids = union(select(t.request.c.project_id), select(t.cofunder.c.project_id))
+    entries = []
+    for project_id in sorted((await conn.scalars(ids)).all()):
+        waiting = on_agenda(await load_plan(conn, project_id))
+        if waiting is None:
+            continue
+        title = await conn.scalar(select(project.c.title).where(project.c.project_id == project_id))
+        entries.append(
+            {
+                "project_id": project_id,
+                "title": title,
+                "waiting": [{"funder": w.funder, "pending": [asdict(p) for p in w.pending]} for w in waiting],
+            }
+        )
+    return entries

@@ -1,0 +1,96 @@
+"""The funding service's HTTP API, for the staff of the pilot that runs it.
+
+    GET  /projects/{project_id}/plan      the plan every pilot holds (instructor, decider, operator, admin)
+    GET  /agenda                          projects waiting for decisions from two funders or more
+    POST /projects/{project_id}/{kind}    record an act: requests, opinions, cofunders,
+                                          de-minimis-declarations (instructor); decisions, commitments,
+                                          cancellations, recoveries (decider); tranches, disbursements (both)
+
+Refusals: 403 for a token of another pilot or without the role; 422 `wrong_pilot` for an act in another
+pilot's name, `invalid` for a body that does not fit the contract, `inconsistent` for an act that
+contradicts this pilot's own acts; 409 `rule_breach` with the verdicts (rule, window, figures) for an act
+that would breach a rule across funders. Send `"acknowledge": ["over_funding"]` (or `double_funding`) to
+record it anyway; the plan of every pilot still flags the breach.
+"""
+
+# No `from __future__ import annotations`: FastAPI reads the annotations of the routes made in closures.
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Path
+from fastapi.responses import JSONResponse
+
+from ess_funding.adapters.reading import agenda, plan_document
+from ess_funding.adapters.recording import Recorder
+from ess_funding.domain.acts import KINDS, ActKind, parse_act
+from ess_funding.domain.refusals import Refused
+from ess_shared.auth import Principal, require_service_pilot
+from ess_shared.service.runtime import ServiceRuntime
+
+ProjectId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+READERS = ("instructor", "decider", "operator", "admin")
+
+
+def funding_router(runtime: ServiceRuntime) -> APIRouter:
+    pilot = runtime.settings.pilot
+    recorder = Recorder(runtime)
+    router = APIRouter(tags=["funding"])
+    reader = require_service_pilot(pilot, *READERS)
+
+    @router.get("/projects/{project_id}/plan")
+    async def plan(project_id: ProjectId, _: Annotated[Principal, Depends(reader)]) -> dict[str, Any]:
+        async with runtime.engine.connect() as conn:
+            document = await plan_document(conn, project_id)
+        if document is None:
+            raise HTTPException(
+                404, {"error": "not_found", "reason": f"no funding plan for {project_id} here"}
+            )
+        return document
+
+    @router.get("/agenda")
+    async def committee_agenda(_: Annotated[Principal, Depends(reader)]) -> dict[str, Any]:
+        async with runtime.engine.connect() as conn:
+            return {"projects": await agenda(conn)}
+
+    for kind in KINDS:
+        _act_route(router, kind, pilot, recorder)
+    return router
+
+
+def _act_route(router: APIRouter, kind: ActKind, pilot: str, recorder: Recorder) -> None:
+    actor = require_service_pilot(pilot, *kind.roles, cross_pilot_read_roles=())
+
+    async def record(
+        project_id: ProjectId,
+        principal: Annotated[Principal, Depends(actor)],
+        body: Annotated[dict[str, Any], Body()],
+    ) -> JSONResponse:
+        try:
+            act = parse_act(kind, body, pilot)
+            recorded = await recorder.record(project_id, act, principal.subject)
+        except Refused as refused:
+            raise HTTPException(refused.status, refused.detail()) from refused
+        event = recorded.event
+        return JSONResponse(
+            status_code=201,
+            content={
+                "event_id": event.id,
+                "pilot": event.pilot,
+                "project_id": project_id,
+                "kind": kind.path,
+                "act_id": act.act_id,
+                "sequence": event.sequence,
+                "act": event.payload.model_dump(mode="json"),
+                "acknowledged": [v.as_dict() for v in recorded.acknowledged],
+                "verdicts": [v.as_dict() for v in recorded.verdicts],
+            },
+        )
+
+    router.add_api_route(
+        f"/projects/{{project_id}}/{kind.path}",
+        record,
+        methods=["POST"],
+        status_code=201,
+        name=f"record_{kind.path.replace('-', '_')}",
+        summary=f"Record a {kind.label} ({', '.join(kind.roles)})",
+    )

@@ -1,0 +1,1 @@
+"""Alembic revisions of the funding service's own tables (branch `ess_funding`)."""
