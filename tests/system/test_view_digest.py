@@ -12,12 +12,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import nats
 import pytest
 
 from ess_shared.contracts.signing import Signer
 from tests.support import events as ev
-from tests.support.harness import publish
+from tests.support.faults_identities import Identities, publish_as_pilots
 from tests.support.system import ESS, REPO, RunningSystem, running_system
 
 pytestmark = pytest.mark.system
@@ -71,11 +70,9 @@ async def publish_story(system: RunningSystem) -> int:
         for p in ("region", "state", "bdt")
     }
     story = [e for n in range(3) for e in ev.project_story(f"p{n}")]
-    nc = await nats.connect(system.nats_url)
-    try:
-        return await publish(nc.jetstream(), [ev.wire(signers, p, e) for p, e in story])  # type: ignore[arg-type]
-    finally:
-        await nc.close()
+    identities = Identities.make(system.state_dir / "keys")  # each pilot publishes as its own NATS user
+    messages = [(p, ev.wire(signers, p, e)) for p, e in story]  # type: ignore[arg-type]
+    return await publish_as_pilots(system.nats_url, identities, messages)
 
 
 def test_digest_agrees_names_a_tampered_service_and_rebuild_repairs_it(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""Pilots' signing seeds, the trust file of their public keys, and local people's tokens.
+"""Pilots' signing seeds and NATS user seeds, the shared files of their public keys (the trust file,
+`nats-users.json`), and local people's tokens.
 
 Seeds are generated once on the machine that uses them and written owner-only (0600); only public keys
 go into the trust file. `ess up` keeps them across runs in its state dir, which git ignores.
@@ -16,6 +17,7 @@ from pydantic import ValidationError
 from ess_shared.auth.tokens import PRIVATE_KEY_FILE, LocalIssuer
 from ess_shared.contracts.signing import Signer, TrustFile, TrustStore, generate_seed
 from ess_shared.contracts.types import PILOTS, Pilot
+from ess_shared.security.identities import OPERATOR, NatsUsers, generate_user_seed, user_public_key
 
 
 class KeysError(ValueError):
@@ -52,6 +54,45 @@ def ensure_seed(path: Path) -> Signer:
     if path.exists():
         return Signer(path.read_text(encoding="utf-8").strip())
     return new_seed(path)
+
+
+def new_nats_seed(path: Path) -> str:
+    """Generate a NATS user seed into a new file (0600); returns its public key ("U…")."""
+    if path.exists():
+        raise KeysError(f"{path} already exists; rotate by writing a new file and adding its key")
+    seed = generate_user_seed()
+    write_secret(path, seed + "\n")
+    return user_public_key(seed)
+
+
+def ensure_nats_seed(path: Path) -> str:
+    """The public key of the NATS user seed in ``path``, generated the first time."""
+    if path.exists():
+        return user_public_key(path.read_text(encoding="utf-8").strip())
+    return new_nats_seed(path)
+
+
+def check_identity(identity: str) -> str:
+    return OPERATOR if identity == OPERATOR else check_pilot(identity)
+
+
+def nats_users_with(users: NatsUsers, identity: str, key: str, on: date | None = None) -> NatsUsers:
+    """``users`` with ``key`` as the identity's current NATS key (earlier ones kept, retired)."""
+    try:
+        return users.with_key(check_identity(identity), key, on)
+    except ValueError as exc:
+        raise KeysError(_reason(exc)) from exc
+
+
+def ensure_nats_users(path: Path, keys: Mapping[str, str]) -> NatsUsers:
+    """The settings file at ``path`` holding each identity's current NATS key; written when it changes."""
+    users = NatsUsers.load_or_empty(path)
+    updated = users
+    for identity, key in keys.items():
+        updated = nats_users_with(updated, identity, key)
+    if updated != users or not path.exists():
+        updated.save(path)
+    return updated
 
 
 def trust_with(trust: TrustFile, pilot: Pilot, key: str, on: date | None = None) -> TrustFile:

@@ -26,6 +26,8 @@ app = typer.Typer(
 keys_app = typer.Typer(no_args_is_help=True, help="A pilot's signing keys and the partners' trust file.")
 trust_app = typer.Typer(no_args_is_help=True, help="The trust file of every pilot's public keys.")
 keys_app.add_typer(trust_app, name="trust")
+nats_keys_app = typer.Typer(no_args_is_help=True, help="nats-users.json: every identity's NATS user key.")
+keys_app.add_typer(nats_keys_app, name="nats")
 app.add_typer(keys_app, name="keys")
 view_app = typer.Typer(no_args_is_help=True, help="Compare every pilot's views; checkpoints; rebuild.")
 app.add_typer(view_app, name="view")
@@ -93,12 +95,16 @@ def provision_command(
         bool, typer.Option("--check", help="Report drift, change nothing; exit 1 on drift.")
     ] = False,
     state_dir: StateDirOpt = Path(".ess"),
+    seed: Annotated[
+        Path | None,
+        typer.Option(envvar="ESS_NATS_SEED_FILE", help="Operator NATS seed [default: ess up's, if any]."),
+    ] = None,
 ) -> None:
-    """Apply the stream config (create or repair) and print the drift report."""
+    """Apply the stream config (create or repair) as the operator identity and print the drift report."""
     from nats.errors import Error as NatsError
 
-    from ess_shared.cli.broker import provision_stream
     from ess_shared.runtime.provision import ProvisionError
+    from ess_shared.security.client import provision_as_operator
 
     if server is None:
         try:
@@ -107,7 +113,9 @@ def provision_command(
             fail(f"no server given (--server or ESS_NATS_URL) and {exc}")
     config = _stream_file(stream_file)
     try:
-        report = asyncio.run(provision_stream(server, config, apply=not check))
+        local = state_dir / "keys" / "operator.nats.seed"
+        seed = seed or (local if local.exists() else None)
+        report = asyncio.run(provision_as_operator(server, config, seed, apply=not check))
     except ProvisionError as exc:
         fail(str(exc), 2)
     except (NatsError, OSError, TimeoutError) as exc:
@@ -119,16 +127,52 @@ def provision_command(
 @keys_app.command("generate")
 def keys_generate(
     pilot: PilotOpt,
-    out: Annotated[Path, typer.Option("--out", help="Directory for <pilot>.seed (owner-only).")],
+    out: Annotated[Path, typer.Option("--out", help="Directory for the seeds (owner-only).")],
 ) -> None:
-    """Generate this pilot's signing seed locally; prints only the public key, to share with partners."""
+    """Generate this pilot's seeds locally: <pilot>.seed (signs events) and <pilot>.nats.seed (logs in to
+    the broker); prints only the public keys, to share with partners. `--pilot operator`: the NATS one."""
     from ess_shared.cli import keys
 
     try:
-        signer = keys.new_seed(out / f"{keys.check_pilot(pilot)}.seed")
+        identity = keys.check_identity(pilot)
+        signing = None if identity == "operator" else keys.new_seed(out / f"{identity}.seed")
+        nats_key = keys.new_nats_seed(out / f"{identity}.nats.seed")
     except (keys.KeysError, OSError) as exc:
         fail(str(exc))
-    print(signer.public_key)
+    if signing is not None:
+        print(f"signing key (trust file):       {signing.public_key}")
+    print(f"NATS user key (nats-users.json): {nats_key}")
+
+
+@nats_keys_app.command("add")
+def nats_keys_add(
+    identity: Annotated[str, typer.Option("--pilot", help="region, state, bdt or operator.")],
+    key: Annotated[str, typer.Option("--key", help="The public NATS user key (U…).")],
+    file: Annotated[Path, typer.Option("--file", help="nats-users.json, created if missing.")],
+) -> None:
+    """Make KEY the identity's current NATS key; the previous one is kept in the history, retired."""
+    from ess_shared.cli import keys
+    from ess_shared.security.identities import NatsUsers
+
+    try:
+        keys.nats_users_with(NatsUsers.load_or_empty(file), identity, key.strip()).save(file)
+    except (keys.KeysError, ValueError, OSError) as exc:
+        fail(str(exc))
+    note(f"{identity}: {key[:12]}… is the current NATS key in {file}")
+
+
+@nats_keys_app.command("config")
+def nats_keys_config(
+    file: Annotated[Path, typer.Option("--file", help="nats-users.json")],
+) -> None:
+    """Print the nats-server `authorization` block (nkey users and their permissions) for FILE."""
+    from ess_shared.security.identities import NatsUsers
+    from ess_shared.security.permissions import authorization_block
+
+    try:
+        print(authorization_block(NatsUsers.load(file)), end="")
+    except (ValueError, OSError) as exc:
+        fail(str(exc))
 
 
 @trust_app.command("add")

@@ -49,6 +49,11 @@ class StateDir:
         return self.root / "trust.json"
 
     @property
+    def nats_users(self) -> Path:
+        """The public NATS user keys of the operator and every pilot, beside the trust file."""
+        return self.root / "nats-users.json"
+
+    @property
     def auth(self) -> Path:
         return self.root / "auth"
 
@@ -84,6 +89,7 @@ class StateDir:
             "ESS_DATABASE_URL": f"sqlite+aiosqlite:///{database}",  # messaging.db.sqlite_url, no SQLAlchemy
             "ESS_NATS_URL": nats_url,
             "ESS_SIGNING_SEED_FILE": str(self.seed(pilot)),
+            "ESS_NATS_SEED_FILE": str(self.nats_seed(pilot)),
             "ESS_TRUST_FILE": str(self.trust_file),
             "ESS_HTTP_HOST": "127.0.0.1",
             "ESS_HTTP_PORT": str(port),
@@ -92,6 +98,10 @@ class StateDir:
 
     def seed(self, pilot: str) -> Path:
         return self.keys / f"{pilot}.seed"
+
+    def nats_seed(self, identity: str) -> Path:
+        """A pilot's (or the operator's) NATS user seed: it logs in to the broker with it."""
+        return self.keys / f"{identity}.nats.seed"
 
     def token(self, pilot: str) -> Path:
         return self.tokens / f"{pilot}.jwt"

@@ -13,15 +13,34 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
+from nats.aio.client import Client
 from nats.errors import Error as NatsError
 
 from ess_shared.cli import keys, runfile, up_view
-from ess_shared.cli.broker import new_probe_id, provision_stream, publish_probe
+from ess_shared.cli.broker import new_probe_id
 from ess_shared.cli.console import error, note, warn
 from ess_shared.cli.services import STOP_GRACE_SECONDS, Child, spawn, stop_all, wait_healthy
 from ess_shared.cli.topology import PROBE_PILOT, STAFF_ROLES, STREAM, TOPOLOGY, StateDir, pilots
+from ess_shared.contracts.codec import encode
+from ess_shared.contracts.event import new_event
+from ess_shared.contracts.ops import ProbeSent
+from ess_shared.contracts.signing import Signer
+from ess_shared.contracts.types import Pilot
 from ess_shared.runtime.natsserver import NatsServer, NatsServerError, free_port
-from ess_shared.runtime.provision import ProvisionError
+from ess_shared.runtime.provision import ProvisionError, ProvisionReport, load_stream_config, provision
+from ess_shared.security.client import connect_as
+from ess_shared.security.identities import OPERATOR
+from ess_shared.security.permissions import authorization_block
+
+
+async def publish_probe_on(nc: Client, stream: str, signer: Signer, pilot: Pilot, probe_id: str) -> int:
+    """Publish one signed ProbeSent with a PubAck on an open connection; returns its stream sequence."""
+    event = new_event(
+        ProbeSent(note="ess up wiring check"), pilot=pilot, service="ops", aggregate_id=probe_id, sequence=1
+    )
+    wire = encode(event, signer)
+    ack = await nc.jetstream().publish(wire.subject, wire.data, headers=wire.headers, stream=stream)
+    return ack.seq
 
 
 class UpError(RuntimeError):
@@ -54,23 +73,32 @@ class Supervisor:
         started = time.monotonic()
         for folder in (self.state.data, self.state.logs, self.state.nats):
             folder.mkdir(parents=True, exist_ok=True)
-        self.nats = NatsServer(
-            self.state.nats, port=nats_port or None, server_name="ess-local", own_session=True
-        )
-        self.nats.start()
-        note(f"nats-server  {self.nats.url}  (monitor {self.nats.monitor_url}, store {self.nats.store_dir})")
-        report = asyncio.run(provision_stream(self.nats.url, self.stream_file))
-        note(f"stream       {report}".replace("\n", "; "))
-        if self.stopper():
-            return
+        # Keys first: the broker's users are written from the public NATS keys.
         signers = {pilot: keys.ensure_seed(self.state.seed(pilot)) for pilot in pilots()}
         keys.ensure_trust(self.state.trust_file, {p: s.public_key for p, s in signers.items()})
+        identities = (OPERATOR, *pilots())
+        nats_keys = {i: keys.ensure_nats_seed(self.state.nats_seed(i)) for i in identities}
+        users = keys.ensure_nats_users(self.state.nats_users, nats_keys)
         issuer, public_key = keys.ensure_issuer(self.state.auth)
         tokens = keys.mint_tokens(issuer, STAFF_ROLES, self.state.tokens)
+        self.nats = NatsServer(
+            self.state.nats,
+            port=nats_port or None,
+            server_name="ess-local",
+            own_session=True,
+            extra_config=authorization_block(users, observer=True),
+        )
+        self.nats.start()
         note(f"keys         {self.state.keys} (seeds, 0600), trust file {self.state.trust_file}")
+        note(f"nats users   {', '.join(identities)}: each its own permissions ({self.state.nats_users})")
+        note(f"nats-server  {self.nats.url}  (monitor {self.nats.monitor_url}, store {self.nats.store_dir})")
+        report = asyncio.run(self._provision())
+        note(f"stream       {report} (as {OPERATOR})".replace("\n", "; "))
+        if self.stopper():
+            return
         # Published before the services start: each applies it as soon as its projection runner is up.
         probe_id = new_probe_id()
-        seq = asyncio.run(publish_probe(self.nats.url, STREAM, signers[PROBE_PILOT], PROBE_PILOT, probe_id))
+        seq = asyncio.run(self._probe(signers[PROBE_PILOT], probe_id))
         note(f"probe        {probe_id} published by {PROBE_PILOT} (stream sequence {seq})")
         for pilot, service in TOPOLOGY:
             if self.stopper():
@@ -89,6 +117,20 @@ class Supervisor:
         runfile.save(self.state.run_file, info)
         self.wrote_run_file = True
         up_view.show(info)
+
+    async def _provision(self) -> ProvisionReport:
+        """Only the operator identity creates or changes streams."""
+        assert self.nats is not None
+        seed = self.state.nats_seed(OPERATOR)
+        async with connect_as(self.nats.url, OPERATOR, seed) as nc:
+            return await provision(nc.jetstream(), load_stream_config(self.stream_file))
+
+    async def _probe(self, signer: Signer, probe_id: str) -> int:
+        """The probe is the probe pilot's event: published with that pilot's own NATS identity."""
+        assert self.nats is not None
+        seed = self.state.nats_seed(PROBE_PILOT)
+        async with connect_as(self.nats.url, PROBE_PILOT, seed) as nc:
+            return await publish_probe_on(nc, STREAM, signer, PROBE_PILOT, probe_id)
 
     def _spawn(self, pilot: str, service: str, public_key: Path) -> Child:
         assert self.nats is not None

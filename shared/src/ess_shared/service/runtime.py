@@ -22,6 +22,7 @@ from ess_shared.messaging.projection import ProjectionRunner
 from ess_shared.messaging.relay import Relay
 from ess_shared.messaging.schema import applied, consumer_position, dead_letters, issuer_position, parked
 from ess_shared.messaging.views import View
+from ess_shared.security.client import connect_options
 from ess_shared.service.checkpoints import Checkpointer
 from ess_shared.service.settings import ServiceSettings
 from ess_shared.views import shared_views
@@ -42,8 +43,9 @@ class ServiceRuntime:
         self.trust = TrustStore(TrustFile.load(settings.trust_file))
         signer = Signer(settings.signing_seed_file.read_text().strip())
         self.outbox = Outbox(settings.pilot, settings.service, signer)
-        seed = str(settings.nats_user_seed_file) if settings.nats_user_seed_file else None
-        self.broker = NatsBroker(settings.nats_url, logger=None, nkeys_seed=seed)
+        # The pilot's own NATS user and inbox prefix: the server lets it publish only its own subjects.
+        login = connect_options(settings.pilot, settings.nats_user_seed_file)
+        self.broker = NatsBroker(settings.nats_url, logger=None, **login)
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
     @property

@@ -1,0 +1,58 @@
+"""How a program connects as one identity: its user seed (nkey) and its own inbox prefix."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import nats
+from nats.aio.client import Client
+
+from ess_shared.runtime.provision import ProvisionReport, load_stream_config, provision
+from ess_shared.security.identities import OPERATOR, inbox_prefix
+
+
+def connect_options(identity: str, seed_file: Path | None) -> dict[str, Any]:
+    """Keyword arguments for `nats.connect` and FastStream's `NatsBroker` (both pass them through).
+    Without a seed (an unauthenticated local broker) nothing changes."""
+    if seed_file is None:
+        return {}
+    return {"nkeys_seed": str(seed_file), "inbox_prefix": inbox_prefix(identity)}
+
+
+async def _quiet(_: Exception) -> None:
+    """The command reports its own errors."""
+
+
+@asynccontextmanager
+async def connect_as(
+    url: str, identity: str, seed_file: Path | None, connect_timeout: float = 2.0, **options: Any
+) -> AsyncIterator[Client]:
+    """A short-lived connection as `identity` that fails fast when the broker is away (no reconnects).
+    `error_cb` may be passed to see the server's permission violations."""
+    settings: dict[str, Any] = {
+        "connect_timeout": connect_timeout,
+        "allow_reconnect": False,
+        "max_reconnect_attempts": 1,
+        "reconnect_time_wait": 0.2,
+        "error_cb": _quiet,
+        "name": f"ess-{identity}",
+    }
+    settings |= connect_options(identity, seed_file) | options
+    async with asyncio.timeout(connect_timeout * 3):
+        nc = await nats.connect(url, **settings)
+    try:
+        yield nc
+    finally:
+        await nc.close()
+
+
+async def provision_as_operator(
+    url: str, config_file: Path, seed_file: Path | None, *, apply: bool = True
+) -> ProvisionReport:
+    """`ess provision`: only the operator identity may create or change the stream."""
+    async with connect_as(url, OPERATOR, seed_file) as nc:
+        return await provision(nc.jetstream(), load_stream_config(config_file), apply=apply)
