@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, event
+from sqlalchemy import Insert, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -43,15 +43,45 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# Statements are built once per (dialect, table, keys): building one costs more than running it on SQLite.
+_Key = tuple[str, str, tuple[str, ...] | None]
+_INSERT_IGNORING: dict[_Key, Insert] = {}
+_UPSERT: dict[_Key, Insert] = {}
+
+
+def _dialect(name: str) -> Any:
+    return postgresql if name == "postgresql" else sqlite
+
+
+def insert_ignoring_statement(dialect: str, table: Table, keys: Iterable[str] | None = None) -> Insert:
+    key = (dialect, table.name, tuple(keys) if keys else None)
+    stmt = _INSERT_IGNORING.get(key)
+    if stmt is None or stmt.table is not table:
+        stmt = (
+            _dialect(dialect).insert(table).on_conflict_do_nothing(index_elements=list(key[2] or ()) or None)
+        )
+        _INSERT_IGNORING[key] = stmt
+    return stmt
+
+
+def upsert_statement(dialect: str, table: Table, keys: Sequence[str]) -> Insert:
+    key = (dialect, table.name, tuple(keys))
+    stmt = _UPSERT.get(key)
+    if stmt is None or stmt.table is not table:
+        base = _dialect(dialect).insert(table)
+        updates = {c.name: base.excluded[c.name] for c in table.columns if c.name not in keys}
+        stmt = base.on_conflict_do_update(index_elements=list(keys), set_=updates)
+        _UPSERT[key] = stmt
+    return stmt
+
+
 async def insert_ignoring_conflicts(
     conn: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]], keys: Iterable[str] | None = None
 ) -> None:
     """Insert rows, skipping those whose key already exists (a redelivered message, a second copy)."""
     if not rows:
         return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table).on_conflict_do_nothing(index_elements=list(keys) if keys else None)
-    await conn.execute(stmt, list(rows))
+    await conn.execute(insert_ignoring_statement(conn.dialect.name, table, keys), list(rows))
 
 
 async def upsert(
@@ -59,7 +89,4 @@ async def upsert(
 ) -> None:
     if not rows:
         return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table)
-    updates = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
-    await conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=updates), list(rows))
+    await conn.execute(upsert_statement(conn.dialect.name, table, keys), list(rows))

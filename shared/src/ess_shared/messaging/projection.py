@@ -28,7 +28,7 @@ from ess_shared.contracts.signing import TrustStore
 from ess_shared.contracts.subjects import STREAM
 from ess_shared.messaging.db import insert_ignoring_conflicts, upsert
 from ess_shared.messaging.schema import applied, consumer_position, dead_letters, issuer_position, parked
-from ess_shared.messaging.views import View
+from ess_shared.messaging.views import View, Write, WritingView, execute_waves
 
 log = logging.getLogger(__name__)
 
@@ -80,16 +80,24 @@ class _Batch:
     seen: set[str]
     applied_rows: list[dict[str, object]] = field(default_factory=list)
     changed: set[IssuerKey] = field(default_factory=set)
+    to_write: list[Event] = field(default_factory=list)
+    """Events applied, in the order applied, for the writing views (written at the end of the batch)."""
 
 
 @dataclass
 class Fold:
-    """Applies decoded events to the views inside one open transaction."""
+    """Applies decoded events to the views inside one open transaction.
+
+    In memory, besides each issuer's position: the issuers that may have events parked for a gap, so an
+    applied event looks for a parked successor only where one may wait (one query per event otherwise).
+    Both are loaded from the database at start-up and again after a rollback.
+    """
 
     views: Sequence[View]
     positions: dict[IssuerKey, int] = field(default_factory=dict)
     applied_total: int = 0
     last_seq: int = 0
+    gapped: set[str] = field(default_factory=set)
 
     async def load_positions(self, conn: AsyncConnection) -> None:
         """Reload the in-memory cache after start-up or after a transaction rolled back."""
@@ -99,6 +107,12 @@ class Fold:
             await conn.execute(select(consumer_position).where(consumer_position.c.consumer == "view"))
         ).first()
         self.applied_total, self.last_seq = (mark.applied_count, mark.stream_seq) if mark else (0, 0)
+        waiting = select(parked.c.issuer).where(parked.c.issuer.is_not(None)).distinct()
+        self.gapped = {issuer for (issuer,) in await conn.execute(waiting)}
+
+    @property
+    def _writing(self) -> list[WritingView]:
+        return [v for v in self.views if isinstance(v, WritingView)]
 
     async def apply_batch(
         self, conn: AsyncConnection, items: Sequence[tuple[Incoming, Event | Rejected]]
@@ -114,6 +128,7 @@ class Fold:
             if await self._apply_in_order(conn, message, event, batch) == "parked":
                 outcome.parked += 1
         outcome.applied = len(batch.applied_rows)
+        await self._write_views(conn, batch.to_write)
         await insert_ignoring_conflicts(conn, applied, batch.applied_rows, ["event_id"])
         await self._save_positions(conn, batch.changed)
         await self._advance(conn, outcome)
@@ -137,8 +152,9 @@ class Fold:
 
     async def _apply_one(self, conn: AsyncConnection, message: Incoming, event: Event, batch: _Batch) -> None:
         for view in self.views:
-            if view.handles(event.type):
+            if view.handles(event.type) and not isinstance(view, WritingView):
                 await view.apply(conn, event)
+        batch.to_write.append(event)
         self.positions[event.issuer_key] = event.sequence
         batch.changed.add(event.issuer_key)
         batch.applied_rows.append({"event_id": event.id, "stream_seq": message.stream_seq})
@@ -157,16 +173,35 @@ class Fold:
             return "dead"
         reason = f"gap: waiting for sequence {current + 1}"
         await self._park(conn, message, reason, "gap", event.issuer_key, event.sequence)
+        self.gapped.add(issuer)
         return "parked"
+
+    async def _write_views(self, conn: AsyncConnection, events: list[Event]) -> None:
+        """The writing views' rows for the events applied in this batch, gathered (see `WritingView`)."""
+        for view in self._writing:
+            mine = [e for e in events if view.handles(e.type)]
+            if not mine:
+                continue
+            waves: list[tuple[int, Sequence[Write]]] = []
+            count: dict[IssuerKey, int] = {}
+            for event in mine:
+                wave = count[event.issuer_key] = count.get(event.issuer_key, -1) + 1
+                waves.append((wave, view.writes(event)))
+            await execute_waves(conn, waves)
 
     async def _unpark_successors(self, conn: AsyncConnection, key: IssuerKey, batch: _Batch) -> None:
         issuer = ".".join(key)
+        if issuer not in self.gapped:
+            return
         while True:
             query = select(parked).where(
                 parked.c.issuer == issuer, parked.c.sequence == self.positions[key] + 1
             )
             row = (await conn.execute(query.limit(1))).first()
             if row is None:
+                left = select(parked.c.stream_seq).where(parked.c.issuer == issuer).limit(1)
+                if (await conn.scalar(left)) is None:
+                    self.gapped.discard(issuer)
                 return
             await conn.execute(delete(parked).where(parked.c.stream_seq == row.stream_seq))
             message = Incoming(row.stream_seq, row.subject, row.data, json.loads(row.headers))
@@ -252,14 +287,22 @@ class ProjectionRunner:
         self.batch_size = batch_size
         self.fetch_timeout = fetch_timeout
         self.ack_wait = ack_wait
+        self._committed = 0
 
     @property
     def last_seq(self) -> int:
+        """The last stream sequence the fold has seen; inside a batch, before its commit."""
         return self.fold.last_seq
+
+    @property
+    def committed_seq(self) -> int:
+        """The last stream sequence whose batch is committed: what a reader of the views sees."""
+        return self._committed
 
     async def reload(self) -> None:
         async with self.engine.connect() as conn:
             await self.fold.load_positions(conn)
+        self._committed = self.fold.last_seq
 
     async def start(self) -> None:
         await self.reload()
@@ -308,6 +351,7 @@ class ProjectionRunner:
         except Exception:
             await self.reload()  # the cache saw effects that rolled back
             raise
+        self._committed = self.fold.last_seq
         for message in messages:
             await message.ack()
         return outcome

@@ -1,16 +1,23 @@
-"""What a view is to the projection runner, and the digest that proves two copies of a view agree."""
+"""What a view is to the projection runner, and the digest that proves two copies of a view agree.
+
+A view folds events with `apply`, one event at a time. A view may also say what to write instead of
+writing it (`WritingView.writes`): the runner then gathers the writes of a whole batch into a few
+executemany statements, which replaying a stream needs (one round trip per statement otherwise).
+"""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy import Table, select
+from sqlalchemy import Executable, Table, and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_shared.contracts.canonical import canonical_bytes
 from ess_shared.contracts.event import Event
+from ess_shared.messaging.db import insert_ignoring_statement, upsert_statement
 
 
 class View(Protocol):
@@ -31,6 +38,130 @@ class View(Protocol):
     def handles(self, event_type: str) -> bool: ...
 
     async def apply(self, conn: AsyncConnection, event: Event) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class InsertIgnore:
+    """Insert the rows; a row whose key (`keys`, else any unique constraint) exists already is skipped."""
+
+    table: Table
+    rows: Sequence[Mapping[str, Any]]
+    keys: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Upsert:
+    """Insert the rows, or replace every other column of the row with the same `keys`."""
+
+    table: Table
+    rows: Sequence[Mapping[str, Any]]
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """Set `values` on the rows whose columns equal `where` (every pair)."""
+
+    table: Table
+    where: Mapping[str, Any]
+    values: Mapping[str, Any]
+
+
+Write = InsertIgnore | Upsert | Update
+
+
+@runtime_checkable
+class WritingView(View, Protocol):
+    """A view whose fold only writes, and says what: `writes(event)` returns the writes `apply` would do,
+    in order, without reading the database. Each row it writes belongs to one issuer's run of events
+    (pilot, service, aggregate, id), so the writes of events of different issuers touch different rows.
+
+    That lets the runner gather a batch: the k-th event of every issuer in the batch forms wave k; waves
+    run in order, and inside a wave the n-th writes of its events run together, one executemany per kind
+    of statement. One issuer's events and one event's writes thus keep their order, and the rows end the
+    same as with `apply` one event after another. Its rows are written at the end of the batch: no other
+    view may read them during the fold (views never read each other's tables)."""
+
+    def writes(self, event: Event) -> Sequence[Write]: ...
+
+
+async def execute_writes(conn: AsyncConnection, writes: Sequence[Write]) -> None:
+    """The writes of one event, one after another (a writing view's `apply`)."""
+    await execute_waves(conn, [(0, writes)])
+
+
+Signature = tuple[str, str, tuple[str, ...] | None, tuple[str, ...]]
+"""(kind, table, key or where columns, value columns): writes with the same signature share a statement."""
+
+
+def _items(write: Write) -> list[tuple[Signature, dict[str, Any]]]:
+    """One (statement signature, parameters) per row the write touches."""
+    name = write.table.name
+    if isinstance(write, Update):
+        where, values = tuple(sorted(write.where)), tuple(sorted(write.values))
+        params = {
+            **{f"w_{k}": v for k, v in write.where.items()},
+            **{f"v_{k}": v for k, v in write.values.items()},
+        }
+        return [(("update", name, where, values), params)]
+    kind = "insert" if isinstance(write, InsertIgnore) else "upsert"
+    return [((kind, name, write.keys, tuple(sorted(row))), dict(row)) for row in write.rows]
+
+
+_STATEMENTS: dict[tuple[str, Table, Signature], Executable] = {}
+
+
+def _statement(dialect: str, table: Table, sig: Signature) -> Executable:
+    cached = _STATEMENTS.get((dialect, table, sig))
+    if cached is not None:
+        return cached
+    kind, _, keys, columns = sig
+    if kind == "update":
+        where = and_(*(table.c[k] == bindparam(f"w_{k}") for k in keys or ()))
+        stmt: Executable = update(table).where(where).values({c: bindparam(f"v_{c}") for c in columns})
+    elif kind == "insert":
+        stmt = insert_ignoring_statement(dialect, table, keys)
+    else:
+        stmt = upsert_statement(dialect, table, keys or ())
+    _STATEMENTS[(dialect, table, sig)] = stmt
+    return stmt
+
+
+async def execute_waves(conn: AsyncConnection, waves: Sequence[tuple[int, Sequence[Write]]]) -> int:
+    """Run each event's writes, given as (wave, writes), grouped as `WritingView` says; returns the number
+    of statements sent."""
+    groups: dict[tuple[int, int, Signature], tuple[Table, list[dict[str, Any]]]] = {}
+    for wave, writes in waves:
+        for position, write in enumerate(writes):
+            for sig, row in _items(write):
+                groups.setdefault((wave, position, sig), (write.table, []))[1].append(row)
+    dialect = conn.dialect.name
+    sent = 0
+    for key in sorted(groups, key=lambda k: (k[0], k[1])):  # stable: first seen first within a step
+        table, params = groups[key]
+        stmt = _statement(dialect, table, key[2])
+        for chunk in _distinct_keys(key[2], params):
+            await conn.execute(stmt, chunk)
+            sent += 1
+    return sent
+
+
+def _distinct_keys(sig: Signature, params: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """An upsert sends no two rows with the same key in one statement (PostgreSQL refuses to change a row
+    twice in one INSERT ... ON CONFLICT DO UPDATE): cut the rows where a key comes again."""
+    if sig[0] != "upsert" or len(params) < 2:
+        return [params]
+    keys = sig[2] or ()
+    chunks: list[list[dict[str, Any]]] = [[]]
+    seen: set[tuple[Any, ...]] = set()
+    for row in params:
+        key = tuple(row.get(k) for k in keys)
+        if key in seen:
+            chunks.append([])
+            seen = set()
+        seen.add(key)
+        chunks[-1].append(row)
+    return chunks
 
 
 async def table_digest(conn: AsyncConnection, table: Table, excluded: frozenset[str] = frozenset()) -> str:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import Column, String, Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_shared.contracts.event import Event
 from ess_shared.contracts.types import format_timestamp
-from ess_shared.messaging.db import insert_ignoring_conflicts
 from ess_shared.messaging.schema import metadata
+from ess_shared.messaging.views import InsertIgnore, Write, execute_writes
 
 probe = Table(
     "view_probe",
@@ -28,10 +30,13 @@ class ProbeView:
     def handles(self, event_type: str) -> bool:
         return event_type == "probe_sent"
 
-    async def apply(self, conn: AsyncConnection, event: Event) -> None:
+    def writes(self, event: Event) -> Sequence[Write]:
         row = {
             "probe_id": event.aggregate_id,
             "pilot": event.pilot,
             "sent_at": format_timestamp(event.occurred_at),
         }
-        await insert_ignoring_conflicts(conn, probe, [row], ["probe_id"])
+        return [InsertIgnore(probe, [row], ("probe_id",))]
+
+    async def apply(self, conn: AsyncConnection, event: Event) -> None:
+        await execute_writes(conn, self.writes(event))
