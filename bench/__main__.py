@@ -1,0 +1,201 @@
+"""`python -m bench`: every benchmark, then `bench/results.json` and the Markdown table `bench/results.md`.
+
+    python -m bench                         # what `make bench` runs (sized to finish within 10 minutes)
+    python -m bench --replay-events 200000  # the issue's replay figure (about 4 minutes a run)
+    python -m bench --only memory --memory 100000,1000000
+    ESS_BENCH_POSTGRES_URL= python -m bench # SQLite only
+
+PostgreSQL runs where the server at ESS_BENCH_POSTGRES_URL (default postgresql+asyncpg://postgres@
+127.0.0.1:5432/test) answers; each run creates its own database and drops it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shlex
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from bench import events, infra, intake, memory, relay, replay
+from bench.report import markdown
+
+HERE = Path(__file__).resolve().parent
+PARTS = ("replay", "relay", "memory")
+
+
+def _args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--replay-events", type=int, default=40_000)
+    parser.add_argument("--relay-events", type=int, default=20_000)
+    parser.add_argument("--memory", default="20000,200000", help="event counts, comma-separated")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--only", default=",".join(PARTS), help=f"some of {','.join(PARTS)}")
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--out", type=Path, default=HERE / "results.json")
+    return parser.parse_args(argv)
+
+
+def _log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+async def _backends(wanted: list[str]) -> tuple[list[str], dict[str, str]]:
+    skipped: dict[str, str] = {}
+    backends = [b for b in wanted if b == "sqlite"]
+    if "postgres" in wanted:
+        problem = None if infra.postgres_base() else "ESS_BENCH_POSTGRES_URL is empty"
+        problem = problem or await infra.postgres_available()
+        if problem:
+            skipped["postgres"] = problem
+        else:
+            backends.append("postgres")
+    return backends, skipped
+
+
+async def bench_replay(
+    corpus: events.Corpus, count: int, runs: int, backends: list[str], work: Path
+) -> dict[str, Any]:
+    trust = corpus.trust()
+    rates: dict[str, list[float]] = {"raw": []}
+    digests: dict[str, set[str | None]] = {}
+    for backend in backends:
+        rates[f"ours/{backend}"], rates[f"baseline/{backend}"] = [], []
+    async with infra.Broker() as broker:
+        last = await broker.load(corpus.messages[:count])
+        for run in range(runs):
+            r = await replay.raw(broker.url, trust, last, f"raw-{run}")
+            rates["raw"].append(r.rate)
+            _log(f"replay run {run + 1}/{runs}: raw {r.rate:,.0f}/s")
+            for backend in backends:
+                # alternate which goes first, so neither always meets the warmer (or busier) machine
+                order = ("ours", "baseline") if run % 2 == 0 else ("baseline", "ours")
+                for who in order:
+                    async with infra.database(backend, work) as url:
+                        fn = replay.ours if who == "ours" else replay.baseline
+                        r = await fn(broker.url, url, trust, last, f"{who}-{backend}-{run}")
+                    rates[f"{who}/{backend}"].append(r.rate)
+                    digests.setdefault(backend, set()).add(r.digest)
+                    _log(f"replay run {run + 1}/{runs}: {who} {backend} {r.rate:,.0f}/s")
+    out: dict[str, Any] = {
+        "events": count,
+        "runs": runs,
+        "raw_per_s": infra.median(rates["raw"]),
+        "backends": {},
+    }
+    for backend in backends:
+        ours, base = infra.median(rates[f"ours/{backend}"]), infra.median(rates[f"baseline/{backend}"])
+        out["backends"][backend] = {
+            "ours_per_s": ours,
+            "baseline_per_s": base,
+            "ratio": ours / base,
+            "ratio_to_raw": ours / out["raw_per_s"],
+            "same_digest": len(digests[backend]) == 1,
+            "all_runs": {k: rates[k] for k in (f"ours/{backend}", f"baseline/{backend}")},
+        }
+    out["raw_runs"] = rates["raw"]
+    return out
+
+
+async def bench_relay(
+    corpus: events.Corpus, count: int, runs: int, backends: list[str], work: Path
+) -> dict[str, Any]:
+    messages = relay.journal(corpus.messages, count)
+    out: dict[str, Any] = {"events": count, "runs": runs, "backends": {}}
+    for backend in backends:
+        ours: list[float] = []
+        base: list[float] = []
+        for run in range(runs):
+            async with infra.database(backend, work) as url:
+                await relay.fill_outbox(url, messages)
+                seconds, sent = await relay.ours(url)
+            ours.append(sent / seconds)
+            seconds, sent = await relay.baseline(messages)
+            base.append(sent / seconds)
+            _log(f"relay run {run + 1}/{runs} {backend}: ours {ours[-1]:,.0f}/s, baseline {base[-1]:,.0f}/s")
+        o, b = infra.median(ours), infra.median(base)
+        out["backends"][backend] = {
+            "ours_per_s": o,
+            "baseline_per_s": b,
+            "ratio": o / b,
+            "all_runs": {"ours": ours, "baseline": base},
+        }
+    return out
+
+
+async def bench_memory(corpus: events.Corpus, counts: list[int]) -> dict[str, Any]:
+    async with infra.Broker() as broker:
+        await broker.load(corpus.messages[: max(counts)])
+        figures = []
+        for count in counts:
+            figure = await asyncio.to_thread(memory.measure, broker.url, corpus.trust(), count)
+            figures.append(figure)
+            _log(f"memory {count:,} events: {figure['peak_rss_mib']:.0f} MiB peak RSS")
+    return {
+        "backend": "sqlite",
+        "figures": figures,
+        "ratio": figures[-1]["peak_rss_mib"] / figures[0]["peak_rss_mib"],
+    }
+
+
+def _machine() -> dict[str, Any]:
+    try:
+        load = os.getloadavg()
+    except OSError:
+        load = (0.0, 0.0, 0.0)
+    packages = ("nats-py", "sqlalchemy", "aiosqlite", "asyncpg", "pydantic", "pynacl")
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_average_at_start": load,
+        "packages": {p: version(p) for p in packages},
+    }
+
+
+async def main(argv: list[str]) -> int:
+    args = _args(argv)
+    parts = [p for p in args.only.split(",") if p]
+    memory_counts = sorted(int(n) for n in args.memory.split(",") if n)
+    backends, skipped = await _backends([b for b in args.backends.split(",") if b])
+    # one service's journal is about a quarter of the mixed stream
+    sizes = [args.replay_events if "replay" in parts else 0, 5 * args.relay_events if "relay" in parts else 0]
+    needed = max([*sizes, *(memory_counts if "memory" in parts else [])])
+    started = time.perf_counter()
+    _log(f"corpus of {needed:,} events (cached under bench/results/)")
+    corpus = events.corpus(needed)
+    results: dict[str, Any] = {
+        "command": "python -m bench " + shlex.join(argv) if argv else "python -m bench",
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": _machine(),
+        "backends": backends,
+        "skipped_backends": skipped,
+        "corpus": {"events": needed, "types": corpus.types()},
+    }
+    with tempfile.TemporaryDirectory(prefix="ess-bench-") as scratch:
+        work = Path(scratch)
+        if "replay" in parts:
+            results["replay"] = await bench_replay(corpus, args.replay_events, args.runs, backends, work)
+        if "relay" in parts:
+            results["relay"] = await bench_relay(corpus, args.relay_events, args.runs, backends, work)
+        if "memory" in parts:
+            results["memory"] = await bench_memory(corpus, memory_counts)
+    results["intake"] = intake.pending()
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    args.out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    table = markdown(results)
+    args.out.with_suffix(".md").write_text(table)
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main(sys.argv[1:])))

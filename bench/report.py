@@ -1,0 +1,63 @@
+"""The Markdown table of a results dict, as `bench/results.md` and the README show it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+
+
+def _n(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _check(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def markdown(r: dict[str, Any]) -> str:
+    m = r["machine"]
+    runs = r.get("replay", r.get("relay", {})).get("runs", 1)
+    lines = [
+        f"Command: `{r['command']}`, {r['date']}, {m['cpus']} CPUs, Python {m['python']}, "
+        f"load average at start {m['load_average_at_start'][0]:.1f}. Medians of {runs} runs; "
+        "ratios compare figures of the same run.",
+        "",
+        "| benchmark | backend | ours | hand-written baseline | ratio | goal |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    if "replay" in r:
+        rp = r["replay"]
+        for backend, f in rp["backends"].items():
+            same = "" if f["same_digest"] else " (**views differ from the baseline's**)"
+            lines.append(
+                f"| Replay, {rp['events']:,} events, events/s{same} | {NAMES[backend]} | "
+                f"{_n(f['ours_per_s'])} | {_n(f['baseline_per_s'])} | {f['ratio']:.2f} | "
+                f"≥ 0.8: {_check(f['ratio'] >= 0.8)} |"
+            )
+        for backend, f in rp["backends"].items():
+            lines.append(
+                f"| Replay vs raw pull + verify + parse, no database | {NAMES[backend]} | "
+                f"{_n(f['ours_per_s'])} | {_n(rp['raw_per_s'])} (raw) | {f['ratio_to_raw']:.2f} | reported |"
+            )
+    if "relay" in r:
+        rl = r["relay"]
+        for backend, f in rl["backends"].items():
+            lines.append(
+                f"| Relay, {rl['events']:,} outbox rows, rows/s | {NAMES[backend]} | {_n(f['ours_per_s'])} | "
+                f"{_n(f['baseline_per_s'])} | {f['ratio']:.2f} | ≥ 0.8: {_check(f['ratio'] >= 0.8)} |"
+            )
+    if "memory" in r:
+        mem = r["memory"]
+        first, last = mem["figures"][0], mem["figures"][-1]
+        lines.append(
+            f"| Memory, peak RSS replaying {first['events']:,} / {last['events']:,} events | SQLite | "
+            f"{first['peak_rss_mib']:.0f} MiB / {last['peak_rss_mib']:.0f} MiB | — | {mem['ratio']:.2f} | "
+            f"≤ 1.2: {_check(mem['ratio'] <= 1.2)} |"
+        )
+    for item in r.get("intake", []):
+        lines.append(f"| {item['title']} | — | not yet | — | — | {item['goal']}: {item['reason']} |")
+    if r.get("skipped_backends"):
+        lines += ["", *(f"Skipped {NAMES[b]}: {why}" for b, why in r["skipped_backends"].items())]
+    lines += ["", f"Whole run: {r['seconds']:.0f} s."]
+    return "\n".join(lines) + "\n"
