@@ -5,7 +5,7 @@ UV     := $(VENV)/bin/uv
 STAMP  := $(VENV)/.synced
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint typecheck unit integration system env clean
+.PHONY: run test lint typecheck unit integration system env clean bench
 
 $(STAMP): pyproject.toml uv.lock shared/pyproject.toml $(wildcard services/*/pyproject.toml)
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -36,6 +36,9 @@ integration: $(STAMP)
 
 system: $(STAMP)
 	$(PY) -m pytest -q tests/system
+
+bench: $(STAMP)  # bench/results.json and bench/results.md; under 10 minutes on 2 cores (see bench/__main__.py)
+	$(PY) -m bench
 
 clean:
 	rm -rf $(VENV) .ess .pytest_cache .mypy_cache .ruff_cache
