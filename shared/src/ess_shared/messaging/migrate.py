@@ -22,7 +22,9 @@ from ess_shared.messaging.schema import metadata as shared_metadata
 if TYPE_CHECKING:
     from ess_shared.service.spec import ServiceSpec
 
-import ess_shared.views  # noqa: F401  (registers the shared view tables on the shared metadata)
+# Importing these registers their tables on the shared metadata, which the migrations compare against.
+import ess_shared.funding
+import ess_shared.views  # noqa: F401
 
 
 def alembic_config(service_metadata: MetaData | None = None, service_versions: str | None = None) -> Config:
