@@ -61,13 +61,9 @@ def _dates(row: Row, drop: Sequence[str] = ("project_id",)) -> dict[str, Any]:
     }
 
 
-async def _rows(conn: AsyncConnection, table: Table, project_id: str) -> list[Row]:
-    query = select(table).where(table.c.project_id == project_id).order_by(*table.primary_key.columns)
-    return [dict(row) for row in (await conn.execute(query)).mappings()]
-
-
 async def read_rows(conn: AsyncConnection, tables: Sequence[Table], project_id: str) -> dict[str, list[Row]]:
-    """The project's rows in each table, by primary key, in one round trip."""
+    """The project's rows in each table, in one round trip, ordered by primary key in Python (code point
+    order: the same on SQLite and PostgreSQL whatever the database's collation)."""
     query = _union(conn.dialect.name, tuple(tables))
     found: dict[str, list[Row]] = {table.name: [] for table in tables}
     for result in await conn.execute(query, {"project_id": project_id}):
@@ -221,21 +217,23 @@ async def read_verdicts(conn: AsyncConnection, project_id: str) -> tuple[Verdict
             total=r["total_cents"],
             counted=tuple((act, cents) for act, cents in json.loads(r["counted"])),
         )
-        for r in await _rows(conn, t.verdict, project_id)
+        for r in (await read_rows(conn, [t.verdict], project_id))[t.verdict.name]
     )
 
 
 async def read_status(conn: AsyncConnection, project_id: str) -> dict[str, Any] | None:
-    rows = await _rows(conn, t.status, project_id)
+    rows = (await read_rows(conn, [t.status], project_id))[t.status.name]
     return {k: v for k, v in rows[0].items() if k != "project_id"} if rows else None
 
 
 async def plan_digest(conn: AsyncConnection, project_id: str) -> str:
-    """SHA-256 over the project's rows in every plan table, as docs/digest.md does for whole views."""
+    """SHA-256 over the project's rows in every plan table, as docs/digest.md does for whole views, with
+    rows ordered by primary key in Python (code point order, whatever the database's collation)."""
+    found = await read_rows(conn, t.PLAN_TABLES, project_id)
     digest = hashlib.sha256()
-    for table in sorted(t.PLAN_TABLES, key=lambda x: x.name):
+    for name in sorted(found):
         rows = hashlib.sha256()
-        for row in await _rows(conn, table, project_id):
-            rows.update(canonical_bytes(dict(row)) + b"\n")
-        digest.update(f"{table.name}:{rows.hexdigest()}\n".encode())
+        for row in found[name]:
+            rows.update(canonical_bytes(row) + b"\n")
+        digest.update(f"{name}:{rows.hexdigest()}\n".encode())
     return digest.hexdigest()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_funding.adapters.tables import act as act_table
@@ -30,7 +30,15 @@ from ess_shared.messaging.outbox import Outbox
 from ess_shared.messaging.schema import applied, outbox
 from ess_shared.service.runtime import ServiceRuntime
 
-ATTEMPTS = 3  # two acts of this service on one project at once: the outbox sequence lets one win
+ATTEMPTS = 3
+RETRIED_SQLSTATES = frozenset({"40001", "40P01"})  # PostgreSQL: serialization failure, deadlock
+
+
+def _worth_retrying(error: DBAPIError) -> bool:
+    """Two acts of this service on one project at once (the outbox sequence lets one win), or a deadlock
+    with the projection writing the same plan rows while the act is tried out (PostgreSQL)."""
+    code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return isinstance(error, IntegrityError) or code in RETRIED_SQLSTATES
 
 
 @dataclass(frozen=True)
@@ -63,8 +71,8 @@ class Recorder:
             try:
                 async with self.runtime.transaction() as conn:
                     return await self._record(conn, project_id, act, recorded_by)
-            except IntegrityError:
-                if attempt == ATTEMPTS:
+            except DBAPIError as error:
+                if attempt == ATTEMPTS or not _worth_retrying(error):
                     raise
         raise AssertionError("unreachable")
 
