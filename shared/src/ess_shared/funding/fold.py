@@ -234,17 +234,9 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-JUDGED = frozenset(HANDLERS) - {
-    "project_funding_requested",
-    "project_tranche_scheduled",
-    "project_disbursement_recorded",
-    "project_recovery_recorded",
-}
-"""Events that change facts the rules read; after the others the judgement cannot change."""
-
-
 async def refresh(conn: AsyncConnection, project_id: str) -> None:
-    """Judge the project's plan again from all its facts and store the status and verdicts."""
+    """Judge the project's plan again from all its facts and store the status and verdicts (written only
+    when they change: after a request or a payment, which no rule reads, they do not)."""
     await refresh_judgement(conn, project_id, judge)
 
 
@@ -260,5 +252,4 @@ class PlanView:
 
     async def apply(self, conn: AsyncConnection, event: Event) -> None:
         await HANDLERS[event.type](conn, event, event.payload)
-        if event.type in JUDGED:
-            await refresh(conn, event.aggregate_id)
+        await refresh(conn, event.aggregate_id)

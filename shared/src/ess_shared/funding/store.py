@@ -90,10 +90,9 @@ def _union(dialect: str, tables: tuple[Table, ...]) -> Executable:
     return union_all(*parts)
 
 
-async def load_plan(conn: AsyncConnection, project_id: str, *, judged_only: bool = False) -> Plan:
-    """The project's plan from its rows; `judged_only` leaves out the facts no rule reads."""
-    tables = [x for x in t.FACT_TABLES if not (judged_only and x in t.UNJUDGED)]
-    return plan_of(project_id, await read_rows(conn, tables, project_id))
+async def load_plan(conn: AsyncConnection, project_id: str) -> Plan:
+    """The project's plan from its rows."""
+    return plan_of(project_id, await read_rows(conn, t.FACT_TABLES, project_id))
 
 
 def plan_of(project_id: str, found: Mapping[str, list[Row]]) -> Plan:
@@ -150,7 +149,8 @@ def plan_of(project_id: str, found: Mapping[str, list[Row]]) -> Plan:
 
 
 async def refresh_judgement(conn: AsyncConnection, project_id: str, judge: Judge) -> None:
-    """Judge the plan from all its facts and store the status and verdicts, writing only what changed."""
+    """Judge the plan from all its facts and store the status and verdicts, writing only what changed.
+    The facts no rule reads (requests, tranches, payments, recoveries) are not loaded."""
     found = await read_rows(conn, [*t.JUDGED_TABLES, t.status, t.verdict], project_id)
     judgement = judge(plan_of(project_id, found))
     status = _status_row(project_id, judgement)

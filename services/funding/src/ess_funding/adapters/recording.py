@@ -87,7 +87,9 @@ class Recorder:
         refused = [v for v in new if v.rule not in act.acknowledge]
         if refused:
             acknowledgeable = all(v.rule in ACKNOWLEDGEABLE for v in refused)
-            raise RuleBreach(f"{box.pilot}/{act.kind.label}/{act.act_id}", refused, acknowledgeable)
+            raise RuleBreach(
+                f"{box.pilot}/{act.kind.label}/{act.act_id or event.id}", refused, acknowledgeable
+            )
         await box.store(conn, [event])
         await conn.execute(
             insert(act_table).values(
