@@ -1,7 +1,40 @@
 """Composition root of the intake service: what it stores, what it folds, what it serves."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from fastapi import APIRouter
+
 from ess_intake.adapters.tables import metadata
+from ess_intake.config import IntakeConfig
+from ess_intake.entrypoints.http import api_router
+from ess_intake.service_layer.context import Intake, utc_today
+from ess_shared.service.runtime import ServiceRuntime
 from ess_shared.service.spec import ServiceSpec
 from ess_shared.views import shared_views
 
-service = ServiceSpec(name="intake", metadata=metadata, views=shared_views)
+
+def intake_for(
+    runtime: ServiceRuntime, config: IntakeConfig | None = None, clock: Callable[[], date] = utc_today
+) -> Intake:
+    return Intake(runtime, config or IntakeConfig.from_env(runtime.settings), clock)
+
+
+def build_service(config: IntakeConfig | None = None, clock: Callable[[], date] = utc_today) -> ServiceSpec:
+    """The service as `ess` runs it (defaults), or with a fixed clock and settings for tests."""
+
+    def router(runtime: ServiceRuntime) -> APIRouter:
+        return api_router(intake_for(runtime, config, clock), runtime.settings.pilot)
+
+    return ServiceSpec(
+        name="intake",
+        metadata=metadata,
+        views=shared_views,
+        routers=(router,),
+        migrations="ess_intake:migrations",
+    )
+
+
+service = build_service()

@@ -1,0 +1,87 @@
+"""Acts on a project after its submission: corrections, withdrawal, closure, orientation answers."""
+
+from typing import Annotated
+
+from fastapi import APIRouter
+
+from ess_intake.domain.commands import AnswerOrientation, Close, Correct, Orient, RequestCorrection, Withdraw
+from ess_intake.domain.requests import ClosureInput, CorrectionRequestInput, DeclineInput, WithdrawalInput
+from ess_intake.domain.submission import Correction
+from ess_intake.entrypoints.http.deps import NetworkId, ProjectId, actor, who
+from ess_intake.entrypoints.http.errors import REFUSALS, IntakeRoute
+from ess_intake.service_layer import corrections, lifecycle, orientation
+from ess_intake.service_layer.context import Intake
+from ess_intake.service_layer.results import (
+    Acted,
+    CorrectionRequested,
+    OrientationAnswered,
+    Oriented,
+    Qualified,
+)
+from ess_shared.auth import Principal
+
+STAFF = ("instructor", "admin")
+HOLDERS = ("holder", "network", "instructor", "admin")
+
+
+def acts_router(intake: Intake, pilot: str) -> APIRouter:
+    router = APIRouter(
+        prefix="/projects/{project_id}", tags=["projects"], route_class=IntakeRoute, responses=REFUSALS
+    )
+
+    @router.post("/correction-requests", response_model=CorrectionRequested)
+    async def request_correction(
+        project_id: ProjectId,
+        body: CorrectionRequestInput,
+        principal: Annotated[Principal, who(pilot, *STAFF)],
+    ) -> CorrectionRequested:
+        """Ask the holder to correct fields; the remark stays in intake, fields and reasons travel."""
+        return await corrections.request_correction(
+            RequestCorrection(project_id, body, actor(principal)), intake
+        )
+
+    @router.put("/dossier", response_model=Qualified)
+    async def correct(
+        project_id: ProjectId, body: Correction, principal: Annotated[Principal, who(pilot, *HOLDERS)]
+    ) -> Qualified:
+        """Send the full corrected dossier (answers the pending request, if any); qualified again."""
+        return await corrections.correct(Correct(project_id, body, actor(principal)), intake)
+
+    @router.post("/withdrawal", response_model=Acted)
+    async def withdraw(
+        project_id: ProjectId, body: WithdrawalInput, principal: Annotated[Principal, who(pilot, *HOLDERS)]
+    ) -> Acted:
+        return await lifecycle.withdraw(Withdraw(project_id, body, actor(principal)), intake)
+
+    @router.post("/closure", response_model=Acted)
+    async def close(
+        project_id: ProjectId, body: ClosureInput, principal: Annotated[Principal, who(pilot, *STAFF)]
+    ) -> Acted:
+        return await lifecycle.close(Close(project_id, body, actor(principal)), intake)
+
+    @router.post("/orientation", response_model=Oriented)
+    async def orient(project_id: ProjectId, principal: Annotated[Principal, who(pilot, *STAFF)]) -> Oriented:
+        """Orient again: the networks that fit now and were not oriented to before (e.g. newly registered)."""
+        return await orientation.orient(Orient(project_id, actor(principal)), intake)
+
+    @router.post("/orientations/{network_id}/acceptance", response_model=OrientationAnswered)
+    async def accept(
+        project_id: ProjectId,
+        network_id: NetworkId,
+        principal: Annotated[Principal, who(pilot, "network", *STAFF)],
+    ) -> OrientationAnswered:
+        command = AnswerOrientation(project_id, network_id, None, actor(principal))
+        return await orientation.answer(command, intake)
+
+    @router.post("/orientations/{network_id}/decline", response_model=OrientationAnswered)
+    async def decline(
+        project_id: ProjectId,
+        network_id: NetworkId,
+        body: DeclineInput,
+        principal: Annotated[Principal, who(pilot, "network", *STAFF)],
+    ) -> OrientationAnswered:
+        return await orientation.answer(
+            AnswerOrientation(project_id, network_id, body, actor(principal)), intake
+        )
+
+    return router

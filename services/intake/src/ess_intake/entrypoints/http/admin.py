@@ -1,0 +1,40 @@
+"""Follow-up across projects and the erasure of contact data."""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from ess_intake.entrypoints.http.deps import who
+from ess_intake.entrypoints.http.errors import REFUSALS, IntakeRoute
+from ess_intake.service_layer import erasure, reports
+from ess_intake.service_layer.context import Intake
+from ess_intake.service_layer.read_models import UnacceptedReport
+from ess_intake.service_layer.results import Erasure
+from ess_shared.auth import Principal
+
+READERS = ("instructor", "decider", "admin", "operator")
+
+
+def admin_router(intake: Intake, pilot: str) -> APIRouter:
+    router = APIRouter(route_class=IntakeRoute, responses=REFUSALS)
+
+    @router.get("/orientation/unaccepted", tags=["orientation"], response_model=UnacceptedReport)
+    async def unaccepted(
+        _: Annotated[Principal, who(pilot, *READERS, personal=False)],
+        as_of: Annotated[date | None, Query(description="default: today")] = None,
+        delay_days: Annotated[
+            int | None, Query(ge=0, le=3650, description="default: the service's setting")
+        ] = None,
+    ) -> UnacceptedReport:
+        """Eligible open projects that no network accepted within the delay, as of a date."""
+        delay = intake.config.orientation_delay_days if delay_days is None else delay_days
+        return await reports.unaccepted_projects(as_of or intake.today(), delay, intake)
+
+    @router.post("/erasure/contacts", tags=["erasure"], response_model=Erasure)
+    async def erase_contacts(_: Annotated[Principal, who(pilot, "admin")]) -> Erasure:
+        """Erase the contact data of files ended longer ago than the retention period. The stream is
+        not touched: it never carried contact data."""
+        return await erasure.erase_contacts(intake)
+
+    return router

@@ -1,0 +1,40 @@
+"""The holder's private link: no account, the link is the key (see `service_layer.links`)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from ess_intake.domain.commands import Actor, Correct, Withdraw
+from ess_intake.domain.requests import WithdrawalInput
+from ess_intake.domain.submission import Correction
+from ess_intake.entrypoints.http.deps import ProjectId
+from ess_intake.entrypoints.http.errors import REFUSALS, IntakeRoute
+from ess_intake.service_layer import corrections, follow, lifecycle
+from ess_intake.service_layer.context import Intake
+from ess_intake.service_layer.read_models import FollowPage
+from ess_intake.service_layer.results import Acted, Qualified
+
+LinkToken = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{43}$", description="the secret part of the link")]
+
+
+def follow_router(intake: Intake) -> APIRouter:
+    router = APIRouter(prefix="/follow/{project_id}/{token}", tags=["holder link"], route_class=IntakeRoute)
+    router.responses = {404: REFUSALS[404], 409: REFUSALS[409], 422: REFUSALS[422]}
+
+    @router.get("", response_model=FollowPage)
+    async def follow_project(project_id: ProjectId, token: LinkToken) -> FollowPage:
+        """Status, orientations and the pending correction request, if any."""
+        return await follow.follow_page(project_id, token, intake)
+
+    @router.put("/dossier", response_model=Qualified)
+    async def answer_correction(project_id: ProjectId, token: LinkToken, body: Correction) -> Qualified:
+        """Send the corrected dossier (the full one, as at submission)."""
+        follow.ensure_link(project_id, token, intake)
+        return await corrections.correct(Correct(project_id, body, Actor.holder_link(project_id)), intake)
+
+    @router.post("/withdrawal", response_model=Acted)
+    async def withdraw(project_id: ProjectId, token: LinkToken, body: WithdrawalInput) -> Acted:
+        follow.ensure_link(project_id, token, intake)
+        return await lifecycle.withdraw(Withdraw(project_id, body, Actor.holder_link(project_id)), intake)
+
+    return router

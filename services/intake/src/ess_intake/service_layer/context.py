@@ -1,0 +1,65 @@
+"""What every act needs: the unit of work (one transaction for the state change and its events), the
+service's settings, the private-link signer and a clock. One per process, built in `bootstrap`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from ess_intake.config import IntakeConfig
+from ess_intake.service_layer.links import FollowLinks
+from ess_shared.contracts.base import Payload
+from ess_shared.messaging.outbox import Outbox
+
+
+class Runtime(Protocol):
+    """The part of `ServiceRuntime` the acts use, so tests can run them without a broker."""
+
+    engine: AsyncEngine
+    outbox: Outbox
+
+    def transaction(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
+
+
+def utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
+ACTS_IN_FLIGHT = {"sqlite": 1, "postgresql": 8}
+"""Acts of this process that hold a database connection at once. SQLite has one writer: the others wait
+here in order instead of polling its busy handler. PostgreSQL's pool has 20 connections: a burst of
+requests waits here rather than failing after the pool's 30 s timeout, and reads, the relay, the
+projection and the checkpoints keep connections of their own."""
+
+
+@dataclass
+class Intake:
+    runtime: Runtime
+    config: IntakeConfig
+    clock: Callable[[], date] = utc_today
+    _slots: asyncio.Semaphore | None = field(default=None, repr=False)
+
+    @property
+    def links(self) -> FollowLinks:
+        return FollowLinks(self.config.link_key)
+
+    def today(self) -> date:
+        return self.clock()
+
+    @contextlib.asynccontextmanager
+    async def act(self) -> AsyncIterator[AsyncConnection]:
+        """One act's transaction: the state change and its events commit together, or neither does."""
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(ACTS_IN_FLIGHT.get(self.runtime.engine.dialect.name, 8))
+        async with self._slots, self.runtime.transaction() as conn:
+            yield conn
+
+    async def record(self, conn: AsyncConnection, aggregate_id: str, payloads: list[Payload]) -> None:
+        await self.runtime.outbox.record(conn, aggregate_id, payloads)

@@ -1,0 +1,121 @@
+"""Reading a project's file: who may see the personal data, and how the tables become the answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ess_intake.adapters import corrections, journal, networks, orientations, reading
+from ess_intake.domain.commands import Actor
+from ess_intake.domain.errors import Forbidden
+from ess_intake.domain.money import to_euros
+from ess_intake.domain.records import PublicRecord
+from ess_intake.service_layer.context import Intake
+from ess_intake.service_layer.read_models import (
+    AttachmentView,
+    BudgetLineView,
+    ContactView,
+    CorrectionRequestView,
+    HistoryEntry,
+    OrganisationView,
+    OrientationView,
+    ProjectFile,
+    ProjectPart,
+    QualificationView,
+)
+
+READER_ROLES = frozenset({"instructor", "decider", "admin"})
+
+
+async def ensure_may_read(conn: AsyncConnection, project_id: str, actor: Actor) -> None:
+    """Staff of this pilot; the holder who submitted; a network the project was oriented to (it needs the
+    contact to take the project on)."""
+    if not actor.roles.isdisjoint(READER_ROLES):
+        return
+    row = await reading.project_row(conn, project_id)
+    if row["submitted_by"] == actor.subject:
+        return
+    if "network" in actor.roles:
+        mine = set(await networks.ids_for_account(conn, actor.subject))
+        if mine & {o["network_id"] for o in await orientations.of_project(conn, project_id)}:
+            return
+    raise Forbidden(f"this token may not read project {project_id}")
+
+
+async def read_file(project_id: str, actor: Actor, intake: Intake) -> ProjectFile:
+    async with intake.runtime.engine.connect() as conn:
+        await ensure_may_read(conn, project_id, actor)
+        rows = await reading.file_rows(conn, project_id)
+        oriented = await orientations.of_project(conn, project_id)
+        requests = await corrections.of_project(conn, project_id)
+    p, record = rows.project, PublicRecord.model_validate_json(rows.project["record"])
+    org, details = record.organisation, record.project
+    lines = [
+        BudgetLineView(
+            code=b.code, label=rows.labels.get(b.code, ""), category=b.category, amount=to_euros(b.amount)
+        )
+        for b in details.budget.lines
+    ]
+    return ProjectFile(
+        project_id=project_id,
+        status=p["status"],
+        channel=p["channel"],
+        via_network=p["via_network"],
+        submitted_on=p["submitted_on"],
+        ended_on=p["ended_on"],
+        end_reason=p["end_reason"],
+        organisation=OrganisationView(name=rows.private["organisation_name"], **org.model_dump()),
+        contact=ContactView.model_validate(dict(rows.contact)),
+        project=ProjectPart(
+            title=details.title,
+            description=rows.private["description"],
+            stage=details.stage,
+            third_place=details.third_place,
+            needs=list(details.needs),
+            budget_total=to_euros(details.budget.total),
+            budget_lines=lines,
+            planned_jobs=details.planned_jobs,
+            start_on=details.start_on,
+        ),
+        attachments=[AttachmentView.model_validate(dict(a)) for a in rows.attachments],
+        qualification=_qualification(p),
+        orientations=[OrientationView.model_validate(o) for o in oriented],
+        correction_requests=[CorrectionRequestView.model_validate(r) for r in requests],
+    )
+
+
+def _qualification(p: Any) -> QualificationView:
+    return QualificationView(
+        eligible=p["eligible"],
+        objectives=split(p["objectives"]),
+        ineligibility_reasons=split(p["ineligibility_reasons"]),
+        qualified_on=p["qualified_on"],
+    )
+
+
+def split(value: str) -> list[str]:
+    return value.split(",") if value else []
+
+
+async def history(project_id: str, actor: Actor, intake: Intake) -> list[HistoryEntry]:
+    async with intake.runtime.engine.connect() as conn:
+        await ensure_may_read(conn, project_id, actor)
+        events = await journal.project_events(conn, project_id)
+    return [
+        HistoryEntry(
+            sequence=e.sequence,
+            type=e.type,
+            event_id=e.id,
+            occurred_at=e.occurred_at,
+            payload=e.payload.model_dump(mode="json"),
+        )
+        for e in events
+    ]
+
+
+async def attachment(project_id: str, sha256: str, actor: Actor, intake: Intake) -> tuple[bytes, str, str]:
+    async with intake.runtime.engine.connect() as conn:
+        await ensure_may_read(conn, project_id, actor)
+        row = await reading.file_content(conn, project_id, sha256)
+    return bytes(row.content), str(row.media_type), str(row.file_name)

@@ -1,0 +1,58 @@
+"""What the acts answer: small models the HTTP layer returns as they are (and documents in OpenAPI)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel
+
+from ess_intake.domain.records import Status
+
+
+class Qualified(BaseModel):
+    """A project's state after an act that (re)qualified it."""
+
+    project_id: str
+    status: Status
+    eligible: bool
+    objectives: list[str]
+    ineligibility_reasons: list[str]
+    oriented_to: list[str]
+
+
+class Submitted(Qualified):
+    follow_link: str = ""
+    """The holder's private link (path on this service): follow the project, answer corrections."""
+
+
+class Acted(BaseModel):
+    project_id: str
+    status: Status
+
+
+class CorrectionRequested(Acted):
+    request_id: str
+
+
+class Oriented(BaseModel):
+    project_id: str
+    oriented_to: list[str]
+    """The networks added by this orientation (none when no new network fits)."""
+
+
+class OrientationAnswered(BaseModel):
+    project_id: str
+    network_id: str
+    answer: str
+
+
+class NetworkSaved(BaseModel):
+    network_id: str
+    active: bool
+
+
+class Erasure(BaseModel):
+    as_of: date
+    retention_days: int
+    erased: list[str]
+    """Projects whose contact data was erased now (ended before as_of minus the retention period)."""

@@ -1,0 +1,134 @@
+"""Submitting a project: validate, refuse a duplicate, qualify, orient, and issue the events, in one
+transaction; a retried request with the same Idempotency-Key gets the first answer."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ess_intake.adapters import idempotency, networks, orientations, projects
+from ess_intake.domain.commands import Actor, Submit
+from ess_intake.domain.errors import Duplicate, Forbidden, IdempotencyKeyReused
+from ess_intake.domain.lifecycle import status_after
+from ess_intake.domain.orientation import matching_networks
+from ess_intake.domain.qualification import qualified_event, qualify
+from ess_intake.domain.records import (
+    PublicRecord,
+    budget_labels,
+    public_attachment,
+    public_details,
+    public_organisation,
+)
+from ess_intake.domain.submission import Submission
+from ess_intake.service_layer.context import Intake
+from ess_intake.service_layer.results import Submitted
+from ess_shared.contracts import intake as events
+from ess_shared.contracts.base import Payload
+from ess_shared.contracts.event import new_event_id
+from ess_shared.contracts.intake import SubmissionChannel
+
+ATTEMPTS = 3
+"""A unique key that another transaction took meanwhile (same idempotency key, same open project)
+rolls the act back; the next attempt sees the winner's row and answers from it."""
+
+
+async def submit(cmd: Submit, intake: Intake) -> tuple[Submitted, bool]:
+    """The answer and whether it is a replay of an earlier one."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            answer, replayed = await _submit_once(cmd, intake)
+            return answer.model_copy(update={"follow_link": intake.links.path(answer.project_id)}), replayed
+        except IntegrityError:
+            if attempt == ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+def fingerprint(submission: Submission) -> str:
+    body = json.dumps(submission.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+async def _submit_once(cmd: Submit, intake: Intake) -> tuple[Submitted, bool]:
+    digest = fingerprint(cmd.submission)
+    key = cmd.idempotency_key
+    async with intake.act() as conn:
+        if key is not None:
+            stored = await idempotency.find(conn, cmd.actor.subject, key)
+            if stored is not None:
+                if stored.fingerprint != digest:
+                    raise IdempotencyKeyReused("this Idempotency-Key was used with another request body")
+                return Submitted.model_validate(stored.body), True
+        answer = await _open_project(conn, cmd, intake)
+        if key is not None:
+            body = answer.model_dump(mode="json", exclude={"follow_link"})
+            await idempotency.store(conn, cmd.actor.subject, key, digest, 201, body)
+    return answer, False
+
+
+async def _open_project(conn: AsyncConnection, cmd: Submit, intake: Intake) -> Submitted:
+    s, today = cmd.submission, intake.today()
+    record = PublicRecord(
+        organisation=public_organisation(s.organisation),
+        project=public_details(s.project),
+        attachments=tuple(public_attachment(a) for a in s.attachments),
+    )
+    existing = await projects.find_open_duplicate(conn, record)
+    if existing is not None:
+        raise Duplicate(existing)
+    channel, via = await _channel(conn, cmd.actor)
+    project_id = new_event_id()
+    q = qualify(record.organisation, record.project)
+    fitting = await networks.profiles(conn) if q.eligible else []
+    oriented = matching_networks(record.project, record.organisation.department, fitting, ())
+    values = {
+        "project_id": project_id,
+        "status": status_after(q),
+        "channel": channel,
+        "via_network": via,
+        "submitted_by": cmd.actor.subject,
+        "submitted_on": today.isoformat(),
+        "eligible": q.eligible,
+        "qualified_on": today.isoformat(),
+        "objectives": ",".join(q.objectives),
+        "ineligibility_reasons": ",".join(q.reasons),
+        "oriented_since": today.isoformat() if oriented else None,
+    }
+    await projects.insert_project(conn, values, record)
+    private = projects.Private(s.organisation.name, s.project.description, budget_labels(s.project))
+    await projects.save_private(conn, project_id, private, s.contact, new=True)
+    await projects.add_files(conn, project_id, s.attachments)
+    await orientations.add(conn, project_id, oriented, today.isoformat())
+    submitted = events.ProjectSubmitted(
+        submitted_on=today,
+        channel=channel,
+        via_network=via,
+        organisation=record.organisation,
+        project=record.project,
+        attachments=record.attachments,
+    )
+    payloads: list[Payload] = [submitted, qualified_event(q, record.organisation, today)]
+    if oriented:
+        payloads.append(events.ProjectOriented(oriented_on=today, network_ids=oriented))
+    await intake.record(conn, project_id, payloads)
+    return Submitted(
+        project_id=project_id,
+        status=status_after(q),
+        eligible=q.eligible,
+        objectives=list(q.objectives),
+        ineligibility_reasons=list(q.reasons),
+        oriented_to=list(oriented),
+    )
+
+
+async def _channel(conn: AsyncConnection, actor: Actor) -> tuple[SubmissionChannel, str | None]:
+    """A network submits on a holder's behalf under its directory entry; everyone else as a holder."""
+    if "network" not in actor.roles:
+        return "holder", None
+    ids = await networks.ids_for_account(conn, actor.subject)
+    if not ids:
+        raise Forbidden(f"token subject {actor.subject!r} answers for no network of the directory")
+    return "network", ids[0]
