@@ -98,6 +98,13 @@ class Fold:
     applied_total: int = 0
     last_seq: int = 0
     gapped: set[str] = field(default_factory=set)
+    _appliers: list[View] = field(init=False, repr=False)
+    _writers: list[WritingView] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # sorted once: a runtime protocol check costs more than applying an event
+        self._writers = [v for v in self.views if isinstance(v, WritingView)]
+        self._appliers = [v for v in self.views if not isinstance(v, WritingView)]
 
     async def load_positions(self, conn: AsyncConnection) -> None:
         """Reload the in-memory cache after start-up or after a transaction rolled back."""
@@ -109,10 +116,6 @@ class Fold:
         self.applied_total, self.last_seq = (mark.applied_count, mark.stream_seq) if mark else (0, 0)
         waiting = select(parked.c.issuer).where(parked.c.issuer.is_not(None)).distinct()
         self.gapped = {issuer for (issuer,) in await conn.execute(waiting)}
-
-    @property
-    def _writing(self) -> list[WritingView]:
-        return [v for v in self.views if isinstance(v, WritingView)]
 
     async def apply_batch(
         self, conn: AsyncConnection, items: Sequence[tuple[Incoming, Event | Rejected]]
@@ -151,8 +154,8 @@ class Fold:
         return "applied"
 
     async def _apply_one(self, conn: AsyncConnection, message: Incoming, event: Event, batch: _Batch) -> None:
-        for view in self.views:
-            if view.handles(event.type) and not isinstance(view, WritingView):
+        for view in self._appliers:
+            if view.handles(event.type):
                 await view.apply(conn, event)
         batch.to_write.append(event)
         self.positions[event.issuer_key] = event.sequence
@@ -178,7 +181,7 @@ class Fold:
 
     async def _write_views(self, conn: AsyncConnection, events: list[Event]) -> None:
         """The writing views' rows for the events applied in this batch, gathered (see `WritingView`)."""
-        for view in self._writing:
+        for view in self._writers:
             mine = [e for e in events if view.handles(e.type)]
             if not mine:
                 continue
