@@ -1,0 +1,64 @@
+"""Intake as a pilot runs it: `ess up` starts the topology as processes; an operator submits a file with
+`ess submit` and reads it with `ess project file`; every other pilot's service folds the project."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.intake_data import submission, with_value
+from tests.support.system import ESS, REPO, RunningSystem, running_system
+
+pytestmark = pytest.mark.system
+
+
+def ess(system: RunningSystem, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [str(ESS), *args, "--state-dir", str(system.state_dir)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ESS_")} | {"COLUMNS": "200"}
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=REPO, env=env)
+
+
+def view_status(system: RunningSystem, pilot: str, service: str, project_id: str) -> str | None:
+    path = system.service(pilot, service).database_url.removeprefix("sqlite+aiosqlite:///")
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as db:
+        row = db.execute("SELECT status FROM view_project WHERE project_id = ?", (project_id,)).fetchone()
+    return row[0] if row else None
+
+
+def test_ess_submit_and_project_file_against_the_running_topology(tmp_path: Path) -> None:
+    file, bad = tmp_path / "projet.json", tmp_path / "mauvais.json"
+    file.write_text(json.dumps(submission(title="Recyclerie du bocage")), encoding="utf-8")
+    bad.write_text(
+        json.dumps(with_value(submission(), "organisation.siret", "73282932000075")), encoding="utf-8"
+    )
+    with running_system(tmp_path / "ess") as system:
+        first = ess(system, "submit", str(file))
+        assert first.returncode == 0, first.stderr
+        assert "submitted" in first.stdout and "/follow/" in first.stdout
+        again = ess(system, "submit", str(file), "--json")
+        project_id = json.loads(again.stdout)["project_id"]
+        assert project_id in first.stdout
+
+        refused = ess(system, "submit", str(bad))
+        assert refused.returncode == 1 and "organisation.siret: invalid SIRET Luhn key" in refused.stderr
+
+        shown = ess(system, "project", "file", project_id)
+        assert shown.returncode == 0, shown.stderr
+        assert "Recyclerie du bocage" in shown.stdout and "La Fabrique Commune" in shown.stdout
+        history = json.loads(ess(system, "project", "file", project_id, "--json").stdout)["history"]
+        assert [h["type"] for h in history] == ["project_submitted", "project_qualified"]
+
+        with system.client("region", "intake", token_pilot="state") as other_pilot:
+            assert other_pilot.get(f"/projects/{project_id}").status_code == 403
+        deadline = time.monotonic() + 30
+        while any(
+            view_status(system, p, "funding", project_id) != "qualified" for p in ("region", "state", "bdt")
+        ):
+            assert time.monotonic() < deadline, "the pilots' funding services did not fold the project"
+            time.sleep(0.2)
