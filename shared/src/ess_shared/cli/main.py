@@ -15,6 +15,7 @@ import typer
 
 from ess_shared.cli import runfile
 from ess_shared.cli.console import fail, note
+from ess_shared.cli.tail import command as tail_command
 
 app = typer.Typer(
     name="ess",
@@ -33,6 +34,7 @@ view_app = typer.Typer(no_args_is_help=True, help="Compare every pilot's views; 
 app.add_typer(view_app, name="view")
 project_app = typer.Typer(no_args_is_help=True, help="One project as the stream tells it.")
 app.add_typer(project_app, name="project")
+app.command("tail")(tail_command)
 
 StateDirOpt = Annotated[Path, typer.Option("--state-dir", help="Where `ess up` keeps keys, data, logs.")]
 StreamFileOpt = Annotated[
