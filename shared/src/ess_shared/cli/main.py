@@ -6,7 +6,6 @@ Each command imports what it needs when it runs, so `ess status` (polled by scri
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +14,7 @@ import typer
 
 from ess_shared.cli import runfile
 from ess_shared.cli.console import fail, note
+from ess_shared.cli.status import command as status_command
 from ess_shared.cli.tail import command as tail_command
 
 app = typer.Typer(
@@ -35,6 +35,7 @@ app.add_typer(view_app, name="view")
 project_app = typer.Typer(no_args_is_help=True, help="One project as the stream tells it.")
 app.add_typer(project_app, name="project")
 app.command("tail")(tail_command)
+app.command("status")(status_command)
 
 StateDirOpt = Annotated[Path, typer.Option("--state-dir", help="Where `ess up` keeps keys, data, logs.")]
 StreamFileOpt = Annotated[
@@ -65,26 +66,6 @@ def up_command(
     from ess_shared.cli import up
 
     raise typer.Exit(up.run(state_dir, nats_port, _stream_file(stream_file), ready_timeout))
-
-
-@app.command("status")
-def status_command(
-    state_dir: StateDirOpt = Path(".ess"),
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report.")] = False,
-) -> None:
-    """Broker, stream and each service: outbox backlog, applied position, lag, probe. Exit 1 if unhealthy."""
-    try:
-        info = runfile.load(state_dir / "run.json")
-    except runfile.RunFileError as exc:
-        if as_json:
-            print(json.dumps({"healthy": False, "problems": [str(exc)]}))
-            raise typer.Exit(1) from exc
-        fail(str(exc))
-    from ess_shared.cli import status, status_view
-
-    report = asyncio.run(status.collect(info))
-    (status_view.show_json if as_json else status_view.show)(report)
-    raise typer.Exit(0 if report.healthy else 1)
 
 
 @app.command("provision")

@@ -8,7 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ess_shared.cli.console import note, out
-from ess_shared.cli.status_model import Report, ServiceState
+from ess_shared.cli.status_model import PeerState, Report, ServiceState
 
 
 def _num(value: int | None, warn_above: int | None = None) -> str:
@@ -23,6 +23,42 @@ def _process(s: ServiceState) -> str:
     if not s.alive:
         return f"[red]gone ({s.pid})[/red]"
     return f"[green]{s.pid}[/green]" if s.http_ok else f"[yellow]{s.pid}, no /healthz[/yellow]"
+
+
+def _with_age(value: int | None, age: float | None, limit: float) -> str:
+    """`3 (12 s)`: a count and the age of its oldest; red past the limit."""
+    if value is None:
+        return "[dim]-[/dim]"
+    if not value:
+        return "0"
+    text = f"{value} ({age:.0f} s)" if age is not None else str(value)
+    return f"[red]{text}[/red]" if age is not None and age > limit else f"[yellow]{text}[/yellow]"
+
+
+def _peer_table(peers: list[PeerState], limit: float) -> Table:
+    table = Table(
+        title="other services, from their latest checkpoint on the stream (signature verified)",
+        title_justify="left",
+    )
+    for column in ("service", "pilot", "checkpoint", "age", "applied", "lag", "parked", "dead letters"):
+        table.add_column(column, justify="left" if column in ("service", "pilot") else "right")
+    for p in peers:
+        if not p.verified:
+            table.add_row(p.service, p.pilot, f"[red]unverified: {escape(str(p.error))}[/red]", *["-"] * 5)
+            continue
+        age = p.checkpoint_age_seconds
+        stale = age is not None and age > limit and bool(p.lag)
+        table.add_row(
+            p.service,
+            p.pilot,
+            f"#{p.checkpoint_seq}",
+            f"[red]{age:.0f} s[/red]" if stale else f"{age or 0:.0f} s",
+            _num(p.applied_position),
+            _num(p.lag, 0),
+            _num(p.parked, 0),
+            f"[red]{p.dead_letters}[/red]" if p.dead_letters else "0",
+        )
+    return table
 
 
 def _probe(s: ServiceState) -> str:
@@ -43,11 +79,13 @@ def show(report: Report) -> None:
     if st.ok:
         note(
             f"stream  [green]{st.name}[/green]  messages {st.messages}, last seq {st.last_seq}, "
-            f"consumers {st.consumers}, subjects {', '.join(st.subjects)}"
+            f"consumers {st.consumers}, subjects {', '.join(st.subjects)}, last event {st.last_event_seq}"
         )
     elif b.ok:
         note(f"stream  [red]{st.name}: {escape(str(st.error))}[/red]")
-    table = Table(title=f"services (probe {report.probe_id})", title_justify="left")
+    t = report.thresholds
+    title = f"services (probe {report.probe_id})" if report.probe_id else "services of this ess up"
+    table = Table(title=title, title_justify="left")
     for column in (
         "service",
         "pilot",
@@ -67,14 +105,17 @@ def show(report: Report) -> None:
             s.pilot,
             _process(s),
             s.http_url,
-            _num(s.outbox_backlog, 0),
+            _with_age(s.outbox_backlog, s.outbox_oldest_age_seconds, t.max_outbox_age_seconds),
             _num(s.applied_position),
-            _num(s.lag, 0),
+            _with_age(s.lag, s.lag_seconds, t.max_lag_seconds),
             _num(s.parked, 0),
-            _num(s.dead_letters, 0),
+            f"[red]{s.dead_letters}[/red]" if s.dead_letters else _num(s.dead_letters),
             _probe(s),
         )
-    out.print(table)
+    if report.services:
+        out.print(table)
+    if report.peers:
+        out.print(_peer_table(report.peers, t.max_lag_seconds))
     for problem in report.problems:
         note(f"[red]problem:[/red] {escape(problem)}")
     note("[green]healthy[/green]" if report.healthy else "[red]unhealthy[/red]")
@@ -82,3 +123,14 @@ def show(report: Report) -> None:
 
 def show_json(report: Report) -> None:
     sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+
+
+def show_watch(report: Report, as_json: bool, every: float) -> None:
+    """One refresh of `--watch`: the screen redrawn, or one JSON object per line."""
+    if as_json:
+        sys.stdout.write(report.model_dump_json() + "\n")
+        sys.stdout.flush()
+        return
+    out.clear()
+    note(f"[dim]{report.checked_at} · every {every:g} s · Ctrl-C stops[/dim]")
+    show(report)
