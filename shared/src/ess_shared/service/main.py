@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 
 import uvicorn
 
 from ess_shared.messaging.migrate import upgrade
+from ess_shared.service import logs
 from ess_shared.service.http import build_app
 from ess_shared.service.runtime import ServiceRuntime
 from ess_shared.service.settings import ServiceSettings
@@ -15,12 +15,17 @@ from ess_shared.service.spec import ServiceSpec
 
 
 def serve(spec: ServiceSpec) -> None:
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = ServiceSettings.from_env(spec.name)
+    logs.configure(settings.instance)  # JSON lines on stderr, WARNING unless ESS_LOG_LEVEL says
     asyncio.run(upgrade(settings.database_url, spec))
     runtime = ServiceRuntime(settings, spec.views())
     app = build_app(spec, runtime)
     config = uvicorn.Config(
-        app, host=settings.http_host, port=settings.http_port, log_level="warning", access_log=False
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level="warning",
+        access_log=False,
+        log_config=None,  # uvicorn's records go through the root logger's JSON formatter
     )
     uvicorn.Server(config).run()
