@@ -42,3 +42,7 @@ bench: $(STAMP)  # bench/results.json and bench/results.md; under 10 minutes on 
 
 clean:
 	rm -rf $(VENV) .ess .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: docs
+docs: $(STAMP)  ## the AsyncAPI and OpenAPI documents of every service, generated into docs/
+	$(PY) -m ess_shared.service.docs docs

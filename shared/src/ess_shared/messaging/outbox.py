@@ -6,27 +6,41 @@ The rows are never deleted: they are the service's journal, from which it can re
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_shared.contracts.base import Payload
+from ess_shared.contracts.catalogue import PAYLOAD_TYPES
 from ess_shared.contracts.codec import encode
 from ess_shared.contracts.event import Event, new_event
+from ess_shared.contracts.ops import CheckpointRecorded
 from ess_shared.contracts.signing import Signer
 from ess_shared.contracts.types import Pilot, ServiceName
 from ess_shared.messaging.schema import outbox
 
 
+def published_by(service: str) -> tuple[type[Payload], ...]:
+    """What a service publishes unless its spec says otherwise: the catalogue's types of that service,
+    and the checkpoint every service reports with (the envelope admits no other service's types)."""
+    return (*(cls for cls in PAYLOAD_TYPES.values() if service == cls.SERVICE), CheckpointRecorded)
+
+
+class NotPublished(ValueError):
+    """A payload type the service does not declare: its published contract would not list it."""
+
+
 @dataclass(frozen=True)
 class Outbox:
-    """Issues events as one pilot's service: allocates the per-aggregate sequence, signs, stores."""
+    """Issues events as one pilot's service: allocates the per-aggregate sequence, signs, stores.
+    `publishes` (type names), when given, is all it may issue: the service's declared contract."""
 
     pilot: Pilot
     service: ServiceName
     signer: Signer
+    publishes: Collection[str] | None = None
 
     async def record(
         self,
@@ -41,6 +55,7 @@ class Outbox:
         same aggregate makes the unique (aggregate, id, sequence) constraint fail: retry the act."""
         if not payloads:
             return []
+        self._check_declared(payloads)
         aggregate = type(payloads[0]).AGGREGATE
         sequence = await self.last_sequence(conn, aggregate, aggregate_id)
         events: list[Event] = []
@@ -58,6 +73,16 @@ class Outbox:
             events.append(event)
         await self.store(conn, events)
         return events
+
+    def _check_declared(self, payloads: Sequence[Payload]) -> None:
+        if self.publishes is None:
+            return
+        undeclared = sorted({p.type for p in payloads} - set(self.publishes))  # type: ignore[attr-defined]
+        if undeclared:
+            raise NotPublished(
+                f"{self.service} does not declare {', '.join(undeclared)} in its published types "
+                "(ServiceSpec.publishes): its contract (docs/asyncapi) would not list it"
+            )
 
     async def store(self, conn: AsyncConnection, events: Sequence[Event]) -> None:
         rows = []

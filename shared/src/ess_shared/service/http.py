@@ -39,6 +39,7 @@ def build_app(spec: ServiceSpec, runtime: ServiceRuntime) -> FastAPI:
     app.state.verifier = verifier_from_env()
     app.state.pilot = runtime.settings.pilot
     app.state.runtime = runtime
+    runtime.declare_published(spec.published_types())
     app.include_router(_operations(runtime))
     for make_router in spec.routers:
         app.include_router(make_router(runtime))

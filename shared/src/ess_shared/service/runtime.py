@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
-from collections.abc import AsyncIterator, Coroutine, Sequence
+from collections.abc import AsyncIterator, Coroutine, Iterable, Sequence
 from typing import Any
 
 from faststream.nats import NatsBroker
@@ -14,10 +15,11 @@ from nats.js import JetStreamContext
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from ess_shared.contracts.base import Payload
 from ess_shared.contracts.signing import Signer, TrustFile, TrustStore
 from ess_shared.contracts.subjects import STREAM
 from ess_shared.messaging.db import make_engine
-from ess_shared.messaging.outbox import Outbox
+from ess_shared.messaging.outbox import Outbox, published_by
 from ess_shared.messaging.projection import ProjectionRunner
 from ess_shared.messaging.relay import Relay
 from ess_shared.messaging.schema import applied, consumer_position, dead_letters, issuer_position, parked
@@ -43,10 +45,16 @@ class ServiceRuntime:
         self.trust = TrustStore(TrustFile.load(settings.trust_file))
         signer = Signer(settings.signing_seed_file.read_text().strip())
         self.outbox = Outbox(settings.pilot, settings.service, signer)
+        self.declare_published(published_by(settings.service))
         # The pilot's own NATS user and inbox prefix: the server lets it publish only its own subjects.
         login = connect_options(settings.pilot, settings.nats_user_seed_file)
         self.broker = NatsBroker(settings.nats_url, logger=None, **login)
         self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    def declare_published(self, types: Iterable[type[Payload]]) -> None:
+        """What this service may publish (its spec's declaration): the outbox refuses anything else."""
+        names = frozenset(str(t.model_fields["type"].default) for t in types)
+        self.outbox = dataclasses.replace(self.outbox, publishes=names)
 
     @property
     def js(self) -> JetStreamContext:
