@@ -7,12 +7,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Response
 from pydantic import BaseModel
 
 from ess_shared.auth import Principal, require_service_pilot, verifier_from_env
 from ess_shared.contracts.ops import CheckpointRecorded
 from ess_shared.service.checkpoints import checkpoint_figures, snapshot
+from ess_shared.service.metrics import CONTENT_TYPE
 from ess_shared.service.runtime import ServiceRuntime
 from ess_shared.service.spec import ServiceSpec
 from ess_shared.service.status import ServiceStatus, read_status
@@ -58,6 +59,14 @@ def _operations(runtime: ServiceRuntime) -> APIRouter:
     async def status(_: Operator) -> ServiceStatus:
         async with runtime.engine.connect() as conn:
             return await read_status(conn, runtime.compared_views)
+
+    @router.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE: {}}}})
+    async def metrics(_: Operator) -> Response:
+        """Prometheus metrics (text format): events consumed and published by type, view handler latency,
+        outbox backlog, projection lag, parked and dead letters. Scrape with an operator's bearer token."""
+        if not runtime.metrics.enabled:
+            raise HTTPException(503, "metrics need the prometheus-client package, not installed here")
+        return Response(await runtime.metrics.render(runtime), media_type=CONTENT_TYPE)
 
     @router.get("/view/digest")
     async def digest(_: Operator) -> CheckpointRecorded:

@@ -26,6 +26,7 @@ from ess_shared.messaging.schema import applied, consumer_position, dead_letters
 from ess_shared.messaging.views import View
 from ess_shared.security.client import connect_options
 from ess_shared.service.checkpoints import Checkpointer
+from ess_shared.service.metrics import ServiceMetrics
 from ess_shared.service.settings import ServiceSettings
 from ess_shared.views import shared_views
 
@@ -45,6 +46,7 @@ class ServiceRuntime:
         self.trust = TrustStore(TrustFile.load(settings.trust_file))
         signer = Signer(settings.signing_seed_file.read_text().strip())
         self.outbox = Outbox(settings.pilot, settings.service, signer)
+        self.metrics = ServiceMetrics(settings.service, settings.pilot)
         self.declare_published(published_by(settings.service))
         # The pilot's own NATS user and inbox prefix: the server lets it publish only its own subjects.
         login = connect_options(settings.pilot, settings.nats_user_seed_file)
@@ -76,8 +78,9 @@ class ServiceRuntime:
         await self._start_projection()
 
     async def _start_projection(self) -> None:
+        views = self.metrics.wrap(self.views)  # counted and timed per view, for /metrics
         self.runner = ProjectionRunner(
-            self.engine, self.js, self.trust, self.views, durable=self.settings.instance
+            self.engine, self.js, self.trust, views, durable=self.settings.instance
         )
         await self.runner.start()
         self._spawn("projection", self.runner.run_started())

@@ -1,0 +1,108 @@
+"""GET /metrics: a scenario's events consumed by type and view, published by type, handler latency,
+outbox backlog, projection lag, parked and dead letters, with the scenario's values; operators only."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+
+from ess_funding.bootstrap import service
+from ess_shared.auth import LocalIssuer
+from ess_shared.contracts.codec import encode
+from ess_shared.contracts.signing import Signer, TrustFile, generate_seed
+from ess_shared.messaging.migrate import upgrade
+from ess_shared.service.http import build_app
+from ess_shared.service.metrics import available
+from ess_shared.service.runtime import ServiceRuntime
+from ess_shared.service.settings import ServiceSettings
+from tests.support.events import decided, event, qualified, submitted
+
+pytestmark = pytest.mark.skipif(
+    not available(),
+    reason="prometheus-client is not installed: add `prometheus-client>=0.21` to shared/pyproject.toml",
+)
+
+
+def _value(text: str, name: str, **labels: str) -> float | None:
+    """The sample `name{labels...}` (labels in any order, others allowed) in the exposition text."""
+    for line in text.splitlines():
+        if not line.startswith(name + "{") and line.split(" ")[0] != name:
+            continue
+        found = dict(re.findall(r'(\w+)="([^"]*)"', line.split(" ")[0]))
+        if all(found.get(k) == v for k, v in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+async def test_metrics_show_the_scenario(
+    tmp_path: Path, js_stream: tuple[Client, JetStreamContext], nats_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, js = js_stream
+    seed = generate_seed()
+    (tmp_path / "region.seed").write_text(seed)
+    region = Signer(seed)
+    TrustFile(pilots={}).add_key("region", region.public_key, date(2026, 1, 1)).save(tmp_path / "trust.json")
+    issuer = LocalIssuer.generate()
+    monkeypatch.setenv("ESS_AUTH_PUBLIC_KEY_FILE", str(issuer.save(tmp_path / "auth")))
+    url = f"sqlite+aiosqlite:///{tmp_path / 'region-funding.db'}"
+    await upgrade(url, service)
+    settings = ServiceSettings(
+        pilot="region",
+        service="funding",
+        database_url=url,
+        nats_url=nats_url,
+        signing_seed_file=tmp_path / "region.seed",
+        trust_file=tmp_path / "trust.json",
+        checkpoint_seconds=3600,
+    )
+    runtime = ServiceRuntime(settings, service.views())
+    app = build_app(service, runtime)
+    await runtime.start()
+    operator = issuer.mint("ops", "state", ("operator",))  # another pilot's operator may read
+    staff = issuer.mint("staff", "region", ("instructor",))
+    try:
+        for e in (
+            event(submitted(), "region", "intake", "P-1", 1),
+            event(qualified(), "region", "intake", "P-1", 2),
+        ):
+            wire = encode(e, region)
+            await js.publish(wire.subject, wire.data, headers=wire.headers, stream="ESS")
+        async with runtime.transaction() as conn:
+            await runtime.outbox.record(conn, "P-1", [decided("d1", 10_000_00)])
+        deadline = time.monotonic() + 15
+        while runtime.runner.committed_seq < 3:
+            assert time.monotonic() < deadline, "the service did not apply the scenario"
+            await asyncio.sleep(0.05)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc") as http:
+            refused = await http.get("/metrics", headers={"Authorization": f"Bearer {staff}"})
+            answer = await http.get("/metrics", headers={"Authorization": f"Bearer {operator}"})
+    finally:
+        await runtime.stop()
+    assert refused.status_code == 403
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/plain")
+    text = answer.text
+    base = {"pilot": "region", "service": "funding"}
+    assert _value(text, "ess_events_consumed_total", view="project", type="project_submitted", **base) == 1
+    assert _value(text, "ess_events_consumed_total", view="project", type="project_qualified", **base) == 1
+    assert _value(text, "ess_events_consumed_total", view="project", type="project_decision_recorded") == 1
+    assert _value(text, "ess_view_handler_seconds_count", view="project", **base) == 3
+    assert _value(text, "ess_events_published_total", type="project_decision_recorded", **base) == 1
+    assert _value(text, "ess_events_recorded_total", type="project_decision_recorded", **base) == 1
+    assert (
+        _value(text, "ess_events_published_total", type="project_submitted", **base) is None
+    )  # not funding's
+    assert _value(text, "ess_outbox_backlog", **base) == 0
+    assert _value(text, "ess_projection_applied_events", **base) == 3
+    assert _value(text, "ess_projection_applied_position", **base) == 3
+    assert _value(text, "ess_stream_last_sequence", **base) == 3
+    assert _value(text, "ess_projection_lag", **base) == 0
+    assert _value(text, "ess_parked", kind="gap", **base) == 0
+    assert _value(text, "ess_dead_letters", **base) == 0
