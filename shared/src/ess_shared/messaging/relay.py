@@ -77,7 +77,7 @@ class Relay:
         rows = await self._pending()
         if not rows:
             return 0
-        acks = await asyncio.gather(*(self._publish(row) for row in rows))
+        acks = await self._publish_all(rows)
         if self.before_mark is not None:
             await self.before_mark(acks)
         await self._mark(rows, acks)
@@ -101,14 +101,20 @@ class Relay:
         async with self.engine.connect() as conn:
             return list((await conn.execute(query)).all())
 
-    async def _publish(self, row: Row[Any, Any, Any, Any]) -> PubAck:
-        return await self.js.publish(
-            row.subject,
-            row.data,
-            timeout=self.publish_timeout,
-            stream=STREAM,
-            headers=json.loads(row.headers),
-        )
+    async def _publish_all(self, rows: Sequence[Row[Any, Any, Any, Any]]) -> list[PubAck]:
+        """Every row sent before any PubAck is awaited (one future each, no request and timer per row); all
+        acks within `publish_timeout`, or the pass fails and no row is marked."""
+        pending: list[asyncio.Future[PubAck]] = []
+        try:
+            for row in rows:
+                headers = json.loads(row.headers)
+                pending.append(
+                    await self.js.publish_async(row.subject, row.data, stream=STREAM, headers=headers)
+                )
+            return list(await asyncio.wait_for(asyncio.gather(*pending), self.publish_timeout))
+        finally:
+            for future in pending:  # after a failure: forget the acks still awaited
+                future.cancel()
 
     async def _mark(self, rows: Sequence[Row[Any, Any, Any, Any]], acks: Sequence[PubAck]) -> None:
         stmt = update(outbox).where(outbox.c.position == bindparam("pos")).values(stream_seq=bindparam("seq"))
