@@ -13,14 +13,14 @@ import itertools
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from ess_funding.bootstrap import service, service_views
 from ess_shared.contracts.codec import decode
@@ -29,9 +29,11 @@ from ess_shared.funding.store import plan_digest, read_status, read_verdicts
 from ess_shared.messaging.db import make_engine
 from ess_shared.messaging.migrate import upgrade
 from ess_shared.messaging.projection import Fold, Incoming
+from ess_shared.messaging.schema import metadata as shared_tables
 from tests.support import events as ev
 from tests.support.databases import BACKENDS, database_url
 from tests.support.funding_story import story
+from tests.support.funding_system import postgres_database
 from tests.support.pilots import Pilots
 
 PILOTS = Pilots.generate()
@@ -54,6 +56,7 @@ def deliveries(draw: st.DrawFn) -> Case:
     return messages, cuts
 
 
+@asynccontextmanager
 async def migrated(backend: str, folder: Path) -> AsyncIterator[str]:
     """A migrated database; SQLite files are copies of one migrated template (migrating takes longer
     than folding the story)."""
@@ -74,40 +77,74 @@ def _copy_template(folder: Path) -> Path:
     return copy
 
 
-async def fold(backend: str, folder: Path, case: Case) -> tuple[str, list[list[tuple[object, ...]]]]:
+async def fold(url: str, case: Case) -> tuple[str, list[list[tuple[object, ...]]]]:
     """The plan's digest and every row of its tables after folding the deliveries in batches."""
     messages, cuts = case
-    async with asynccontextmanager(migrated)(backend, folder) as url:
-        engine = make_engine(url)
-        try:
-            runner = Fold(service_views())
-            for start, end in itertools.pairwise([0, *cuts, len(messages)]):
-                batch = [(m, decode(m.subject, m.data, m.headers, PILOTS.trust)) for m in messages[start:end]]
-                async with engine.begin() as conn:
-                    await runner.apply_batch(conn, batch)
-            async with engine.connect() as conn:
-                rows = [
-                    [tuple(r) for r in await conn.execute(select(t).order_by(*t.primary_key.columns))]
-                    for t in tables.PLAN_TABLES
-                ]
-                return await plan_digest(conn, "pf"), rows
-        finally:
-            await engine.dispose()
+    engine = make_engine(url)
+    try:
+        runner = Fold(service_views())
+        for start, end in itertools.pairwise([0, *cuts, len(messages)]):
+            batch = [(m, decode(m.subject, m.data, m.headers, PILOTS.trust)) for m in messages[start:end]]
+            async with engine.begin() as conn:
+                await runner.apply_batch(conn, batch)
+        async with engine.connect() as conn:
+            rows = [
+                [tuple(r) for r in await conn.execute(select(t).order_by(*t.primary_key.columns))]
+                for t in tables.PLAN_TABLES
+            ]
+            return await plan_digest(conn, "pf"), rows
+    finally:
+        await engine.dispose()
+
+
+@contextmanager
+def blank_databases(backend: str, folder: Path) -> Iterator[Callable[[], str]]:
+    """Gives a database with nothing folded yet at each call: on SQLite a copy of a migrated template, on
+    PostgreSQL one database migrated once and emptied before each use (making one takes seconds)."""
+    if backend == "sqlite":
+        if not TEMPLATE.exists():
+            asyncio.run(upgrade(f"sqlite+aiosqlite:///{TEMPLATE}", service))
+        yield lambda: f"sqlite+aiosqlite:///{_copy_template(folder)}"
+        return
+    with postgres_database() as url:
+        if url is None:
+            pytest.skip("PostgreSQL backend: set ESS_TEST_POSTGRES_URL (CI sets it) to run")
+        asyncio.run(upgrade(url, service))
+
+        def emptied() -> str:
+            asyncio.run(_empty(url))
+            return url
+
+        yield emptied
+
+
+async def _empty(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as conn:
+            for table in reversed(shared_tables.sorted_tables):
+                await conn.execute(delete(table))
+    finally:
+        await engine.dispose()
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_any_interleaving_gives_the_same_plan_rows(backend: str, tmp_path: Path) -> None:
-    reference = asyncio.run(fold(backend, tmp_path, ([incoming(i) for i in range(len(WIRES))], [])))
+    with blank_databases(backend, tmp_path) as fresh:
+        reference = asyncio.run(fold(fresh(), ([incoming(i) for i in range(len(WIRES))], [])))
+        _check_interleavings(backend, fresh, reference)
 
+
+def _check_interleavings(backend: str, fresh: Callable[[], str], reference: object) -> None:
     @settings(
-        max_examples=8 if backend == "postgres" else 30,
+        max_examples=10 if backend == "postgres" else 25,
         deadline=None,
         suppress_health_check=list(HealthCheck),
         database=None,
     )
     @given(deliveries())
     def check(case: Case) -> None:
-        assert asyncio.run(fold(backend, tmp_path / uuid.uuid4().hex[:6], case)) == reference
+        assert asyncio.run(fold(fresh(), case)) == reference
 
     check()
 
@@ -118,7 +155,11 @@ async def test_sqlite_and_postgres_hold_the_same_bytes(tmp_path: Path) -> None:
     skip_unless_postgres()
     reversed_order = ([incoming(i) for i in reversed(range(len(WIRES)))], [3, 7])
     in_order = ([incoming(i) for i in range(len(WIRES))], [])
-    assert await fold("sqlite", tmp_path, in_order) == await fold("postgres", tmp_path, reversed_order)
+    async with (
+        migrated("sqlite", tmp_path) as sqlite,
+        migrated("postgres", tmp_path) as postgres,
+    ):
+        assert await fold(sqlite, in_order) == await fold(postgres, reversed_order)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
