@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -177,3 +178,22 @@ async def test_live_tail_starts_after_what_is_there(server: NatsServer, tmp_path
             await _publish(server.url, pilots, [new])
     assert await asyncio.wait_for(reader, WAIT_S) == 1
     assert [line.event.id for line in seen if line.event] == [new.id]
+
+
+async def test_from_a_time_starts_at_the_first_event_stored_after_it(
+    server: NatsServer, tmp_path: Path
+) -> None:
+    pilots = Pilots.generate()
+    trust_file = tmp_path / "trust.json"
+    pilots.trust.trust.save(trust_file)
+    before = event(submitted(), "region", "intake", "P-BEFORE", 1)
+    after = [event(submitted(), "region", "intake", f"P-AFTER-{i}", 1) for i in range(2)]
+    await _publish(server.url, pilots, [before], provision_first=True)
+    await asyncio.sleep(0.3)
+    cut = datetime.now(UTC)
+    await asyncio.sleep(0.3)
+    await _publish(server.url, pilots, after)
+    seen: list[Line] = []
+    shown = await tail(server.url, trust_file, TailFilter(), StartAt(time=cut), seen.append, until_idle=1.0)
+    assert shown == 2 and [line.event.id for line in seen if line.event] == [e.id for e in after]
+    assert [line.seq for line in seen] == [2, 3]
