@@ -151,6 +151,7 @@ async def test_correction_orientation_answers_and_the_end_of_a_file(running: Run
     assert (
         await instructor.post(f"/projects/{b['project_id']}/closure", json={"reason": "ineligible"})
     ).json()["status"] == "closed"
+    assert (await admin.get("/projects/no-such-project/history")).status_code == 404
     history = (await admin.get(f"/projects/{a['project_id']}/history")).json()
     assert [h["type"] for h in history] == [
         "project_submitted",

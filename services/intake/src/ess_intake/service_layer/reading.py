@@ -100,6 +100,7 @@ def split(value: str) -> list[str]:
 
 async def history(project_id: str, actor: Actor, intake: Intake) -> list[HistoryEntry]:
     async with intake.runtime.engine.connect() as conn:
+        await reading.project_row(conn, project_id)  # 404 for an unknown project, not an empty history
         await ensure_may_read(conn, project_id, actor)
         events = await journal.project_events(conn, project_id)
     return [
