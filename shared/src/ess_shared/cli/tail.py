@@ -270,6 +270,7 @@ class Tail:
         else:
             last = (await self.js.stream_info(STREAM)).state.last_seq
             self.last_seq = last  # live: after what is there now, and from there after a reconnect
+            self.start = StartAt(seq=last + 1)  # even on an empty stream: never "now" a second time
             config = ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=last + 1)
         return await self.js.subscribe(
             self.filter.subject(), stream=STREAM, ordered_consumer=True, config=config, idle_heartbeat=2.0
