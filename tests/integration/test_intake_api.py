@@ -13,6 +13,7 @@ from nats.js import JetStreamContext
 from sqlalchemy import func, select
 
 from ess_intake.adapters.tables import project
+from ess_intake.entrypoints.http.errors import FILE_BODY, SMALL_BODY
 from ess_shared.contracts.codec import decode
 from ess_shared.contracts.signing import TrustFile, TrustStore
 from ess_shared.messaging.schema import outbox
@@ -97,6 +98,9 @@ async def test_each_invalid_field_gets_a_422_that_names_it(running: Running) -> 
     for raw in (b"{not json", b"[]", b'"text"'):
         response = await holder.post("/projects", content=raw, headers={"Content-Type": "application/json"})
         assert response.status_code == 422, raw
+    too_big = with_value(submission(), "project.description", "x" * (FILE_BODY + 1))
+    assert (await holder.post("/projects", json=too_big)).status_code == 413
+    assert (await svc.client().post("/networks", json=network("n", name="x" * SMALL_BODY))).status_code == 413
     assert await count(svc, project) == 0
     assert await count(svc, outbox) == 0
 
@@ -160,6 +164,30 @@ async def test_concurrent_requests_with_one_idempotency_key_create_one_project(r
     await svc.published()
     submitted = await subject_counts(js, "ess.region.intake.project.*.project_submitted")
     assert sorted(submitted.values()) == [1, 1, 1]
+
+
+async def test_concurrent_acts_on_one_project_each_take_the_next_sequence(running: Running) -> None:
+    """Acts on one project queue on its row: every event gets the next sequence, none is refused by the
+    outbox's unique (aggregate, sequence) key, and a rule between them (one pending request) holds."""
+    svc, _ = running
+    admin, nets = svc.client(), ("n1", "n2", "n3", "n4")
+    for n in nets:
+        assert (await admin.post("/networks", json=network(n))).status_code == 201
+    pid = (await svc.client(("holder",)).post("/projects", json=submission())).json()["project_id"]
+    ask = {"fields": ["budget"], "reasons": ["budget_inconsistent"]}
+    answers = await asyncio.gather(
+        *(
+            svc.client(("network",), subject=f"network-{n}").post(
+                f"/projects/{pid}/orientations/{n}/acceptance"
+            )
+            for n in nets
+        ),
+        *(admin.post(f"/projects/{pid}/correction-requests", json=ask) for _ in range(3)),
+    )
+    assert [a.status_code for a in answers[: len(nets)]] == [200] * len(nets)
+    assert sorted(a.status_code for a in answers[len(nets) :]) == [200, 409, 409]
+    history = (await admin.get(f"/projects/{pid}/history")).json()
+    assert [h["sequence"] for h in history] == list(range(1, 3 + len(nets) + 2))
 
 
 async def test_tokens_of_another_role_or_pilot_get_403(running: Running) -> None:

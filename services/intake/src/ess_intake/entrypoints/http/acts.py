@@ -8,7 +8,7 @@ from ess_intake.domain.commands import AnswerOrientation, Close, Correct, Orient
 from ess_intake.domain.requests import ClosureInput, CorrectionRequestInput, DeclineInput, WithdrawalInput
 from ess_intake.domain.submission import Correction
 from ess_intake.entrypoints.http.deps import NetworkId, ProjectId, actor, who
-from ess_intake.entrypoints.http.errors import REFUSALS, IntakeRoute
+from ess_intake.entrypoints.http.errors import FILE_BODY, REFUSALS, IntakeRoute
 from ess_intake.service_layer import corrections, lifecycle, orientation
 from ess_intake.service_layer.context import Intake
 from ess_intake.service_layer.results import (
@@ -26,7 +26,11 @@ HOLDERS = ("holder", "network", "instructor", "admin")
 
 def acts_router(intake: Intake, pilot: str) -> APIRouter:
     router = APIRouter(
-        prefix="/projects/{project_id}", tags=["projects"], route_class=IntakeRoute, responses=REFUSALS
+        prefix="/projects/{project_id}",
+        tags=["projects"],
+        route_class=IntakeRoute,
+        max_body_size=FILE_BODY,
+        responses=REFUSALS,
     )
 
     @router.post("/correction-requests", response_model=CorrectionRequested)

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from ess_intake.entrypoints.http.deps import who
-from ess_intake.entrypoints.http.errors import REFUSALS, IntakeRoute
+from ess_intake.entrypoints.http.errors import REFUSALS, SMALL_BODY, IntakeRoute
 from ess_intake.service_layer import erasure, reports
 from ess_intake.service_layer.context import Intake
 from ess_intake.service_layer.read_models import UnacceptedReport
@@ -17,7 +17,7 @@ READERS = ("instructor", "decider", "admin", "operator")
 
 
 def admin_router(intake: Intake, pilot: str) -> APIRouter:
-    router = APIRouter(route_class=IntakeRoute, responses=REFUSALS)
+    router = APIRouter(route_class=IntakeRoute, max_body_size=SMALL_BODY, responses=REFUSALS)
 
     @router.get("/orientation/unaccepted", tags=["orientation"], response_model=UnacceptedReport)
     async def unaccepted(

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
+from ess_intake.domain.attachments import MAX_TOTAL_ATTACHMENT_BYTES
 from ess_intake.domain.errors import Duplicate, IntakeError, Invalid
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
@@ -61,7 +62,13 @@ class IntakeRoute(APIRoute):
         return route
 
 
+FILE_BODY = MAX_TOTAL_ATTACHMENT_BYTES * 4 // 3 + 1024 * 1024
+"""Largest body of a request that carries files: the files in base64, and a megabyte for the rest."""
+SMALL_BODY = 64 * 1024
+"""Largest body of any other request (413 beyond)."""
+
 REFUSALS: dict[int | str, dict[str, Any]] = {
+    413: {"description": "request body too large"},
     403: {"description": "token of another pilot, or without a role this route accepts"},
     404: {"description": "no such project (or a wrong private link)"},
     409: {"description": "the act does not fit the project's state, or a duplicate"},

@@ -8,7 +8,7 @@ from ess_intake.domain.commands import Actor, Correct, Withdraw
 from ess_intake.domain.requests import WithdrawalInput
 from ess_intake.domain.submission import Correction
 from ess_intake.entrypoints.http.deps import ProjectId
-from ess_intake.entrypoints.http.errors import REFUSALS, IntakeRoute
+from ess_intake.entrypoints.http.errors import FILE_BODY, REFUSALS, IntakeRoute
 from ess_intake.service_layer import corrections, follow, lifecycle
 from ess_intake.service_layer.context import Intake
 from ess_intake.service_layer.read_models import FollowPage
@@ -18,8 +18,13 @@ LinkToken = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{43}$", description="the
 
 
 def follow_router(intake: Intake) -> APIRouter:
-    router = APIRouter(prefix="/follow/{project_id}/{token}", tags=["holder link"], route_class=IntakeRoute)
-    router.responses = {404: REFUSALS[404], 409: REFUSALS[409], 422: REFUSALS[422]}
+    router = APIRouter(
+        prefix="/follow/{project_id}/{token}",
+        tags=["holder link"],
+        route_class=IntakeRoute,
+        max_body_size=FILE_BODY,
+    )
+    router.responses = {n: REFUSALS[n] for n in (404, 409, 413, 422)}
 
     @router.get("", response_model=FollowPage)
     async def follow_project(project_id: ProjectId, token: LinkToken) -> FollowPage:

@@ -9,7 +9,7 @@ from ess_intake.domain.commands import RegisterNetwork, UpdateNetwork
 from ess_intake.domain.errors import NotFound
 from ess_intake.domain.requests import NetworkUpdateInput, NewNetworkInput
 from ess_intake.entrypoints.http.deps import NetworkId, actor, who
-from ess_intake.entrypoints.http.errors import REFUSALS, IntakeRoute
+from ess_intake.entrypoints.http.errors import REFUSALS, SMALL_BODY, IntakeRoute
 from ess_intake.service_layer import networks
 from ess_intake.service_layer.context import Intake
 from ess_intake.service_layer.read_models import NetworkEntry
@@ -20,7 +20,13 @@ READERS = ("instructor", "decider", "admin", "network", "operator")
 
 
 def networks_router(intake: Intake, pilot: str) -> APIRouter:
-    router = APIRouter(prefix="/networks", tags=["networks"], route_class=IntakeRoute, responses=REFUSALS)
+    router = APIRouter(
+        prefix="/networks",
+        tags=["networks"],
+        route_class=IntakeRoute,
+        max_body_size=SMALL_BODY,
+        responses=REFUSALS,
+    )
 
     @router.post("", status_code=201, response_model=NetworkSaved)
     async def register(

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Response
 from ess_intake.domain.commands import Submit
 from ess_intake.domain.submission import Submission
 from ess_intake.entrypoints.http.deps import IdempotencyKey, ProjectId, actor, who
-from ess_intake.entrypoints.http.errors import REFUSALS, IntakeRoute
+from ess_intake.entrypoints.http.errors import FILE_BODY, REFUSALS, IntakeRoute
 from ess_intake.service_layer import reading, submit
 from ess_intake.service_layer.context import Intake
 from ess_intake.service_layer.read_models import HistoryEntry, ProjectFile
@@ -19,7 +19,13 @@ READERS = ("instructor", "decider", "admin", "holder", "network")
 
 
 def projects_router(intake: Intake, pilot: str) -> APIRouter:
-    router = APIRouter(prefix="/projects", tags=["projects"], route_class=IntakeRoute, responses=REFUSALS)
+    router = APIRouter(
+        prefix="/projects",
+        tags=["projects"],
+        route_class=IntakeRoute,
+        max_body_size=FILE_BODY,
+        responses=REFUSALS,
+    )
 
     @router.post("", status_code=201, response_model=Submitted)
     async def submit_project(
