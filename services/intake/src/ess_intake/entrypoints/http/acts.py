@@ -55,12 +55,14 @@ def acts_router(intake: Intake, pilot: str) -> APIRouter:
     async def withdraw(
         project_id: ProjectId, body: WithdrawalInput, principal: Annotated[Principal, who(pilot, *HOLDERS)]
     ) -> Acted:
+        """The holder (or an instructor for them) withdraws the project: no longer a duplicate to refuse."""
         return await lifecycle.withdraw(Withdraw(project_id, body, actor(principal)), intake)
 
     @router.post("/closure", response_model=Acted)
     async def close(
         project_id: ProjectId, body: ClosureInput, principal: Annotated[Principal, who(pilot, *STAFF)]
     ) -> Acted:
+        """An instructor closes the file (completed, ineligible, no response, duplicate of another)."""
         return await lifecycle.close(Close(project_id, body, actor(principal)), intake)
 
     @router.post("/orientation", response_model=Oriented)
@@ -74,6 +76,7 @@ def acts_router(intake: Intake, pilot: str) -> APIRouter:
         network_id: NetworkId,
         principal: Annotated[Principal, who(pilot, "network", *STAFF)],
     ) -> OrientationAnswered:
+        """The network takes the project on (its own token), or an instructor records that it did."""
         command = AnswerOrientation(project_id, network_id, None, actor(principal))
         return await orientation.answer(command, intake)
 
@@ -84,6 +87,7 @@ def acts_router(intake: Intake, pilot: str) -> APIRouter:
         body: DeclineInput,
         principal: Annotated[Principal, who(pilot, "network", *STAFF)],
     ) -> OrientationAnswered:
+        """The network declines the project, with its reason."""
         return await orientation.answer(
             AnswerOrientation(project_id, network_id, body, actor(principal)), intake
         )

@@ -39,6 +39,7 @@ def follow_router(intake: Intake) -> APIRouter:
 
     @router.post("/withdrawal", response_model=Acted)
     async def withdraw(project_id: ProjectId, token: LinkToken, body: WithdrawalInput) -> Acted:
+        """The holder withdraws the project through the link."""
         follow.ensure_link(project_id, token, intake)
         return await lifecycle.withdraw(Withdraw(project_id, body, Actor.holder_link(project_id)), intake)
 

@@ -44,6 +44,7 @@ def networks_router(intake: Intake, pilot: str) -> APIRouter:
 
     @router.get("", response_model=list[NetworkEntry])
     async def list_networks(_: Annotated[Principal, who(pilot, *READERS, personal=False)]) -> list[Any]:
+        """The directory: every network, active or not."""
         async with intake.runtime.engine.connect() as conn:
             return await directory.read_all(conn)
 
@@ -51,6 +52,7 @@ def networks_router(intake: Intake, pilot: str) -> APIRouter:
     async def read_network(
         network_id: NetworkId, _: Annotated[Principal, who(pilot, *READERS, personal=False)]
     ) -> Any:
+        """One network's entry."""
         async with intake.runtime.engine.connect() as conn:
             found = await directory.read_all(conn, network_id)
         if not found:
