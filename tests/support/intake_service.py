@@ -5,6 +5,7 @@ nats-server and the projection folds the stream back; without, acts still commit
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import time
 from collections.abc import AsyncIterator, Iterable
@@ -138,10 +139,11 @@ async def intake_service(
             await runtime.engine.dispose()
 
 
-async def stop(runtime: ServiceRuntime) -> None:
-    """`runtime.stop()`, after making sure its tasks did end. On Python 3.11, `asyncio.wait_for` swallows a
-    cancellation that arrives as the awaited event fires (a relay nudged by the last act): the relay and
-    checkpoint loops then never stop and `runtime.stop()` waits forever. Cancel until they are done."""
+async def stop(runtime: ServiceRuntime, limit: float = 30.0) -> None:
+    """`runtime.stop()`, after making sure its tasks did end, within `limit` seconds or a TimeoutError
+    naming what still runs. On Python 3.11, `asyncio.wait_for` swallows a cancellation that arrives as
+    the awaited event fires (a relay nudged by the last act): the relay and checkpoint loops then never
+    stop and `runtime.stop()` would wait forever. So cancel until they are done."""
     tasks = list(runtime._tasks.values())  # the harness's own tasks: nothing public lists them
     for _ in range(100):
         pending = [t for t in tasks if not t.done()]
@@ -150,7 +152,19 @@ async def stop(runtime: ServiceRuntime) -> None:
         for task in pending:
             task.cancel()
         await asyncio.wait(pending, timeout=0.05)
-    await runtime.stop()
+    stopping = asyncio.ensure_future(runtime.stop())
+    done, _ = await asyncio.wait([stopping], timeout=limit)
+    if not done:
+        raise TimeoutError(f"runtime.stop() still running after {limit} s:\n{_stacks()}")
+    stopping.result()
+
+
+def _stacks() -> str:
+    out = io.StringIO()
+    for task in asyncio.all_tasks():
+        print(f"--- {task.get_name()}", file=out)
+        task.print_stack(limit=12, file=out)
+    return out.getvalue()
 
 
 def _app(spec: object, runtime: ServiceRuntime, issuer: LocalIssuer, tmp_path: Path) -> FastAPI:
