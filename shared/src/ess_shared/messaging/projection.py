@@ -19,7 +19,7 @@ from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ess_shared.contracts.codec import Rejected, decode
@@ -37,6 +37,7 @@ IssuerKey = tuple[str, str, str, str]
 # Events about the services themselves, not the strategy: acked and counted in the position, but never
 # applied to a view nor recorded as applied, so a checkpoint does not change what it reports on.
 BOOKKEEPING = frozenset({"checkpoint_recorded"})
+POSITION_QUERY_KEYS = 500  # issuers per query: 2,000 bound parameters, within SQLite's and asyncpg's limits
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +89,10 @@ class _Batch:
 class Fold:
     """Applies decoded events to the views inside one open transaction.
 
-    In memory, besides each issuer's position: the issuers that may have events parked for a gap, so an
-    applied event looks for a parked successor only where one may wait (one query per event otherwise).
-    Both are loaded from the database at start-up and again after a rollback.
+    Issuer positions are read for the issuers of each batch (one query), not kept for every issuer ever
+    seen: a service's memory does not grow with the stream. Kept in memory: the consumer's mark and the
+    issuers that may have events parked for a gap, so an applied event looks for a parked successor only
+    where one may wait (one query per event otherwise); both are loaded at start-up and after a rollback.
     """
 
     views: Sequence[View]
@@ -107,9 +109,8 @@ class Fold:
         self._appliers = [v for v in self.views if not isinstance(v, WritingView)]
 
     async def load_positions(self, conn: AsyncConnection) -> None:
-        """Reload the in-memory cache after start-up or after a transaction rolled back."""
-        rows = await conn.execute(select(issuer_position))
-        self.positions = {(r.pilot, r.service, r.aggregate, r.aggregate_id): r.sequence for r in rows}
+        """Reload the in-memory state after start-up or after a transaction rolled back."""
+        self.positions = {}
         mark = (
             await conn.execute(select(consumer_position).where(consumer_position.c.consumer == "view"))
         ).first()
@@ -124,6 +125,7 @@ class Fold:
         events = [(m, e) for m, e in items if isinstance(e, Event) and e.type not in BOOKKEEPING]
         await self._reject(conn, [(m, e) for m, e in items if isinstance(e, Rejected)], outcome)
         batch = _Batch(seen=await self._already_applied(conn, [e.id for _, e in events]))
+        self.positions = await self._positions_of(conn, {e.issuer_key for _, e in events})
         for message, event in sorted(events, key=lambda me: (me[1].issuer_key, me[1].sequence)):
             if event.id in batch.seen:
                 outcome.duplicates += 1
@@ -211,6 +213,19 @@ class Fold:
             event = Event.model_validate_json(row.data)  # verified when it was parked
             if event.id not in batch.seen:
                 await self._apply_one(conn, message, event, batch)
+
+    async def _positions_of(self, conn: AsyncConnection, keys: set[IssuerKey]) -> dict[IssuerKey, int]:
+        """Each issuer's committed position (0 for an issuer not seen yet), by primary key."""
+        found: dict[IssuerKey, int] = dict.fromkeys(keys, 0)
+        columns = [issuer_position.c[c] for c in ("pilot", "service", "aggregate", "aggregate_id")]
+        wanted = sorted(keys)
+        for start in range(0, len(wanted), POSITION_QUERY_KEYS):
+            query = select(*columns, issuer_position.c.sequence).where(
+                tuple_(*columns).in_(wanted[start : start + POSITION_QUERY_KEYS])
+            )
+            for row in await conn.execute(query):
+                found[(row.pilot, row.service, row.aggregate, row.aggregate_id)] = row.sequence
+        return found
 
     async def _already_applied(self, conn: AsyncConnection, ids: list[str]) -> set[str]:
         if not ids:
