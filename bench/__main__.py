@@ -34,10 +34,13 @@ PARTS = ("replay", "relay", "memory")
 
 def _args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--replay-events", type=int, default=40_000)
+    parser.add_argument("--replay-events", type=int, default=20_000)
     parser.add_argument("--relay-events", type=int, default=20_000)
-    parser.add_argument("--memory", default="20000,200000", help="event counts, comma-separated")
+    parser.add_argument("--memory", default="5000,50000", help="event counts, comma-separated")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--all-views", type=int, default=2_000, help="events for one replay with every shared view (0: none)"
+    )
     parser.add_argument("--only", default=",".join(PARTS), help=f"some of {','.join(PARTS)}")
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--out", type=Path, default=HERE / "results.json")
@@ -66,14 +69,17 @@ async def bench_replay(
 ) -> dict[str, Any]:
     trust = corpus.trust()
     rates: dict[str, list[float]] = {"raw": []}
+    cpus: dict[str, list[float]] = {"raw": []}
     digests: dict[str, set[str | None]] = {}
     for backend in backends:
-        rates[f"ours/{backend}"], rates[f"baseline/{backend}"] = [], []
+        for who in ("ours", "baseline"):
+            rates[f"{who}/{backend}"], cpus[f"{who}/{backend}"] = [], []
     async with infra.Broker() as broker:
         last = await broker.load(corpus.messages[:count])
         for run in range(runs):
             r = await replay.raw(broker.url, trust, last, f"raw-{run}")
             rates["raw"].append(r.rate)
+            cpus["raw"].append(r.cpu_us)
             _log(f"replay run {run + 1}/{runs}: raw {r.rate:,.0f}/s")
             for backend in backends:
                 # alternate which goes first, so neither always meets the warmer (or busier) machine
@@ -83,6 +89,7 @@ async def bench_replay(
                         fn = replay.ours if who == "ours" else replay.baseline
                         r = await fn(broker.url, url, trust, last, f"{who}-{backend}-{run}")
                     rates[f"{who}/{backend}"].append(r.rate)
+                    cpus[f"{who}/{backend}"].append(r.cpu_us)
                     digests.setdefault(backend, set()).add(r.digest)
                     _log(f"replay run {run + 1}/{runs}: {who} {backend} {r.rate:,.0f}/s")
     out: dict[str, Any] = {
@@ -99,9 +106,28 @@ async def bench_replay(
             "ratio": ours / base,
             "ratio_to_raw": ours / out["raw_per_s"],
             "same_digest": len(digests[backend]) == 1,
+            "ours_cpu_us_per_event": infra.median(cpus[f"ours/{backend}"]),
+            "baseline_cpu_us_per_event": infra.median(cpus[f"baseline/{backend}"]),
             "all_runs": {k: rates[k] for k in (f"ours/{backend}", f"baseline/{backend}")},
         }
     out["raw_runs"] = rates["raw"]
+    out["raw_cpu_us_per_event"] = infra.median(cpus["raw"])
+    return out
+
+
+async def bench_all_views(
+    corpus: events.Corpus, count: int, backends: list[str], work: Path
+) -> dict[str, Any]:
+    """Ours with every shared view (the funding plan's rules too), once: what a service replays today."""
+    trust = corpus.trust()
+    out: dict[str, Any] = {"events": count, "backends": {}}
+    async with infra.Broker() as broker:
+        last = await broker.load(corpus.messages[:count])
+        for backend in backends:
+            async with infra.database(backend, work) as url:
+                r = await replay.ours(broker.url, url, trust, last, f"all-{backend}", all_views=True)
+            out["backends"][backend] = {"ours_per_s": r.rate, "ours_cpu_us_per_event": r.cpu_us}
+            _log(f"replay with every shared view, {backend}: {r.rate:,.0f}/s")
     return out
 
 
@@ -113,19 +139,25 @@ async def bench_relay(
     for backend in backends:
         ours: list[float] = []
         base: list[float] = []
+        ours_cpu: list[float] = []
+        base_cpu: list[float] = []
         for run in range(runs):
             async with infra.database(backend, work) as url:
                 await relay.fill_outbox(url, messages)
-                seconds, sent = await relay.ours(url)
+                seconds, cpu, sent = await relay.ours(url)
             ours.append(sent / seconds)
-            seconds, sent = await relay.baseline(messages)
+            ours_cpu.append(cpu / sent * 1e6)
+            seconds, cpu, sent = await relay.baseline(messages)
             base.append(sent / seconds)
+            base_cpu.append(cpu / sent * 1e6)
             _log(f"relay run {run + 1}/{runs} {backend}: ours {ours[-1]:,.0f}/s, baseline {base[-1]:,.0f}/s")
         o, b = infra.median(ours), infra.median(base)
         out["backends"][backend] = {
             "ours_per_s": o,
             "baseline_per_s": b,
             "ratio": o / b,
+            "ours_cpu_us_per_event": infra.median(ours_cpu),
+            "baseline_cpu_us_per_event": infra.median(base_cpu),
             "all_runs": {"ours": ours, "baseline": base},
         }
     return out
@@ -167,7 +199,10 @@ async def main(argv: list[str]) -> int:
     memory_counts = sorted(int(n) for n in args.memory.split(",") if n)
     backends, skipped = await _backends([b for b in args.backends.split(",") if b])
     # one service's journal is about a quarter of the mixed stream
-    sizes = [args.replay_events if "replay" in parts else 0, 5 * args.relay_events if "relay" in parts else 0]
+    sizes = [
+        max(args.replay_events, args.all_views) if "replay" in parts else 0,
+        5 * args.relay_events if "relay" in parts else 0,
+    ]
     needed = max([*sizes, *(memory_counts if "memory" in parts else [])])
     started = time.perf_counter()
     _log(f"corpus of {needed:,} events (cached under bench/results/)")
@@ -184,6 +219,8 @@ async def main(argv: list[str]) -> int:
         work = Path(scratch)
         if "replay" in parts:
             results["replay"] = await bench_replay(corpus, args.replay_events, args.runs, backends, work)
+        if "replay" in parts and args.all_views:
+            results["all_views"] = await bench_all_views(corpus, args.all_views, backends, work)
         if "relay" in parts:
             results["relay"] = await bench_relay(corpus, args.relay_events, args.runs, backends, work)
         if "memory" in parts:

@@ -1,7 +1,9 @@
 """Replay: the shared views rebuilt from the whole stream, events per second.
 
-- ours: the service code path, `ProjectionRunner(...).run_started()` with `shared_views()` on a fresh
-  migrated database, until it has applied the stream's last sequence;
+- ours: the service code path, `ProjectionRunner(...).run_started()` on a fresh migrated database, until
+  it has committed the stream's last sequence, with the probe and project views (`replay_views()`); with
+  every shared view (`--all-views`: the funding plan too, whose rules read the project's facts back
+  after each act) it runs without a baseline, since that fold is domain code a baseline would run alike;
 - baseline: the same work written by hand with raw nats-py: `pull_subscribe` + `fetch(500)`, signature
   verified over the bytes received with the same `TrustStore`, `Event.model_validate_json`, then the same
   view rows and applied ids written with executemany in one SQLAlchemy Core transaction per batch, then
@@ -36,10 +38,10 @@ from ess_shared.contracts.types import format_timestamp
 from ess_shared.messaging.db import make_engine
 from ess_shared.messaging.projection import ProjectionRunner
 from ess_shared.messaging.schema import applied
-from ess_shared.messaging.views import view_digest
+from ess_shared.messaging.views import View, view_digest
 from ess_shared.views import followup, shared_views, timeline
-from ess_shared.views.probe import probe
-from ess_shared.views.project import decision, project
+from ess_shared.views.probe import ProbeView, probe
+from ess_shared.views.project import ProjectView, decision, project
 
 BATCH = 500
 POLL = 0.005
@@ -50,34 +52,55 @@ class Run:
     seconds: float
     events: int
     digest: str | None = None
+    cpu: float = 0.0
+    """CPU seconds of this process, all its threads (SQLite's work too, not the broker's nor PostgreSQL's)."""
 
     @property
     def rate(self) -> float:
         return self.events / self.seconds
 
+    @property
+    def cpu_us(self) -> float:
+        return self.cpu / self.events * 1e6
 
-async def _digest(engine: AsyncEngine) -> str:
+
+def replay_views() -> list[View]:
+    """The views the baseline writes by hand: the probe and the project view every service folds."""
+    return [ProbeView(), ProjectView()]
+
+
+async def _digest(engine: AsyncEngine, views: Sequence[View]) -> str:
     async with engine.connect() as conn:
-        return await view_digest(conn, shared_views())
+        return await view_digest(conn, views)
 
 
-async def ours(nats_url: str, db_url: str, trust: TrustStore, last_seq: int, durable: str) -> Run:
+async def ours(
+    nats_url: str,
+    db_url: str,
+    trust: TrustStore,
+    last_seq: int,
+    durable: str,
+    *,
+    all_views: bool = False,
+    digest: bool = True,
+) -> Run:
+    views = shared_views() if all_views else replay_views()
     engine = make_engine(db_url)
     nc, js = await connect(nats_url)
     try:
-        runner = ProjectionRunner(engine, js, trust, shared_views(), durable=durable, batch_size=BATCH)
-        start = time.perf_counter()
+        runner = ProjectionRunner(engine, js, trust, views, durable=durable, batch_size=BATCH)
+        start, cpu = time.perf_counter(), time.process_time()
         await runner.start()
         task = asyncio.create_task(runner.run_started())
         while runner.committed_seq < last_seq and not task.done():  # noqa: ASYNC110 (the runner has no hook)
             await asyncio.sleep(POLL)
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         await runner.stop()
         if runner.committed_seq < last_seq:
             raise RuntimeError(f"projection stopped at {runner.committed_seq} < {last_seq}")
-        return Run(seconds, last_seq, await _digest(engine))
+        return Run(seconds, last_seq, await _digest(engine, views) if digest else None, cpu)
     finally:
         await nc.close()
         await engine.dispose()
@@ -287,7 +310,7 @@ async def baseline(nats_url: str, db_url: str, trust: TrustStore, last_seq: int,
     engine = make_engine(db_url)
     nc, js = await connect(nats_url)
     try:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         sub = await _subscribe(js, durable)
         seen = 0
         while seen < last_seq:
@@ -303,9 +326,9 @@ async def baseline(nats_url: str, db_url: str, trust: TrustStore, last_seq: int,
             for msg in messages:
                 await msg.ack()
             seen = max(seen, messages[-1].metadata.sequence.stream)
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         await sub.unsubscribe()
-        return Run(seconds, last_seq, await _digest(engine))
+        return Run(seconds, last_seq, await _digest(engine, replay_views()), cpu)
     finally:
         await nc.close()
         await engine.dispose()
@@ -314,7 +337,7 @@ async def baseline(nats_url: str, db_url: str, trust: TrustStore, last_seq: int,
 async def raw(nats_url: str, trust: TrustStore, last_seq: int, durable: str) -> Run:
     nc, js = await connect(nats_url)
     try:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         sub = await _subscribe(js, durable)
         seen = 0
         while seen < last_seq:
@@ -327,8 +350,8 @@ async def raw(nats_url: str, trust: TrustStore, last_seq: int, durable: str) -> 
             for msg in messages:
                 await msg.ack()
             seen = max(seen, messages[-1].metadata.sequence.stream)
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         await sub.unsubscribe()
-        return Run(seconds, last_seq)
+        return Run(seconds, last_seq, cpu=cpu)
     finally:
         await nc.close()

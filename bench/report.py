@@ -11,6 +11,10 @@ def _n(value: float) -> str:
     return f"{value:,.0f}"
 
 
+def _cpu(f: dict[str, Any]) -> str:
+    return f"{f['ours_cpu_us_per_event']:,.0f} / {f['baseline_cpu_us_per_event']:,.0f}"
+
+
 def _check(ok: bool) -> str:
     return "met" if ok else "**not met**"
 
@@ -23,8 +27,8 @@ def markdown(r: dict[str, Any]) -> str:
         f"load average at start {m['load_average_at_start'][0]:.1f}. Medians of {runs} runs; "
         "ratios compare figures of the same run.",
         "",
-        "| benchmark | backend | ours | hand-written baseline | ratio | goal |",
-        "|---|---|---:|---:|---:|---|",
+        "| benchmark | backend | ours | hand-written baseline | ratio | goal | CPU µs/event (ours / other) |",
+        "|---|---|---:|---:|---:|---|---:|",
     ]
     if "replay" in r:
         rp = r["replay"]
@@ -33,19 +37,29 @@ def markdown(r: dict[str, Any]) -> str:
             lines.append(
                 f"| Replay, {rp['events']:,} events, events/s{same} | {NAMES[backend]} | "
                 f"{_n(f['ours_per_s'])} | {_n(f['baseline_per_s'])} | {f['ratio']:.2f} | "
-                f"≥ 0.8: {_check(f['ratio'] >= 0.8)} |"
+                f"≥ 0.8: {_check(f['ratio'] >= 0.8)} | {_cpu(f)} |"
             )
         for backend, f in rp["backends"].items():
             lines.append(
                 f"| Replay vs raw pull + verify + parse, no database | {NAMES[backend]} | "
-                f"{_n(f['ours_per_s'])} | {_n(rp['raw_per_s'])} (raw) | {f['ratio_to_raw']:.2f} | reported |"
+                f"{_n(f['ours_per_s'])} | {_n(rp['raw_per_s'])} (raw) | {f['ratio_to_raw']:.2f} | reported | "
+                f"{f['ours_cpu_us_per_event']:,.0f} / {rp['raw_cpu_us_per_event']:,.0f} |"
+            )
+    if "all_views" in r:
+        av = r["all_views"]
+        for backend, f in av["backends"].items():
+            lines.append(
+                f"| Replay with every shared view (funding plan too), {av['events']:,} events, one run | "
+                f"{NAMES[backend]} | {_n(f['ours_per_s'])} | — | — | reported | "
+                f"{f['ours_cpu_us_per_event']:,.0f} / — |"
             )
     if "relay" in r:
         rl = r["relay"]
         for backend, f in rl["backends"].items():
             lines.append(
                 f"| Relay, {rl['events']:,} outbox rows, rows/s | {NAMES[backend]} | {_n(f['ours_per_s'])} | "
-                f"{_n(f['baseline_per_s'])} | {f['ratio']:.2f} | ≥ 0.8: {_check(f['ratio'] >= 0.8)} |"
+                f"{_n(f['baseline_per_s'])} | {f['ratio']:.2f} | ≥ 0.8: {_check(f['ratio'] >= 0.8)} | "
+                f"{_cpu(f)} |"
             )
     if "memory" in r:
         mem = r["memory"]
@@ -53,10 +67,10 @@ def markdown(r: dict[str, Any]) -> str:
         lines.append(
             f"| Memory, peak RSS replaying {first['events']:,} / {last['events']:,} events | SQLite | "
             f"{first['peak_rss_mib']:.0f} MiB / {last['peak_rss_mib']:.0f} MiB | — | {mem['ratio']:.2f} | "
-            f"≤ 1.2: {_check(mem['ratio'] <= 1.2)} |"
+            f"≤ 1.2: {_check(mem['ratio'] <= 1.2)} | |"
         )
     for item in r.get("intake", []):
-        lines.append(f"| {item['title']} | — | not yet | — | — | {item['goal']}: {item['reason']} |")
+        lines.append(f"| {item['title']} | — | not yet | — | — | {item['goal']}: {item['reason']} | |")
     if r.get("skipped_backends"):
         lines += ["", *(f"Skipped {NAMES[b]}: {why}" for b, why in r["skipped_backends"].items())]
     lines += ["", f"Whole run: {r['seconds']:.0f} s."]
