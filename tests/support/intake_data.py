@@ -7,7 +7,7 @@ import copy
 from typing import Any
 
 VALID_SIRET = "73282932000074"  # Luhn-valid
-OTHER_SIRET = "35600000000048"  # La Poste: valid by its own rule
+OTHER_SIRET = "44180100000007"  # another holder, Luhn-valid
 VALID_SIREN = "200067106"  # an EPCI's SIREN, Luhn-valid
 PDF = b"%PDF-1.7\n% intake test file\n"
 DOCX = b"PK\x03\x04 a zip container standing in for a docx"
