@@ -17,8 +17,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -28,7 +27,7 @@ if TYPE_CHECKING:
 
 EVENT_FIELDS = ("event_id", "correlation_id", "pilot", "service", "aggregate", "aggregate_id", "type")
 EXTRA_FIELDS = (*EVENT_FIELDS, "stream_seq", "subject", "instance")
-_bound: ContextVar[Mapping[str, Any] | None] = ContextVar("ess_log_event", default=None)
+_bound: ContextVar[Event | None] = ContextVar("ess_log_event", default=None)
 _RESERVED = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
@@ -44,14 +43,20 @@ def event_fields(event: Event) -> dict[str, Any]:
     }
 
 
-@contextmanager
-def about(event: Event) -> Iterator[None]:
-    """Lines logged inside carry the event's fields."""
-    token = _bound.set(event_fields(event))
-    try:
-        yield
-    finally:
-        _bound.reset(token)
+class about:  # used as `with about(event):`, like a function
+    """Lines logged inside carry the event's fields. Cheap (it runs once per event and view): the event is
+    only bound; its fields are read when a line is actually written."""
+
+    __slots__ = ("_event", "_token")
+
+    def __init__(self, event: Event) -> None:
+        self._event = event
+
+    def __enter__(self) -> None:
+        self._token = _bound.set(self._event)
+
+    def __exit__(self, *_: object) -> None:
+        _bound.reset(self._token)
 
 
 class JsonFormatter(logging.Formatter):
@@ -70,8 +75,8 @@ class JsonFormatter(logging.Formatter):
             **self.static,
         }
         bound = _bound.get()
-        if bound:
-            line.update(bound)
+        if bound is not None:
+            line.update(event_fields(bound))
         for key, value in vars(record).items():  # extra=... fields win over the bound ones
             if key not in _RESERVED and not key.startswith("_"):
                 line[key] = value

@@ -209,6 +209,7 @@ class ServiceMetrics:
 
     def __init__(self, service: str, pilot: str) -> None:
         self.service, self.pilot = service, pilot
+        self._children: dict[tuple[str, str], tuple[Any, Any]] = {}
         self.enabled = available()
         if not self.enabled:
             return
@@ -232,9 +233,16 @@ class ServiceMetrics:
         self.registry.register(self.snapshot)
 
     def handled(self, view: str, event_type: str, seconds: float) -> None:
-        if self.enabled:
-            self.consumed.labels(self.pilot, self.service, view, event_type).inc()
-            self.latency.labels(self.pilot, self.service, view).observe(seconds)
+        if not self.enabled:
+            return
+        children = self._children.get((view, event_type))
+        if children is None:  # labels() takes a lock and builds a key: once per view and type
+            children = self._children[(view, event_type)] = (
+                self.consumed.labels(self.pilot, self.service, view, event_type),
+                self.latency.labels(self.pilot, self.service, view),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
 
     def wrap(self, views: Sequence[View]) -> list[View]:
         """The views as the projection runner should get them: counted, timed, and logging with the
