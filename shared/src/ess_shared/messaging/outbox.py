@@ -55,7 +55,6 @@ class Outbox:
         same aggregate makes the unique (aggregate, id, sequence) constraint fail: retry the act."""
         if not payloads:
             return []
-        self._check_declared(payloads)
         aggregate = type(payloads[0]).AGGREGATE
         sequence = await self.last_sequence(conn, aggregate, aggregate_id)
         events: list[Event] = []
@@ -74,10 +73,15 @@ class Outbox:
         await self.store(conn, events)
         return events
 
-    def _check_declared(self, payloads: Sequence[Payload]) -> None:
-        if self.publishes is None:
-            return
-        undeclared = sorted({p.type for p in payloads} - set(self.publishes))  # type: ignore[attr-defined]
+    def _check_issuable(self, events: Sequence[Event]) -> None:
+        """Only this pilot's service, only declared types: a row the broker would refuse must never be
+        written, since the relay could not publish it and the journal would hold it for ever."""
+        foreign = sorted({f"{e.pilot}.{e.service}" for e in events} - {f"{self.pilot}.{self.service}"})
+        if foreign:
+            raise NotPublished(
+                f"{self.pilot}'s {self.service} service cannot issue events as {', '.join(foreign)}"
+            )
+        undeclared = sorted({e.type for e in events} - set(self.publishes or {e.type for e in events}))
         if undeclared:
             raise NotPublished(
                 f"{self.service} does not declare {', '.join(undeclared)} in its published types "
@@ -85,6 +89,7 @@ class Outbox:
             )
 
     async def store(self, conn: AsyncConnection, events: Sequence[Event]) -> None:
+        self._check_issuable(events)
         rows = []
         for event in events:
             wire = encode(event, self.signer)
