@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
+from collections.abc import Callable
 from importlib import import_module
 from importlib.resources import files
 from pathlib import Path
@@ -78,6 +79,7 @@ async def autogenerate(message: str, spec: ServiceSpec | None = None) -> None:
 
 def _revision(connection: Connection, cfg: Config, message: str, branch: str, versions: str | None) -> None:
     cfg.attributes["connection"] = connection
+    cfg.attributes["include_object"] = _own_tables(branch == "ess_shared")
     script = ScriptDirectory.from_config(cfg)
     has_branch = any(branch in (rev.branch_labels or ()) for rev in script.walk_revisions())
     command.revision(
@@ -88,6 +90,17 @@ def _revision(connection: Connection, cfg: Config, message: str, branch: str, ve
         branch_label=None if has_branch else branch,
         version_path=None if branch == "ess_shared" else versions,
     )
+
+
+def _own_tables(shared: bool) -> Callable[..., bool]:
+    """A revision of one branch speaks of that branch's tables only, never of the other's."""
+
+    def include(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+        if type_ != "table":
+            return True
+        return (name in shared_metadata.tables) == shared
+
+    return include
 
 
 if __name__ == "__main__":

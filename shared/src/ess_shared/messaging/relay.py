@@ -69,7 +69,8 @@ class Relay:
 
     async def _wait(self) -> None:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), self.idle_poll)
+            async with asyncio.timeout(self.idle_poll):  # wait_for can swallow a cancel in 3.11
+                await self._wake.wait()
         self._wake.clear()
 
     async def publish_pending(self) -> int:
@@ -111,7 +112,8 @@ class Relay:
                 pending.append(
                     await self.js.publish_async(row.subject, row.data, stream=STREAM, headers=headers)
                 )
-            return list(await asyncio.wait_for(asyncio.gather(*pending), self.publish_timeout))
+            async with asyncio.timeout(self.publish_timeout):
+                return list(await asyncio.gather(*pending))
         finally:
             for future in pending:  # after a failure: forget the acks still awaited
                 future.cancel()

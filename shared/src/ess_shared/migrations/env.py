@@ -12,6 +12,7 @@ context.configure(
     target_metadata=config.attributes["target_metadata"],
     render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copy
     compare_type=True,
+    include_object=config.attributes.get("include_object"),
 )
 with context.begin_transaction():
     context.run_migrations()

@@ -81,7 +81,8 @@ class Checkpointer:
     async def run(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._asked.wait(), self.interval)
+                async with asyncio.timeout(self.interval):  # wait_for can swallow a cancel in 3.11
+                    await self._asked.wait()
             forced = self._asked.is_set()
             self._asked.clear()
             try:

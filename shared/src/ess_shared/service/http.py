@@ -10,10 +10,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Response
 from pydantic import BaseModel
 
-from ess_shared.auth import Principal, require_service_pilot, verifier_from_env
+from ess_shared.auth import Principal, TokenVerifier, require_service_pilot, verifier_from_env
 from ess_shared.contracts.ops import CheckpointRecorded
 from ess_shared.service.checkpoints import checkpoint_figures, snapshot
 from ess_shared.service.metrics import CONTENT_TYPE
+from ess_shared.service.operations import operations_router
 from ess_shared.service.runtime import ServiceRuntime
 from ess_shared.service.spec import ServiceSpec
 from ess_shared.service.status import ServiceStatus, read_status
@@ -27,7 +28,9 @@ class CheckpointAnswer(BaseModel):
     checkpoint: CheckpointRecorded
 
 
-def build_app(spec: ServiceSpec, runtime: ServiceRuntime) -> FastAPI:
+def build_app(spec: ServiceSpec, runtime: ServiceRuntime, verifier: TokenVerifier | None = None) -> FastAPI:
+    """`verifier` defaults to the one the environment names (local key file or OpenID Connect)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
@@ -37,11 +40,12 @@ def build_app(spec: ServiceSpec, runtime: ServiceRuntime) -> FastAPI:
             await runtime.stop()
 
     app = FastAPI(title=f"ESS {spec.name} ({runtime.settings.pilot})", version="1", lifespan=lifespan)
-    app.state.verifier = verifier_from_env()
+    app.state.verifier = verifier or verifier_from_env()
     app.state.pilot = runtime.settings.pilot
     app.state.runtime = runtime
     runtime.declare_published(spec.published_types())
     app.include_router(_operations(runtime))
+    app.include_router(operations_router(runtime))
     for make_router in spec.routers:
         app.include_router(make_router(runtime))
     return app
