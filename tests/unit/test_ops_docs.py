@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from ess_shared.contracts.catalogue import PAYLOAD_TYPES
+from ess_shared.contracts.event import new_event
 from ess_shared.contracts.ops import CheckpointRecorded, ProbeSent
 from ess_shared.contracts.signing import Signer, generate_seed
 from ess_shared.messaging.outbox import NotPublished, Outbox, published_by
@@ -92,6 +93,7 @@ def test_openapi_documents_the_operations_routes(generated: dict[Path, str]) -> 
 
 def test_the_outbox_refuses_a_type_its_service_does_not_declare() -> None:
     outbox = Outbox("region", "intake", Signer(generate_seed()), publishes={"project_submitted"})
+    probe = new_event(ProbeSent(note="x"), pilot="region", service="intake", aggregate_id="p1", sequence=1)
     with pytest.raises(NotPublished, match="probe_sent"):
-        asyncio.run(outbox.record(None, "p1", [ProbeSent(note="x")]))  # type: ignore[arg-type]
+        asyncio.run(outbox.store(None, [probe]))  # type: ignore[arg-type]  # refused before any write
     assert CheckpointRecorded in published_by("funding") and ProbeSent not in published_by("funding")
