@@ -20,10 +20,9 @@ consumes on the stream, and the OpenAPI document of its HTTP API. Generated, nev
 from __future__ import annotations
 
 import json
-import os
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -173,9 +172,8 @@ def asyncapi_document(spec: ServiceSpec) -> dict[str, Any]:
 
 
 @contextmanager
-def _throwaway_settings(service: str) -> Iterator[tuple[Any, dict[str, str]]]:
+def _throwaway_settings(service: str) -> Iterator[Any]:
     """Settings and keys for a runtime that is never started (its database is never opened)."""
-    from ess_shared.auth import LocalIssuer
     from ess_shared.contracts.signing import Signer, TrustFile, generate_seed
     from ess_shared.service.settings import ServiceSettings
 
@@ -185,8 +183,7 @@ def _throwaway_settings(service: str) -> Iterator[tuple[Any, dict[str, str]]]:
         (root / "region.seed").write_text(seed)
         trust = TrustFile(pilots={}).add_key("region", Signer(seed).public_key, date(2026, 1, 1))
         trust.save(root / "trust.json")
-        public_key = LocalIssuer.generate().save(root / "auth")
-        settings = ServiceSettings(
+        yield ServiceSettings(
             pilot="region",
             service=service,
             database_url=f"sqlite+aiosqlite:///{root / 'never-opened.db'}",
@@ -194,32 +191,17 @@ def _throwaway_settings(service: str) -> Iterator[tuple[Any, dict[str, str]]]:
             signing_seed_file=root / "region.seed",
             trust_file=root / "trust.json",
         )
-        yield settings, {"ESS_AUTH_PUBLIC_KEY_FILE": str(public_key)}
-
-
-@contextmanager
-def _environment(values: dict[str, str], drop: Sequence[str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in (*values, *drop)}
-    try:
-        for name in drop:
-            os.environ.pop(name, None)
-        os.environ.update(values)
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def openapi_document(spec: ServiceSpec) -> dict[str, Any]:
+    from ess_shared.auth import LocalIssuer, LocalVerifier
     from ess_shared.service.http import build_app
     from ess_shared.service.runtime import ServiceRuntime
 
-    with _throwaway_settings(spec.name) as (settings, env), _environment(env, ["ESS_OIDC_ISSUER"]):
+    verifier = LocalVerifier(LocalIssuer.generate().public_key_pem)  # any: no request is ever made
+    with _throwaway_settings(spec.name) as settings:
         runtime = ServiceRuntime(settings, spec.views())
-        app = build_app(spec, runtime)
+        app = build_app(spec, runtime, verifier)
         app.title = f"ESS {spec.name} service"  # not one pilot's: every pilot runs the same API
         document = app.openapi()
     return document
