@@ -8,8 +8,12 @@ stream may take a short duplicate window so "longer than the window" fits in a t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -17,17 +21,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import nats
+from nats.js.api import StreamConfig
 
 from ess_shared.cli import keys
 from ess_shared.cli.services import Child, spawn, stop_all
 from ess_shared.cli.topology import STAFF_ROLES, StateDir
+from ess_shared.contracts.codec import WireMessage
 from ess_shared.contracts.signing import Signer
 from ess_shared.contracts.types import PILOTS, Pilot
 from ess_shared.runtime.natsserver import NatsServer, free_port
 from ess_shared.runtime.provision import default_stream_config_path, load_stream_config, provision
+from tests.support.faults_identities import Identities, connected, publish_as_pilots
 
 Name = tuple[str, str]  # (pilot, service)
+REPO = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -36,22 +43,62 @@ class Deployment:
     nats: NatsServer
     signers: dict[Pilot, Signer]
     auth_key: Path
+    identities: Identities | None = None  # per-pilot NATS users (secure=True), else an open broker
     ports: dict[Name, int] = field(default_factory=dict)
     children: dict[Name, Child] = field(default_factory=dict)
+    extra_env: dict[Name, dict[str, str]] = field(default_factory=dict)
+    fault_dir: Path | None = None  # set: services run with the test-only fault hooks (faults_child)
+    nodes: list[NatsServer] = field(
+        default_factory=list
+    )  # a JetStream cluster: every node (nats is the first)
+
+    @property
+    def nats_url(self) -> str:
+        """What services and tests connect to: every node of a cluster, comma-separated."""
+        return ",".join(node.url for node in self.nodes) if self.nodes else self.nats.url
 
     def start(self, pilot: str, service: str, wait: float = 60.0) -> Child:
+        child = self.launch(pilot, service)
+        self.wait_healthy([child], wait)
+        return child
+
+    def start_all(self, names: Sequence[Name], wait: float = 60.0) -> list[Child]:
+        """Start several services at once (their start-ups overlap) and wait until all answer."""
+        children = [self.launch(pilot, service) for pilot, service in names]
+        self.wait_healthy(children, wait)
+        return children
+
+    def env(self, pilot: str, service: str) -> dict[str, str]:
         name = (pilot, service)
         port = self.ports.setdefault(name, free_port())
-        env = self.state.service_env(pilot, service, self.nats.url, port, self.auth_key)
+        env = self.state.service_env(pilot, service, self.nats_url, port, self.auth_key)
         env["ESS_CHECKPOINT_SECONDS"] = "1"
-        child = spawn(pilot, service, port, env["ESS_DATABASE_URL"], self.state.log(pilot, service), env)
-        self.children[name] = child
-        deadline = time.monotonic() + wait
-        while not child.healthy():
-            assert child.exited() is None, child.describe_exit("at start")
-            assert time.monotonic() < deadline, f"{child.name} not healthy after {wait} s"
-            time.sleep(0.1)
+        if self.identities is None:
+            env.pop("ESS_NATS_SEED_FILE", None)
+        if self.fault_dir is not None:
+            env["ESS_FAULT_DIR"] = str(self.fault_dir)
+        env.update(self.extra_env.get(name, {}))
+        return env
+
+    def launch(self, pilot: str, service: str) -> Child:
+        env = self.env(pilot, service)
+        port = self.ports[(pilot, service)]
+        log = self.state.log(pilot, service)
+        if self.fault_dir is None:
+            child = spawn(pilot, service, port, env["ESS_DATABASE_URL"], log, env)
+        else:
+            child = spawn_with_fault_hooks(pilot, service, port, env["ESS_DATABASE_URL"], log, env)
+        self.children[(pilot, service)] = child
         return child
+
+    @staticmethod
+    def wait_healthy(children: Sequence[Child], wait: float = 60.0) -> None:
+        deadline = time.monotonic() + wait
+        for child in children:
+            while not child.healthy():
+                assert child.exited() is None, child.describe_exit("at start")
+                assert time.monotonic() < deadline, f"{child.name} not healthy after {wait} s"
+                time.sleep(0.1)
 
     def stop(self, pilot: str, service: str, sig: signal.Signals = signal.SIGTERM) -> None:
         child = self.children.pop((pilot, service))
@@ -60,8 +107,21 @@ class Deployment:
             child.proc.wait()
         stop_all([child])
 
+    def kill(self, pilot: str, service: str) -> None:
+        """SIGKILL the service's whole process group at once: no shutdown code runs."""
+        child = self.children.pop((pilot, service))
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.proc.pid, signal.SIGKILL)
+        child.proc.wait()
+        stop_all([child])
+
+    async def publish(self, messages: Sequence[tuple[str, WireMessage]]) -> int:
+        """Publish (pilot, message) pairs, each with its pilot's own NATS identity when secure."""
+        return await publish_as_pilots(self.nats_url, self.identities, messages)
+
     def database_url(self, pilot: str, service: str) -> str:
-        return f"sqlite+aiosqlite:///{self.state.database(pilot, service)}"
+        given = self.extra_env.get((pilot, service), {}).get("ESS_DATABASE_URL")
+        return given or f"sqlite+aiosqlite:///{self.state.database(pilot, service)}"
 
     def client(self, pilot: str, service: str) -> httpx.Client:
         token = self.state.token(pilot).read_text().strip()
@@ -82,34 +142,99 @@ class Deployment:
                 time.sleep(0.2)
 
 
-async def _provision(url: str, duplicate_window: float | None) -> None:
+def stream_config(duplicate_window: float | None = None) -> StreamConfig:
     config = load_stream_config(default_stream_config_path())
     if duplicate_window is not None:
         config = dataclasses.replace(config, duplicate_window=duplicate_window)
-    nc = await nats.connect(url)
-    try:
-        await provision(nc.jetstream(), config)
-    finally:
-        await nc.close()
+    return config
+
+
+async def provision_as_operator(url: str, identities: Identities | None, config: StreamConfig) -> None:
+    """As the operator; a new cluster may still be electing its JetStream leader: try for 20 s."""
+    deadline = time.monotonic() + 20.0
+    while True:
+        try:
+            async with connected(url, identities, "operator") as operator:
+                await provision(operator.nc.jetstream(timeout=2.0), config)
+            return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.25)
+
+
+def spawn_with_fault_hooks(
+    pilot: str, service: str, port: int, database_url: str, log_path: Path, env: dict[str, str]
+) -> Child:
+    """Like `ess up`'s launcher, through tests/support/faults_child.py (hooks armed by flag files)."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = log_path.open("ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.faults_child", f"ess_{service}"],
+        env={**env, "PYTHONPATH": str(REPO)},
+        cwd=REPO,
+        stdin=subprocess.PIPE,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    return Child(pilot, service, port, database_url, log_path, proc, log)
 
 
 @contextmanager
-def deployment(root: Path, duplicate_window: float | None = None) -> Iterator[Deployment]:
+def deployment(
+    root: Path,
+    duplicate_window: float | None = None,
+    *,
+    secure: bool = False,
+    extra_config: str = "",
+    fault_hooks: bool = False,
+    cluster: int = 1,
+) -> Iterator[Deployment]:
+    """`secure`: the broker's users are the pilots' and the operator's NATS keys, as under `ess up`."""
     state = StateDir(root)
     for folder in (state.data, state.logs, state.nats):
         folder.mkdir(parents=True, exist_ok=True)
-    server = NatsServer(state.nats, own_session=True)
-    server.start()
+    identities = Identities.make(state.keys) if secure else None
+    authorization = identities.authorization() if identities else ""
+    nodes = [
+        NatsServer(
+            state.nats / f"n{i}" if cluster > 1 else state.nats,
+            own_session=True,
+            server_name=f"ess-n{i}",
+            extra_config=authorization + extra_config,
+        )
+        for i in range(cluster)
+    ]
+    if cluster > 1:
+        routes = [free_port() for _ in nodes]
+        for node, port in zip(nodes, routes, strict=True):
+            others = ", ".join(f"nats-route://127.0.0.1:{p}" for p in routes if p != port)
+            node.extra_config += f"\ncluster {{ name: ess, listen: 127.0.0.1:{port}, routes: [{others}] }}\n"
+    for node in nodes:
+        node.start(ready_timeout=None)
+    for node in nodes:
+        node.wait_ready()
+    server = nodes[0]
     try:
-        asyncio.run(_provision(server.url, duplicate_window))
+        config = stream_config(duplicate_window)
+        if cluster > 1:
+            config = dataclasses.replace(config, num_replicas=min(cluster, 3))
+        url = ",".join(node.url for node in nodes)
+        asyncio.run(provision_as_operator(url, identities, config))
         signers = {pilot: keys.ensure_seed(state.seed(pilot)) for pilot in PILOTS}
         keys.ensure_trust(state.trust_file, {p: s.public_key for p, s in signers.items()})
         issuer, public_key = keys.ensure_issuer(state.auth)
         keys.mint_tokens(issuer, STAFF_ROLES, state.tokens)
-        running = Deployment(state, server, signers, public_key)
+        running = Deployment(state, server, signers, public_key, identities)
+        running.nodes = nodes if cluster > 1 else []
+        if fault_hooks:
+            running.fault_dir = root / "faults"
+            running.fault_dir.mkdir(parents=True, exist_ok=True)
         try:
             yield running
         finally:
             stop_all(list(running.children.values()))
     finally:
-        server.close()
+        for node in nodes:
+            node.close()

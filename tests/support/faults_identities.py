@@ -71,7 +71,8 @@ async def connected(url: str, identities: Identities | None, identity: str) -> A
         errors.append(str(error))
 
     login = connect_options(identity, identities.seed(identity)) if identities else {}
-    nc = await nats.connect(url, error_cb=record, allow_reconnect=False, connect_timeout=2, **login)
+    servers = url.split(",")  # a cluster: every node
+    nc = await nats.connect(servers, error_cb=record, allow_reconnect=False, connect_timeout=2, **login)
     try:
         yield Connection(nc, errors)
     finally:

@@ -263,6 +263,16 @@ def project_show(
     project_view.show(project.run(server, trust_file, project_id, as_of), as_of, as_json)
 
 
+def _register_reliability_commands() -> None:
+    from ess_shared.cli import dlq, republish
+
+    app.add_typer(dlq.app, name="dlq")
+    app.command("republish")(republish.republish_command)
+
+
+_register_reliability_commands()
+
+
 def _register_service_commands() -> None:
     """Each installed service adds its own commands (entry point group `ess.commands`), so a partner
     who deploys one service gets that service's commands and no others."""

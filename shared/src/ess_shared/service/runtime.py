@@ -20,7 +20,13 @@ from ess_shared.contracts.signing import Signer, TrustFile, TrustStore
 from ess_shared.contracts.subjects import STREAM
 from ess_shared.messaging.db import make_engine
 from ess_shared.messaging.outbox import Outbox, published_by
-from ess_shared.messaging.projection import ProjectionRunner
+from ess_shared.messaging.recovery import (
+    GuardedRunner,
+    keep_running,
+    recover_journal,
+    replay_if_views_behind,
+    retry_parked_unknown,
+)
 from ess_shared.messaging.relay import Relay
 from ess_shared.messaging.schema import applied, consumer_position, dead_letters, issuer_position, parked
 from ess_shared.messaging.views import View
@@ -46,11 +52,12 @@ class ServiceRuntime:
         self.trust = TrustStore(TrustFile.load(settings.trust_file))
         signer = Signer(settings.signing_seed_file.read_text().strip())
         self.outbox = Outbox(settings.pilot, settings.service, signer)
-        self.metrics = ServiceMetrics(settings.service, settings.pilot)
         self.declare_published(published_by(settings.service))
+        self.metrics = ServiceMetrics(settings.service, settings.pilot)
         # The pilot's own NATS user and inbox prefix: the server lets it publish only its own subjects.
         login = connect_options(settings.pilot, settings.nats_user_seed_file)
-        self.broker = NatsBroker(settings.nats_url, logger=None, **login)
+        servers = [url.strip() for url in settings.nats_url.split(",")]  # a cluster: every node's URL
+        self.broker = NatsBroker(servers, logger=None, **login)
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
     def declare_published(self, types: Iterable[type[Payload]]) -> None:
@@ -64,6 +71,11 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         await self.broker.start()
+        # A database restored from an older backup takes its own newer events back first, so the outbox
+        # continues after them and the relay never re-issues a sequence already decided.
+        pilot, service = self.settings.pilot, self.settings.service
+        await recover_journal(self.engine, self.js, self.trust, pilot, service)
+        await replay_if_views_behind(self.engine, self.js, self.settings.instance)
         self.relay = Relay(self.engine, self.js)
         self.checkpointer = Checkpointer(
             self.engine,
@@ -78,12 +90,23 @@ class ServiceRuntime:
         await self._start_projection()
 
     async def _start_projection(self) -> None:
+        durable = self.settings.instance
         views = self.metrics.wrap(self.views)  # counted and timed per view, for /metrics
-        self.runner = ProjectionRunner(
-            self.engine, self.js, self.trust, views, durable=self.settings.instance
-        )
+        self.runner = GuardedRunner(self.engine, self.js, self.trust, views, durable=durable)
         await self.runner.start()
-        self._spawn("projection", self.runner.run_started())
+        await retry_parked_unknown(self.runner)  # types this (upgraded) catalogue now knows
+        self._spawn("projection", keep_running(self.runner))
+
+    async def restart_projection(self) -> None:
+        """Bind the durable consumer again, creating it if the stream lost it (a stream rebuilt by
+        republishing): the views keep what they applied and skip what they already have."""
+        task = self._tasks.pop("projection", None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):  # it may have died with the stream
+                await task
+        await self.runner.stop()
+        await self._start_projection()
 
     def _spawn(self, name: str, work: Coroutine[Any, Any, None]) -> None:
         self._tasks[name] = asyncio.create_task(work, name=name)
