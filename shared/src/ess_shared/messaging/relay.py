@@ -29,6 +29,12 @@ log = logging.getLogger(__name__)
 BeforeMark = Callable[[Sequence[PubAck]], Awaitable[None]]
 
 
+def _retrieve(task: asyncio.Task[None]) -> None:
+    """A mark that failed while the pass failed for another reason is not reported twice."""
+    if not task.cancelled():
+        task.exception()
+
+
 class Relay:
     def __init__(
         self,
@@ -58,6 +64,8 @@ class Relay:
         while True:
             try:
                 sent = await self.publish_pending()
+                if sent == self.batch_size:  # a backlog (a restart, a burst): pipelined until it is gone
+                    await self.drain()
                 backoff = 0.1
             except Exception:  # broker or database away: keep the rows, try again later
                 log.warning("relay pass failed; retrying in %.1fs", backoff, exc_info=True)
@@ -82,23 +90,46 @@ class Relay:
         if self.before_mark is not None:
             await self.before_mark(acks)
         await self._mark(rows, acks)
-        self.published += len(rows)
         return len(rows)
 
     async def drain(self) -> int:
-        """Publish until nothing is pending (tests, `ess republish`, shutdown)."""
+        """Publish until nothing is pending (a backlog, tests, `ess republish`, shutdown).
+
+        Pipelined: a batch's mark commits while the next batch is read and published. The next read skips
+        the rows still being marked, nothing else, so a row committed late (the outbox gap) is still found;
+        each row is still marked only after its PubAck, and a failed mark leaves its rows to publish again.
+        """
         total = 0
-        while sent := await self.publish_pending():
-            total += sent
+        marking: asyncio.Task[None] | None = None
+        in_flight: list[int] = []
+        try:
+            while rows := await self._pending(skip=in_flight):
+                acks = await self._publish_all(rows)
+                if self.before_mark is not None:
+                    await self.before_mark(acks)
+                if marking is not None:
+                    await marking  # one mark at a time: the database has one writer
+                marking = asyncio.create_task(self._mark(rows, acks))
+                marking.add_done_callback(_retrieve)
+                in_flight = [row.position for row in rows]
+                total += len(rows)
+            if marking is not None:
+                await marking
+        except BaseException:
+            if marking is not None and not marking.done():
+                marking.cancel()  # its rows stay unmarked: published again later, dropped as duplicates
+            raise
         return total
 
-    async def _pending(self) -> list[Row[Any, Any, Any, Any]]:
+    async def _pending(self, skip: Sequence[int] = ()) -> list[Row[Any, Any, Any, Any]]:
         query = (
             select(outbox.c.position, outbox.c.subject, outbox.c.data, outbox.c.headers)
             .where(outbox.c.stream_seq.is_(None))
             .order_by(outbox.c.position)
             .limit(self.batch_size)
         )
+        if skip:
+            query = query.where(outbox.c.position.not_in(skip))
         async with self.engine.connect() as conn:
             return list((await conn.execute(query)).all())
 
@@ -123,6 +154,7 @@ class Relay:
         params = [{"pos": row.position, "seq": ack.seq} for row, ack in zip(rows, acks, strict=True)]
         async with self.engine.begin() as conn:
             await conn.execute(stmt, params)
+        self.published += len(rows)
 
 
 async def republish_all(engine: AsyncEngine, js: JetStreamContext, batch_size: int = 500) -> int:
