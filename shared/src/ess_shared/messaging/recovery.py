@@ -37,7 +37,7 @@ from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ess_shared.contracts.codec import KEY, MSG_ID, SIGNATURE, VERSION, Rejected, decode
 from ess_shared.contracts.event import Event
@@ -132,11 +132,9 @@ async def retry(runner: GuardedRunner, stream_seq: int) -> RetryResult:
 
 
 async def _describe(
-    conn: object, stream_seq: int, was: str, outcome: BatchOutcome, decoded: Event | Rejected
+    conn: AsyncConnection, stream_seq: int, was: str, outcome: BatchOutcome, decoded: Event | Rejected
 ) -> RetryResult:
-    from sqlalchemy.ext.asyncio import AsyncConnection
-
-    assert isinstance(conn, AsyncConnection)
+    """What became of a retried message: applied, a duplicate, or back among the dead or the parked."""
     if outcome.applied:
         return RetryResult(stream_seq, was, "applied")
     if outcome.duplicates:
