@@ -20,7 +20,7 @@ run: $(STAMP)
 	$(VENV)/bin/ess up
 
 test: lint typecheck
-	$(PY) -m pytest -q -ra tests
+	$(PY) -m pytest -q -ra --durations=15 tests
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
