@@ -19,7 +19,7 @@ from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ess_shared.contracts.codec import Rejected, decode
@@ -37,7 +37,7 @@ IssuerKey = tuple[str, str, str, str]
 # Events about the services themselves, not the strategy: acked and counted in the position, but never
 # applied to a view nor recorded as applied, so a checkpoint does not change what it reports on.
 BOOKKEEPING = frozenset({"checkpoint_recorded"})
-POSITION_QUERY_KEYS = 500  # issuers per query: 2,000 bound parameters, within SQLite's and asyncpg's limits
+POSITION_IDS, POSITION_TERMS = 500, 40  # ids per term, terms per query: bound parameters stay below 32,000
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,16 +215,27 @@ class Fold:
                 await self._apply_one(conn, message, event, batch)
 
     async def _positions_of(self, conn: AsyncConnection, keys: set[IssuerKey]) -> dict[IssuerKey, int]:
-        """Each issuer's committed position (0 for an issuer not seen yet), by primary key."""
+        """Each issuer's committed position (0 for an issuer not seen yet). One query: per (pilot, service,
+        aggregate), the ids in a list, so both databases look each one up by primary key (a row-value IN
+        makes SQLite scan the whole table, which grows with the stream)."""
         found: dict[IssuerKey, int] = dict.fromkeys(keys, 0)
-        columns = [issuer_position.c[c] for c in ("pilot", "service", "aggregate", "aggregate_id")]
-        wanted = sorted(keys)
-        for start in range(0, len(wanted), POSITION_QUERY_KEYS):
-            query = select(*columns, issuer_position.c.sequence).where(
-                tuple_(*columns).in_(wanted[start : start + POSITION_QUERY_KEYS])
+        by_kind: dict[tuple[str, str, str], list[str]] = {}
+        for pilot, service, aggregate, aggregate_id in sorted(keys):
+            by_kind.setdefault((pilot, service, aggregate), []).append(aggregate_id)
+        c = issuer_position.c
+        terms = [
+            and_(
+                c.pilot == p, c.service == s, c.aggregate == a, c.aggregate_id.in_(ids[i : i + POSITION_IDS])
             )
+            for (p, s, a), ids in by_kind.items()
+            for i in range(0, len(ids), POSITION_IDS)
+        ]
+        for start in range(0, len(terms), POSITION_TERMS):
+            query = select(issuer_position).where(or_(*terms[start : start + POSITION_TERMS]))
             for row in await conn.execute(query):
-                found[(row.pilot, row.service, row.aggregate, row.aggregate_id)] = row.sequence
+                key = (row.pilot, row.service, row.aggregate, row.aggregate_id)
+                if key in found:
+                    found[key] = row.sequence
         return found
 
     async def _already_applied(self, conn: AsyncConnection, ids: list[str]) -> set[str]:
