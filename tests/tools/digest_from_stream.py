@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import tempfile
 from pathlib import Path
 
 import nats
 
-from ess_shared.cli.project import read_events
+from ess_shared.cli.project import read_events, scratch_fold
 from ess_shared.contracts.signing import TrustFile, TrustStore
-from ess_shared.messaging.db import make_engine, sqlite_url
-from ess_shared.messaging.projection import Fold
-from ess_shared.messaging.schema import metadata
 from ess_shared.messaging.views import view_digest
 from ess_shared.views import shared_views
 
@@ -31,16 +27,8 @@ async def digest_from_stream(server: str, trust_file: Path) -> str:
         items = await read_events(nc.jetstream(), "ess.>", TrustStore(TrustFile.load(trust_file)))
     finally:
         await nc.close()
-    with tempfile.TemporaryDirectory() as scratch:
-        engine = make_engine(sqlite_url(str(Path(scratch) / "scratch.db")))
-        try:
-            async with engine.begin() as conn:
-                await conn.run_sync(metadata.create_all)
-                await Fold(shared_views()).apply_batch(conn, items)
-            async with engine.connect() as conn:
-                return await view_digest(conn, shared_views())
-        finally:
-            await engine.dispose()
+    async with scratch_fold(items) as conn:
+        return await view_digest(conn, shared_views())
 
 
 def main() -> None:

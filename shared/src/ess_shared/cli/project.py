@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -77,25 +79,32 @@ def cut(
     return [(m, e) for m, e in items if isinstance(e, Event) and act_date(e) <= day]
 
 
-async def fold_project(project_id: str, items: list[tuple[Incoming, Event | Rejected]]) -> ProjectAsOf:
+@asynccontextmanager
+async def scratch_fold(items: list[tuple[Incoming, Event | Rejected]]) -> AsyncIterator[AsyncConnection]:
+    """The shared views folded from these items into a throwaway database, open for reading."""
     with tempfile.TemporaryDirectory() as scratch:
-        engine = make_engine(sqlite_url(str(Path(scratch) / "project.db")))
+        engine = make_engine(sqlite_url(str(Path(scratch) / "scratch.db")))
         try:
             async with engine.begin() as conn:
                 await conn.run_sync(metadata.create_all)
                 await Fold(shared_views()).apply_batch(conn, items)
             async with engine.connect() as conn:
-                records = await _rows(conn, project, project_id)
-                return ProjectAsOf(
-                    project_id,
-                    records[0] if records else None,
-                    await _rows(conn, decision, project_id),
-                    await _rows(conn, timeline, project_id, timeline.c.act_on, timeline.c.event_id),
-                    await project_digest(conn, project_id),
-                    [r.reason for _, r in items if isinstance(r, Rejected)],
-                )
+                yield conn
         finally:
             await engine.dispose()
+
+
+async def fold_project(project_id: str, items: list[tuple[Incoming, Event | Rejected]]) -> ProjectAsOf:
+    async with scratch_fold(items) as conn:
+        records = await _rows(conn, project, project_id)
+        return ProjectAsOf(
+            project_id,
+            records[0] if records else None,
+            await _rows(conn, decision, project_id),
+            await _rows(conn, timeline, project_id, timeline.c.act_on, timeline.c.event_id),
+            await project_digest(conn, project_id),
+            [r.reason for _, r in items if isinstance(r, Rejected)],
+        )
 
 
 async def _rows(conn: AsyncConnection, table: Table, project_id: str, *order: Any) -> list[dict[str, Any]]:
