@@ -161,4 +161,8 @@ async def republish_all(engine: AsyncEngine, js: JetStreamContext, batch_size: i
     """Publish the whole journal again (after a lost stream). Duplicates are harmless by design."""
     async with engine.begin() as conn:
         await conn.execute(update(outbox).values(stream_seq=None))
-    return await Relay(engine, js, batch_size=batch_size).drain()
+    # One pass at a time, not pipelined: the service's own relay works on the same rows meanwhile.
+    relay, total = Relay(engine, js, batch_size=batch_size), 0
+    while sent := await relay.publish_pending():
+        total += sent
+    return total
