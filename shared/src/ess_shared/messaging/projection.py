@@ -40,6 +40,15 @@ BOOKKEEPING = frozenset({"checkpoint_recorded"})
 POSITION_IDS, POSITION_TERMS = 500, 40  # ids per term, terms per query: bound parameters stay below 32,000
 
 
+def stop_if_cancelled() -> None:
+    """For loops that never end on their own. On Python 3.11 `asyncio.wait_for` (which nats-py uses) can
+    lose a cancel that arrives as its future completes; the task still counts the request, so a loop that
+    checks it each turn stops instead of running on and hanging whoever awaits it."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 @dataclass(frozen=True, slots=True)
 class Incoming:
     """A message as received: what the bookkeeping tables need, whatever became of it."""
@@ -359,6 +368,7 @@ class ProjectionRunner:
     async def run_started(self) -> None:
         backoff = 0.2
         while True:
+            stop_if_cancelled()
             try:
                 messages = await self._sub.fetch(self.batch_size, timeout=self.fetch_timeout)
             except (NatsTimeout, TimeoutError):

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ess_shared.contracts.subjects import STREAM
+from ess_shared.messaging.projection import stop_if_cancelled
 from ess_shared.messaging.schema import outbox
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ class Relay:
     async def run(self) -> None:
         backoff = 0.1
         while True:
+            stop_if_cancelled()
             try:
                 sent = await self.publish_pending()
                 if sent == self.batch_size:  # a backlog (a restart, a burst): pipelined until it is gone
