@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy import Executable, Table, and_, bindparam, select, update
+from sqlalchemy import ColumnElement, Executable, Table, and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_shared.contracts.canonical import canonical_bytes
@@ -164,10 +164,18 @@ def _distinct_keys(sig: Signature, params: list[dict[str, Any]]) -> list[list[di
     return chunks
 
 
-async def table_digest(conn: AsyncConnection, table: Table, excluded: frozenset[str] = frozenset()) -> str:
-    """SHA-256 over one canonical JSON line per row, rows in primary-key order (see docs/digest.md)."""
+async def table_digest(
+    conn: AsyncConnection,
+    table: Table,
+    excluded: frozenset[str] = frozenset(),
+    where: ColumnElement[bool] | None = None,
+) -> str:
+    """SHA-256 over one canonical JSON line per row, rows in primary-key order (see docs/digest.md);
+    `where` narrows it to some rows (one project's)."""
     columns = [c for c in table.columns if c.name not in excluded]
     query = select(*columns).order_by(*table.primary_key.columns)
+    if where is not None:
+        query = query.where(where)
     digest = hashlib.sha256()
     for row in (await conn.execute(query)).mappings():
         digest.update(canonical_bytes({k: _plain(v) for k, v in row.items()}) + b"\n")

@@ -13,14 +13,14 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Integer, PrimaryKeyConstraint, String, Table, select, update
+from sqlalchemy import BigInteger, Column, Integer, PrimaryKeyConstraint, String, Table, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_shared.contracts import funding, intake
-from ess_shared.contracts.canonical import canonical_bytes
 from ess_shared.contracts.event import Event
 from ess_shared.messaging.db import upsert
 from ess_shared.messaging.schema import metadata
+from ess_shared.messaging.views import table_digest
 from ess_shared.views import followup, timeline
 
 project = Table(
@@ -151,7 +151,6 @@ async def project_digest(conn: AsyncConnection, project_id: str) -> str:
     """SHA-256 over the project's rows in every project table (docs/digest.md, one project)."""
     digest = hashlib.sha256()
     for table in sorted(ProjectView.tables, key=lambda t: t.name):
-        query = select(table).where(table.c.project_id == project_id).order_by(*table.primary_key.columns)
-        rows = [canonical_bytes(dict(r)) + b"\n" for r in (await conn.execute(query)).mappings()]
-        digest.update(f"{table.name}:{hashlib.sha256(b''.join(rows)).hexdigest()}\n".encode())
+        rows = await table_digest(conn, table, ProjectView.digest_excluded, table.c.project_id == project_id)
+        digest.update(f"{table.name}:{rows}\n".encode())
     return digest.hexdigest()
