@@ -3,13 +3,12 @@ parts of the project view, keyed so that each row belongs to one issuer's run of
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Integer, PrimaryKeyConstraint, String, Table, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Boolean, Column, Integer, PrimaryKeyConstraint, String, Table
 
 from ess_shared.contracts import evaluation, intake
 from ess_shared.contracts.event import Event
-from ess_shared.messaging.db import insert_ignoring_conflicts, upsert
 from ess_shared.messaging.schema import metadata
+from ess_shared.messaging.views import InsertIgnore, Update, Upsert, Write
 
 orientation = Table(
     "view_project_orientation",
@@ -37,7 +36,7 @@ review = Table(
 )
 
 
-async def oriented(conn: AsyncConnection, event: Event, p: intake.ProjectOriented) -> None:
+def oriented(event: Event, p: intake.ProjectOriented) -> list[Write]:
     rows = [
         {
             "project_id": event.aggregate_id,
@@ -47,23 +46,20 @@ async def oriented(conn: AsyncConnection, event: Event, p: intake.ProjectOriente
         }
         for n in p.network_ids
     ]
-    await insert_ignoring_conflicts(conn, orientation, rows)
+    return [InsertIgnore(orientation, rows)]
 
 
-async def answered(
-    conn: AsyncConnection,
-    event: Event,
-    p: intake.ProjectOrientationAccepted | intake.ProjectOrientationDeclined,
-) -> None:
+def answered(
+    event: Event, p: intake.ProjectOrientationAccepted | intake.ProjectOrientationDeclined
+) -> list[Write]:
     if isinstance(p, intake.ProjectOrientationAccepted):
         values = {"answer": "accepted", "answered_on": p.accepted_on.isoformat(), "decline_reason": None}
     else:
         values = {"answer": "declined", "answered_on": p.declined_on.isoformat(), "decline_reason": p.reason}
-    key = (orientation.c.project_id == event.aggregate_id) & (orientation.c.network_id == p.network_id)
-    await conn.execute(update(orientation).where(key).values(**values))
+    return [Update(orientation, {"project_id": event.aggregate_id, "network_id": p.network_id}, values)]
 
 
-async def reviewed(conn: AsyncConnection, event: Event, p: evaluation.ProjectReviewRecorded) -> None:
+def reviewed(event: Event, p: evaluation.ProjectReviewRecorded) -> list[Write]:
     row = {
         "project_id": event.aggregate_id,
         "pilot": event.pilot,
@@ -73,4 +69,4 @@ async def reviewed(conn: AsyncConnection, event: Event, p: evaluation.ProjectRev
         "jobs_created": p.jobs_created,
         "jobs_kept": p.jobs_kept,
     }
-    await upsert(conn, review, [row], ["project_id", "pilot", "milestone_months"])
+    return [Upsert(review, [row], ("project_id", "pilot", "milestone_months"))]

@@ -10,17 +10,16 @@ networks, follow-up reviews, the timeline.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Integer, PrimaryKeyConstraint, String, Table, update
+from sqlalchemy import BigInteger, Column, Integer, PrimaryKeyConstraint, String, Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_shared.contracts import funding, intake
 from ess_shared.contracts.event import Event
-from ess_shared.messaging.db import upsert
 from ess_shared.messaging.schema import metadata
-from ess_shared.messaging.views import table_digest
+from ess_shared.messaging.views import Update, Upsert, Write, execute_writes, table_digest
 from ess_shared.views import followup, timeline
 
 project = Table(
@@ -53,12 +52,11 @@ decision = Table(
     PrimaryKeyConstraint("project_id", "pilot", "decision_id"),
 )
 
-Handler = Callable[[AsyncConnection, Event, Any], Awaitable[None]]
+Handler = Callable[[Event, Any], list[Write]]
+KEY = ("project_id",)
 
 
-async def _submitted(
-    conn: AsyncConnection, event: Event, p: intake.ProjectSubmitted | intake.ProjectCorrected
-) -> None:
+def _submitted(event: Event, p: intake.ProjectSubmitted | intake.ProjectCorrected) -> list[Write]:
     row = {
         "project_id": event.aggregate_id,
         "intake_pilot": event.pilot,
@@ -68,35 +66,28 @@ async def _submitted(
         "stage": p.project.stage,
         "budget_total": p.project.budget.total,
         "planned_jobs": p.project.planned_jobs,
-        "submitted_on": (
-            p.submitted_on if isinstance(p, intake.ProjectSubmitted) else p.corrected_on
-        ).isoformat(),
-        "objectives": "",
     }
     if isinstance(p, intake.ProjectCorrected):
-        row.pop("submitted_on")
-        row.pop("objectives")
-        await conn.execute(update(project).where(project.c.project_id == event.aggregate_id).values(**row))
-        return
-    await upsert(conn, project, [row], ["project_id"])
+        row.pop("project_id")
+        return [Update(project, {"project_id": event.aggregate_id}, row)]
+    row |= {"submitted_on": p.submitted_on.isoformat(), "objectives": ""}
+    return [Upsert(project, [row], KEY)]
 
 
-async def _status(conn: AsyncConnection, event: Event, status: str, **values: object) -> None:
-    stmt = update(project).where(project.c.project_id == event.aggregate_id)
-    await conn.execute(stmt.values(status=status, **values))
+def _status(event: Event, status: str, **values: object) -> list[Write]:
+    return [Update(project, {"project_id": event.aggregate_id}, {"status": status, **values})]
 
 
-async def _qualified(conn: AsyncConnection, event: Event, p: intake.ProjectQualified) -> None:
+def _qualified(event: Event, p: intake.ProjectQualified) -> list[Write]:
     status = "qualified" if p.eligible else "ineligible"
-    await _status(conn, event, status, objectives=",".join(sorted(p.objectives)), department=p.department)
+    return _status(event, status, objectives=",".join(sorted(p.objectives)), department=p.department)
 
 
-async def _oriented(conn: AsyncConnection, event: Event, p: intake.ProjectOriented) -> None:
-    await followup.oriented(conn, event, p)
-    await _status(conn, event, "oriented")
+def _oriented(event: Event, p: intake.ProjectOriented) -> list[Write]:
+    return [*followup.oriented(event, p), *_status(event, "oriented")]
 
 
-async def _decided(conn: AsyncConnection, event: Event, p: funding.ProjectDecisionRecorded) -> None:
+def _decided(event: Event, p: funding.ProjectDecisionRecorded) -> list[Write]:
     row = {
         "project_id": event.aggregate_id,
         "pilot": event.pilot,
@@ -108,13 +99,12 @@ async def _decided(conn: AsyncConnection, event: Event, p: funding.ProjectDecisi
         "decided_on": p.decided_on.isoformat(),
         "cancelled_on": None,
     }
-    await upsert(conn, decision, [row], ["project_id", "pilot", "decision_id"])
+    return [Upsert(decision, [row], ("project_id", "pilot", "decision_id"))]
 
 
-async def _cancelled(conn: AsyncConnection, event: Event, p: funding.ProjectDecisionCancelled) -> None:
-    key = (decision.c.project_id == event.aggregate_id) & (decision.c.pilot == event.pilot)
-    stmt = update(decision).where(key & (decision.c.decision_id == p.decision_id))
-    await conn.execute(stmt.values(cancelled_on=p.cancelled_on.isoformat()))
+def _cancelled(event: Event, p: funding.ProjectDecisionCancelled) -> list[Write]:
+    key = {"project_id": event.aggregate_id, "pilot": event.pilot, "decision_id": p.decision_id}
+    return [Update(decision, key, {"cancelled_on": p.cancelled_on.isoformat()})]
 
 
 HANDLERS: dict[str, Handler] = {
@@ -122,8 +112,8 @@ HANDLERS: dict[str, Handler] = {
     "project_corrected": _submitted,
     "project_qualified": _qualified,
     "project_oriented": _oriented,
-    "project_withdrawn": lambda c, e, p: _status(c, e, "withdrawn"),
-    "project_closed": lambda c, e, p: _status(c, e, "closed"),
+    "project_withdrawn": lambda e, p: _status(e, "withdrawn"),
+    "project_closed": lambda e, p: _status(e, "closed"),
     "project_orientation_accepted": followup.answered,
     "project_orientation_declined": followup.answered,
     "project_review_recorded": followup.reviewed,
@@ -133,6 +123,9 @@ HANDLERS: dict[str, Handler] = {
 
 
 class ProjectView:
+    """A writing view (`WritingView`): every row belongs to one issuer's run of events, so the runner
+    gathers a batch's writes into a few executemany statements."""
+
     name = "project"
     tables = (project, decision, followup.orientation, followup.review, timeline.timeline)
     digest_excluded: frozenset[str] = frozenset()
@@ -140,11 +133,12 @@ class ProjectView:
     def handles(self, event_type: str) -> bool:
         return event_type in timeline.PROJECT_TYPES
 
-    async def apply(self, conn: AsyncConnection, event: Event) -> None:
-        await timeline.record(conn, event)
+    def writes(self, event: Event) -> list[Write]:
         handler = HANDLERS.get(event.type)
-        if handler is not None:
-            await handler(conn, event, event.payload)
+        return [timeline.record(event), *(handler(event, event.payload) if handler else ())]
+
+    async def apply(self, conn: AsyncConnection, event: Event) -> None:
+        await execute_writes(conn, self.writes(event))
 
 
 async def project_digest(conn: AsyncConnection, project_id: str) -> str:

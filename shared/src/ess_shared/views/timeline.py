@@ -10,14 +10,13 @@ from datetime import date
 from functools import cache
 
 from sqlalchemy import Column, PrimaryKeyConstraint, String, Table
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_shared.contracts.base import Payload
 from ess_shared.contracts.catalogue import PAYLOAD_TYPES
 from ess_shared.contracts.event import Event
 from ess_shared.contracts.types import format_timestamp
-from ess_shared.messaging.db import insert_ignoring_conflicts
 from ess_shared.messaging.schema import metadata
+from ess_shared.messaging.views import InsertIgnore
 
 timeline = Table(
     "view_project_timeline",
@@ -53,7 +52,7 @@ def act_date(event: Event) -> date:
     return value if isinstance(value, date) else event.occurred_at.date()
 
 
-async def record(conn: AsyncConnection, event: Event) -> None:
+def record(event: Event) -> InsertIgnore:
     row = {
         "project_id": event.aggregate_id,
         "event_id": event.id,
@@ -63,4 +62,4 @@ async def record(conn: AsyncConnection, event: Event) -> None:
         "act_on": act_date(event).isoformat(),
         "occurred_at": format_timestamp(event.occurred_at),
     }
-    await insert_ignoring_conflicts(conn, timeline, [row])
+    return InsertIgnore(timeline, [row])
