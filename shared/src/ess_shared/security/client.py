@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,12 +16,16 @@ from ess_shared.runtime.provision import ProvisionReport, load_stream_config, pr
 from ess_shared.security.identities import OPERATOR, inbox_prefix
 
 
-def connect_options(identity: str, seed_file: Path | None) -> dict[str, Any]:
-    """Keyword arguments for `nats.connect` and FastStream's `NatsBroker` (both pass them through).
-    Without a seed (an unauthenticated local broker) nothing changes."""
-    if seed_file is None:
-        return {}
-    return {"nkeys_seed": str(seed_file), "inbox_prefix": inbox_prefix(identity)}
+def connect_options(identity: str, seed_file: Path | None, ca_file: Path | None = None) -> dict[str, Any]:
+    """Keyword arguments for `nats.connect` (FastStream's `NatsBroker` takes `tls` as its `security`).
+    Without a seed (an unauthenticated local broker) no login; with a CA file, TLS that verifies the
+    server's certificate against it (a federation's nodes)."""
+    options: dict[str, Any] = {}
+    if seed_file is not None:
+        options |= {"nkeys_seed": str(seed_file), "inbox_prefix": inbox_prefix(identity)}
+    if ca_file is not None:
+        options["tls"] = ssl.create_default_context(cafile=str(ca_file))
+    return options
 
 
 async def _quiet(_: Exception) -> None:

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Coroutine, Iterable, Sequence
 from typing import Any
 
 from faststream.nats import NatsBroker
+from faststream.security import BaseSecurity
 from nats.js import JetStreamContext
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -55,9 +56,10 @@ class ServiceRuntime:
         self.declare_published(published_by(settings.service))
         self.metrics = ServiceMetrics(settings.service, settings.pilot)
         # The pilot's own NATS user and inbox prefix: the server lets it publish only its own subjects.
-        login = connect_options(settings.pilot, settings.nats_user_seed_file)
+        login = connect_options(settings.pilot, settings.nats_user_seed_file, settings.nats_ca_file)
+        security = BaseSecurity(ssl_context=login.pop("tls")) if "tls" in login else None
         servers = [url.strip() for url in settings.nats_url.split(",")]  # a cluster: every node's URL
-        self.broker = NatsBroker(servers, logger=None, **login)
+        self.broker = NatsBroker(servers, logger=None, security=security, **login)
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
     def declare_published(self, types: Iterable[type[Payload]]) -> None:

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.engine import make_url
 
 from ess_shared.contracts.types import Pilot, ServiceName
 
@@ -22,6 +23,7 @@ class ServiceSettings(BaseModel):
     http_host: str = "127.0.0.1"
     http_port: int = 0
     nats_user_seed_file: Path | None = None
+    nats_ca_file: Path | None = None
     checkpoint_seconds: float = 10.0
 
     @property
@@ -38,15 +40,29 @@ class ServiceSettings(BaseModel):
         return cls(
             pilot=env["ESS_PILOT"],
             service=service,
-            database_url=env["ESS_DATABASE_URL"],
+            database_url=with_password(env["ESS_DATABASE_URL"], _path(env, "ESS_DATABASE_PASSWORD_FILE")),
             nats_url=env["ESS_NATS_URL"],
             signing_seed_file=Path(env["ESS_SIGNING_SEED_FILE"]),
             trust_file=Path(env["ESS_TRUST_FILE"]),
             http_host=env.get("ESS_HTTP_HOST", "127.0.0.1"),
             http_port=int(env.get("ESS_HTTP_PORT", "0")),
-            nats_user_seed_file=Path(env["ESS_NATS_SEED_FILE"]) if env.get("ESS_NATS_SEED_FILE") else None,
+            nats_user_seed_file=_path(env, "ESS_NATS_SEED_FILE"),
+            nats_ca_file=_path(env, "ESS_NATS_CA_FILE"),
             checkpoint_seconds=float(env.get("ESS_CHECKPOINT_SECONDS", "10")),
         )
 
 
 _REQUIRED = ("ESS_PILOT", "ESS_DATABASE_URL", "ESS_NATS_URL", "ESS_SIGNING_SEED_FILE", "ESS_TRUST_FILE")
+
+
+def _path(env: dict[str, str], name: str) -> Path | None:
+    return Path(env[name]) if env.get(name) else None
+
+
+def with_password(database_url: str, password_file: Path | None) -> str:
+    """The URL with the password read from a file (a container secret), so no password sits in the
+    environment or the compose file."""
+    if password_file is None:
+        return database_url
+    url = make_url(database_url).set(password=password_file.read_text(encoding="utf-8").strip())
+    return url.render_as_string(hide_password=False)
