@@ -82,6 +82,12 @@ def provision_command(
         Path | None,
         typer.Option(envvar="ESS_NATS_SEED_FILE", help="Operator NATS seed [default: ess up's, if any]."),
     ] = None,
+    ca_file: Annotated[
+        Path | None, typer.Option(envvar="ESS_NATS_CA_FILE", help="The federation's CA bundle (tls:// nodes).")
+    ] = None,
+    replicas: Annotated[
+        int | None, typer.Option(min=1, max=5, help="num_replicas for a cluster [default: the file's].")
+    ] = None,
 ) -> None:
     """Apply the stream config (create or repair) as the operator identity and print the drift report."""
     from nats.errors import Error as NatsError
@@ -98,7 +104,9 @@ def provision_command(
     try:
         local = state_dir / "keys" / "operator.nats.seed"
         seed = seed or (local if local.exists() else None)
-        report = asyncio.run(provision_as_operator(server, config, seed, apply=not check))
+        report = asyncio.run(
+            provision_as_operator(server, config, seed, apply=not check, ca_file=ca_file, replicas=replicas)
+        )
     except ProvisionError as exc:
         fail(str(exc), 2)
     except (NatsError, OSError, TimeoutError) as exc:
@@ -271,6 +279,15 @@ def _register_reliability_commands() -> None:
 
 
 _register_reliability_commands()
+
+
+def _register_deploy_commands() -> None:
+    from ess_shared.cli import deploy
+
+    app.add_typer(deploy.app, name="deploy")
+
+
+_register_deploy_commands()
 
 
 def _register_service_commands() -> None:

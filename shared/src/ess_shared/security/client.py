@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -34,7 +35,7 @@ async def _quiet(_: Exception) -> None:
 
 @asynccontextmanager
 async def connect_as(
-    url: str, identity: str, seed_file: Path | None, connect_timeout: float = 2.0, **options: Any
+    url: str | list[str], identity: str, seed_file: Path | None, connect_timeout: float = 2.0, **options: Any
 ) -> AsyncIterator[Client]:
     """A short-lived connection as `identity` that fails fast when the broker is away (no reconnects).
     `error_cb` may be passed to see the server's permission violations."""
@@ -56,8 +57,20 @@ async def connect_as(
 
 
 async def provision_as_operator(
-    url: str, config_file: Path, seed_file: Path | None, *, apply: bool = True
+    url: str,
+    config_file: Path,
+    seed_file: Path | None,
+    *,
+    apply: bool = True,
+    ca_file: Path | None = None,
+    replicas: int | None = None,
 ) -> ProvisionReport:
-    """`ess provision`: only the operator identity may create or change the stream."""
-    async with connect_as(url, OPERATOR, seed_file) as nc:
-        return await provision(nc.jetstream(), load_stream_config(config_file), apply=apply)
+    """`ess provision`: only the operator identity may create or change the stream. `replicas`: a
+    cluster's (the file says 1, for one server)."""
+    config = load_stream_config(config_file)
+    if replicas is not None:
+        config = dataclasses.replace(config, num_replicas=replicas)
+    servers = [part.strip() for part in url.split(",")]
+    tls = connect_options(OPERATOR, None, ca_file)
+    async with connect_as(servers, OPERATOR, seed_file, **tls) as nc:
+        return await provision(nc.jetstream(timeout=10), config, apply=apply)

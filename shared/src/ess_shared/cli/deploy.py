@@ -1,0 +1,103 @@
+"""`ess deploy`: a pilot's deployment folder, from the federation settings (see deploy/README.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ess_shared.cli.console import fail, note
+from ess_shared.contracts.types import Pilot
+
+app = typer.Typer(no_args_is_help=True, help="Per-pilot deployment: node configs, secrets, compose files.")
+
+SettingsOpt = Annotated[Path, typer.Option("--settings", help="The federation settings (public keys).")]
+PilotOpt = Annotated[str, typer.Option("--pilot", help="region, state or bdt.")]
+
+
+def _pilot(name: str) -> Pilot:
+    from ess_shared.cli.keys import KeysError, check_pilot
+
+    try:
+        return check_pilot(name)
+    except KeysError as exc:
+        fail(str(exc))
+
+
+@app.command("render")
+def render_command(settings: SettingsOpt, pilot: PilotOpt, out: Annotated[Path, typer.Option()]) -> None:
+    """Write OUT/config: the pilot's nats.conf, the CA bundle, the trust file and services.env."""
+    from pydantic import ValidationError
+
+    from ess_shared.deploy.files import PilotFolder, render_config
+    from ess_shared.deploy.settings import Federation
+
+    try:
+        federation = Federation.load(settings)
+    except (OSError, ValidationError) as exc:
+        fail(f"{settings}: {exc}")
+    chosen = _pilot(pilot)
+    if chosen not in federation.nodes:
+        fail(f"{settings} has no node for {chosen}")
+    render_config(federation, chosen, PilotFolder(out))
+    note(f"{out / 'config'}: nats.conf, ca.pem, trust.json, services.env for {chosen}")
+
+
+@app.command("secrets")
+def secrets_command(out: Annotated[Path, typer.Option()]) -> None:
+    """Write OUT/secrets (kept when present): signing and NATS seeds, database password, site.env.
+    Prints the public keys to add to the federation settings."""
+    from ess_shared.deploy.files import PilotFolder, make_secrets
+
+    signing, nats_key = make_secrets(PilotFolder(out))
+    note(f"signing key (trust): {signing}")
+    note(f"NATS user key (users): {nats_key}")
+    note(f"TLS: put the node's certificate and key in {out / 'secrets' / 'tls'} (node.pem, node-key.pem)")
+
+
+@app.command("dev")
+def dev_command(
+    out: Annotated[Path, typer.Option(help="A new folder for all three pilots (never commit it).")],
+) -> None:
+    """A whole demonstration federation on one machine: keys, a private authority, certificates,
+    settings and every pilot's folder, nodes named `<pilot>-nats` as in the compose files."""
+    from ess_shared.contracts.types import PILOTS
+    from ess_shared.deploy.files import dev_federation, render_config
+    from ess_shared.deploy.settings import Node
+
+    made = dev_federation(out, {pilot: Node(host=f"{pilot}-nats") for pilot in PILOTS})
+    for pilot in made.federation.nodes:
+        render_config(made.federation, pilot, made.folder(pilot))
+    note(f"{made.settings_file}: the federation settings; one folder per pilot under {out}")
+
+
+@app.command("compose")
+def compose_command(
+    out: Annotated[Path, typer.Option(help="Where the pilots' folders are.")] = Path("deploy"),
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 if a file differs; write nothing.")] = False,
+) -> None:
+    """Write (or check) every pilot's compose.yaml from the topology."""
+    from ess_shared.deploy.compose import render_all
+
+    drift = []
+    for pilot, text in render_all().items():
+        path = out / pilot / "compose.yaml"
+        if check:
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                drift.append(str(path))
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    if drift:
+        fail(f"out of date (run `ess deploy compose`): {', '.join(drift)}")
+    note("compose files are up to date" if check else f"compose files written under {out}")
+
+
+@app.command("images")
+def images_command(repo: Annotated[Path, typer.Option(help="The repository root.")] = Path(".")) -> None:
+    """Build the NATS, PostgreSQL and services images without a registry (cached by content hash)."""
+    from ess_shared.deploy.images import build_images
+
+    images = build_images(repo.resolve())
+    note(str(images))

