@@ -106,3 +106,23 @@ async def _sleep() -> None:
     import asyncio
 
     await asyncio.sleep(0.1)
+
+
+async def test_ess_commands_log_in_from_the_environment(
+    federation: LoopbackFederation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ess view digest`, `ess project show`, `ess status` against a federation: a pilot's seed and the
+    authorities from ESS_* variables, over TLS to any node."""
+    from ess_shared.cli.broker import connect
+
+    await provision_replicated(federation)
+    monkeypatch.setenv("ESS_PILOT", "bdt")
+    monkeypatch.setenv("ESS_NATS_SEED_FILE", str(seed(federation, "bdt")))
+    monkeypatch.setenv("ESS_NATS_CA_FILE", str(federation.made.ca_file))
+    async with connect(federation.client_url()) as nc:
+        info = await nc.jetstream(timeout=10).stream_info(STREAM)
+        assert info.config.num_replicas == 3
+    monkeypatch.delenv("ESS_NATS_SEED_FILE")
+    with pytest.raises(Exception, match=r"(?i)authorization"):
+        async with connect(federation.client_url()):
+            pass

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import nats
 from nats.aio.client import Client
@@ -17,10 +19,21 @@ from ess_shared.contracts.ops import ProbeSent
 from ess_shared.contracts.signing import Signer
 from ess_shared.contracts.types import Pilot
 from ess_shared.runtime.provision import ProvisionReport, load_stream_config, provision
+from ess_shared.security.client import connect_options
 
 
 async def _quiet(_: Exception) -> None:
     """nats-py logs every connection error by default; the command reports its own."""
+
+
+def login_from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """A deployment's reader: `ESS_NATS_SEED_FILE` with `ESS_PILOT` (whose inbox prefix it uses) and
+    `ESS_NATS_CA_FILE` for a federation's TLS nodes. Without them, `ess up`'s loopback broker lets the
+    command in as its read-only observer."""
+    env = os.environ if env is None else env
+    seed, ca_file = env.get("ESS_NATS_SEED_FILE"), env.get("ESS_NATS_CA_FILE")
+    identity = env.get("ESS_PILOT", "operator")
+    return connect_options(identity, Path(seed) if seed else None, Path(ca_file) if ca_file else None)
 
 
 @asynccontextmanager
@@ -31,13 +44,14 @@ async def connect(url: str, connect_timeout: float = 2.0) -> AsyncIterator[Clien
     """
     async with asyncio.timeout(connect_timeout * 3):
         nc = await nats.connect(
-            url,
+            [part.strip() for part in url.split(",")],
             connect_timeout=connect_timeout,
             allow_reconnect=False,
             max_reconnect_attempts=1,
             reconnect_time_wait=0.2,
             error_cb=_quiet,
             name="ess-cli",
+            **login_from_env(),
         )
     try:
         yield nc
