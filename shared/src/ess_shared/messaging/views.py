@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy import ColumnElement, Executable, Table, and_, bindparam, select, update
+from sqlalchemy import ColumnElement, Executable, String, Table, and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_shared.contracts.canonical import canonical_bytes
@@ -173,13 +173,22 @@ async def table_digest(
     """SHA-256 over one canonical JSON line per row, rows in primary-key order (see docs/digest.md);
     `where` narrows it to some rows (one project's)."""
     columns = [c for c in table.columns if c.name not in excluded]
-    query = select(*columns).order_by(*table.primary_key.columns)
+    query = select(*columns).order_by(*_key_order(conn, table))
     if where is not None:
         query = query.where(where)
     digest = hashlib.sha256()
     for row in (await conn.execute(query)).mappings():
         digest.update(canonical_bytes({k: _plain(v) for k, v in row.items()}) + b"\n")
     return digest.hexdigest()
+
+
+def _key_order(conn: AsyncConnection, table: Table) -> list[ColumnElement[Any]]:
+    """Primary-key order with strings compared byte by byte (UTF-8 code points), as SQLite does: a
+    PostgreSQL created with another collation (en_US, ICU) must not order a pilot's rows differently."""
+    keys: list[ColumnElement[Any]] = list(table.primary_key.columns)
+    if conn.dialect.name != "postgresql":
+        return keys
+    return [key.collate("C") if isinstance(key.type, String) else key for key in keys]
 
 
 def _plain(value: object) -> object:
