@@ -4,7 +4,7 @@
 #   POSTGRES_USER (default postgres), POSTGRES_DB (default: the user), and the same with _FILE
 #   POSTGRES_DATABASES  space-separated extra databases, owned by POSTGRES_USER (created on first start)
 #   POSTGRES_HOST_AUTH_METHOD  remote hosts' auth (default scram-sha-256); local socket is trust
-#   /docker-entrypoint-initdb.d/*.sh, *.sql, *.sql.gz  run once on first start
+#   /docker-entrypoint-initdb.d/*.sh, *.sql, *.sql.gz  run once on first start, after the databases exist
 # The data directory is $PGDATA (/var/lib/postgresql/data, a volume). The server listens on 5432 on all
 # interfaces and logs "database system is ready to accept connections" once it does (the temporary server
 # used for the first start logs to a file instead, so the line means ready).
@@ -81,7 +81,10 @@ init_cluster() {
   shopt -s nullglob
   for f in /docker-entrypoint-initdb.d/*; do
     case "$f" in
-      *.sh) echo "ess-postgres: running $f"; . "$f" ;;
+      *.sh)  # as the official image: executed when executable, else sourced
+        echo "ess-postgres: running $f"
+        if [ -x "$f" ]; then "$f"; else . "$f"; fi
+        ;;
       *.sql) echo "ess-postgres: running $f"; "${psql[@]}" --dbname "$POSTGRES_DB" -f "$f" ;;
       *.sql.gz) echo "ess-postgres: running $f"; gunzip -c "$f" | "${psql[@]}" --dbname "$POSTGRES_DB" ;;
       *) echo "ess-postgres: ignoring $f" ;;

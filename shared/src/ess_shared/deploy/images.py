@@ -63,8 +63,11 @@ def build_images(
     """Build the images that are missing (see the module doc) and return their refs."""
     with tempfile.TemporaryDirectory(prefix="ess-images-") as tmp:
         extra = dict(env or {})
-        if engine == "podman" and "CONTAINERS_CONF" not in {**os.environ, **extra}:
+        conf = {**os.environ, **extra}.get("CONTAINERS_CONF")
+        if engine == "podman" and not conf:
             extra |= podman_env(repo_root, Path(tmp))
+        elif conf:  # podman's build steps change directory: a relative path would break them
+            extra["CONTAINERS_CONF"] = str(Path(conf).resolve())
         builder = _Builder(repo_root.resolve(), engine, log, extra, Path(tmp))
         nats = builder.nats()
         base = builder.base()
@@ -194,7 +197,9 @@ class _Builder:
         return ctx
 
     def _build(self, ref: str, ctx: Path, *args: str, pull: bool = False) -> None:
-        policy = [] if self.engine != "podman" else ["--pull=missing" if pull else "--pull=never"]
+        policy = []  # podman: no intermediate images (the tag is the cache), no pull of the local base
+        if self.engine == "podman":
+            policy = ["--layers=false", f"--pull={'missing' if pull else 'never'}"]
         containerfile = str(ctx / "Containerfile")
         self._run(self.engine, "build", "--quiet", *policy, *args, "-t", ref, "-f", containerfile, str(ctx))
 

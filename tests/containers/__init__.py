@@ -1,0 +1,1 @@
+"""Tests against real containers (marker `containers`): the images, and the pilots' compose stacks."""

@@ -1,0 +1,82 @@
+"""The container engine and images for the container tests (see /work/shared/CONTAINERS.md).
+
+`engine_for_tests` picks the engine as `ess_shared.deploy.engine.container_engine` does (DOCKER_HOST, the
+default Docker socket, else podman's API service started on a private socket) and exports what testcontainers
+and the docker SDK read for the session; at the end it removes the session's leftover containers (the
+reaper, Ryuk, is off under podman) and stops the service. `images_for_tests` builds the missing images;
+ESS_TEST_NATS_IMAGE and ESS_TEST_POSTGRES_IMAGE replace the local NATS and PostgreSQL images (e.g. the
+official `nats:2.15.1` and `postgres:15` where a registry is reachable).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from ess_shared.deploy.engine import Engine, NoContainerEngine, container_engine
+from ess_shared.deploy.images import Images, Log, build_images
+
+__all__ = ["Engine", "NoContainerEngine", "engine_for_tests", "images_for_tests"]
+
+NATS_IMAGE_ENV = "ESS_TEST_NATS_IMAGE"
+POSTGRES_IMAGE_ENV = "ESS_TEST_POSTGRES_IMAGE"
+
+
+@contextmanager
+def engine_for_tests(repo_root: Path) -> Iterator[Engine]:
+    """The engine, its variables in os.environ for the duration; NoContainerEngine says why there is none."""
+    with container_engine(repo_root) as engine:
+        saved = {name: os.environ.get(name) for name in engine.env}
+        os.environ.update(engine.env)
+        _reread_testcontainers_config()
+        try:
+            yield engine
+        finally:
+            _remove_session_containers()
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+            _reread_testcontainers_config()
+
+
+def images_for_tests(engine: Engine, repo_root: Path, log: Log = print) -> Images:
+    images = build_images(repo_root, engine.cli, log=log, env=engine.env)
+    return dataclasses.replace(
+        images,
+        nats=os.environ.get(NATS_IMAGE_ENV) or images.nats,
+        postgres=os.environ.get(POSTGRES_IMAGE_ENV) or images.postgres,
+    )
+
+
+def _reread_testcontainers_config() -> None:
+    """testcontainers reads TESTCONTAINERS_CONNECTION_MODE when it is first imported (collection time, before
+    this fixture), and TESTCONTAINERS_RYUK_DISABLED once: read both again from os.environ."""
+    from testcontainers.core.config import get_user_overwritten_connection_mode, testcontainers_config
+
+    testcontainers_config.connection_mode_override = get_user_overwritten_connection_mode()
+    testcontainers_config.ryuk_disabled = os.environ.get("TESTCONTAINERS_RYUK_DISABLED", "").lower() == "true"
+
+
+def _remove_session_containers() -> None:
+    """Containers this session's testcontainers left behind (a test interrupted mid-way)."""
+    import docker
+    from docker.errors import DockerException
+    from testcontainers.core.labels import LABEL_SESSION_ID, SESSION_ID
+
+    try:
+        client = docker.from_env(timeout=10)
+    except DockerException:
+        return
+    try:
+        ours = {"label": f"{LABEL_SESSION_ID}={SESSION_ID}"}
+        for container in client.containers.list(all=True, filters=ours):
+            container.remove(force=True, v=True)
+    except DockerException:
+        pass
+    finally:
+        client.close()
