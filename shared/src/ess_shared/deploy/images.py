@@ -170,7 +170,11 @@ class _Builder:
             "COPY setup.sh packages.txt /tmp/ess-setup/\n"
             "RUN sh /tmp/ess-setup/setup.sh && rm -rf /tmp/ess-setup\n"
         )
-        self._build(ref, ctx, pull=True)
+        try:
+            self._build(ref, ctx, pull=True)
+        except RuntimeError as exc:
+            why = "debootstrap (as root) is not available and debian:bookworm-slim could not be built"
+            raise BuildUnavailable(f"{why}: {str(exc)[-500:]}") from exc
 
     def _build_on_base(self, name: str, ref: str, base: str) -> None:
         ctx = self._context(name)
