@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 
 from ess_shared.deploy.images import BuildUnavailable, Images
-from tests.support.container_engine import Engine, NoContainerEngine, engine_for_tests, images_for_tests
+from tests.support.container_engine import (
+    SUITE_REPORT,
+    Engine,
+    NoContainerEngine,
+    engine_for_tests,
+    images_for_tests,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -30,6 +36,7 @@ def container_engine() -> Iterator[Engine]:
         try:
             engine = stack.enter_context(engine_for_tests(REPO))
         except NoContainerEngine as exc:
+            SUITE_REPORT.append(f"skipped: no container engine: {exc}")
             pytest.skip(f"no container engine: {exc}")
         yield engine
 
@@ -46,4 +53,5 @@ def images(container_engine: Engine, request: pytest.FixtureRequest) -> Images:
         try:
             return images_for_tests(container_engine, REPO, log=log)
         except BuildUnavailable as exc:
+            SUITE_REPORT.append(f"skipped: cannot build the images: {exc}")
             pytest.skip(f"cannot build the images: {exc}")

