@@ -62,3 +62,35 @@ def test_docker_compose_accepts_every_pilot_file(tmp_path: Path) -> None:
             assert environment["ESS_NATS_URL"].startswith(f"tls://{pilot}-nats:4222,"), environment
             assert environment["ESS_AUTH_PUBLIC_KEY_FILE"].endswith("auth-public.pem")
             assert "://ess@" in environment["ESS_DATABASE_URL"], "the password comes from a secret file"
+
+
+def test_ess_deploy_lays_out_a_pilot_folder_from_the_settings(tmp_path: Path) -> None:
+    """`ess deploy dev` makes a federation; `ess deploy render` gives any pilot the same configs from the
+    settings alone, and refuses settings that name the field it cannot use."""
+    ess = [str(Path(sys.executable).parent / "ess"), "deploy"]
+    subprocess.run([*ess, "dev", "--out", str(tmp_path / "dev")], check=True, capture_output=True, timeout=60)
+    settings = tmp_path / "dev" / "federation.json"
+    out = tmp_path / "state"
+    done = subprocess.run(
+        [*ess, "render", "--settings", str(settings), "--pilot", "state", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    for name in ("nats.conf", "ca.pem", "trust.json", "services.env"):
+        expected = (tmp_path / "dev" / "state" / "config" / name).read_text()
+        assert (out / "config" / name).read_text() == expected, name
+    config = json.loads((out / "config" / "nats.conf").read_text().split("\n", 2)[2])
+    assert config["cluster"]["routes"] == ["nats-route://region-nats:6222", "nats-route://bdt-nats:6222"]
+
+    broken = json.loads(settings.read_text())
+    broken["stream_replicas"] = 4
+    settings.write_text(json.dumps(broken))
+    refused = subprocess.run(
+        [*ess, "render", "--settings", str(settings), "--pilot", "state", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 1 and "stream_replicas" in refused.stderr, refused.stderr
