@@ -241,7 +241,8 @@ async def refresh(conn: AsyncConnection, project_id: str) -> None:
 
 
 class PlanView:
-    """The funding plan of every project, as every pilot holds it."""
+    """The funding plan of every project, as every pilot holds it. A `FinishingView`: replaying a batch,
+    the runner folds its events' facts, then judges each project once."""
 
     name = "funding_plan"
     tables = t.PLAN_TABLES
@@ -251,5 +252,15 @@ class PlanView:
         return event_type in HANDLERS
 
     async def apply(self, conn: AsyncConnection, event: Event) -> None:
-        await HANDLERS[event.type](conn, event, event.payload)
+        await self.fold(conn, event)
         await refresh(conn, event.aggregate_id)
+
+    async def fold(self, conn: AsyncConnection, event: Event) -> None:
+        """The event's fact rows, the plan not judged yet (`finish` does, once per project of a batch)."""
+        await HANDLERS[event.type](conn, event, event.payload)
+
+    async def finish(self, conn: AsyncConnection, events: Sequence[Event]) -> None:
+        """Judge once each project the batch's events touched: a judgement is a function of the project's
+        facts alone, so its rows end as with `apply` judging after every event."""
+        for project_id in sorted({event.aggregate_id for event in events}):
+            await refresh(conn, project_id)

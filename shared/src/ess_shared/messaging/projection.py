@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
@@ -28,7 +30,7 @@ from ess_shared.contracts.signing import TrustStore
 from ess_shared.contracts.subjects import STREAM
 from ess_shared.messaging.db import insert_ignoring_conflicts, upsert
 from ess_shared.messaging.schema import applied, consumer_position, dead_letters, issuer_position, parked
-from ess_shared.messaging.views import View, Write, WritingView, execute_waves
+from ess_shared.messaging.views import View, WritingView, execute_waves, gather
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,7 @@ IssuerKey = tuple[str, str, str, str]
 # applied to a view nor recorded as applied, so a checkpoint does not change what it reports on.
 BOOKKEEPING = frozenset({"checkpoint_recorded"})
 POSITION_IDS, POSITION_TERMS = 500, 40  # ids per term, terms per query: bound parameters stay below 32,000
+POSITIONS_KEPT = 4096  # issuers whose position stays in memory: some batches' worth, a few hundred KiB
 
 
 def stop_if_cancelled() -> None:
@@ -47,6 +50,18 @@ def stop_if_cancelled() -> None:
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError
+
+
+@runtime_checkable
+class FinishingView(View, Protocol):
+    """A view whose `apply` is `fold` then work that reads only the view's own rows and leaves the same
+    rows whether done after each event or once for many (a plan judged again from all its facts). The
+    runner folds each event of a batch, then calls `finish` once with the events it folded, in the same
+    transaction."""
+
+    async def fold(self, conn: AsyncConnection, event: Event) -> None: ...
+
+    async def finish(self, conn: AsyncConnection, events: Sequence[Event]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +113,12 @@ class _Batch:
 class Fold:
     """Applies decoded events to the views inside one open transaction.
 
-    Issuer positions are read for the issuers of each batch (one query), not kept for every issuer ever
-    seen: a service's memory does not grow with the stream. Kept in memory: the consumer's mark and the
+    Issuer positions are kept in memory for the issuers of the last batches (at most `POSITIONS_KEPT`,
+    least recently used dropped first: a service's memory does not grow with the stream); a batch reads
+    the positions of its other issuers in one query. Kept in memory too: the consumer's mark and the
     issuers that may have events parked for a gap, so an applied event looks for a parked successor only
-    where one may wait (one query per event otherwise); both are loaded at start-up and after a rollback.
+    where one may wait (one query per event otherwise). All of it is loaded at start-up and after a
+    rollback, so what is kept is always what is committed.
     """
 
     views: Sequence[View]
@@ -109,13 +126,21 @@ class Fold:
     applied_total: int = 0
     last_seq: int = 0
     gapped: set[str] = field(default_factory=set)
-    _appliers: list[View] = field(init=False, repr=False)
+    _appliers: list[tuple[View, Callable[[AsyncConnection, Event], Awaitable[None]]]] = field(
+        init=False, repr=False
+    )
     _writers: list[WritingView] = field(init=False, repr=False)
+    _finishers: list[FinishingView] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         # sorted once: a runtime protocol check costs more than applying an event
         self._writers = [v for v in self.views if isinstance(v, WritingView)]
-        self._appliers = [v for v in self.views if not isinstance(v, WritingView)]
+        self._finishers = [v for v in self.views if isinstance(v, FinishingView)]
+        self._appliers = [
+            (v, v.fold if isinstance(v, FinishingView) else v.apply)
+            for v in self.views
+            if not isinstance(v, WritingView)
+        ]
 
     async def load_positions(self, conn: AsyncConnection) -> None:
         """Reload the in-memory state after start-up or after a transaction rolled back."""
@@ -133,8 +158,11 @@ class Fold:
         outcome = BatchOutcome(last_seq=max((m.stream_seq for m, _ in items), default=0))
         events = [(m, e) for m, e in items if isinstance(e, Event) and e.type not in BOOKKEEPING]
         await self._reject(conn, [(m, e) for m, e in items if isinstance(e, Rejected)], outcome)
-        batch = _Batch(seen=await self._already_applied(conn, [e.id for _, e in events]))
-        self.positions = await self._positions_of(conn, {e.issuer_key for _, e in events})
+        await self._recall_positions(conn, {e.issuer_key for _, e in events})
+        # an event's id and its issuer's position commit together: only an event at or below its
+        # issuer's position can have been applied already (a redelivery), so only those are looked up
+        done = [e.id for _, e in events if e.sequence <= self.positions[e.issuer_key]]
+        batch = _Batch(seen=await self._already_applied(conn, done))
         for message, event in sorted(events, key=lambda me: (me[1].issuer_key, me[1].sequence)):
             if event.id in batch.seen:
                 outcome.duplicates += 1
@@ -143,6 +171,7 @@ class Fold:
                 outcome.parked += 1
         outcome.applied = len(batch.applied_rows)
         await self._write_views(conn, batch.to_write)
+        await self._finish_views(conn, batch.to_write)
         await insert_ignoring_conflicts(conn, applied, batch.applied_rows, ["event_id"])
         await self._save_positions(conn, batch.changed)
         await self._advance(conn, outcome)
@@ -165,9 +194,9 @@ class Fold:
         return "applied"
 
     async def _apply_one(self, conn: AsyncConnection, message: Incoming, event: Event, batch: _Batch) -> None:
-        for view in self._appliers:
+        for view, apply in self._appliers:
             if view.handles(event.type):
-                await view.apply(conn, event)
+                await apply(conn, event)
         batch.to_write.append(event)
         self.positions[event.issuer_key] = event.sequence
         batch.changed.add(event.issuer_key)
@@ -196,12 +225,14 @@ class Fold:
             mine = [e for e in events if view.handles(e.type)]
             if not mine:
                 continue
-            waves: list[tuple[int, Sequence[Write]]] = []
-            count: dict[IssuerKey, int] = {}
-            for event in mine:
-                wave = count[event.issuer_key] = count.get(event.issuer_key, -1) + 1
-                waves.append((wave, view.writes(event)))
+            waves = gather(view.writes(e) for e in mine)
             await execute_waves(conn, waves)
+
+    async def _finish_views(self, conn: AsyncConnection, events: list[Event]) -> None:
+        for view in self._finishers:
+            mine = [e for e in events if view.handles(e.type)]
+            if mine:
+                await view.finish(conn, mine)
 
     async def _unpark_successors(self, conn: AsyncConnection, key: IssuerKey, batch: _Batch) -> None:
         issuer = ".".join(key)
@@ -222,6 +253,17 @@ class Fold:
             event = Event.model_validate_json(row.data)  # verified when it was parked
             if event.id not in batch.seen:
                 await self._apply_one(conn, message, event, batch)
+
+    async def _recall_positions(self, conn: AsyncConnection, keys: set[IssuerKey]) -> None:
+        """Make `positions` hold every issuer of the batch: those not kept are read, and the batch's move
+        to the recent end, so dropping the least recent never drops one the batch needs."""
+        kept = self.positions
+        for key, position in (await self._positions_of(conn, keys.difference(kept))).items():
+            kept[key] = position
+        for key in keys:
+            kept[key] = kept.pop(key)
+        for key in list(itertools.islice(kept, max(0, len(kept) - max(POSITIONS_KEPT, len(keys))))):
+            del kept[key]
 
     async def _positions_of(self, conn: AsyncConnection, keys: set[IssuerKey]) -> dict[IssuerKey, int]:
         """Each issuer's committed position (0 for an issuer not seen yet). One query: per (pilot, service,

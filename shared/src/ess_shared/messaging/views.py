@@ -7,12 +7,23 @@ executemany statements, which replaying a stream needs (one round trip per state
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy import ColumnElement, Executable, String, Table, and_, bindparam, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    String,
+    Table,
+    UniqueConstraint,
+    and_,
+    bindparam,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_shared.contracts.canonical import canonical_bytes
@@ -76,11 +87,12 @@ class WritingView(View, Protocol):
     in order, without reading the database. Each row it writes belongs to one issuer's run of events
     (pilot, service, aggregate, id), so the writes of events of different issuers touch different rows.
 
-    That lets the runner gather a batch: the k-th event of every issuer in the batch forms wave k; waves
-    run in order, and inside a wave the n-th writes of its events run together, one executemany per kind
-    of statement. One issuer's events and one event's writes thus keep their order, and the rows end the
-    same as with `apply` one event after another. Its rows are written at the end of the batch: no other
-    view may read them during the fold (views never read each other's tables)."""
+    That lets the runner gather a batch (`gather`): each write goes to the first step after every earlier
+    write of the batch to the same row; steps run in order, and inside a step the writes of one kind run
+    together, one executemany per statement. Writes to one row thus keep their order, writes to different
+    rows commute (nothing reads), and the rows end the same as with `apply` one event after another. Its
+    rows are written at the end of the batch: no other view may read them during the fold (views never
+    read each other's tables)."""
 
     def writes(self, event: Event) -> Sequence[Write]: ...
 
@@ -88,6 +100,64 @@ class WritingView(View, Protocol):
 async def execute_writes(conn: AsyncConnection, writes: Sequence[Write]) -> None:
     """The writes of one event, one after another (a writing view's `apply`)."""
     await execute_waves(conn, [(0, writes)])
+
+
+def gather(events: Iterable[Sequence[Write]]) -> list[tuple[int, Sequence[Write]]]:
+    """A batch's writes (each event's, in the order `apply` would run them) as (step, [write]) for
+    `execute_waves`: a write's step is one after the last step that wrote any of its rows, so a row's
+    writes keep their order and the rest share statements. A row is known by the table's primary key; a
+    write that does not name it (an update by other columns, or of the key; a table with another unique
+    constraint) counts as writing the whole table."""
+    last: dict[tuple[str, tuple[Any, ...]], int] = {}
+    table_last: dict[str, int] = {}
+    table_whole: dict[str, int] = {}
+    out: list[tuple[int, Sequence[Write]]] = []
+    for writes in events:
+        for write in writes:
+            name, rows = write.table.name, _row_keys(write)
+            if rows is None:
+                step = table_last.get(name, -1) + 1
+                table_whole[name] = step
+            else:
+                step = table_whole.get(name, -1)
+                for row in rows:
+                    step = max(step, last.get((name, row), -1))
+                step += 1
+                for row in rows:
+                    last[(name, row)] = step
+            if step > table_last.get(name, -1):
+                table_last[name] = step
+            out.append((step, (write,)))
+    return out
+
+
+@functools.cache
+def _primary_key(table: Table) -> tuple[tuple[str, ...], frozenset[str]] | None:
+    """The table's primary key columns, or None when another unique constraint could make two rows with
+    different keys collide."""
+    others = [c for c in table.constraints if isinstance(c, UniqueConstraint)]
+    if others or any(i.unique for i in table.indexes) or any(c.unique for c in table.columns):
+        return None
+    key = tuple(c.name for c in table.primary_key.columns)
+    return (key, frozenset(key)) if key else None
+
+
+def _row_keys(write: Write) -> list[tuple[Any, ...]] | None:
+    """The primary keys of the rows the write touches, or None when it cannot say (the whole table)."""
+    found = _primary_key(write.table)
+    if found is None:
+        return None
+    key, names = found
+    try:
+        if isinstance(write, Update):
+            if write.where.keys() != names or not names.isdisjoint(write.values):
+                return None
+            return [tuple(write.where[k] for k in key)]
+        if write.keys is not None and write.keys != key and set(write.keys) != names:
+            return None
+        return [tuple(row[k] for k in key) for row in write.rows]
+    except KeyError:  # a row that leaves a key column to its default
+        return None
 
 
 Signature = tuple[str, str, tuple[str, ...] | None, tuple[str, ...]]

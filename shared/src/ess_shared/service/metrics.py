@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_shared.contracts.event import Event
 from ess_shared.contracts.subjects import STREAM
+from ess_shared.messaging.projection import FinishingView
 from ess_shared.messaging.schema import consumer_position, dead_letters, outbox, parked
 from ess_shared.messaging.views import View, Write, WritingView
 from ess_shared.service.logs import about
@@ -90,6 +91,23 @@ class _CountingWritingView(_CountingView):
             found = self._writer.writes(event)
         self._metrics.handled(self.name, event.type, time.perf_counter() - started)
         return found
+
+
+class _CountingFinishingView(_CountingView):
+    """Counts and times `fold` per event; `finish` (once per batch) is part of no event's figure."""
+
+    def __init__(self, inner: FinishingView, metrics: ServiceMetrics) -> None:
+        super().__init__(inner, metrics)
+        self._finisher = inner
+
+    async def fold(self, conn: AsyncConnection, event: Event) -> None:
+        started = time.perf_counter()
+        with about(event):
+            await self._finisher.fold(conn, event)
+        self._metrics.handled(self.name, event.type, time.perf_counter() - started)
+
+    async def finish(self, conn: AsyncConnection, events: Sequence[Event]) -> None:
+        await self._finisher.finish(conn, events)
 
 
 @dataclass
@@ -247,10 +265,14 @@ class ServiceMetrics:
     def wrap(self, views: Sequence[View]) -> list[View]:
         """The views as the projection runner should get them: counted, timed, and logging with the
         event's fields (without prometheus-client only the latter)."""
-        return [
-            _CountingWritingView(v, self) if isinstance(v, WritingView) else _CountingView(v, self)
-            for v in views
-        ]
+        return [self._wrap(v) for v in views]
+
+    def _wrap(self, view: View) -> View:
+        if isinstance(view, WritingView):
+            return _CountingWritingView(view, self)
+        if isinstance(view, FinishingView):
+            return _CountingFinishingView(view, self)
+        return _CountingView(view, self)
 
     async def render(self, runtime: ServiceRuntime) -> bytes:
         """Read the scrape-time figures, then the text exposition of everything."""
