@@ -20,7 +20,7 @@ import httpx
 import pytest
 from testcontainers.core.container import DockerContainer
 from testcontainers.core.network import Network
-from testcontainers.core.waiting_utils import wait_for_logs
+from testcontainers.core.wait_strategies import LogMessageWaitStrategy
 
 from ess_shared.contracts.types import PILOTS
 from ess_shared.deploy.compose import services_of
@@ -36,6 +36,7 @@ pytestmark = pytest.mark.containers
 REPO = Path(__file__).resolve().parents[2]
 PROJECTS = 3
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+POSTGRES_READY = LogMessageWaitStrategy("ready to accept connections").with_startup_timeout(60)
 
 
 class ContainerFederation:
@@ -115,7 +116,7 @@ def federation(tmp_path: Path, images: Any) -> Iterator[ContainerFederation]:
         for pilot in PILOTS:
             url = f"http://127.0.0.1:{system.port(f'{pilot}-nats', 8222)}/healthz"
             wait_http(url, 60, f"{pilot}'s NATS node", containers[f"{pilot}-nats"])
-            wait_for_logs(containers[f"{pilot}-postgres"], "ready to accept connections", timeout=60)
+            POSTGRES_READY.wait_until_ready(containers[f"{pilot}-postgres"])
         asyncio.run(provision(system))
         services = [f"{p}-{s}" for p, s in system.names()]
         for name in services:
