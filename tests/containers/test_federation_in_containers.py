@@ -6,7 +6,11 @@ hold the same view digest and every act of every pilot is in every copy of the p
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import shutil
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -35,6 +39,7 @@ pytestmark = pytest.mark.containers
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECTS = 3
+ESS = str(Path(sys.executable).parent / "ess")
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 POSTGRES_READY = LogMessageWaitStrategy("ready to accept connections").with_startup_timeout(60)
 
@@ -146,6 +151,41 @@ async def provision(system: ContainerFederation) -> None:
             await asyncio.sleep(0.5)
 
 
+def assert_checkpoints_agree(system: ContainerFederation, pilot: str) -> None:
+    """What a pilot's operator runs: every service's signed checkpoint read from the stream with the
+    pilot's own NATS login over TLS, compared by `ess view digest`."""
+    for name in system.names():
+        with system.client(*name) as client:
+            assert client.post("/checkpoint").status_code == 200
+    folder = system.made.folder(pilot)
+    nodes = ",".join(f"tls://127.0.0.1:{system.port(f'{p}-nats', 4222)}" for p in PILOTS)
+    env = os.environ | {
+        "ESS_PILOT": pilot,
+        "ESS_NATS_SEED_FILE": str(folder.nats_seed),
+        "ESS_NATS_CA_FILE": str(system.made.ca_file),
+    }
+    command = [
+        ESS,
+        "view",
+        "digest",
+        "--json",
+        "--server",
+        nodes,
+        "--trust-file",
+        str(folder.config / "trust.json"),
+    ]
+    deadline = time.monotonic() + 60
+    while True:  # the checkpoints reach the stream through each service's relay
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
+        report = json.loads(done.stdout or "{}")
+        if len(report.get("services", [])) == len(system.names()):
+            break
+        assert time.monotonic() < deadline, f"not every checkpoint arrived: {done.stdout} {done.stderr}"
+        time.sleep(0.5)
+    assert done.returncode == 0 and report["agree"], report
+    assert len({s["view_digest"] for s in report["services"]}) == 1, report
+
+
 def settled(system: ContainerFederation, limit: float = 120) -> dict[str, tuple[str, int]]:
     """The digests once all seven agree and stay the same for two reads."""
     deadline = time.monotonic() + limit
@@ -174,6 +214,7 @@ def test_three_pilots_across_containers_with_a_node_stopped(federation: Containe
     (_digest, applied), *_ = figures.values()
     assert applied >= PROJECTS * 2 + PROJECTS + PROJECTS * 3 * 3, figures  # intake, opinions, acts
     for pilot in PILOTS:
+        assert_checkpoints_agree(federation, pilot)
         with federation.client(pilot, "funding") as funding:
             for pid in projects:
                 plan = funding.get(f"/projects/{pid}/plan").json()
