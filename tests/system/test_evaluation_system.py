@@ -6,6 +6,7 @@ running system's state dir."""
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import time
 from pathlib import Path
@@ -82,6 +83,21 @@ def _settled_digests(system: RunningSystem, limit: float = 30.0) -> dict[str, st
         time.sleep(0.2)
 
 
+def _checkpoints_carry_the_evaluation_digest(system: RunningSystem, expected: str) -> None:
+    """The signed checkpoints let any operator compare the evaluation views too (`ess view digest`)."""
+    state_dir = str(system.state_dir)
+    ess("view", "checkpoint", "--state-dir", state_dir)
+    deadline = time.monotonic() + 30
+    while True:  # the new checkpoints reach the stream through each service's relay
+        report = json.loads(ess("view", "digest", "--json", "--state-dir", state_dir))
+        own = {s["service"]: s["own_view_digest"] for s in report["services"]}
+        if {own.get(f"{pilot}-evaluation") for pilot in PILOTS} == {expected}:
+            break
+        assert time.monotonic() < deadline, own
+        time.sleep(0.3)
+    assert own["region-intake"] is None and report["agree"], report
+
+
 def test_demo_strategy_measures_report_and_three_identical_views(tmp_path: Path) -> None:
     with running_system(tmp_path / "ess") as system:
         state_dir = str(system.state_dir)
@@ -97,6 +113,7 @@ def test_demo_strategy_measures_report_and_three_identical_views(tmp_path: Path)
             assert refused.json()["detail"]["lead_pilots"] == ["state"]
         digests = _settled_digests(system)
         assert len(set(digests.values())) == 1, digests
+        _checkpoints_carry_the_evaluation_digest(system, next(iter(digests.values())))
         out = tmp_path / "report"
         ess("report", "--year", "2025", "--out", str(out), "--state-dir", state_dir, "--pilot", "bdt")
     check_report_dir(out)

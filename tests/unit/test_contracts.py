@@ -24,7 +24,7 @@ from ess_shared.contracts.canonical import NotCanonical, canonical_bytes, sha256
 from ess_shared.contracts.codec import KEY, MSG_ID, SIGNATURE, VERSION, Rejected, WireMessage, decode, encode
 from ess_shared.contracts.event import Event, new_event_id
 from ess_shared.contracts.intake import ObjectiveCode, ProjectStage
-from ess_shared.contracts.ops import ProbeSent
+from ess_shared.contracts.ops import CheckpointRecorded, ProbeSent
 from ess_shared.contracts.signing import SignatureInvalid, Signer, TrustFile, TrustStore, generate_seed
 from ess_shared.contracts.subjects import (
     BadSubject,
@@ -450,6 +450,31 @@ def test_upcasting_is_needed_for_an_old_payload(pilots: Pilots, monkeypatch: pyt
     rejected = _rejected(pilots, message.subject, message.data, message.headers)
     assert rejected.park is True
     assert "no upcaster for probe_sent" in rejected.reason
+
+
+def test_a_checkpoint_from_a_version_1_service_reads_without_an_own_view_digest(pilots: Pilots) -> None:
+    """checkpoint_recorded went to version 2 (own_view_digest); a service not yet upgraded still speaks 1."""
+    figures = {
+        "type": "checkpoint_recorded",
+        "reporting_service": "region-funding",
+        "stream_sequence": 7,
+        "applied_events": 7,
+        "view_digest": "a" * 64,
+        "parked": 0,
+        "dead_letters": 0,
+        "catalogue_version": "v1",
+        "trust_hash": "b" * 64,
+    }
+    current = CheckpointRecorded(**{k: v for k, v in figures.items() if k != "type"})
+    raw = make_event(current, service="funding", aggregate_id="funding").model_dump(mode="json")
+    raw |= {"version": 1, "payload": figures}
+    data = canonical_bytes(raw)
+    signer = pilots.signers["region"]
+    headers = {MSG_ID: raw["id"], KEY: signer.public_key, SIGNATURE: signer.sign(data), VERSION: "1"}
+    subject = "ess.region.funding.checkpoint.funding.checkpoint_recorded"
+    event = decode(subject, data, headers, pilots.trust)
+    assert event.version == 2 and isinstance(event.payload, CheckpointRecorded)
+    assert event.payload.own_view_digest is None and event.payload.view_digest == "a" * 64
 
 
 def test_the_current_version_needs_no_upcaster(pilots: Pilots) -> None:

@@ -9,7 +9,9 @@ from tests.support import events as ev
 TRUST = "a" * 64
 
 
-def checkpoint(service: str, seq: int, digest: str, count: int | None = None) -> Checkpoint:
+def checkpoint(
+    service: str, seq: int, digest: str, count: int | None = None, own: str | None = None
+) -> Checkpoint:
     figures = CheckpointRecorded(
         reporting_service=service,
         stream_sequence=seq,
@@ -19,6 +21,7 @@ def checkpoint(service: str, seq: int, digest: str, count: int | None = None) ->
         dead_letters=0,
         catalogue_version="v1",
         trust_hash=TRUST,
+        own_view_digest=own * 64 if own else None,
     )
     pilot, name = service.split("-")
     return Checkpoint(service, 100, ev.event(figures, pilot, name, name, 1))  # type: ignore[arg-type]
@@ -58,3 +61,12 @@ def test_same_position_but_different_counts_are_not_compared() -> None:
 def test_an_unverified_checkpoint_makes_the_report_fail() -> None:
     result = compare([checkpoint("region-funding", 10, "1")], ["ess.x: bad signature"])
     assert not result.agree
+
+
+def test_services_of_one_kind_also_compare_the_views_only_they_hold() -> None:
+    evaluation = [checkpoint(f"{p}-evaluation", 10, "1", own="e") for p in ("region", "state")]
+    tampered = checkpoint("bdt-evaluation", 10, "1", own="f")
+    funding = checkpoint("region-funding", 10, "1")  # holds no evaluation views: not in that comparison
+    result = compare([*evaluation, tampered, funding])
+    assert result.disagreeing == ["bdt-evaluation"]
+    assert compare([*evaluation, funding]).agree

@@ -2,12 +2,14 @@
 
 Services compare only when they report the same applied events (stream sequence and count) under the
 same catalogue and trust file: those must hold the same digest. The lone digest that differs from the
-others of its group names its service; a group split evenly names every member.
+others of its group names its service; a group split evenly names every member. Inside a group, services
+of one kind (the three evaluation services) also compare the digest of the views only they hold.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from nats.js import JetStreamContext
@@ -36,6 +38,10 @@ class Checkpoint:
     def group(self) -> tuple[int, int, str, str]:
         f = self.figures
         return (f.stream_sequence, f.applied_events, f.catalogue_version, f.trust_hash)
+
+    @property
+    def kind(self) -> str:
+        return self.event.service
 
 
 @dataclass(frozen=True)
@@ -69,12 +75,23 @@ def compare(checkpoints: list[Checkpoint], unverified: list[str] | None = None) 
     groups: dict[tuple[int, int, str, str], list[Checkpoint]] = defaultdict(list)
     for checkpoint in checkpoints:
         groups[checkpoint.group].append(checkpoint)
-    disagreeing: list[str] = []
+    disagreeing: set[str] = set()
     for members in groups.values():
-        counts = Counter(c.figures.view_digest for c in members)
-        if len(counts) < 2:
-            continue
-        (top, top_count), (_, second_count) = counts.most_common(2)
-        majority = top if top_count > second_count else None
-        disagreeing += [c.service for c in members if c.figures.view_digest != majority]
+        disagreeing |= _minority(members, lambda c: c.figures.view_digest)
+        kinds: dict[str, list[Checkpoint]] = defaultdict(list)
+        for c in members:
+            if c.figures.own_view_digest is not None:
+                kinds[c.kind].append(c)
+        for same_kind in kinds.values():
+            disagreeing |= _minority(same_kind, lambda c: c.figures.own_view_digest)
     return Comparison(checkpoints, sorted(disagreeing), dict(groups), unverified or [])
+
+
+def _minority(members: list[Checkpoint], digest: Callable[[Checkpoint], str | None]) -> set[str]:
+    """The services whose digest is not the majority's (all of them when no digest has a majority)."""
+    counts = Counter(digest(c) for c in members)
+    if len(counts) < 2:
+        return set()
+    (top, top_count), (_, second_count) = counts.most_common(2)
+    majority = top if top_count > second_count else None
+    return {c.service for c in members if digest(c) != majority}

@@ -15,7 +15,7 @@ from ess_shared.contracts.funding import FundingPayload
 from ess_shared.contracts.intake import IntakePayload
 from ess_shared.contracts.ops import OpsPayload
 
-CATALOGUE_VERSION = "v1"
+CATALOGUE_VERSION = "v2"  # v2: checkpoint_recorded version 2
 
 AnyPayload = Annotated[
     IntakePayload | FundingPayload | EvaluationPayload | OpsPayload,
@@ -27,7 +27,14 @@ PAYLOAD_TYPES: dict[str, type[Payload]] = {
 }
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
-UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+
+
+def _checkpoint_1_to_2(payload: dict[str, Any]) -> dict[str, Any]:
+    """A version 1 service compared its shared views only."""
+    return {**payload, "own_view_digest": None}
+
+
+UPCASTERS: dict[tuple[str, int], Upcaster] = {("checkpoint_recorded", 1): _checkpoint_1_to_2}
 """(type, from_version) -> function taking a payload dict of that version to the next one."""
 
 

@@ -19,10 +19,15 @@ class ProbeSent(Payload):
 
 
 class CheckpointRecorded(Payload):
-    """Issued by a service (its own service name), aggregate id `<service>`; one per interval or request."""
+    """Issued by a service (its own service name), aggregate id `<service>`; one per interval or request.
+
+    Version 2 adds `own_view_digest`: the digest of the views only services of its kind hold (the
+    evaluation views), compared among them; a version 1 checkpoint reads as one without it.
+    """
 
     SERVICE: ClassVar[ServiceName] = "ops"
     AGGREGATE: ClassVar[AggregateKind] = "checkpoint"
+    VERSION: ClassVar[int] = 2
     type: Literal["checkpoint_recorded"] = "checkpoint_recorded"
     reporting_service: Token
     stream_sequence: int = Field(ge=0)
@@ -32,6 +37,7 @@ class CheckpointRecorded(Payload):
     dead_letters: int = Field(ge=0)
     catalogue_version: Token
     trust_hash: Sha256
+    own_view_digest: Sha256 | None = None
 
 
 OpsPayload = ProbeSent | CheckpointRecorded

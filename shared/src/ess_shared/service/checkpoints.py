@@ -22,9 +22,14 @@ log = logging.getLogger(__name__)
 
 
 async def checkpoint_figures(
-    conn: AsyncConnection, views: Sequence[View], reporting_service: str, trust_hash: str
+    conn: AsyncConnection,
+    views: Sequence[View],
+    reporting_service: str,
+    trust_hash: str,
+    own_views: Sequence[View] = (),
 ) -> CheckpointRecorded:
-    """Read in one snapshot: the highest stream sequence of an applied event, their count, the digest."""
+    """Read in one snapshot: the highest stream sequence of an applied event, their count, the digest of
+    the views every service holds and of those only this kind of service holds (`own_views`)."""
     count = select(func.count())
     mark = await conn.scalar(
         select(consumer_position.c.applied_count).where(consumer_position.c.consumer == "view")
@@ -38,6 +43,7 @@ async def checkpoint_figures(
         dead_letters=await conn.scalar(count.select_from(dead_letters)) or 0,
         catalogue_version=CATALOGUE_VERSION,
         trust_hash=trust_hash,
+        own_view_digest=await view_digest(conn, own_views) if own_views else None,
     )
 
 
@@ -61,15 +67,17 @@ class Checkpointer:
         trust_hash: str,
         interval: float,
         after_commit: Callable[[], None] = lambda: None,
+        own_views: Sequence[View] = (),
     ) -> None:
         self.engine = engine
         self.views = views
+        self.own_views = own_views
         self.outbox = outbox
         self.trust_hash = trust_hash
         self.interval = interval
         self.after_commit = after_commit
         self._asked = asyncio.Event()
-        self._last: tuple[int, int, int, str] | None = None
+        self._last: tuple[int, int, int, str, str | None] | None = None
 
     @property
     def name(self) -> str:
@@ -94,10 +102,18 @@ class Checkpointer:
         conn = await snapshot(self.engine)
         try:
             async with conn.begin():
-                figures = await checkpoint_figures(conn, self.views, self.name, self.trust_hash)
+                figures = await checkpoint_figures(
+                    conn, self.views, self.name, self.trust_hash, self.own_views
+                )
         finally:
             await conn.close()
-        key = (figures.applied_events, figures.parked, figures.dead_letters, figures.view_digest)
+        key = (
+            figures.applied_events,
+            figures.parked,
+            figures.dead_letters,
+            figures.view_digest,
+            figures.own_view_digest,
+        )
         if not forced and (figures.applied_events == 0 or key == self._last):
             return None
         async with self.engine.begin() as tx:

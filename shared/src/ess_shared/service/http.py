@@ -79,7 +79,8 @@ def _operations(runtime: ServiceRuntime) -> APIRouter:
         try:
             async with conn.begin():
                 name = runtime.settings.instance
-                return await checkpoint_figures(conn, runtime.compared_views, name, runtime.trust.digest)
+                views, own = runtime.compared_views, runtime.own_views
+                return await checkpoint_figures(conn, views, name, runtime.trust.digest, own)
         finally:
             await conn.close()
 

@@ -49,6 +49,8 @@ class ServiceRuntime:
         # Every service holds the shared views: their digest is what all pilots' services compare.
         shared = {view.name for view in shared_views()}
         self.compared_views = [view for view in views if view.name in shared]
+        # ...and the views only its kind holds (evaluation's), compared among services of that kind.
+        self.own_views = [view for view in views if view.name not in shared]
         self.engine: AsyncEngine = make_engine(settings.database_url)
         self.trust = TrustStore(TrustFile.load(settings.trust_file))
         signer = Signer(settings.signing_seed_file.read_text().strip())
@@ -86,6 +88,7 @@ class ServiceRuntime:
             self.trust.digest,
             self.settings.checkpoint_seconds,
             after_commit=self.relay.nudge,
+            own_views=self.own_views,
         )
         self._spawn("relay", self.relay.run())
         self._spawn("checkpoints", self.checkpointer.run())
