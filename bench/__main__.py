@@ -3,6 +3,7 @@
     python -m bench                         # what `make bench` runs (sized to finish within 10 minutes)
     python -m bench --replay-events 200000  # the issue's replay figure (about 4 minutes a run)
     python -m bench --only memory --memory 100000,1000000
+    python -m bench --only intake           # submissions per second and end-to-end latency
     ESS_BENCH_POSTGRES_URL= python -m bench # SQLite only
 
 PostgreSQL runs where the server at ESS_BENCH_POSTGRES_URL (default postgresql+asyncpg://postgres@
@@ -29,7 +30,7 @@ from bench import events, infra, intake, memory, relay, replay
 from bench.report import markdown
 
 HERE = Path(__file__).resolve().parent
-PARTS = ("replay", "relay", "memory")
+PARTS = ("replay", "relay", "memory", "intake")
 
 
 def _args(argv: list[str]) -> argparse.Namespace:
@@ -41,6 +42,8 @@ def _args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--all-views", type=int, default=2_000, help="events for one replay with every shared view (0: none)"
     )
+    parser.add_argument("--submissions", type=int, default=1_000, help="submissions, 32 clients")
+    parser.add_argument("--latency", type=int, default=1_000, help="submissions at 100/s, and raw messages")
     parser.add_argument("--only", default=",".join(PARTS), help=f"some of {','.join(PARTS)}")
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--out", type=Path, default=HERE / "results.json")
@@ -178,6 +181,20 @@ async def bench_memory(corpus: events.Corpus, counts: list[int]) -> dict[str, An
     }
 
 
+async def bench_intake(backends: list[str], work: Path, submissions: int, latency: int) -> dict[str, Any]:
+    """Intake and the three funding services as processes, once per backend (every service's database)."""
+    out: dict[str, Any] = {"backends": {}}
+    for backend in backends:
+        f = await intake.bench_backend(backend, work, submissions, latency)
+        out["backends"][backend] = f
+        _log(
+            f"intake {backend}: {f['submissions']['per_s']:,.0f} submissions/s; latency p50/p99 "
+            f"{f['latency']['p50_ms']:.1f}/{f['latency']['p99_ms']:.1f} ms, raw "
+            f"{f['raw']['p50_ms']:.1f}/{f['raw']['p99_ms']:.1f} ms"
+        )
+    return out
+
+
 def _machine() -> dict[str, Any]:
     try:
         load = os.getloadavg()
@@ -225,8 +242,10 @@ async def main(argv: list[str]) -> int:
             results["relay"] = await bench_relay(corpus, args.relay_events, args.runs, backends, work)
         if "memory" in parts:
             results["memory"] = await bench_memory(corpus, memory_counts)
-    results["intake"] = intake.pending()
+        if "intake" in parts:
+            results["intake"] = await bench_intake(backends, work, args.submissions, args.latency)
     results["seconds"] = round(time.perf_counter() - started, 1)
+    results["load_average_at_end"] = _machine()["load_average_at_start"]
     args.out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     table = markdown(results)
     args.out.with_suffix(".md").write_text(table)

@@ -54,12 +54,14 @@ async def postgres_available() -> str | None:
 
 
 @asynccontextmanager
-async def database(backend: str, work: Path) -> AsyncIterator[str]:
-    """A fresh, migrated database for one run; dropped (PostgreSQL) or deleted with `work` afterwards."""
+async def database(backend: str, work: Path, *, migrate: bool = True) -> AsyncIterator[str]:
+    """A fresh database for one run, migrated unless a service will (`migrate=False`); dropped
+    (PostgreSQL) or deleted with `work` afterwards."""
     if backend == "sqlite":
         path = work / f"bench-{uuid.uuid4().hex[:8]}.db"
         url = f"sqlite+aiosqlite:///{path}"
-        await upgrade(url)
+        if migrate:
+            await upgrade(url)
         try:
             yield url
         finally:
@@ -75,7 +77,8 @@ async def database(backend: str, work: Path) -> AsyncIterator[str]:
         async with admin.connect() as conn:
             await conn.execute(text(f'CREATE DATABASE "{name}"'))
         url = base.rsplit("/", 1)[0] + f"/{name}"
-        await upgrade(url)
+        if migrate:
+            await upgrade(url)
         yield url
     finally:
         async with admin.connect() as conn:

@@ -19,12 +19,17 @@ def _check(ok: bool) -> str:
     return "met" if ok else "**not met**"
 
 
+def _end_load(r: dict[str, Any]) -> str:
+    end = r.get("load_average_at_end")
+    return f", at end {end[0]:.1f}" if end else ""
+
+
 def markdown(r: dict[str, Any]) -> str:
     m = r["machine"]
     runs = r.get("replay", r.get("relay", {})).get("runs", 1)
     lines = [
         f"Command: `{r['command']}`, {r['date']}, {m['cpus']} CPUs, Python {m['python']}, "
-        f"load average at start {m['load_average_at_start'][0]:.1f}. Medians of {runs} runs; "
+        f"load average at start {m['load_average_at_start'][0]:.1f}{_end_load(r)}. Medians of {runs} runs; "
         "ratios compare figures of the same run.",
         "",
         "| benchmark | backend | ours | hand-written baseline | ratio | goal | CPU µs/event (ours / other) |",
@@ -69,8 +74,23 @@ def markdown(r: dict[str, Any]) -> str:
             f"{first['peak_rss_mib']:.0f} MiB / {last['peak_rss_mib']:.0f} MiB | — | {mem['ratio']:.2f} | "
             f"≤ 1.2: {_check(mem['ratio'] <= 1.2)} | |"
         )
-    for item in r.get("intake", []):
-        lines.append(f"| {item['title']} | — | not yet | — | — | {item['goal']}: {item['reason']} | |")
+    intake = r.get("intake", {}).get("backends", {})
+    for backend, f in intake.items():
+        s = f["submissions"]
+        lines.append(
+            f"| Submissions accepted per second, {s['clients']} clients (HTTP, auth, validation, database, "
+            f"outbox), {s['submissions']:,} | {NAMES[backend]} | {_n(s['per_s'])} | — | — | reported | |"
+        )
+    for backend, f in intake.items():
+        ours, raw = f["latency"], f["raw"]
+        lines.append(
+            f"| End-to-end latency p50 / p99, submission 201 to every pilot's view, "
+            f"{ours['samples']:,} at {ours['rate_per_s']:.0f}/s | {NAMES[backend]} | "
+            f"{ours['p50_ms']:.1f} / {ours['p99_ms']:.1f} ms | "
+            f"{raw['p50_ms']:.1f} / {raw['p99_ms']:.1f} ms (raw publish → pull) | "
+            f"{f['ratio_p50']:.1f} (p50) | "
+            f"p50 ≤ 10× raw: {_check(f['ratio_p50'] <= 10)} | |"
+        )
     if r.get("skipped_backends"):
         lines += ["", *(f"Skipped {NAMES[b]}: {why}" for b, why in r["skipped_backends"].items())]
     lines += ["", f"Whole run: {r['seconds']:.0f} s."]
