@@ -82,9 +82,6 @@ def test_nats_server_sigkill_during_a_load_then_restart(tmp_path: Path) -> None:
         check(verdict)
 
 
-# Known intermittent shutdown hang (once in two clean runs under load, not reproduced alone): one rerun
-# keeps CI honest about everything else while the cause is found (see the closing note of session 1).
-@pytest.mark.flaky(reruns=1)
 def test_stream_deleted_then_rebuilt_by_republishing_every_journal(tmp_path: Path) -> None:
     with deployment(tmp_path / "ess", secure=True) as system:
         system.start_all(FUNDERS)
