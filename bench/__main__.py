@@ -1,7 +1,7 @@
 """`python -m bench`: every benchmark, then `bench/results.json` and the Markdown table `bench/results.md`.
 
     python -m bench                         # what `make bench` runs (sized to finish within 10 minutes)
-    python -m bench --replay-events 200000  # the issue's replay figure (about 4 minutes a run)
+    python -m bench --only replay --replay-runs 3   # the replay's median of three (about 8 minutes)
     python -m bench --only memory --memory 100000,1000000
     python -m bench --only intake           # submissions per second and end-to-end latency
     ESS_BENCH_POSTGRES_URL= python -m bench # SQLite only
@@ -35,15 +35,19 @@ PARTS = ("replay", "relay", "memory", "intake")
 
 def _args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--replay-events", type=int, default=20_000)
+    parser.add_argument("--replay-events", type=int, default=200_000)
+    parser.add_argument("--replay-runs", type=int, default=1, help="runs of the replay (long: one is steady)")
     parser.add_argument("--relay-events", type=int, default=20_000)
     parser.add_argument("--memory", default="5000,50000", help="event counts, comma-separated")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument(
-        "--all-views", type=int, default=2_000, help="events for one replay with every shared view (0: none)"
+        "--all-views", type=int, default=5_000, help="events for one replay with every shared view (0: none)"
     )
     parser.add_argument("--submissions", type=int, default=1_000, help="submissions, 32 clients")
     parser.add_argument("--latency", type=int, default=1_000, help="submissions at 100/s, and raw messages")
+    parser.add_argument(
+        "--slow-rate", type=float, default=20.0, help="latency again at this rate, the same seconds (0: not)"
+    )
     parser.add_argument("--only", default=",".join(PARTS), help=f"some of {','.join(PARTS)}")
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--out", type=Path, default=HERE / "results.json")
@@ -181,11 +185,13 @@ async def bench_memory(corpus: events.Corpus, counts: list[int]) -> dict[str, An
     }
 
 
-async def bench_intake(backends: list[str], work: Path, submissions: int, latency: int) -> dict[str, Any]:
+async def bench_intake(
+    backends: list[str], work: Path, submissions: int, latency: int, slow_rate: float
+) -> dict[str, Any]:
     """Intake and the three funding services as processes, once per backend (every service's database)."""
     out: dict[str, Any] = {"backends": {}}
     for backend in backends:
-        f = await intake.bench_backend(backend, work, submissions, latency)
+        f = await intake.bench_backend(backend, work, submissions, latency, slow_rate)
         out["backends"][backend] = f
         _log(
             f"intake {backend}: {f['submissions']['per_s']:,.0f} submissions/s; latency p50/p99 "
@@ -235,7 +241,9 @@ async def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="ess-bench-") as scratch:
         work = Path(scratch)
         if "replay" in parts:
-            results["replay"] = await bench_replay(corpus, args.replay_events, args.runs, backends, work)
+            results["replay"] = await bench_replay(
+                corpus, args.replay_events, args.replay_runs, backends, work
+            )
         if "replay" in parts and args.all_views:
             results["all_views"] = await bench_all_views(corpus, args.all_views, backends, work)
         if "relay" in parts:
@@ -243,7 +251,9 @@ async def main(argv: list[str]) -> int:
         if "memory" in parts:
             results["memory"] = await bench_memory(corpus, memory_counts)
         if "intake" in parts:
-            results["intake"] = await bench_intake(backends, work, args.submissions, args.latency)
+            results["intake"] = await bench_intake(
+                backends, work, args.submissions, args.latency, args.slow_rate
+            )
     results["seconds"] = round(time.perf_counter() - started, 1)
     results["load_average_at_end"] = _machine()["load_average_at_start"]
     args.out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")

@@ -11,8 +11,9 @@ the run).
    the projection runner acks a batch's messages right after its transaction commits, and an ack is a
    NATS message this process can hear too (`$JS.ACK.ESS.<pilot>-funding.>`, which carries the stream
    sequence); the moment is the last of the three funding services' acks of the project's
-   `project_submitted` (its stream sequence read back from the stream after the run). Every project is
-   then read from every pilot's `GET /projects/{id}/plan` (200), untimed, to check what the acks meant.
+   `project_submitted` (its stream sequence read back from the stream after the run). A hundred of the
+   projects are then read from every pilot's `GET /projects/{id}/plan` (200), untimed, to check what the
+   acks meant. The relay's share (201 to the event on the stream, heard on its subject) is kept too.
    Raw: nats-py publish (with its PubAck, as the relay does) to a stream of its own on the same server,
    pulled with `fetch` by a consumer in this process, at the same rate and count, in the same run: from
    the publish call to the message in the consumer's hands.
@@ -40,7 +41,7 @@ from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
 
-from bench import infra
+from bench import http, infra
 from ess_shared.auth.tokens import LocalIssuer
 from ess_shared.cli import keys
 from ess_shared.cli.services import Child, spawn, stop_all
@@ -51,7 +52,8 @@ from ess_shared.runtime.natsserver import NatsServer, free_port
 from ess_shared.runtime.provision import default_stream_config_path, load_stream_config, provision
 
 CLIENTS = 32
-RATE = 100.0
+CHECKED = 100  # projects whose plan is read back from every pilot after a latency run
+RATE = 100.0  # the issue's rate; a lower one shows the latency of a machine that keeps up
 FUNDERS = tuple(PILOTS)  # every pilot runs a funding service holding the shared views
 Name = tuple[str, str]
 PDF = b"%PDF-1.7\n% bench attachment\n"
@@ -185,11 +187,10 @@ async def _post_all(
     done_at: list[float] = [0.0] * len(bodies)
 
     async def client(token: str) -> None:
-        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as http:
+        async with http.connection(url, {"Authorization": f"Bearer {token}"}) as conn:
             for i in queue:
-                answer = await http.post("/projects", content=bodies[i])
-                statuses[i], done_at[i] = answer.status_code, time.perf_counter()
+                statuses[i], _ = await conn.post("/projects", bodies[i])
+                done_at[i] = time.perf_counter()
 
     started = time.perf_counter()
     await asyncio.gather(*(client(t) for t in tokens))
@@ -295,19 +296,19 @@ def _percentiles(values: Sequence[float]) -> dict[str, float]:
     return {"p50_ms": at(0.50), "p99_ms": at(0.99), "max_ms": ordered[-1] * 1000, "samples": len(ordered)}
 
 
-async def _paced(count: int, send: Any) -> None:
-    """`send(i)` at RATE per second from now, each in a task of its own (a slow answer delays no other)."""
+async def _paced(count: int, rate: float, send: Any) -> None:
+    """`send(i)` at `rate` per second from now, each in a task of its own (a slow answer delays no other)."""
     start = time.perf_counter()
     tasks = []
     for i in range(count):
-        delay = start + i / RATE - time.perf_counter()
+        delay = start + i / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(send(i)))
     await asyncio.gather(*tasks)
 
 
-async def latency(running: Stack, count: int, run: str) -> dict[str, Any]:
+async def latency(running: Stack, count: int, run: str, rate: float = RATE) -> dict[str, Any]:
     consumers = [f"{p}-funding" for p in FUNDERS]
     nc, js = await infra.connect(running.nats.url)
     try:
@@ -318,31 +319,52 @@ async def latency(running: Stack, count: int, run: str) -> dict[str, Any]:
         answered: dict[str, float] = {}
         acks = Acks()
         listening = [await nc.subscribe(f"$JS.ACK.{STREAM}.{c}.>", cb=acks.handle) for c in consumers]
+        on_stream: dict[str, float] = {}
+
+        async def published(msg: Msg) -> None:
+            on_stream.setdefault(msg.subject.split(".")[4], time.perf_counter())
+
+        listening.append(await nc.subscribe("ess.region.intake.project.*.project_submitted", cb=published))
         await nc.flush()
-        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        limits = httpx.Limits(max_connections=CLIENTS)
         cpu = Cpu(running)
-        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60, limits=limits) as http:
+        async with contextlib.AsyncExitStack() as opened:
+            pool: asyncio.Queue[http.Connection] = asyncio.Queue()
+            for _ in range(CLIENTS):
+                header = {"Authorization": f"Bearer {token}"}
+                pool.put_nowait(await opened.enter_async_context(http.connection(url, header)))
 
             async def send(i: int) -> None:
-                answer = await http.post("/projects", content=bodies[i])
+                conn = await pool.get()
+                status, body = await conn.post("/projects", bodies[i])
                 at = time.perf_counter()
-                if answer.status_code != 201:
-                    raise RuntimeError(f"submission refused: {answer.status_code} {answer.text[:200]}")
-                answered[answer.json()["project_id"]] = at
+                pool.put_nowait(conn)
+                if status != 201:
+                    raise RuntimeError(f"submission refused: {status} {body[:200]!r}")
+                answered[json.loads(body)["project_id"]] = at
 
-            await _paced(count, send)
+            await _paced(count, rate, send)
         found = await _submitted_seqs(js, set(answered))
         seqs = {p: found[p] for p in answered}
         await _acked(acks, consumers, list(seqs.values()))
         spent = cpu.per(count)
         for sub in listening:
             await sub.unsubscribe()
-        waits = [max(acks.at[c][seqs[p]] for c in consumers) - at for p, at in answered.items()]
+        seen = {p: max(acks.at[c][seqs[p]] for c in consumers) for p in answered}
+        waits = [seen[p] - at for p, at in answered.items()]
+        # where the time went: from the 201 to the event on the stream (the relay), then to the last ack
+        relayed = [on_stream[p] - at for p, at in answered.items() if p in on_stream]
+        folded = [seen[p] - on_stream[p] for p in answered if p in on_stream]
     finally:
         await nc.close()
-    await _check_plans(running, sorted(answered))
-    return {"submissions": count, "rate_per_s": RATE, **_percentiles(waits), "cpu_ms_per_submission": spent}
+    await _check_plans(running, sorted(answered)[:: max(1, len(answered) // CHECKED)])
+    return {
+        "submissions": count,
+        "rate_per_s": rate,
+        **_percentiles(waits),
+        "relay_p50_ms": _percentiles(relayed)["p50_ms"] if relayed else None,
+        "fold_p50_ms": _percentiles(folded)["p50_ms"] if folded else None,
+        "cpu_ms_per_submission": spent,
+    }
 
 
 class Cpu:
@@ -371,7 +393,7 @@ def _cpu_seconds(pid: int) -> float:
 
 
 async def _check_plans(running: Stack, project_ids: Sequence[str]) -> None:
-    """Untimed: every pilot's funding service serves each project's plan (what the ack floor stood for)."""
+    """Untimed: every pilot's funding service serves these projects' plans (what the acks stood for)."""
     for pilot in FUNDERS:
         headers = {"Authorization": f"Bearer {running.token(f'bench-{pilot}', ('instructor',), pilot)}"}
         async with httpx.AsyncClient(base_url=running.url(pilot, "funding"), headers=headers) as http:
@@ -381,7 +403,7 @@ async def _check_plans(running: Stack, project_ids: Sequence[str]) -> None:
                     raise RuntimeError(f"{pilot} funding: plan of {project_id}: {answer.status_code}")
 
 
-async def raw_latency(url: str, count: int) -> dict[str, Any]:
+async def raw_latency(url: str, count: int, rate: float = RATE) -> dict[str, Any]:
     """nats-py alone: publish with PubAck to a stream of its own, pull with fetch; same rate and count."""
     nc, js = await infra.connect(url)
     stream = f"RAW{uuid.uuid4().hex[:6].upper()}"
@@ -413,16 +435,18 @@ async def raw_latency(url: str, count: int) -> dict[str, Any]:
             sent[i] = time.perf_counter()
             await js.publish(f"{stream.lower()}.{i % 100}", str(i).encode(), stream=stream)
 
-        await _paced(count, send)
+        await _paced(count, rate, send)
         await asyncio.wait_for(consumer, 60)
         await sub.unsubscribe()
         await js.delete_stream(stream)
     finally:
         await nc.close()
-    return {"messages": count, "rate_per_s": RATE, **_percentiles(waits)}
+    return {"messages": count, "rate_per_s": rate, **_percentiles(waits)}
 
 
-async def bench_backend(backend: str, work: Path, submit_count: int, latency_count: int) -> dict[str, Any]:
+async def bench_backend(
+    backend: str, work: Path, submit_count: int, latency_count: int, slow_rate: float
+) -> dict[str, Any]:
     run = uuid.uuid4().hex[:6]
     async with stack(backend, work) as running:
         await asyncio.to_thread(running.start, [("region", "intake")])
@@ -430,5 +454,15 @@ async def bench_backend(backend: str, work: Path, submit_count: int, latency_cou
         await asyncio.to_thread(running.start, [(p, "funding") for p in FUNDERS])
         raw = await raw_latency(running.nats.url, latency_count)
         ours = await latency(running, latency_count, run)
-    ratio = ours["p50_ms"] / raw["p50_ms"]
-    return {"submissions": throughput, "latency": ours, "raw": raw, "ratio_p50": ratio}
+        out = {
+            "submissions": throughput,
+            "latency": ours,
+            "raw": raw,
+            "ratio_p50": ours["p50_ms"] / raw["p50_ms"],
+        }
+        if slow_rate:
+            count = max(50, int(latency_count * slow_rate / RATE))
+            slow_raw = await raw_latency(running.nats.url, count, slow_rate)
+            slow = await latency(running, count, f"{run}s", slow_rate)
+            out["slow"] = {"latency": slow, "raw": slow_raw, "ratio_p50": slow["p50_ms"] / slow_raw["p50_ms"]}
+    return out
