@@ -236,3 +236,37 @@ async def test_two_events_claiming_one_issuer_sequence_keep_the_second_as_a_dead
     [dead] = await view.rows("dead")
     assert "sequence conflict" in str(dead["reason"]) and dead["data"] == rival.data
     await view.close()
+
+
+async def test_a_drain_cancelled_while_a_mark_commits_lets_the_mark_finish(
+    db_url: str, js_stream: tuple, pilots: Pilots
+) -> None:
+    """Stopping a service mid-backlog: the mark in flight commits (or fails) before the relay's task
+    ends, so nothing is left waiting on a database connection the stop then disposes."""
+    _, js = js_stream
+    engine = make_engine(db_url)
+    box = Outbox("region", "ops", pilots.signers["region"])
+    async with engine.begin() as conn:
+        await box.record(conn, "probe-1", [ProbeSent() for _ in range(30)])
+    relay = Relay(engine, js, batch_size=10)
+    marking = asyncio.Event()
+    real_mark = relay._mark
+
+    async def slow_mark(rows: object, acks: object) -> None:
+        marking.set()
+        await asyncio.sleep(0.3)  # the stop arrives while this batch's mark is in flight
+        await real_mark(rows, acks)  # type: ignore[arg-type]
+
+    relay._mark = slow_mark  # type: ignore[method-assign]
+    before = set(asyncio.all_tasks())
+    draining = asyncio.create_task(relay.drain())
+    await marking.wait()
+    draining.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await draining
+    marks = [t for t in asyncio.all_tasks() - before if "slow_mark" in repr(t.get_coro())]
+    assert [t for t in marks if not t.done()] == [], "a mark outlived the relay"
+    async with engine.connect() as conn:
+        marked = await conn.scalar(select(func.count()).where(outbox.c.stream_seq.is_not(None)))
+    assert marked is not None and marked >= 10, "the batch acked before the stop was marked"
+    await engine.dispose()

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -126,6 +127,7 @@ async def intake_service(
     issuer = LocalIssuer.generate()
     app = _app(spec, runtime, issuer, tmp_path)
     service = IntakeService(app, runtime, issuer, clock)
+    before = set(asyncio.all_tasks())  # the test's own: those the service leaves are its to end
     if start:
         await runtime.start()
     try:
@@ -134,12 +136,14 @@ async def intake_service(
         for client in service.clients:
             await client.aclose()
         if start:
-            await stop(runtime)
+            await stop(runtime, before=before)
         else:
             await runtime.engine.dispose()
 
 
-async def stop(runtime: ServiceRuntime, limit: float = 30.0) -> None:
+async def stop(
+    runtime: ServiceRuntime, limit: float = 30.0, before: set[asyncio.Task[Any]] | None = None
+) -> None:
     """`runtime.stop()`, after making sure its tasks did end, within `limit` seconds or a TimeoutError
     naming what still runs. On Python 3.11, `asyncio.wait_for` swallows a cancellation that arrives as
     the awaited event fires (a relay nudged by the last act): the relay and checkpoint loops then never
@@ -157,6 +161,20 @@ async def stop(runtime: ServiceRuntime, limit: float = 30.0) -> None:
     if not done:
         raise TimeoutError(f"runtime.stop() still running after {limit} s:\n{_stacks()}")
     stopping.result()
+    if before is not None:
+        await no_task_left_behind(before)
+
+
+async def no_task_left_behind(before: set[asyncio.Task[Any]], limit: float = 10.0) -> None:
+    """Tasks the service started and did not end would hang the event loop's close (it cancels them and
+    waits without a limit): cancel them here, within `limit`, or fail naming them with their stacks."""
+    left = [t for t in asyncio.all_tasks() - before if t is not asyncio.current_task() and not t.done()]
+    for task in left:
+        task.cancel()
+    if left:
+        _, pending = await asyncio.wait(left, timeout=limit)
+        if pending:
+            raise TimeoutError(f"tasks still running {limit} s after the stop:\n{_stacks()}")
 
 
 def _stacks() -> str:

@@ -119,7 +119,12 @@ class Relay:
                 await marking
         except BaseException:
             if marking is not None and not marking.done():
-                marking.cancel()  # its rows stay unmarked: published again later, dropped as duplicates
+                # Let the mark finish rather than cancel it inside its transaction: a task cancelled in
+                # the middle of a database call can be left waiting on a connection that the stop then
+                # disposes, and the event loop's close waits on it for ever. Rows whose mark fails stay
+                # unmarked: published again later, dropped as duplicates.
+                await asyncio.wait({marking}, timeout=self.publish_timeout)
+                marking.cancel()
             raise
         return total
 
