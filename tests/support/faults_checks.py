@@ -112,7 +112,7 @@ def settle(
 def reference_digest(system: Deployment, upgrade: str | None = None) -> str:
     """The digest folded from the stream alone (tests/tools/digest_from_stream.py), in a process of its
     own so it runs the code the services run; given `upgrade`, with the next release's catalogue."""
-    server = next((node.url for node in system.nodes if node.running), system.nats.url)  # a live node
+    server = ",".join(node.url for node in system.nodes if node.running) or system.nats.url  # live nodes
     args = ["--server", server, "--trust", str(system.state.trust_file)]
     if upgrade is None:
         command = [sys.executable, "-m", "tests.tools.digest_from_stream", *args]
@@ -122,7 +122,8 @@ def reference_digest(system: Deployment, upgrade: str | None = None) -> str:
             "from tests.tools.digest_from_stream import main; main()"
         )
         command = [sys.executable, "-c", code, upgrade, *args]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=REPO, check=True)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=90, cwd=REPO)
+    assert done.returncode == 0, f"digest_from_stream failed: {done.stderr[-2000:]}"
     return done.stdout.strip()
 
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from pathlib import Path
 
 import nats
+import nats.errors
 
 from ess_shared.cli.project import read_events, scratch_fold
 from ess_shared.contracts.signing import TrustFile, TrustStore
@@ -21,12 +23,23 @@ from ess_shared.messaging.views import view_digest
 from ess_shared.views import shared_views
 
 
-async def digest_from_stream(server: str, trust_file: Path) -> str:
-    nc = await nats.connect(server)
-    try:
-        items = await read_events(nc.jetstream(), "ess.>", TrustStore(TrustFile.load(trust_file)))
-    finally:
-        await nc.close()
+async def digest_from_stream(server: str, trust_file: Path, attempts: int = 5) -> str:
+    """`server`: one URL or several, comma-separated (a cluster's nodes). A cluster that has just lost or
+    regained a node may refuse a reader while it elects a leader: the read is tried again."""
+    trust = TrustStore(TrustFile.load(trust_file))
+    for attempt in range(1, attempts + 1):
+        try:
+            nc = await nats.connect(server.split(","), connect_timeout=5)
+            try:
+                items = await read_events(nc.jetstream(timeout=10), "ess.>", trust)
+            finally:
+                await nc.close()
+            break
+        except (nats.errors.Error, OSError, TimeoutError) as error:
+            if attempt == attempts:
+                raise
+            print(f"attempt {attempt}: {type(error).__name__}: {error}", file=sys.stderr)
+            await asyncio.sleep(2.0)
     async with scratch_fold(items) as conn:
         return await view_digest(conn, shared_views())
 
