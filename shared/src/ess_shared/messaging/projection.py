@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import Select, and_, bindparam, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ess_shared.contracts.codec import Rejected, decode
@@ -190,7 +191,8 @@ class Fold:
         if event.sequence > current + 1:
             return await self._park_gap(conn, message, event, current)
         await self._apply_one(conn, message, event, batch)
-        await self._unpark_successors(conn, key, batch)
+        if self.gapped:  # none in a stream without gaps: no call per event
+            await self._unpark_successors(conn, key, batch)
         return "applied"
 
     async def _apply_one(self, conn: AsyncConnection, message: Incoming, event: Event, batch: _Batch) -> None:
@@ -273,17 +275,17 @@ class Fold:
         by_kind: dict[tuple[str, str, str], list[str]] = {}
         for pilot, service, aggregate, aggregate_id in sorted(keys):
             by_kind.setdefault((pilot, service, aggregate), []).append(aggregate_id)
-        c = issuer_position.c
         terms = [
-            and_(
-                c.pilot == p, c.service == s, c.aggregate == a, c.aggregate_id.in_(ids[i : i + POSITION_IDS])
-            )
+            (p, s, a, ids[i : i + POSITION_IDS])
             for (p, s, a), ids in by_kind.items()
             for i in range(0, len(ids), POSITION_IDS)
         ]
         for start in range(0, len(terms), POSITION_TERMS):
-            query = select(issuer_position).where(or_(*terms[start : start + POSITION_TERMS]))
-            for row in await conn.execute(query):
+            chunk = terms[start : start + POSITION_TERMS]
+            params = {
+                f"{name}{n}": v for n, term in enumerate(chunk) for name, v in zip("psai", term, strict=True)
+            }
+            for row in await conn.execute(_positions_query(len(chunk)), params):
                 key = (row.pilot, row.service, row.aggregate, row.aggregate_id)
                 if key in found:
                     found[key] = row.sequence
@@ -342,6 +344,27 @@ class Fold:
         self.last_seq = max(self.last_seq, outcome.last_seq)
         row = {"consumer": "view", "stream_seq": self.last_seq, "applied_count": self.applied_total}
         await upsert(conn, consumer_position, [row], ["consumer"])
+
+
+@functools.cache
+def _positions_query(terms: int) -> Select[Any]:
+    """The issuer positions of `terms` kinds of issuer (pilot, service, aggregate), each with its ids:
+    built once per number of terms, so a batch only binds its values (building it cost more than
+    running it)."""
+    c = issuer_position.c
+    return select(issuer_position).where(
+        or_(
+            *(
+                and_(
+                    c.pilot == bindparam(f"p{n}"),
+                    c.service == bindparam(f"s{n}"),
+                    c.aggregate == bindparam(f"a{n}"),
+                    c.aggregate_id.in_(bindparam(f"i{n}", expanding=True)),
+                )
+                for n in range(terms)
+            )
+        )
+    )
 
 
 class ProjectionRunner:
