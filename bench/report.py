@@ -7,6 +7,11 @@ from typing import Any
 NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 
 
+def _ordered(backends: dict[str, Any]) -> list[tuple[str, Any]]:
+    """SQLite first, as run (results.json sorts its keys)."""
+    return sorted(backends.items(), key=lambda item: list(NAMES).index(item[0]))
+
+
 def _n(value: float) -> str:
     return f"{value:,.0f}"
 
@@ -53,14 +58,14 @@ def markdown(r: dict[str, Any]) -> str:
     ]
     if "replay" in r:
         rp = r["replay"]
-        for backend, f in rp["backends"].items():
+        for backend, f in _ordered(rp["backends"]):
             same = "" if f["same_digest"] else " (**views differ from the baseline's**)"
             lines.append(
                 f"| Replay, {rp['events']:,} events, events/s{same} | {NAMES[backend]} | "
                 f"{_n(f['ours_per_s'])} | {_n(f['baseline_per_s'])} | {f['ratio']:.2f} | "
                 f"≥ 0.8: {_check(f['ratio'] >= 0.8)} | {_cpu(f)} |"
             )
-        for backend, f in rp["backends"].items():
+        for backend, f in _ordered(rp["backends"]):
             lines.append(
                 f"| Replay vs raw pull + verify + parse, no database | {NAMES[backend]} | "
                 f"{_n(f['ours_per_s'])} | {_n(rp['raw_per_s'])} (raw) | {f['ratio_to_raw']:.2f} | reported | "
@@ -68,7 +73,7 @@ def markdown(r: dict[str, Any]) -> str:
             )
     if "all_views" in r:
         av = r["all_views"]
-        for backend, f in av["backends"].items():
+        for backend, f in _ordered(av["backends"]):
             lines.append(
                 f"| Replay with every shared view (funding plan too), {av['events']:,} events, one run | "
                 f"{NAMES[backend]} | {_n(f['ours_per_s'])} | — | — | reported | "
@@ -76,7 +81,7 @@ def markdown(r: dict[str, Any]) -> str:
             )
     if "relay" in r:
         rl = r["relay"]
-        for backend, f in rl["backends"].items():
+        for backend, f in _ordered(rl["backends"]):
             lines.append(
                 f"| Relay, {rl['events']:,} outbox rows, rows/s | {NAMES[backend]} | {_n(f['ours_per_s'])} | "
                 f"{_n(f['baseline_per_s'])} | {f['ratio']:.2f} | ≥ 0.8: {_check(f['ratio'] >= 0.8)} | "
@@ -90,7 +95,7 @@ def markdown(r: dict[str, Any]) -> str:
             f"{first['peak_rss_mib']:.0f} MiB / {last['peak_rss_mib']:.0f} MiB | — | {mem['ratio']:.2f} | "
             f"≤ 1.2: {_check(mem['ratio'] <= 1.2)} | |"
         )
-    intake = r.get("intake", {}).get("backends", {})
+    intake = dict(_ordered(r.get("intake", {}).get("backends", {})))
     for backend, f in intake.items():
         s = f["submissions"]
         lines.append(
@@ -109,6 +114,13 @@ def markdown(r: dict[str, Any]) -> str:
             f"{raw['p50_ms']:.1f} / {raw['p99_ms']:.1f} ms (raw publish → pull) | "
             f"{f['ratio_p50']:.1f} (p50) | {goal} | {_service_cpu(ours)} |"
         )
+    end = r.get("load_average_at_end")
+    if end and end[0] > m["cpus"]:
+        lines += [
+            "",
+            f"The load average rose to {end[0]:.1f} on {m['cpus']} CPUs during the run (other work beside "
+            "it): a single run's ratio is unreliable, the CPU per event less so.",
+        ]
     if r.get("skipped_backends"):
         lines += ["", *(f"Skipped {NAMES[b]}: {why}" for b, why in r["skipped_backends"].items())]
     lines += ["", f"Whole run: {r['seconds']:.0f} s."]
