@@ -175,7 +175,11 @@ def _items(write: Write) -> list[tuple[Signature, dict[str, Any]]]:
         }
         return [(("update", name, where, values), params)]
     kind = "insert" if isinstance(write, InsertIgnore) else "upsert"
-    return [((kind, name, write.keys, tuple(sorted(row))), dict(row)) for row in write.rows]
+    # rows keep their columns in the order written (rows built alike share a statement); a row that is
+    # a dict already is passed as it is: executemany only reads it
+    return [
+        ((kind, name, write.keys, tuple(row)), row if type(row) is dict else dict(row)) for row in write.rows
+    ]
 
 
 _STATEMENTS: dict[tuple[str, Table, Signature], Executable] = {}
