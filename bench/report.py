@@ -114,12 +114,12 @@ def markdown(r: dict[str, Any]) -> str:
             f"{raw['p50_ms']:.1f} / {raw['p99_ms']:.1f} ms (raw publish → pull) | "
             f"{f['ratio_p50']:.1f} (p50) | {goal} | {_service_cpu(ours)} |"
         )
-    end = r.get("load_average_at_end")
-    if end and end[0] > m["cpus"]:
+    start, end = m["load_average_at_start"][0], (r.get("load_average_at_end") or [0.0])[0]
+    if max(start, end) > m["cpus"]:
         lines += [
             "",
-            f"The load average rose to {end[0]:.1f} on {m['cpus']} CPUs during the run (other work beside "
-            "it): a single run's ratio is unreliable, the CPU per event less so.",
+            f"The load average was {start:.1f} at start and {end:.1f} at end on {m['cpus']} CPUs (other work "
+            "beside the run): a single run's ratio is unreliable, the CPU per event less so.",
         ]
     if r.get("skipped_backends"):
         lines += ["", *(f"Skipped {NAMES[b]}: {why}" for b, why in r["skipped_backends"].items())]
