@@ -107,10 +107,14 @@ def gather(events: Iterable[Sequence[Write]]) -> list[tuple[int, Sequence[Write]
     `execute_waves`: a write's step is one after the last step that wrote any of its rows, so a row's
     writes keep their order and the rest share statements. A row is known by the table's primary key; a
     write that does not name it (an update by other columns, or of the key; a table with another unique
-    constraint) counts as writing the whole table."""
+    constraint) counts as writing the whole table.
+
+    An update of one row whose last write in the batch was an update or a one-row upsert is folded into
+    that write (`_merge`): the row ends the same, with one statement fewer and no extra step."""
     last: dict[tuple[str, tuple[Any, ...]], int] = {}
     table_last: dict[str, int] = {}
     table_whole: dict[str, int] = {}
+    open_to: dict[tuple[str, tuple[Any, ...]], int] = {}  # row -> index in `out` of a write it can fold into
     out: list[tuple[int, Sequence[Write]]] = []
     for writes in events:
         for write in writes:
@@ -119,16 +123,33 @@ def gather(events: Iterable[Sequence[Write]]) -> list[tuple[int, Sequence[Write]
                 step = table_last.get(name, -1) + 1
                 table_whole[name] = step
             else:
+                if isinstance(write, Update):
+                    at = open_to.get((name, rows[0]))
+                    # not past a write to the whole table made since (its step would be higher)
+                    if at is not None and table_whole.get(name, -1) < out[at][0]:
+                        out[at] = (out[at][0], (_merge(out[at][1][0], write),))
+                        continue
                 step = table_whole.get(name, -1)
                 for row in rows:
                     step = max(step, last.get((name, row), -1))
                 step += 1
                 for row in rows:
                     last[(name, row)] = step
+                    open_to.pop((name, row), None)
+                if isinstance(write, Update) or (isinstance(write, Upsert) and len(write.rows) == 1):
+                    open_to[(name, rows[0])] = len(out)
             if step > table_last.get(name, -1):
                 table_last[name] = step
             out.append((step, (write,)))
     return out
+
+
+def _merge(first: Write, update: Update) -> Write:
+    """`first` then `update` of the same row, as one write."""
+    if isinstance(first, Update):
+        return Update(first.table, first.where, {**first.values, **update.values})
+    assert isinstance(first, Upsert)  # an upsert sets every column: the update's values join its row
+    return Upsert(first.table, [{**first.rows[0], **update.values}], first.keys)
 
 
 @functools.cache
