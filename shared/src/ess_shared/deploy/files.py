@@ -20,6 +20,7 @@ from ess_shared.deploy.settings import Federation, Node
 from ess_shared.security.identities import OPERATOR, NatsUsers
 
 SITE_AUTH_KEY = "auth-public.pem"
+OPERATOR_SEED = Path("operator") / "nats.seed"  # in a development federation's folder
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ class DevFederation:
 
     @property
     def operator_seed(self) -> Path:
-        return self.root / "operator" / "nats.seed"
+        return self.root / OPERATOR_SEED
 
     @property
     def ca_file(self) -> Path:
@@ -122,7 +123,7 @@ def dev_federation(root: Path, nodes: dict[Pilot, Node], *, on: date | None = No
     authority = tls.new_authority("ESS federation (development)")
     issuer, auth_key = keys.ensure_issuer(root / "auth")
     keys.mint_tokens(issuer, {pilot: STAFF_ROLES[pilot] for pilot in nodes}, root / "tokens")
-    users = NatsUsers().with_key(OPERATOR, keys.ensure_nats_seed(root / "operator" / "nats.seed"), on)
+    users = NatsUsers().with_key(OPERATOR, keys.ensure_nats_seed(root / OPERATOR_SEED), on)
     trust = TrustFile(pilots={})
     for pilot, node in nodes.items():
         folder = PilotFolder(root / pilot)
