@@ -50,59 +50,19 @@ from ess_shared.contracts.subjects import STREAM
 from ess_shared.contracts.types import PILOTS
 from ess_shared.runtime.natsserver import NatsServer, free_port
 from ess_shared.runtime.provision import default_stream_config_path, load_stream_config, provision
+from tests.support import intake_data
 
 CLIENTS = 32
 CHECKED = 100  # projects whose plan is read back from every pilot after a latency run
 RATE = 100.0  # the issue's rate; a lower one shows the latency of a machine that keeps up
 FUNDERS = tuple(PILOTS)  # every pilot runs a funding service holding the shared views
 Name = tuple[str, str]
-PDF = b"%PDF-1.7\n% bench attachment\n"
 
 
 def submission(n: int, run: str) -> dict[str, Any]:
-    """A valid body for POST /projects, shaped like tests/support/intake_data.py `submission()`, with a
-    title of its own (an open project with the same holder and title would be refused as a duplicate)."""
-    import base64
-
-    return {
-        "organisation": {
-            "name": "La Fabrique Commune",
-            "siret": "73282932000074",
-            "being_created": False,
-            "legal_form": "scic",
-            "department": "44",
-            "epci_siren": "200067106",
-        },
-        "contact": {
-            "name": "Camille Durand-Tessier",
-            "email": "camille.durand@example.org",
-            "phone": "06 12 34 56 78",
-        },
-        "project": {
-            "title": f"Tiers-lieu {run} n°{n}",
-            "description": "Un tiers-lieu nourricier : cantine solidaire, atelier vélo, jardin partagé.",
-            "stage": "creation_or_takeover",
-            "third_place": True,
-            "needs": ["funding", "support"],
-            "budget": {
-                "total": "120000.50",
-                "lines": [
-                    {"label": "Salaires de l'animatrice", "category": "staff", "amount": 80000},
-                    {"label": "Travaux du local", "category": "premises", "amount": "40000.50"},
-                ],
-            },
-            "planned_jobs": n % 7,
-            "start_on": "2026-09-01",
-        },
-        "attachments": [
-            {
-                "file_name": "statuts.pdf",
-                "kind": "statutes",
-                "media_type": "application/pdf",
-                "content": base64.b64encode(PDF).decode(),
-            }
-        ],
-    }
+    """A valid body for POST /projects (the tests' own), with a title of its own: an open project with the
+    same holder and title would be refused as a duplicate."""
+    return intake_data.submission(title=f"Tiers-lieu {run} n°{n}", planned_jobs=n % 7)
 
 
 @dataclass

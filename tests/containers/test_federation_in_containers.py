@@ -26,6 +26,7 @@ from testcontainers.core.container import DockerContainer
 from testcontainers.core.network import Network
 from testcontainers.core.wait_strategies import LogMessageWaitStrategy
 
+from ess_shared.cli.topology import TOPOLOGY
 from ess_shared.contracts.types import PILOTS
 from ess_shared.deploy.compose import services_of
 from ess_shared.deploy.files import DevFederation, dev_federation, render_config
@@ -61,7 +62,7 @@ class ContainerFederation:
         )
 
     def names(self) -> list[tuple[str, str]]:
-        return [(pilot, service) for pilot in PILOTS for service in services_of(pilot)]
+        return list(TOPOLOGY)
 
     def digests(self) -> dict[str, tuple[str, int]]:
         figures = {}

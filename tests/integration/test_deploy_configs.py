@@ -64,7 +64,7 @@ async def test_a_pilot_publishes_only_its_own_subjects(federation: LoopbackFeder
         for _ in range(50):
             if state.errors:  # type: ignore[attr-defined]
                 break
-            await _sleep()
+            await asyncio.sleep(0.1)
         assert any("permissions violation" in str(e).lower() for e in state.errors), state.errors  # type: ignore[attr-defined]
 
 
@@ -102,12 +102,8 @@ async def test_the_cluster_keeps_accepting_events_with_one_node_stopped(
                 info.cluster.leader == "ess-bdt" or (replicas.get("ess-bdt") and replicas["ess-bdt"].current)
             ):
                 break
-            await _sleep()
+            await asyncio.sleep(0.1)
         assert info.state.messages == 20
-
-
-async def _sleep() -> None:
-    await asyncio.sleep(0.1)
 
 
 async def publish_as_a_relay_does(
