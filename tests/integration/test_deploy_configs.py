@@ -17,7 +17,13 @@ from nats.errors import NoServersError
 from nats.js import JetStreamContext
 
 from ess_shared.deploy.files import PilotFolder
-from ess_shared.runtime.provision import default_stream_config_path, load_stream_config, provision
+from ess_shared.runtime.provision import (
+    ProvisionError,
+    await_leader,
+    default_stream_config_path,
+    load_stream_config,
+    provision,
+)
 from tests.support.federation import LoopbackFederation, loopback_federation
 
 STREAM = "ESS"
@@ -47,7 +53,7 @@ async def test_the_generated_configs_form_a_replicated_cluster(federation: Loopb
     await provision_replicated(federation)
     async with federation.connect("region", seed(federation, "region")) as region:
         js = region.jetstream(timeout=10)
-        info = await js.stream_info(STREAM)
+        info = await await_leader(js, STREAM)
         assert info.config.num_replicas == 3
         assert info.cluster is not None and info.cluster.leader in {"ess-region", "ess-state", "ess-bdt"}
         assert len(info.cluster.replicas or []) == 2
@@ -92,7 +98,7 @@ async def test_the_cluster_keeps_accepting_events_with_one_node_stopped(
             await publish_as_a_relay_does(js, f"ess.region.intake.e{n}", f"e{n}")
         federation.start("bdt")
         federation.wait_ready()
-        info = await js.stream_info(STREAM)
+        info = await await_leader(js, STREAM)
         assert info.state.messages == 20
     async with federation.connect("bdt", seed(federation, "bdt"), federation.client_url("bdt")) as bdt:
         for _ in range(100):  # the restarted replica catches up from the others
@@ -104,6 +110,23 @@ async def test_the_cluster_keeps_accepting_events_with_one_node_stopped(
                 break
             await asyncio.sleep(0.1)
         assert info.state.messages == 20
+
+
+async def test_provisioning_says_when_the_stream_has_no_leader(federation: LoopbackFederation) -> None:
+    """With its leader and one more node down the stream cannot elect a leader: `ess provision` says so,
+    instead of reporting a stream that does not serve. (A stopped follower would not do: the leader
+    answers as leader until it notices it lost its quorum.)"""
+    await provision_replicated(federation)
+    async with federation.connect("operator", federation.made.operator_seed) as operator:
+        leader = (await await_leader(operator.jetstream(timeout=10), STREAM)).cluster.leader  # type: ignore[union-attr]
+    survivor = next(pilot for pilot in federation.processes if f"ess-{pilot}" != leader)
+    for pilot in [p for p in federation.processes if p != survivor]:
+        federation.stop(pilot)
+    async with federation.connect(
+        survivor, seed(federation, survivor), federation.client_url(survivor)
+    ) as alone:
+        with pytest.raises(ProvisionError, match=r"stream ESS: no leader after 3 s"):
+            await await_leader(alone.jetstream(timeout=10), STREAM, limit=3)
 
 
 async def publish_as_a_relay_does(
@@ -133,7 +156,7 @@ async def test_ess_commands_log_in_from_the_environment(
     monkeypatch.setenv("ESS_NATS_SEED_FILE", str(seed(federation, "bdt")))
     monkeypatch.setenv("ESS_NATS_CA_FILE", str(federation.made.ca_file))
     async with connect(federation.client_url()) as nc:
-        info = await nc.jetstream(timeout=10).stream_info(STREAM)
+        info = await await_leader(nc.jetstream(timeout=10), STREAM)
         assert info.config.num_replicas == 3
     monkeypatch.delenv("ESS_NATS_SEED_FILE")
     with pytest.raises(Exception, match=r"(?i)authorization"):

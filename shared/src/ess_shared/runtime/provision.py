@@ -6,14 +6,17 @@ Only the fields the file sets are compared and enforced; the others keep their l
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Any, Literal
 
+from nats.errors import Error as NatsError
 from nats.js import JetStreamManager
 from nats.js.api import (
     DiscardPolicy,
@@ -28,6 +31,7 @@ from nats.js.errors import APIError, NotFoundError
 
 STREAM_CONFIG_RELPATH = Path("deploy") / "stream.json"
 ERR_STREAM_NAME_IN_USE = 10058
+LEADER_WAIT_S = 30.0
 
 _FIELDS = {f.name for f in dataclasses.fields(StreamConfig)}
 _ENUMS: dict[str, type[Enum]] = {
@@ -144,8 +148,35 @@ def _check_applied(info: StreamInfo, desired: StreamConfig, action: str) -> None
         )
 
 
+async def await_leader(js: JetStreamManager, name: str, limit: float = LEADER_WAIT_S) -> StreamInfo:
+    """The stream's info once it has a leader. A replicated stream answers nothing while its replicas
+    elect one, which on a loaded cluster can outlast a client's request timeout: provisioning is done
+    only when the stream serves."""
+    deadline = time.monotonic() + limit
+    while True:
+        try:
+            info = await asyncio.wait_for(js.stream_info(name), timeout=2)
+            if info.cluster is None or info.cluster.leader:
+                return info
+        except (TimeoutError, NatsError):  # no responders, no answer yet
+            pass
+        if time.monotonic() >= deadline:
+            raise ProvisionError(
+                f"stream {name}: no leader after {limit:.0f} s; is a majority of its replicas' nodes up?"
+            )
+        await asyncio.sleep(0.2)
+
+
 async def provision(js: JetStreamManager, config: StreamConfig, *, apply: bool = True) -> ProvisionReport:
-    """Create the stream when missing; otherwise report drift and, when ``apply``, update the stream."""
+    """Create the stream when missing; otherwise report drift and, when ``apply``, update the stream.
+    Returns once the stream has a leader."""
+    report = await _provision(js, config, apply=apply)
+    if report.outcome != "missing":
+        await await_leader(js, report.stream)
+    return report
+
+
+async def _provision(js: JetStreamManager, config: StreamConfig, *, apply: bool) -> ProvisionReport:
     name = config.name
     if name is None:
         raise ProvisionError("stream config has no name")
@@ -183,6 +214,7 @@ __all__ = [
     "Drift",
     "ProvisionError",
     "ProvisionReport",
+    "await_leader",
     "compare",
     "declared_fields",
     "default_stream_config_path",
