@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Insert, Table, event
+from sqlalchemy import Insert, Table, event, make_url
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from ess_shared.messaging import sqlite_writer
 
 
 def sqlite_url(path: str) -> str:
@@ -19,17 +21,18 @@ def sqlite_url(path: str) -> str:
 def make_engine(url: str, *, writer: bool = True) -> AsyncEngine:
     """`writer=False` for tools that only read (ess status) so they never wait on the writer's lock."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        parsed = make_url(url)
+        if writer and parsed.drivername == "sqlite+aiosqlite":  # BEGIN IMMEDIATE, one writer at a time
+            parsed = parsed.set(drivername=f"sqlite+{sqlite_writer.DRIVER}")
+        engine = create_async_engine(parsed, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        if writer:
-            event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     # WAL lets readers (ess status) run beside the writer; FULL sync because this file is the truth
-    # for the service's own acts. BEGIN IMMEDIATE avoids lock upgrades failing under concurrency.
+    # for the service's own acts. Writers begin IMMEDIATE (sqlite_writer): no lock upgrade to fail.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -37,10 +40,6 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
-
-
-def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 # Statements are built once per (dialect, table, keys): building one costs more than running it on SQLite.
