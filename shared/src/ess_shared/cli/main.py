@@ -83,7 +83,8 @@ def provision_command(
         typer.Option(envvar="ESS_NATS_SEED_FILE", help="Operator NATS seed [default: ess up's, if any]."),
     ] = None,
     ca_file: Annotated[
-        Path | None, typer.Option(envvar="ESS_NATS_CA_FILE", help="The federation CA bundle (tls:// nodes)."),
+        Path | None,
+        typer.Option(envvar="ESS_NATS_CA_FILE", help="The federation CA bundle (tls:// nodes)."),
     ] = None,
     replicas: Annotated[
         int | None, typer.Option(min=1, max=5, help="num_replicas for a cluster [default: the file's].")

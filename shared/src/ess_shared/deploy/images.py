@@ -283,7 +283,9 @@ def main(argv: list[str] | None = None) -> None:
         images = build_images(args.repo, engine, log=lambda line: print(line, file=sys.stderr))
     except BuildUnavailable as exc:
         raise SystemExit(f"cannot build the images: {exc}") from exc
-    print(f"ESS_NATS_IMAGE={images.nats}\nESS_POSTGRES_IMAGE={images.postgres}\nESS_SERVICES_IMAGE={images.services}")
+    print(
+        f"ESS_NATS_IMAGE={images.nats}\nESS_POSTGRES_IMAGE={images.postgres}\nESS_SERVICES_IMAGE={images.services}"
+    )
 
 
 if __name__ == "__main__":
