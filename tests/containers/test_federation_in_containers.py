@@ -9,6 +9,7 @@ import asyncio
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import time
@@ -95,9 +96,8 @@ def prepare(root: Path) -> DevFederation:
     for pilot in PILOTS:
         render_config(made.federation, pilot, made.folder(pilot))
         shutil.copy(REPO / "deploy" / pilot / "compose.yaml", made.folder(pilot).root / "compose.yaml")
-    # The images run as unprivileged users; a real pilot gives them the files (deploy/README.md).
-    for path in root.rglob("*"):
-        path.chmod(0o755 if path.is_dir() else 0o644)
+    # The images run as unprivileged users: dev_federation gave each its secrets (hand_to_images), 0600.
+    assert all(stat.S_IMODE(made.folder(p).signing_seed.stat().st_mode) == 0o600 for p in PILOTS)
     return made
 
 

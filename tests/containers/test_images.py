@@ -16,6 +16,7 @@ from testcontainers.community.nats import NatsContainer
 from testcontainers.community.postgres import PostgresContainer
 from testcontainers.core.container import DockerContainer
 
+from ess_shared.deploy.files import POSTGRES_UID, SERVICES_UID
 from ess_shared.deploy.images import Images, build_images
 from tests.support.container_engine import Engine
 
@@ -53,6 +54,8 @@ async def test_postgres_image_takes_passwords_and_makes_the_extra_databases(imag
         container.with_volume_mapping(str(INITDB), "/docker-entrypoint-initdb.d", "ro")
     loopback(container, 5432)
     with container:
+        ids = container.get_wrapped_container().exec_run(["id", "-u", "postgres"]).output.decode().strip()
+        assert ids == str(POSTGRES_UID), "the official image's uid, which the password file is given to"
         where = {"host": container.get_container_host_ip(), "port": int(container.get_exposed_port(5432))}
         with pytest.raises(asyncpg.InvalidPasswordError):
             await asyncpg.connect(user="ess", password="wrong", database="ess", **where)
@@ -88,7 +91,7 @@ def test_services_image_holds_every_service(images: Images, container_engine: En
         facts = json.loads(out.decode().strip().splitlines()[-1])
         assert facts["services"] == ["evaluation", "funding", "intake"]
         assert facts["loaded"] == ["evaluation", "funding", "intake"]
-        assert facts["uid"] != 0
+        assert facts["uid"] == SERVICES_UID  # the owner `ess deploy secrets` gives the services' files to
         assert facts["http_host"] == "0.0.0.0"
         assert facts["bytecode"], "the image should carry compiled bytecode"
         # The entrypoint picks the service from its argument or ESS_SERVICE, and asks for the pilot.

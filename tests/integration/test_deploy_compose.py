@@ -4,20 +4,30 @@ config` in a pilot's folder as `ess deploy` lays it out, with the services' sett
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import stat
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from ess_shared.contracts.types import PILOTS
 from ess_shared.deploy.compose import render_all, services_of
-from ess_shared.deploy.files import dev_federation, render_config
+from ess_shared.deploy.files import (
+    POSTGRES_UID,
+    SERVICES_UID,
+    PilotFolder,
+    dev_federation,
+    render_config,
+)
 from ess_shared.deploy.settings import Node
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
+ESS_SECRETS = [str(Path(sys.executable).parent / "ess"), "deploy", "secrets", "--out"]
 
 
 def compose_command() -> list[str]:
@@ -94,3 +104,41 @@ def test_ess_deploy_lays_out_a_pilot_folder_from_the_settings(tmp_path: Path) ->
         timeout=60,
     )
     assert refused.returncode == 1 and "stream_replicas" in refused.stderr, refused.stderr
+
+
+def test_ess_deploy_secrets_gives_each_secret_to_the_image_user_that_reads_it(tmp_path: Path) -> None:
+    """Every secret stays 0600; as root, the services' files go to the services image's user and the
+    database server's copy of the password to postgres's (the same password), the TLS key stays root's."""
+    if os.geteuid() != 0:
+        pytest.skip("giving files to other users needs root (the next test covers the other case)")
+    subprocess.run([*ESS_SECRETS, str(tmp_path)], capture_output=True, timeout=60, check=True)
+    folder = PilotFolder(tmp_path)
+    assert folder.database_server_password.read_text() == folder.database_password.read_text()
+    mine = [folder.signing_seed, folder.nats_seed, folder.database_password, folder.database_server_password]
+    assert {stat.S_IMODE(path.stat().st_mode) for path in mine} == {0o600}
+    owners = {path.name: (path.stat().st_uid, path.stat().st_gid) for path in mine}
+    assert owners == {
+        "signing.seed": (SERVICES_UID, SERVICES_UID),
+        "nats.seed": (SERVICES_UID, SERVICES_UID),
+        "postgres-password": (SERVICES_UID, SERVICES_UID),
+        "password": (POSTGRES_UID, POSTGRES_UID),
+    }
+    assert stat.S_IMODE(folder.secrets.stat().st_mode) == 0o711  # opened by name, not listed
+
+
+def test_ess_deploy_secrets_not_as_root_says_what_to_run() -> None:
+    as_nobody: list[str] = []
+    with tempfile.TemporaryDirectory() as scratch:  # pytest's own folders are closed to other users
+        if os.geteuid() == 0:  # run it as nobody, in a folder nobody may write
+            os.chmod(scratch, 0o777)
+            as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        folder = PilotFolder(Path(scratch) / "pilot")
+        done = subprocess.run(
+            [*as_nobody, *ESS_SECRETS, str(folder.root)], capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        said = done.stderr + done.stdout
+        assert "not root" in said and f"chown {SERVICES_UID}:{SERVICES_UID} {folder.signing_seed}" in said, (
+            said
+        )
+        assert stat.S_IMODE(folder.database_server_password.stat().st_mode) == 0o600

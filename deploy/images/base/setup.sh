@@ -38,6 +38,11 @@ path-exclude /usr/share/doc/*
 path-include /usr/share/doc/*/copyright
 DPKG
 
+# The postgres user gets the official image's ids, so one pilot's secrets folder serves either image
+# (ess_shared.deploy.files.hand_to_images); Debian's package keeps an existing postgres user.
+groupadd --system --gid 999 postgres
+useradd --system --uid 999 --gid 999 --home-dir /var/lib/postgresql --no-create-home --shell /bin/bash postgres
+
 apt-get update -qq
 apt-get -y -qq -o Dpkg::Use-Pty=0 upgrade
 grep -v '^\s*#' "$here/packages.txt" | xargs apt-get install -y -qq -o Dpkg::Use-Pty=0

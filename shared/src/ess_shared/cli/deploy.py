@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ess_shared.cli.console import fail, note
 from ess_shared.contracts.types import Pilot
+
+if TYPE_CHECKING:
+    from ess_shared.deploy.files import PilotFolder
 
 app = typer.Typer(no_args_is_help=True, help="Per-pilot deployment: node configs, secrets, compose files.")
 
@@ -48,12 +52,29 @@ def render_command(settings: SettingsOpt, pilot: PilotOpt, out: Annotated[Path, 
 def secrets_command(out: Annotated[Path, typer.Option()]) -> None:
     """Write OUT/secrets (kept when present): signing and NATS seeds, database password, site.env.
     Prints the public keys to add to the federation settings."""
-    from ess_shared.deploy.files import PilotFolder, make_secrets
+    from ess_shared.deploy.files import PilotFolder, hand_to_images, make_secrets
 
-    signing, nats_key = make_secrets(PilotFolder(out))
+    folder = PilotFolder(out)
+    signing, nats_key = make_secrets(folder)
+    _say_who_reads(folder, hand_to_images(folder))
     note(f"signing key (trust): {signing}")
     note(f"NATS user key (users): {nats_key}")
     note(f"TLS: put the node's certificate and key in {out / 'secrets' / 'tls'} (node.pem, node-key.pem)")
+
+
+def _say_who_reads(folder: PilotFolder, handed: bool) -> None:
+    from ess_shared.deploy.files import POSTGRES_UID, SERVICES_UID
+
+    if handed:
+        note(
+            f"secrets given to the image users (services {SERVICES_UID}, postgres {POSTGRES_UID}), still 0600"
+        )
+        return
+    services = " ".join(map(str, (folder.signing_seed, folder.nats_seed, folder.database_password)))
+    note("not root: as root, give the secrets to the image users, or the containers cannot read them:")
+    note(f"  chown {SERVICES_UID}:{SERVICES_UID} {services}")
+    note(f"  chown {POSTGRES_UID}:{POSTGRES_UID} {folder.database_server_password}")
+    note(f"  chmod 711 {folder.secrets} {folder.database_server_password.parent}")
 
 
 @app.command("dev")
@@ -69,6 +90,7 @@ def dev_command(
     made = dev_federation(out, {pilot: Node(host=f"{pilot}-nats") for pilot in PILOTS})
     for pilot in made.federation.nodes:
         render_config(made.federation, pilot, made.folder(pilot))
+        _say_who_reads(made.folder(pilot), handed=os.geteuid() == 0)
     note(f"{made.settings_file}: the federation settings; one folder per pilot under {out}")
 
 

@@ -57,7 +57,7 @@ def database(pilot: Pilot) -> dict[str, Any]:
             "POSTGRES_DATABASES": " ".join(services_of(pilot)),
         },
         "volumes": [
-            "./secrets/postgres-password:/run/ess/secrets/postgres-password:ro",
+            "./secrets/postgres/password:/run/ess/secrets/postgres-password:ro",
             "../postgres-initdb:/docker-entrypoint-initdb.d:ro",
             "postgres-data:/var/lib/postgresql/data",
         ],

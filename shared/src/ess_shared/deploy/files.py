@@ -6,6 +6,7 @@ time and never committed.
 
 from __future__ import annotations
 
+import os
 import secrets as random
 from dataclasses import dataclass
 from datetime import date
@@ -20,6 +21,8 @@ from ess_shared.deploy.settings import Federation, Node
 from ess_shared.security.identities import OPERATOR, NatsUsers
 
 SITE_AUTH_KEY = "auth-public.pem"
+SERVICES_UID = 10001  # the services image's user (deploy/images/services/Containerfile)
+POSTGRES_UID = 999  # the official postgres image's user, and ours (deploy/images/base/setup.sh)
 OPERATOR_SEED = Path("operator") / "nats.seed"  # in a development federation's folder
 
 
@@ -42,6 +45,16 @@ class PilotFolder:
     @property
     def nats_seed(self) -> Path:
         return self.secrets / "nats.seed"
+
+    @property
+    def database_password(self) -> Path:
+        """What the services log in with."""
+        return self.secrets / "postgres-password"
+
+    @property
+    def database_server_password(self) -> Path:
+        """The same password, the database server's own copy (another image user reads it)."""
+        return self.secrets / "postgres" / "password"
 
     @property
     def tls(self) -> Path:
@@ -68,9 +81,10 @@ def make_secrets(folder: PilotFolder, auth_public_key: Path | None = None) -> tu
     """
     signer = keys.ensure_seed(folder.signing_seed)
     nats_key = keys.ensure_nats_seed(folder.nats_seed)
-    password = folder.secrets / "postgres-password"
+    password = folder.database_password
     if not password.exists():
         keys.write_secret(password, random.token_urlsafe(24) + "\n")
+    keys.write_secret(folder.database_server_password, password.read_text(encoding="utf-8"))
     site = folder.secrets / "site.env"
     if auth_public_key is not None:
         keys.write_secret(folder.secrets / SITE_AUTH_KEY, auth_public_key.read_text(encoding="utf-8"))
@@ -78,6 +92,27 @@ def make_secrets(folder: PilotFolder, auth_public_key: Path | None = None) -> tu
     elif not site.exists():
         keys.write_secret(site, "# ESS_OIDC_ISSUER=https://...\n# ESS_OIDC_AUDIENCE=ess\n")
     return signer.public_key, nats_key
+
+
+def hand_to_images(folder: PilotFolder) -> bool:
+    """Give each secret to the image user that reads it, still 0600: the services' files to the services
+    user, the database server's copy of the password to postgres; the node's TLS key stays root's, as
+    nats-server runs as root in its image. Only root can; returns whether it did."""
+    if os.geteuid() != 0:
+        return False
+    folder.secrets.chmod(0o711)  # the image users open their files by name; nobody else lists them
+    services = [
+        folder.signing_seed,
+        folder.nats_seed,
+        folder.database_password,
+        folder.secrets / SITE_AUTH_KEY,
+    ]
+    for path in services:
+        if path.exists():
+            os.chown(path, SERVICES_UID, SERVICES_UID)
+    folder.database_server_password.parent.chmod(0o711)
+    os.chown(folder.database_server_password, POSTGRES_UID, POSTGRES_UID)
+    return True
 
 
 def issue_node_certificate(authority: tls.KeyPair, pilot: Pilot, node: Node, folder: PilotFolder) -> None:
@@ -128,6 +163,7 @@ def dev_federation(root: Path, nodes: dict[Pilot, Node], *, on: date | None = No
     for pilot, node in nodes.items():
         folder = PilotFolder(root / pilot)
         signing_key, nats_key = make_secrets(folder, auth_key)
+        hand_to_images(folder)
         issue_node_certificate(authority, pilot, node, folder)
         users = users.with_key(pilot, nats_key, on)
         trust = trust.add_key(pilot, signing_key, on or date.today())
