@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.dialects import registry
@@ -53,26 +54,21 @@ class WriterSQLiteDialect(SQLiteDialect_aiosqlite):
             raise
 
     def do_commit(self, dbapi_connection: DBAPIConnection) -> None:
-        try:
-            super().do_commit(dbapi_connection)  # type: ignore[no-untyped-call]
-        finally:
-            self._release(dbapi_connection)
+        self._ending(super().do_commit, dbapi_connection)
 
     def do_rollback(self, dbapi_connection: DBAPIConnection) -> None:
-        try:
-            super().do_rollback(dbapi_connection)  # type: ignore[no-untyped-call]
-        finally:
-            self._release(dbapi_connection)
+        self._ending(super().do_rollback, dbapi_connection)
 
     def do_close(self, dbapi_connection: DBAPIConnection) -> None:
-        try:
-            super().do_close(dbapi_connection)  # type: ignore[no-untyped-call]
-        finally:
-            self._release(dbapi_connection)
+        self._ending(super().do_close, dbapi_connection)
 
     def do_terminate(self, dbapi_connection: DBAPIConnection) -> None:
+        self._ending(super().do_terminate, dbapi_connection)
+
+    def _ending(self, end: Callable[[DBAPIConnection], None], dbapi_connection: DBAPIConnection) -> None:
+        """A transaction ends (commit, rollback) or its connection goes (close, terminate): then the turn."""
         try:
-            super().do_terminate(dbapi_connection)
+            end(dbapi_connection)
         finally:
             self._release(dbapi_connection)
 
