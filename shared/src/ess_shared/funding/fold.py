@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Table, delete, insert, update
+from sqlalchemy import Table, insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_shared.contracts import funding as f
@@ -21,7 +21,7 @@ from ess_shared.contracts.canonical import canonical_bytes
 from ess_shared.contracts.event import Event
 from ess_shared.funding import tables as t
 from ess_shared.funding.rules import judge
-from ess_shared.funding.store import day, refresh_judgement
+from ess_shared.funding.store import day, delete_matching, refresh_judgement
 from ess_shared.messaging.db import upsert
 
 Handler = Callable[[AsyncConnection, Event, Any], Awaitable[None]]
@@ -40,7 +40,7 @@ async def _replace(
     conn: AsyncConnection, table: Table, match: dict[str, Any], rows: Sequence[dict[str, Any]]
 ) -> None:
     """Replace the child rows of one act (its lines) by those of the event that set it last."""
-    await conn.execute(delete(table).where(*(table.c[k] == v for k, v in match.items())))
+    await conn.execute(delete_matching(table, tuple(match)), match)
     if rows:
         await conn.execute(insert(table), [{**match, **row} for row in rows])
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Delete,
     String,
     Table,
     Text,
@@ -90,6 +91,13 @@ def _union(dialect: str, tables: tuple[Table, ...]) -> Executable:
     return union_all(*parts)
 
 
+@functools.cache
+def delete_matching(table: Table, columns: tuple[str, ...]) -> Delete:
+    """DELETE the rows whose `columns` equal the parameters of the same names; built once per table and
+    columns (building a statement costs more than running it on SQLite)."""
+    return delete(table).where(*(table.c[name] == bindparam(name) for name in columns))
+
+
 async def load_plan(conn: AsyncConnection, project_id: str) -> Plan:
     """The project's plan from its rows."""
     return plan_of(project_id, await read_rows(conn, t.FACT_TABLES, project_id))
@@ -158,8 +166,8 @@ async def refresh_judgement(conn: AsyncConnection, project_id: str, judge: Judge
     if found[t.status.name] == [status] and found[t.verdict.name] == verdicts:
         return
     for table in (t.status, t.verdict):
-        await conn.execute(delete(table).where(table.c.project_id == project_id))
-    await conn.execute(insert(t.status).values(**status))
+        await conn.execute(delete_matching(table, ("project_id",)), {"project_id": project_id})
+    await conn.execute(insert(t.status), [status])
     if verdicts:
         await conn.execute(insert(t.verdict), verdicts)
 
