@@ -18,6 +18,7 @@ from ess_shared.runtime import natsserver
 from ess_shared.runtime.natsserver import NatsServer, PortInUse
 from ess_shared.runtime.provision import (
     ProvisionError,
+    await_leader,
     default_stream_config_path,
     load_stream_config,
     provision,
@@ -69,6 +70,13 @@ async def test_provision_creates_the_stream(nats_url: str) -> None:
         assert (config.max_msgs, config.max_bytes, config.max_age) == (-1, -1, 0)
     finally:
         await nc.close()
+
+
+async def test_waiting_for_a_leader_of_a_missing_stream_says_so_at_once(js_stream: Stream) -> None:
+    _, js = js_stream
+    with pytest.raises(ProvisionError, match="stream NOPE: not found"):
+        await await_leader(js, "NOPE", limit=60)  # no 60 s wait: the test's own timeout would show it
+    assert (await await_leader(js, "ESS", limit=5)).config.name == "ESS"  # one server: no cluster, served
 
 
 async def test_provision_twice_is_unchanged(js_stream: Stream) -> None:

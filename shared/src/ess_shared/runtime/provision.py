@@ -158,6 +158,8 @@ async def await_leader(js: JetStreamManager, name: str, limit: float = LEADER_WA
             info = await asyncio.wait_for(js.stream_info(name), timeout=2)
             if info.cluster is None or info.cluster.leader:
                 return info
+        except NotFoundError as exc:  # deleted meanwhile: no leader will come
+            raise ProvisionError(f"stream {name}: not found ({exc})") from exc
         except (TimeoutError, NatsError):  # no responders, no answer yet
             pass
         if time.monotonic() >= deadline:
