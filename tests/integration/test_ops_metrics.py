@@ -106,3 +106,7 @@ async def test_metrics_show_the_scenario(
     assert _value(text, "ess_projection_lag", **base) == 0
     assert _value(text, "ess_parked", kind="gap", **base) == 0
     assert _value(text, "ess_dead_letters", **base) == 0
+    turns = _value(text, "ess_sqlite_write_turns_total", **base)  # migrations, the act, batches, marks
+    assert turns is not None and turns >= 3
+    waited = _value(text, "ess_sqlite_write_wait_seconds_total", **base)
+    assert waited is not None and waited >= 0

@@ -65,6 +65,8 @@ async def test_concurrent_writers_take_turns_without_sqlite_busy_waits(database:
         async with engine.connect() as conn:
             assert (await conn.execute(select(func.count()).select_from(rows))).scalar_one() == 40
         assert not write_lock(engine).locked()
+        turns = engine.dialect.turns  # type: ignore[attr-defined]
+        assert turns.taken == 41 and turns.waited_seconds > 0.002  # 40 writers and the count; they queued
     finally:
         await engine.dispose()
 

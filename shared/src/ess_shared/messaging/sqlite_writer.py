@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.dialects import registry
@@ -26,6 +28,15 @@ from sqlalchemy.util.concurrency import await_, in_greenlet
 
 DRIVER = "ess_aiosqlite"
 LOCK_WAIT_S = 30.0  # as SQLite's busy_timeout
+
+
+@dataclass
+class WriteTurns:
+    """Since the engine was made: the write transactions that took their turn, and how long they waited
+    for it in all (GET /metrics shows both: contention on a service's file)."""
+
+    taken: int = 0
+    waited_seconds: float = 0.0
 
 
 class WriterSQLiteDialect(SQLiteDialect_aiosqlite):
@@ -39,6 +50,7 @@ class WriterSQLiteDialect(SQLiteDialect_aiosqlite):
             weakref.WeakKeyDictionary()
         )
         self._held: tuple[object, asyncio.Lock] | None = None
+        self.turns = WriteTurns()
 
     def do_begin(self, dbapi_connection: DBAPIConnection) -> None:
         if in_greenlet():  # always, under the async engine; a sync caller only gets SQLite's own waiting
@@ -80,14 +92,16 @@ class WriterSQLiteDialect(SQLiteDialect_aiosqlite):
             lock = self._locks[loop] = asyncio.Lock()
         return lock
 
-    @staticmethod
-    async def _acquire(lock: asyncio.Lock) -> None:
+    async def _acquire(self, lock: asyncio.Lock) -> None:
+        started = time.perf_counter()
         try:
             await asyncio.wait_for(lock.acquire(), LOCK_WAIT_S)
         except TimeoutError:
             raise sqlite3.OperationalError(
                 f"database is locked: no write turn within {LOCK_WAIT_S:.0f} s in this process"
             ) from None
+        self.turns.taken += 1
+        self.turns.waited_seconds += time.perf_counter() - started
 
     def _release(self, dbapi_connection: DBAPIConnection) -> None:
         """Only the holder's end of its transaction releases (a pool's reset rolls back idle ones too)."""

@@ -10,7 +10,8 @@ Two kinds of figures:
 - **read at scrape time** from the service's database and the stream (so they survive restarts and
   equal what `ess status` reads): events recorded and published by type, outbox backlog and the age of
   its oldest unpublished event, applied position and events, projection lag (stream last sequence −
-  applied position), parked events by kind and dead letters.
+  applied position), parked events by kind and dead letters; on SQLite, the write transactions that
+  took their turn on the file and the seconds they waited for it (messaging/sqlite_writer.py).
 
 Requires `prometheus-client`; without it /metrics answers 503 and says so (the views are wrapped
 anyway: the wrapper also binds each event to the log lines written while it is handled).
@@ -32,6 +33,7 @@ from ess_shared.contracts.event import Event
 from ess_shared.contracts.subjects import STREAM
 from ess_shared.messaging.projection import FinishingView
 from ess_shared.messaging.schema import consumer_position, dead_letters, outbox, parked
+from ess_shared.messaging.sqlite_writer import WriterSQLiteDialect, WriteTurns
 from ess_shared.messaging.views import View, Write, WritingView
 from ess_shared.service.logs import about
 
@@ -123,6 +125,7 @@ class Figures:
     stream_last_seq: int | None = None
     parked: dict[str, int] = field(default_factory=dict)
     dead_letters: int = 0
+    write_turns: WriteTurns | None = None  # SQLite only
 
 
 def _uuid7_age(event_id: str | None, now: datetime) -> float | None:
@@ -220,6 +223,26 @@ class _Snapshot:
         yield from gauge(
             "ess_dead_letters", "Messages that can never be applied as they are.", f.dead_letters
         )
+        if f.write_turns is not None:
+            yield from _write_turns(f.write_turns, base)
+
+
+def _write_turns(turns: WriteTurns, base: dict[str, str]) -> Iterator[Any]:
+    from prometheus_client.core import CounterMetricFamily
+
+    taken = CounterMetricFamily(
+        "ess_sqlite_write_turns",
+        "Write transactions on this service's SQLite file, each in its turn (since the process started).",
+        labels=list(base),
+    )
+    taken.add_metric(list(base.values()), turns.taken)
+    waited = CounterMetricFamily(
+        "ess_sqlite_write_wait_seconds",
+        "Seconds the write transactions waited for their turn, in all (since the process started).",
+        labels=list(base),
+    )
+    waited.add_metric(list(base.values()), turns.waited_seconds)
+    yield from (taken, waited)
 
 
 class ServiceMetrics:
@@ -286,5 +309,7 @@ class ServiceMetrics:
             figures.stream_last_seq = info.state.last_seq
         except Exception:  # broker away: the lag is absent rather than wrong
             figures.stream_last_seq = None
+        if isinstance(runtime.engine.dialect, WriterSQLiteDialect):
+            figures.write_turns = runtime.engine.dialect.turns
         self.snapshot.figures = figures
         return bytes(generate_latest(self.registry))
