@@ -21,8 +21,8 @@ from ess_shared.contracts.canonical import canonical_bytes
 from ess_shared.contracts.event import Event
 from ess_shared.funding import tables as t
 from ess_shared.funding.rules import judge
-from ess_shared.funding.store import day, delete_matching, refresh_judgement
-from ess_shared.messaging.db import upsert
+from ess_shared.funding.store import day, refresh_judgement
+from ess_shared.messaging.db import delete_matching, upsert
 
 Handler = Callable[[AsyncConnection, Event, Any], Awaitable[None]]
 

@@ -12,13 +12,11 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Delete,
     String,
     Table,
     Text,
     bindparam,
     cast,
-    delete,
     func,
     insert,
     literal_column,
@@ -45,6 +43,7 @@ from ess_shared.funding.facts import (
     Tranche,
 )
 from ess_shared.funding.verdict import Judgement, Verdict
+from ess_shared.messaging.db import delete_matching
 
 Row = Mapping[str, Any]
 Judge = Callable[[Plan], Judgement]
@@ -89,13 +88,6 @@ def _union(dialect: str, tables: tuple[Table, ...]) -> Executable:
         name: ColumnElement[str] = literal_column(f"'{table.name}'")
         parts.append(select(name, cast(build(*pairs), Text)).where(table.c.project_id == project_id))
     return union_all(*parts)
-
-
-@functools.cache
-def delete_matching(table: Table, columns: tuple[str, ...]) -> Delete:
-    """DELETE the rows whose `columns` equal the parameters of the same names; built once per table and
-    columns (building a statement costs more than running it on SQLite)."""
-    return delete(table).where(*(table.c[name] == bindparam(name) for name in columns))
 
 
 async def load_plan(conn: AsyncConnection, project_id: str) -> Plan:

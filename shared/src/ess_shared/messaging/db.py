@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Insert, Table, event, make_url
+from sqlalchemy import Delete, Insert, Table, bindparam, delete, event, make_url
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -72,6 +73,13 @@ def upsert_statement(dialect: str, table: Table, keys: Sequence[str]) -> Insert:
         stmt = base.on_conflict_do_update(index_elements=list(keys), set_=updates)
         _UPSERT[key] = stmt
     return stmt
+
+
+@functools.cache
+def delete_matching(table: Table, columns: tuple[str, ...]) -> Delete:
+    """DELETE the rows whose `columns` equal the parameters of the same names, built once per table and
+    columns like the statements above."""
+    return delete(table).where(*(table.c[name] == bindparam(name) for name in columns))
 
 
 async def insert_ignoring_conflicts(
