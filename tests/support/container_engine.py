@@ -3,26 +3,40 @@
 `engine_for_tests` picks the engine as `ess_shared.deploy.engine.container_engine` does (DOCKER_HOST, the
 default Docker socket, else podman's API service started on a private socket) and exports what testcontainers
 and the docker SDK read for the session; at the end it removes the session's leftover containers (the
-reaper, Ryuk, is off under podman) and stops the service. `images_for_tests` builds the missing images;
+reaper, Ryuk, is off under podman) and stops the service. `images_for_tests` builds the missing images in
+a child process with a budget of its own (ESS_TEST_IMAGES_BUDGET_S, 20 minutes unless set: a first build on a
+new machine takes minutes), before any test starts, so no test's timeout pays for it.
 ESS_TEST_NATS_IMAGE and ESS_TEST_POSTGRES_IMAGE replace the local NATS and PostgreSQL images (e.g. the
 official `nats:2.15.1` and `postgres:15` where a registry is reachable).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from ess_shared.deploy.engine import Engine, NoContainerEngine, container_engine
-from ess_shared.deploy.images import Images, Log, build_images
+from ess_shared.deploy.images import EXIT_UNAVAILABLE, BuildUnavailable, Images
 
-__all__ = ["Engine", "NoContainerEngine", "engine_for_tests", "images_for_tests"]
+__all__ = [
+    "BuildUnavailable",
+    "Engine",
+    "ImagesNotBuilt",
+    "NoContainerEngine",
+    "engine_for_tests",
+    "images_for_tests",
+]
 
 NATS_IMAGE_ENV = "ESS_TEST_NATS_IMAGE"
 POSTGRES_IMAGE_ENV = "ESS_TEST_POSTGRES_IMAGE"
+IMAGES_BUDGET_ENV = "ESS_TEST_IMAGES_BUDGET_S"
+IMAGES_BUDGET_S = 1200.0
 SUITE_REPORT: list[str] = []  # what the container suite did, for the summary at the end of `make test`
 
 
@@ -46,12 +60,49 @@ def engine_for_tests(repo_root: Path) -> Iterator[Engine]:
             _reread_testcontainers_config()
 
 
-def images_for_tests(engine: Engine, repo_root: Path, log: Log = print) -> Images:
-    images = build_images(repo_root, engine.cli, log=log, env=engine.env)
-    return dataclasses.replace(
-        images,
-        nats=os.environ.get(NATS_IMAGE_ENV) or images.nats,
-        postgres=os.environ.get(POSTGRES_IMAGE_ENV) or images.postgres,
+class ImagesNotBuilt(RuntimeError):
+    """The build failed or outlasted its budget; the message says which, and how long it ran."""
+
+
+def images_for_tests(engine: Engine, repo_root: Path) -> Images:
+    """Build what is missing (`python -m ess_shared.deploy.images`; its progress goes to this stderr) within
+    the budget; the build's whole process group is killed when the budget is spent."""
+    budget = float(os.environ.get(IMAGES_BUDGET_ENV) or IMAGES_BUDGET_S)
+    command = [
+        sys.executable,
+        "-m",
+        "ess_shared.deploy.images",
+        "--engine",
+        engine.cli,
+        "--repo",
+        str(repo_root),
+    ]
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        command, env={**os.environ, **engine.env}, stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        output, _ = proc.communicate(timeout=budget)
+    except subprocess.TimeoutExpired:
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise ImagesNotBuilt(
+            f"the image build outlasted its budget, {IMAGES_BUDGET_ENV}={budget:.0f} s"
+        ) from None
+    took = time.monotonic() - started
+    if proc.returncode == EXIT_UNAVAILABLE:
+        raise BuildUnavailable("this machine lacks what the build needs (its reason is printed above)")
+    if proc.returncode != 0:
+        raise ImagesNotBuilt(
+            f"the image build failed with code {proc.returncode} after {took:.0f} s (see above)"
+        )
+    refs = dict(line.split("=", 1) for line in output.splitlines() if line.startswith("ESS_"))
+    SUITE_REPORT.append(f"images ready in {took:.0f} s (budget {budget:.0f} s, {IMAGES_BUDGET_ENV})")
+    return Images(
+        nats=os.environ.get(NATS_IMAGE_ENV) or refs["ESS_NATS_IMAGE"],
+        postgres=os.environ.get(POSTGRES_IMAGE_ENV) or refs["ESS_POSTGRES_IMAGE"],
+        services=refs["ESS_SERVICES_IMAGE"],
     )
 
 

@@ -10,7 +10,8 @@
 
 An image whose tag exists is not built again; each image is also tagged ``:latest``, and only the newest
 few tags of each name are kept. ``python -m ess_shared.deploy.images`` builds what is missing and prints
-``ESS_*_IMAGE=ref`` lines (an env file for compose); progress and timings go to stderr.
+``ESS_*_IMAGE=ref`` lines (an env file for compose); progress and timings go to stderr; it exits with
+``EXIT_UNAVAILABLE`` when this machine lacks what a build needs (the message says what).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ PYTHON_VERSION = "3.11"  # bookworm's python3
 GLIBC = "2_36"  # bookworm's glibc, for the wheels' platform tags
 KEEP = 3  # tags kept per image name (the newest), besides :latest
 Log = Callable[[str], object]
+EXIT_UNAVAILABLE = 3  # `python -m ess_shared.deploy.images`: this machine lacks what a build needs
 _BASE_CHANGES = (
     "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     "ENV LANG=C.UTF-8",
@@ -282,7 +284,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         images = build_images(args.repo, engine, log=lambda line: print(line, file=sys.stderr))
     except BuildUnavailable as exc:
-        raise SystemExit(f"cannot build the images: {exc}") from exc
+        print(f"cannot build the images: {exc}", file=sys.stderr)
+        raise SystemExit(EXIT_UNAVAILABLE) from exc
     print(
         f"ESS_NATS_IMAGE={images.nats}\nESS_POSTGRES_IMAGE={images.postgres}\nESS_SERVICES_IMAGE={images.services}"
     )
