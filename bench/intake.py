@@ -48,7 +48,7 @@ from ess_shared.cli.services import Child, spawn, stop_all
 from ess_shared.cli.topology import StateDir
 from ess_shared.contracts.subjects import STREAM
 from ess_shared.contracts.types import PILOTS
-from ess_shared.runtime.natsserver import NatsServer, free_port
+from ess_shared.runtime.natsserver import NatsServer
 from ess_shared.runtime.provision import default_stream_config_path, load_stream_config, provision
 from tests.support import intake_data
 
@@ -83,11 +83,10 @@ class Stack:
     def start(self, names: Sequence[Name], wait: float = 90.0) -> None:
         started = []
         for pilot, service in names:
-            env = self.state.service_env(pilot, service, self.nats.url, free_port(), self.auth_key)
+            env = self.state.service_env(pilot, service, self.nats.url, self.auth_key)
             env["ESS_DATABASE_URL"] = self.databases[(pilot, service)]
-            port = int(env["ESS_HTTP_PORT"])
             log = self.state.log(pilot, service)
-            child = spawn(pilot, service, port, env["ESS_DATABASE_URL"], log, env)
+            child = spawn(pilot, service, env["ESS_DATABASE_URL"], log, env)
             self.children[(pilot, service)] = started_child = child
             started.append(started_child)
         deadline = time.monotonic() + wait

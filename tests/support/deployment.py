@@ -12,8 +12,6 @@ import contextlib
 import dataclasses
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -35,6 +33,7 @@ from tests.support.faults_identities import Identities, connected, publish_as_pi
 
 Name = tuple[str, str]  # (pilot, service)
 REPO = Path(__file__).resolve().parents[2]
+FAULTS_CHILD = "tests.support.faults_child"  # a service with the test-only fault hooks (flag files)
 
 
 @dataclass
@@ -70,8 +69,7 @@ class Deployment:
 
     def env(self, pilot: str, service: str) -> dict[str, str]:
         name = (pilot, service)
-        port = self.ports.setdefault(name, free_port())
-        env = self.state.service_env(pilot, service, self.nats_url, port, self.auth_key)
+        env = self.state.service_env(pilot, service, self.nats_url, self.auth_key)
         env["ESS_CHECKPOINT_SECONDS"] = "1"
         if self.identities is None:
             env.pop("ESS_NATS_SEED_FILE", None)
@@ -81,13 +79,18 @@ class Deployment:
         return env
 
     def launch(self, pilot: str, service: str) -> Child:
+        """A restarted service takes its port back: clients keep their URLs."""
         env = self.env(pilot, service)
-        port = self.ports[(pilot, service)]
+        port = self.ports.get((pilot, service), 0)
         log = self.state.log(pilot, service)
         if self.fault_dir is None:
-            child = spawn(pilot, service, port, env["ESS_DATABASE_URL"], log, env)
+            child = spawn(pilot, service, env["ESS_DATABASE_URL"], log, env, port=port)
         else:
-            child = spawn_with_fault_hooks(pilot, service, port, env["ESS_DATABASE_URL"], log, env)
+            env["PYTHONPATH"] = str(REPO)
+            child = spawn(
+                pilot, service, env["ESS_DATABASE_URL"], log, env, port=port, module=FAULTS_CHILD, cwd=REPO
+            )
+        self.ports[(pilot, service)] = child.port
         self.children[(pilot, service)] = child
         return child
 
@@ -161,24 +164,6 @@ async def provision_as_operator(url: str, identities: Identities | None, config:
             if time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.25)
-
-
-def spawn_with_fault_hooks(
-    pilot: str, service: str, port: int, database_url: str, log_path: Path, env: dict[str, str]
-) -> Child:
-    """Like `ess up`'s launcher, through tests/support/faults_child.py (hooks armed by flag files)."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    log = log_path.open("ab")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.faults_child", f"ess_{service}"],
-        env={**env, "PYTHONPATH": str(REPO)},
-        cwd=REPO,
-        stdin=subprocess.PIPE,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    return Child(pilot, service, port, database_url, log_path, proc, log)
 
 
 @contextmanager

@@ -20,7 +20,6 @@ from ess_shared.auth import LocalIssuer
 from ess_shared.cli.services import Child, spawn, stop_all, wait_healthy
 from ess_shared.contracts.signing import Signer, TrustFile, generate_seed
 from ess_shared.contracts.types import PILOTS, Pilot
-from ess_shared.runtime.natsserver import free_port
 
 STAFF = ("instructor", "decider", "operator", "admin")
 
@@ -88,7 +87,6 @@ class EvaluationProcess:
 def evaluation_service(
     keys: Keys, pilot: Pilot, nats_url: str, database_url: str, work: Path
 ) -> Iterator[EvaluationProcess]:
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ESS_")} | {
         "PYTHONUNBUFFERED": "1",
         "ESS_PILOT": pilot,
@@ -96,11 +94,9 @@ def evaluation_service(
         "ESS_NATS_URL": nats_url,
         "ESS_SIGNING_SEED_FILE": str(keys.root / f"{pilot}.seed"),
         "ESS_TRUST_FILE": str(keys.trust_file),
-        "ESS_HTTP_HOST": "127.0.0.1",
-        "ESS_HTTP_PORT": str(port),
         "ESS_AUTH_PUBLIC_KEY_FILE": str(keys.auth_key),
     }
-    child = spawn(pilot, "evaluation", port, database_url, work / f"{pilot}-evaluation.log", env)
+    child = spawn(pilot, "evaluation", database_url, work / f"{pilot}-evaluation.log", env)
     try:
         exited, pending = wait_healthy([child], timeout=60, stopping=lambda: False)
         if exited or pending:

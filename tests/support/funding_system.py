@@ -28,7 +28,6 @@ from ess_shared.cli.services import spawn, stop_all
 from ess_shared.contracts.codec import encode
 from ess_shared.contracts.event import new_event
 from ess_shared.contracts.types import PILOTS
-from ess_shared.runtime.natsserver import free_port
 from tests.support.databases import POSTGRES_ENV
 from tests.support.deployment import Deployment, deployment
 from tests.support.funding_services import submission
@@ -43,11 +42,13 @@ class FundingSystem:
         """Start pilots' funding services at once, as Deployment.start does, each on its database."""
         children = []
         for pilot in pilots:
-            port = self.system.ports.setdefault((pilot, "funding"), free_port())
+            port = self.system.ports.get((pilot, "funding"), 0)
             state = self.system.state
-            env = state.service_env(pilot, "funding", self.system.nats.url, port, self.system.auth_key)
+            env = state.service_env(pilot, "funding", self.system.nats.url, self.system.auth_key)
             env["ESS_DATABASE_URL"] = self.databases[pilot]
-            child = spawn(pilot, "funding", port, env["ESS_DATABASE_URL"], state.log(pilot, "funding"), env)
+            log = state.log(pilot, "funding")
+            child = spawn(pilot, "funding", env["ESS_DATABASE_URL"], log, env, port=port)
+            self.system.ports[(pilot, "funding")] = child.port
             self.system.children[(pilot, "funding")] = child
             children.append(child)
         deadline = time.monotonic() + wait

@@ -77,10 +77,9 @@ class StateDir:
     def run_file(self) -> Path:
         return self.root / "run.json"
 
-    def service_env(
-        self, pilot: str, service: str, nats_url: str, port: int, auth_key: Path
-    ) -> dict[str, str]:
-        """The environment of one service process: this shell's, minus any ESS_* it set, plus its own."""
+    def service_env(self, pilot: str, service: str, nats_url: str, auth_key: Path) -> dict[str, str]:
+        """The environment of one service process: this shell's, minus any ESS_* it set, plus its own
+        (`spawn` adds its listening socket)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("ESS_")}
         database = self.database(pilot, service)
         own = {
@@ -90,8 +89,6 @@ class StateDir:
             "ESS_NATS_URL": nats_url,
             "ESS_SIGNING_SEED_FILE": str(self.seed(pilot)),
             "ESS_TRUST_FILE": str(self.trust_file),
-            "ESS_HTTP_HOST": "127.0.0.1",
-            "ESS_HTTP_PORT": str(port),
             "ESS_AUTH_PUBLIC_KEY_FILE": str(auth_key),
         }
         if self.nats_seed(pilot).exists():  # absent: a broker without users (tests that run one)

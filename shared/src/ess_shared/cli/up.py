@@ -19,14 +19,21 @@ from nats.errors import Error as NatsError
 from ess_shared.cli import keys, runfile, up_view
 from ess_shared.cli.broker import new_probe_id
 from ess_shared.cli.console import error, note, warn
-from ess_shared.cli.services import STOP_GRACE_SECONDS, Child, spawn, stop_all, wait_healthy
+from ess_shared.cli.services import (
+    STOP_GRACE_SECONDS,
+    Child,
+    NotThisService,
+    spawn,
+    stop_all,
+    wait_healthy,
+)
 from ess_shared.cli.topology import PROBE_PILOT, STAFF_ROLES, STREAM, TOPOLOGY, StateDir, pilots
 from ess_shared.contracts.codec import encode
 from ess_shared.contracts.event import new_event
 from ess_shared.contracts.ops import ProbeSent
 from ess_shared.contracts.signing import Signer
 from ess_shared.contracts.types import Pilot
-from ess_shared.runtime.natsserver import NatsServer, NatsServerError, free_port
+from ess_shared.runtime.natsserver import NatsServer, NatsServerError
 from ess_shared.runtime.provision import ProvisionError, ProvisionReport, load_stream_config, provision
 from ess_shared.security.client import connect_as
 from ess_shared.security.identities import OPERATOR
@@ -104,7 +111,13 @@ class Supervisor:
             if self.stopper():
                 return
             self.children.append(self._spawn(pilot, service, public_key))
-        exited, pending = wait_healthy(self.children, ready_timeout, self.stopper)
+        tokens_read = {pilot: path.read_text().strip() for pilot, path in tokens.items()}
+        try:
+            exited, pending = wait_healthy(
+                self.children, ready_timeout, self.stopper, lambda child: tokens_read[child.pilot]
+            )
+        except NotThisService as exc:
+            raise UpError(str(exc)) from exc
         if exited:
             raise UpError(exited[0].describe_exit("before it was healthy"))
         if pending:
@@ -134,9 +147,8 @@ class Supervisor:
 
     def _spawn(self, pilot: str, service: str, public_key: Path) -> Child:
         assert self.nats is not None
-        port = free_port()
-        env = self.state.service_env(pilot, service, self.nats.url, port, public_key)
-        return spawn(pilot, service, port, env["ESS_DATABASE_URL"], self.state.log(pilot, service), env)
+        env = self.state.service_env(pilot, service, self.nats.url, public_key)
+        return spawn(pilot, service, env["ESS_DATABASE_URL"], self.state.log(pilot, service), env)
 
     def watch(self) -> None:
         """Until a signal: a child or the broker that exits on its own ends the run with an error."""

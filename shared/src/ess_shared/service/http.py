@@ -61,8 +61,12 @@ def _operations(runtime: ServiceRuntime) -> APIRouter:
 
     @router.get("/status")
     async def status(_: Operator) -> ServiceStatus:
+        """Who this service is (pilot, service) and what it holds: a supervisor checks the first."""
         async with runtime.engine.connect() as conn:
-            return await read_status(conn, runtime.compared_views)
+            figures = await read_status(conn, runtime.compared_views)
+        return figures.model_copy(
+            update={"pilot": runtime.settings.pilot, "service": runtime.settings.service}
+        )
 
     @router.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE: {}}}})
     async def metrics(_: Operator) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 
 import uvicorn
 
@@ -28,4 +29,6 @@ def serve(spec: ServiceSpec) -> None:
         access_log=False,
         log_config=None,  # uvicorn's records go through the root logger's JSON formatter
     )
-    uvicorn.Server(config).run()
+    # An inherited socket (`ess up`) is already bound and listening: its port cannot have been taken.
+    sockets = None if settings.http_fd is None else [socket.socket(fileno=settings.http_fd)]
+    uvicorn.Server(config).run(sockets=sockets)

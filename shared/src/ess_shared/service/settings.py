@@ -10,6 +10,8 @@ from sqlalchemy.engine import make_url
 
 from ess_shared.contracts.types import Pilot, ServiceName
 
+HTTP_FD_ENV = "ESS_HTTP_FD"  # a listening socket's descriptor, inherited from `ess up` (cli/services.py)
+
 
 class ServiceSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -22,6 +24,7 @@ class ServiceSettings(BaseModel):
     trust_file: Path
     http_host: str = "127.0.0.1"
     http_port: int = 0
+    http_fd: int | None = None  # serve on this inherited socket rather than bind http_host:http_port
     nats_user_seed_file: Path | None = None
     nats_ca_file: Path | None = None
     checkpoint_seconds: float = 10.0
@@ -46,6 +49,7 @@ class ServiceSettings(BaseModel):
             trust_file=Path(env["ESS_TRUST_FILE"]),
             http_host=env.get("ESS_HTTP_HOST", "127.0.0.1"),
             http_port=int(env.get("ESS_HTTP_PORT", "0")),
+            http_fd=int(env[HTTP_FD_ENV]) if env.get(HTTP_FD_ENV) else None,
             nats_user_seed_file=_path(env, "ESS_NATS_SEED_FILE"),
             nats_ca_file=_path(env, "ESS_NATS_CA_FILE"),
             checkpoint_seconds=float(env.get("ESS_CHECKPOINT_SECONDS", "10")),

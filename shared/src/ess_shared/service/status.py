@@ -15,6 +15,8 @@ from ess_shared.views.probe import probe
 
 
 class ServiceStatus(BaseModel):
+    pilot: str | None = None  # who answers: set by the service's /status, absent in a read of its database
+    service: str | None = None
     outbox_total: int
     outbox_backlog: int
     applied_position: int
