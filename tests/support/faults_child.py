@@ -7,6 +7,8 @@ hooks that only tests install. They wrap public library calls, never the service
   batch is committed, its messages are not acked);
 - `ESS_FAULT_ACK_WAIT` shortens the durable consumer's ack wait (deployment configuration), so a
   redelivery after a kill comes in seconds rather than 30;
+- `ESS_FAULT_FOLD_DELAY=<seconds>` folds one event per batch, that long each: a replay slow enough to
+  watch; the `fold-stall` flag then holds the fold still for as long as the flag file exists;
 - `ESS_FAULT_UPGRADE=<type>:<version>` runs the service as the next release would: the catalogue knows
   `<type>` at `<version>`, with an upcaster from the previous one (what a release adding a version ships).
 """
@@ -84,8 +86,31 @@ def install() -> None:
 
         recovery.GuardedRunner.__init__ = short_wait  # type: ignore[method-assign]
 
+    if os.environ.get("ESS_FAULT_FOLD_DELAY"):
+        slow_fold(float(os.environ["ESS_FAULT_FOLD_DELAY"]))
+
     if os.environ.get("ESS_FAULT_UPGRADE"):
         upgrade(os.environ["ESS_FAULT_UPGRADE"])
+
+
+def slow_fold(delay: float) -> None:
+    import asyncio
+
+    from ess_shared.messaging import recovery
+
+    init, handle = recovery.GuardedRunner.__init__, recovery.GuardedRunner.handle
+
+    def one_at_a_time(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **{**kwargs, "batch_size": 1})
+
+    async def slow_handle(self: Any, messages: Any) -> Any:
+        await asyncio.sleep(delay)
+        while _armed("fold-stall"):  # noqa: ASYNC110 (a file flag the test arms from outside)
+            await asyncio.sleep(0.1)
+        return await handle(self, messages)
+
+    recovery.GuardedRunner.__init__ = one_at_a_time  # type: ignore[method-assign]
+    recovery.GuardedRunner.handle = slow_handle  # type: ignore[method-assign]
 
 
 def upgrade(spec: str) -> None:

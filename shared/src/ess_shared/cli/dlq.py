@@ -6,54 +6,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from ess_shared.cli.console import fail, note
+from ess_shared.cli.targets import StateDirOpt, TokenOpt, UrlOpt, call, targets
 
 app = typer.Typer(no_args_is_help=True, help="Dead letters and parked events; apply one again.")
-
-StateDirOpt = Annotated[Path, typer.Option("--state-dir", help="Where `ess up` keeps keys, data, logs.")]
 ServiceOpt = Annotated[
     str | None, typer.Option("--service", help="e.g. bdt-funding [default: every service]")
 ]
-UrlOpt = Annotated[
-    str | None, typer.Option("--url", envvar="ESS_SERVICE_URL", help="One service's HTTP base.")
-]
-TokenOpt = Annotated[Path | None, typer.Option("--token", envvar="ESS_TOKEN_FILE", help="Bearer token file.")]
-
-
-def targets(
-    state_dir: Path, service: str | None, url: str | None, token: Path | None
-) -> list[tuple[str, str, str]]:
-    """(name, base url, token) of each service addressed."""
-    if url is not None:
-        if token is None:
-            fail("--url needs --token (a file holding a bearer token of the service's pilot)")
-        return [(service or url, url, token.read_text().strip())]
-    from ess_shared.cli import runfile
-
-    try:
-        info = runfile.load(state_dir / "run.json")
-    except runfile.RunFileError as exc:
-        fail(str(exc))
-    chosen = [s for s in info.services if service in (None, s.name)]
-    if not chosen:
-        fail(f"no service {service!r} in this run: {', '.join(s.name for s in info.services)}")
-    return [(s.name, s.http_url, Path(info.tokens[s.pilot]).read_text().strip()) for s in chosen]
-
-
-def call(method: str, base: str, token: str, path: str) -> Any:
-    import httpx
-
-    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=300) as client:
-        answer = client.request(method, path)
-    if answer.status_code == 404 and method == "POST":
-        return None
-    if answer.status_code >= 400:
-        fail(f"{base}{path}: {answer.status_code} {answer.text[:200]}")
-    return answer.json()
 
 
 @app.command("list")

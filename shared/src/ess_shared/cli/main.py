@@ -16,6 +16,7 @@ from ess_shared.cli import runfile
 from ess_shared.cli.console import fail, note
 from ess_shared.cli.status import command as status_command
 from ess_shared.cli.tail import command as tail_command
+from ess_shared.cli.targets import STALL_AFTER_S, StallOpt, StateDirOpt, TokenOpt, UrlOpt, targets
 
 app = typer.Typer(
     name="ess",
@@ -37,7 +38,6 @@ app.add_typer(project_app, name="project")
 app.command("tail")(tail_command)
 app.command("status")(status_command)
 
-StateDirOpt = Annotated[Path, typer.Option("--state-dir", help="Where `ess up` keeps keys, data, logs.")]
 StreamFileOpt = Annotated[
     Path | None, typer.Option("--file", help="Stream config [default: deploy/stream.json].")
 ]
@@ -232,13 +232,21 @@ def view_checkpoint(
 def view_rebuild(
     service: Annotated[str, typer.Argument(help="e.g. bdt-funding")],
     state_dir: StateDirOpt = Path(".ess"),
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+    stall_after: StallOpt = STALL_AFTER_S,
 ) -> None:
-    """Drop a service's views and replay them from the stream; says whether the digest came back the same."""
-    from ess_shared.cli import view
+    """Drop a service's views and replay them from the stream, showing progress; says whether the digest
+    came back the same. It waits as long as the replay moves, and fails after --stall-after seconds still."""
+    import httpx
 
+    from ess_shared.cli import view
+    from ess_shared.cli.progress import Stalled
+
+    [(name, base, key)] = targets(state_dir, service, url, token)
     try:
-        view.rebuild(_run_info(state_dir), service)
-    except (LookupError, TimeoutError) as exc:
+        view.rebuild(name, base, key, stall_after)
+    except (Stalled, httpx.HTTPError) as exc:
         fail(str(exc))
 
 

@@ -9,8 +9,9 @@ from typing import Annotated
 
 import typer
 
-from ess_shared.cli.console import note
-from ess_shared.cli.dlq import StateDirOpt, TokenOpt, UrlOpt, call, targets
+from ess_shared.cli.console import fail, note
+from ess_shared.cli.progress import Reading, Stalled, follow
+from ess_shared.cli.targets import STALL_AFTER_S, StallOpt, StateDirOpt, TokenOpt, UrlOpt, call, targets
 
 
 def republish_command(
@@ -21,12 +22,24 @@ def republish_command(
     state_dir: StateDirOpt = Path(".ess"),
     url: UrlOpt = None,
     token: TokenOpt = None,
+    stall_after: StallOpt = STALL_AFTER_S,
 ) -> None:
-    """Publish a service's whole journal again; its views then catch up from the stream."""
+    """Publish a service's whole journal again, showing progress; its views then catch up from the stream.
+    It waits as long as publishing moves, and fails after --stall-after seconds still."""
     if service is None and not every and url is None:
-        from ess_shared.cli.console import fail
-
         fail("name a service (--service bdt-funding) or --all")
     for name, base, key in targets(state_dir, service, url, token):
-        answer = call("POST", base, key, "/republish")
-        note(f"{name}: {answer['published']} of {answer['journal']} journal events published again")
+        started = call("POST", base, key, "/republish")
+
+        def read(base: str = base, key: str = key) -> Reading:
+            run = call("GET", base, key, "/republish")
+            return Reading(run["published"], run["journal"], finished=run["done"])
+
+        try:
+            follow(read, f"republish {name}", "events", stall_after)
+        except Stalled as exc:
+            fail(str(exc))
+        run = call("GET", base, key, "/republish")
+        if run["error"]:
+            fail(f"{name}: republish failed after {run['published']} events: {run['error']}")
+        note(f"{name}: {run['published']} of {started['journal']} journal events published again")

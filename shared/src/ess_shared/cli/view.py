@@ -4,8 +4,8 @@ rebuild a service's views from the stream."""
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 from rich.table import Table
@@ -13,7 +13,9 @@ from rich.table import Table
 from ess_shared.cli.broker import connect
 from ess_shared.cli.console import out
 from ess_shared.cli.digests import Comparison, compare, latest_checkpoints
+from ess_shared.cli.progress import Reading, follow
 from ess_shared.cli.runfile import RunInfo, ServiceInfo
+from ess_shared.cli.targets import STALL_AFTER_S
 from ess_shared.contracts.signing import TrustFile, TrustStore
 
 
@@ -94,24 +96,27 @@ def request_checkpoints(info: RunInfo, names: list[str]) -> None:
         out.print(f"{service.name}: checkpoint {answer.json()['event_id']}")
 
 
-def rebuild(info: RunInfo, name: str, wait_limit: float = 120.0) -> str:
-    """Ask the service to rebuild; wait until it has applied as many events as before; its digest."""
-    service = next((s for s in info.services if s.name == name), None)
-    if service is None:
-        raise LookupError(f"no service {name!r} in this run: {', '.join(s.name for s in info.services)}")
-    with _client(info, service) as client:
-        before = client.get("/view/digest").json()
+def rebuild(name: str, base_url: str, token: str, stall_after: float = STALL_AFTER_S) -> str:
+    """Ask the service to rebuild; follow it until it has applied as many events as before (no fixed limit,
+    see progress.py); say whether its digest came back the same, and return it."""
+    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+        before = _digest(client)
         client.post("/view/rebuild").raise_for_status()
-        deadline = time.monotonic() + wait_limit
-        while True:
-            now = client.get("/view/digest").json()
-            if now["applied_events"] >= before["applied_events"]:
-                break
-            if time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"{name} replayed {now['applied_events']} of {before['applied_events']} events"
-                )
-            time.sleep(0.2)
-    same = "same digest" if now["view_digest"] == before["view_digest"] else "[red]DIGEST CHANGED[/red]"
-    out.print(f"{name}: rebuilt {now['applied_events']} events; {now['view_digest'][:16]} ({same})")
-    return str(now["view_digest"])
+        latest = before
+
+        def read() -> Reading:
+            nonlocal latest
+            latest = _digest(client)
+            done, total = latest["applied_events"], before["applied_events"]
+            return Reading(done, total, finished=done >= total)
+
+        follow(read, f"rebuild {name}", "events", stall_after)
+    same = "same digest" if latest["view_digest"] == before["view_digest"] else "[red]DIGEST CHANGED[/red]"
+    out.print(f"{name}: rebuilt {latest['applied_events']} events; {latest['view_digest'][:16]} ({same})")
+    return str(latest["view_digest"])
+
+
+def _digest(client: httpx.Client) -> dict[str, Any]:
+    answer = client.get("/view/digest")
+    answer.raise_for_status()
+    return dict(answer.json())

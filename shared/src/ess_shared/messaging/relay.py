@@ -164,12 +164,19 @@ class Relay:
         self.published += len(rows)
 
 
-async def republish_all(engine: AsyncEngine, js: JetStreamContext, batch_size: int = 500) -> int:
-    """Publish the whole journal again (after a lost stream). Duplicates are harmless by design."""
+async def republish_all(
+    engine: AsyncEngine,
+    js: JetStreamContext,
+    batch_size: int = 500,
+    on_progress: Callable[[int], object] = lambda _: None,
+) -> int:
+    """Publish the whole journal again (after a lost stream), telling ``on_progress`` the count published
+    after each batch. Duplicates are harmless by design."""
     async with engine.begin() as conn:
         await conn.execute(update(outbox).values(stream_seq=None))
     # One pass at a time, not pipelined: the service's own relay works on the same rows meanwhile.
     relay, total = Relay(engine, js, batch_size=batch_size), 0
     while sent := await relay.publish_pending():
         total += sent
+        on_progress(total)
     return total

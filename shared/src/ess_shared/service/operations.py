@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException
@@ -14,6 +16,8 @@ from ess_shared.messaging.recovery import NotRejected, retry
 from ess_shared.messaging.relay import republish_all
 from ess_shared.messaging.schema import dead_letters, outbox, parked
 from ess_shared.service.runtime import ServiceRuntime
+
+log = logging.getLogger(__name__)
 
 OperatorOwn = Annotated[Principal, Depends(require_service_pilot(None, "operator", "admin"))]
 Admin = Annotated[Principal, Depends(require_service_pilot(None, "admin"))]
@@ -43,9 +47,13 @@ class Retried(BaseModel):
 
 
 class Republished(BaseModel):
+    """A republish of the journal: started by POST /republish, followed with GET /republish."""
+
     service: str
     journal: int
     published: int
+    done: bool = False
+    error: str | None = None
 
 
 def operations_router(runtime: ServiceRuntime) -> APIRouter:
@@ -89,15 +97,44 @@ def operations_router(runtime: ServiceRuntime) -> APIRouter:
             stream_seq=result.stream_seq, was=result.was, outcome=result.outcome, reason=result.reason
         )
 
-    @router.post("/republish")
+    latest: list[Republished] = []  # this process's last republish, if any
+    running: set[asyncio.Task[None]] = set()
+
+    @router.post("/republish", status_code=202)
     async def republish(_: Admin) -> Republished:
-        """Publish this service's whole journal again (after a lost stream). Twice changes nothing: the
-        broker drops repeats inside its duplicate window, the views drop them by event id after it.
-        Then the projection binds its durable consumer again (created anew if the stream was lost)."""
+        """Start publishing this service's whole journal again (after a lost stream); GET /republish
+        follows it. Twice changes nothing: the broker drops repeats inside its duplicate window, the views
+        drop them by event id after it. Then the projection binds its durable consumer again (created
+        anew if the stream was lost)."""
+        if latest and not latest[-1].done:
+            raise HTTPException(409, "a republish is already running: GET /republish follows it")
         async with runtime.engine.connect() as conn:
             journal = await conn.scalar(select(func.count()).select_from(outbox)) or 0
-        published = await republish_all(runtime.engine, runtime.js)
-        await runtime.restart_projection()
-        return Republished(service=consumer, journal=journal, published=published)
+        latest[:] = [Republished(service=consumer, journal=journal, published=0)]
+        task = asyncio.create_task(_republish(runtime, latest[0]))
+        running.add(task)
+        task.add_done_callback(running.discard)
+        return latest[0]
+
+    @router.get("/republish")
+    async def republish_progress(_: OperatorOwn) -> Republished:
+        """The last republish of this process: events published so far, done, the error if it failed."""
+        if not latest:
+            raise HTTPException(404, "no republish since this service started")
+        return latest[0]
 
     return router
+
+
+async def _republish(runtime: ServiceRuntime, run: Republished) -> None:
+    def progress(published: int) -> None:
+        run.published = published
+
+    try:
+        run.published = await republish_all(runtime.engine, runtime.js, on_progress=progress)
+        await runtime.restart_projection()
+    except Exception as exc:  # said to whoever follows it; the journal is intact, a new republish may go
+        log.exception("republish failed")
+        run.error = f"{type(exc).__name__}: {exc}"
+    finally:
+        run.done = True
