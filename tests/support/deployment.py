@@ -27,7 +27,7 @@ from ess_shared.cli.topology import STAFF_ROLES, StateDir
 from ess_shared.contracts.codec import WireMessage
 from ess_shared.contracts.signing import Signer
 from ess_shared.contracts.types import PILOTS, Pilot
-from ess_shared.runtime.natsserver import NatsServer, free_port
+from ess_shared.runtime.natsserver import HeldPort, NatsServer
 from ess_shared.runtime.provision import default_stream_config_path, load_stream_config, provision
 from tests.support.faults_identities import Identities, connected, publish_as_pilots
 
@@ -43,7 +43,7 @@ class Deployment:
     signers: dict[Pilot, Signer]
     auth_key: Path
     identities: Identities | None = None  # per-pilot NATS users (secure=True), else an open broker
-    ports: dict[Name, int] = field(default_factory=dict)
+    ports: dict[Name, HeldPort] = field(default_factory=dict)  # a service's, held through its restarts
     children: dict[Name, Child] = field(default_factory=dict)
     extra_env: dict[Name, dict[str, str]] = field(default_factory=dict)
     fault_dir: Path | None = None  # set: services run with the test-only fault hooks (faults_child)
@@ -81,7 +81,7 @@ class Deployment:
     def launch(self, pilot: str, service: str) -> Child:
         """A restarted service takes its port back: clients keep their URLs."""
         env = self.env(pilot, service)
-        port = self.ports.get((pilot, service), 0)
+        port = self.port((pilot, service))
         log = self.state.log(pilot, service)
         if self.fault_dir is None:
             child = spawn(pilot, service, env["ESS_DATABASE_URL"], log, env, port=port)
@@ -90,9 +90,12 @@ class Deployment:
             child = spawn(
                 pilot, service, env["ESS_DATABASE_URL"], log, env, port=port, module=FAULTS_CHILD, cwd=REPO
             )
-        self.ports[(pilot, service)] = child.port
         self.children[(pilot, service)] = child
         return child
+
+    def port(self, name: Name) -> int:
+        """The service's port, the same at every start, and given to no other process meanwhile."""
+        return self.ports.setdefault(name, HeldPort()).port
 
     @staticmethod
     def wait_healthy(children: Sequence[Child], wait: float = 60.0) -> None:
@@ -191,8 +194,9 @@ def deployment(
         )
         for i in range(cluster)
     ]
+    held_routes = [HeldPort() for _ in nodes] if cluster > 1 else []
     if cluster > 1:
-        routes = [free_port() for _ in nodes]
+        routes = [held.port for held in held_routes]
         for node, port in zip(nodes, routes, strict=True):
             others = ", ".join(f"nats-route://127.0.0.1:{p}" for p in routes if p != port)
             node.extra_config += f"\ncluster {{ name: ess, listen: 127.0.0.1:{port}, routes: [{others}] }}\n"
@@ -220,6 +224,10 @@ def deployment(
             yield running
         finally:
             stop_all(list(running.children.values()))
+            for held in running.ports.values():
+                held.close()
     finally:
         for node in nodes:
             node.close()
+        for held in held_routes:
+            held.close()

@@ -1,6 +1,7 @@
 """A PostgreSQL server of its own for one fault case, so it can be stopped and started without touching
-the machine's shared server: `initdb` into a temporary folder, on a free loopback port, run as the
-`postgres` user. Skipped (with the reason) where the binaries or that user are missing."""
+the machine's shared server: `initdb` into a temporary folder, on a loopback port held for it from start to
+close (so no other test run takes it while the server is stopped), run as the `postgres` user. Skipped (with
+the reason) where the binaries or that user are missing."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ess_shared.runtime.natsserver import free_port
+from ess_shared.runtime.natsserver import HeldPort
 
 
 def _binaries() -> Path | None:
@@ -34,11 +35,18 @@ class DedicatedPostgres:
         if os.geteuid() != 0:
             pytest.skip("starting a dedicated PostgreSQL server as the postgres user needs root")
         self.bin = bin_dir
+        # Under /tmp, not pytest's tmp_path: the postgres user cannot enter root's 0700 pytest folders.
         self.root = Path(tempfile.mkdtemp(prefix="ess-pg-"))
-        os.chown(self.root, self.user.pw_uid, self.user.pw_gid)
-        self.data = self.root / "data"
-        self.port = free_port()
-        self._as_postgres("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
+        self._held = HeldPort()  # PostgreSQL binds it with SO_REUSEADDR; kept through stop() and start()
+        self.port = self._held.port
+        try:
+            os.chown(self.root, self.user.pw_uid, self.user.pw_gid)
+            self.data = self.root / "data"
+            self._as_postgres("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
+        except BaseException:
+            self._held.close()
+            shutil.rmtree(self.root, ignore_errors=True)
+            raise
 
     @property
     def url(self) -> str:
@@ -75,4 +83,5 @@ class DedicatedPostgres:
             capture_output=True,
             timeout=60,
         )
+        self._held.close()
         shutil.rmtree(self.root, ignore_errors=True)

@@ -8,7 +8,7 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,17 +20,20 @@ from ess_shared.contracts.types import PILOTS, Pilot
 from ess_shared.deploy.files import DevFederation, dev_federation, render_config
 from ess_shared.deploy.natsconf import NodePaths
 from ess_shared.deploy.settings import Node
-from ess_shared.runtime.natsserver import find_nats_server, free_port
+from ess_shared.runtime.natsserver import HeldPort, find_nats_server
 from ess_shared.security.client import connect_options
 
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-def loopback_nodes() -> dict[Pilot, Node]:
+def loopback_nodes(stack: ExitStack) -> dict[Pilot, Node]:
+    """Each node's three ports, held (HeldPort) until ``stack`` closes: through a node's stop and start."""
+
+    def held() -> int:
+        return stack.enter_context(HeldPort()).port
+
     return {
-        pilot: Node(
-            host="127.0.0.1", client_port=free_port(), cluster_port=free_port(), monitor_port=free_port()
-        )
+        pilot: Node(host="127.0.0.1", client_port=held(), cluster_port=held(), monitor_port=held())
         for pilot in PILOTS
     }
 
@@ -124,9 +127,14 @@ class LoopbackFederation:
 
 @contextmanager
 def loopback_federation(root: Path) -> Iterator[LoopbackFederation]:
-    made = dev_federation(root, loopback_nodes())
-    for pilot in made.federation.nodes:
-        render_config(made.federation, pilot, made.folder(pilot), loopback_paths(made, pilot))
+    with ExitStack() as ports:
+        made = dev_federation(root, loopback_nodes(ports))
+        for pilot in made.federation.nodes:
+            render_config(made.federation, pilot, made.folder(pilot), loopback_paths(made, pilot))
+        yield from _running(made)
+
+
+def _running(made: DevFederation) -> Iterator[LoopbackFederation]:
     running = LoopbackFederation(made, {})
     try:
         for pilot in made.federation.nodes:

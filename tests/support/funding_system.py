@@ -42,13 +42,12 @@ class FundingSystem:
         """Start pilots' funding services at once, as Deployment.start does, each on its database."""
         children = []
         for pilot in pilots:
-            port = self.system.ports.get((pilot, "funding"), 0)
+            port = self.system.port((pilot, "funding"))
             state = self.system.state
             env = state.service_env(pilot, "funding", self.system.nats.url, self.system.auth_key)
             env["ESS_DATABASE_URL"] = self.databases[pilot]
             log = state.log(pilot, "funding")
             child = spawn(pilot, "funding", env["ESS_DATABASE_URL"], log, env, port=port)
-            self.system.ports[(pilot, "funding")] = child.port
             self.system.children[(pilot, "funding")] = child
             children.append(child)
         deadline = time.monotonic() + wait

@@ -71,7 +71,8 @@ def require_container_engine() -> None:
 
 @contextmanager
 def running_nats(work_dir: Path) -> Iterator[NatsEndpoint]:
-    """A fresh NATS with JetStream for one test, stopped afterwards."""
+    """A fresh NATS with JetStream for one test, stopped afterwards; a local one holds the ports it picked
+    until then (HeldPort)."""
     if nats_backend() == "containers":
         require_container_engine()
         nats_container = ContainerNats(os.environ.get(IMAGE_ENV, DEFAULT_IMAGE))

@@ -57,6 +57,38 @@ def free_port(host: str = HOST) -> int:
         return port
 
 
+class HeldPort:
+    """A loopback port kept from everyone else until `close()`, while a server binds it when it runs.
+
+    `free_port()` binds port 0 and lets go: until the server binds the number, another test run on this
+    machine may be given it, and while a server is stopped (an outage in a test) it is anyone's. Here a
+    socket with SO_REUSEADDR stays bound and never listens: a server that sets SO_REUSEADDR too (nats-server,
+    PostgreSQL and uvicorn do) still binds and listens on the port, connections while it is down are refused
+    as before, and the kernel hands the port to no other bind to port 0 (`free_port()` in another run) nor
+    to an outgoing connection. Binding the number explicitly with SO_REUSEADDR still works: nobody else
+    knows it.
+    """
+
+    def __init__(self, host: str = HOST) -> None:
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self._sock.bind((host, 0))
+        except OSError:
+            self._sock.close()
+            raise
+        self.port: int = self._sock.getsockname()[1]
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def __enter__(self) -> HeldPort:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def port_is_free(port: int, host: str = HOST) -> bool:
     """Whether a listener could bind ``host:port`` (with SO_REUSEADDR, as nats-server does)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -104,10 +136,12 @@ class NatsServer:
         if work_dir is None:
             work_dir = self._owned_dir = Path(tempfile.mkdtemp(prefix="ess-nats-"))
         self.work_dir = work_dir
-        self.port = port if port is not None else free_port()
-        self.monitor_port = monitor_port if monitor_port is not None else free_port()
-        while self.monitor_port == self.port:
-            self.monitor_port = free_port()
+        # Ports picked here are held (HeldPort) until close(): no other process is given them, even while
+        # this server is stopped between a stop() and a start() (two test runs on one machine).
+        self._held = [HeldPort() for given in (port, monitor_port) if given is None]
+        picked = iter(held.port for held in self._held)
+        self.port = port if port is not None else next(picked)
+        self.monitor_port = monitor_port if monitor_port is not None else next(picked)
         self._store_dir = store_dir or work_dir / "store"
         self.server_name = server_name or f"ess-{self.port}"
         self.extra_config = extra_config
@@ -240,8 +274,10 @@ class NatsServer:
         self.start(ready_timeout)
 
     def close(self) -> None:
-        """Stop the server and delete the work dir when this object created it."""
+        """Stop the server, let its picked ports go, and delete the work dir when this object created it."""
         self.stop()
+        for held in self._held:
+            held.close()
         if self._dir_finalizer is not None:
             self._dir_finalizer()
 
@@ -271,6 +307,7 @@ class NatsServer:
 
 
 __all__ = [
+    "HeldPort",
     "NatsServer",
     "NatsServerError",
     "NatsServerMissing",
