@@ -9,6 +9,8 @@ from nats.js import JetStreamContext
 
 from tests.support.natsfixtures import NatsEndpoint, provisioned_stream, running_nats
 
+pytest_plugins = ["tests.support.timing"]  # time per suite at the end of the run; ESS_TEST_BUDGET_S fails it
+
 
 @pytest.fixture
 def nats_server(tmp_path: Path) -> Iterator[NatsEndpoint]:
