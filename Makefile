@@ -19,7 +19,7 @@ env: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/ess up
 
-test: lint typecheck
+test: lint typecheck deps
 	$(PY) -m pytest -q -ra --durations=15 tests
 
 lint: $(STAMP)
@@ -27,6 +27,10 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy shared/src services/intake/src services/funding/src services/evaluation/src
+
+.PHONY: deps
+deps: $(STAMP)  ## every distribution declares what it imports (deptry, per workspace member)
+	$(PY) .ci/check_deps.py
 
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit
