@@ -19,7 +19,7 @@ env: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/ess up
 
-test: lint typecheck deps
+test: lint typecheck deps imports
 	$(PY) -m pytest -q -ra --durations=15 tests
 
 lint: $(STAMP)
@@ -28,7 +28,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy shared/src services/intake/src services/funding/src services/evaluation/src
 
-.PHONY: deps
+.PHONY: deps imports
+imports: $(STAMP)  ## the import contracts in pyproject.toml (import-linter): which part may import which
+	$(VENV)/bin/lint-imports --no-cache
+
 deps: $(STAMP)  ## every distribution declares what it imports (deptry, per workspace member)
 	$(PY) .ci/check_deps.py
 

@@ -14,8 +14,9 @@ from pydantic import BaseModel, ValidationError
 from ess_shared.contracts import evaluation, funding, intake
 from ess_shared.contracts.base import Payload
 from ess_shared.contracts.canonical import canonical_bytes
-from ess_shared.contracts.catalogue import PAYLOAD_TYPES, AnyPayload, json_schema
+from ess_shared.contracts.catalogue import PAYLOAD_TYPES, AnyPayload
 from ess_shared.contracts.event import Event, new_event
+from ess_shared.contracts.schema_export import json_schema
 from ess_shared.contracts.types import AggregateKind
 
 SIRET = "73282932000074"

@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 import rfc8785
 
-from ess_shared.contracts.catalogue import PAYLOAD_TYPES, json_schema_text
+from ess_shared.contracts.catalogue import PAYLOAD_TYPES
 from ess_shared.contracts.schema_export import (
     REFERENCE_FILE,
     SCHEMA_FILE,
+    json_schema_text,
     reference_document,
     write_catalogue_schema,
 )

@@ -1,13 +1,12 @@
-"""The whole catalogue: one discriminated union of every payload, its version table, the upcasters that
-bring an older version forward, and the JSON Schema export."""
+"""The whole catalogue: one discriminated union of every payload, its version table and the upcasters that
+bring an older version forward (its JSON Schema is written by schema_export.py)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Annotated, Any, get_args
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field
 
 from ess_shared.contracts.base import Payload
 from ess_shared.contracts.evaluation import EvaluationPayload
@@ -49,16 +48,3 @@ def upcast(event_type: str, version: int, payload: dict[str, Any]) -> dict[str, 
         payload = UPCASTERS[(event_type, version)](payload)
         version += 1
     return payload
-
-
-def json_schema() -> dict[str, Any]:
-    from ess_shared.contracts.event import Event
-
-    schema = TypeAdapter(Event).json_schema(mode="serialization")
-    schema["$id"] = f"https://ess-pdl.example/schemas/catalogue-{CATALOGUE_VERSION}.json"
-    schema["title"] = f"ESS event catalogue {CATALOGUE_VERSION}"
-    return schema
-
-
-def json_schema_text() -> str:
-    return json.dumps(json_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

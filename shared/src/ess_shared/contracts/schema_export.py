@@ -8,17 +8,33 @@ that the committed files equal what this module generates, so they cannot drift 
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from ess_shared.contracts.canonical import canonical_bytes
-from ess_shared.contracts.catalogue import CATALOGUE_VERSION, json_schema_text
+from ess_shared.contracts.catalogue import CATALOGUE_VERSION
+from ess_shared.contracts.event import Event
 from ess_shared.reference import strategy
 
 SCHEMA_FILE = f"catalogue-{CATALOGUE_VERSION}.schema.json"
 REFERENCE_FILE = "reference.json"
 DEFAULT_OUT_DIR = Path("docs/contracts")
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of an event with any payload of the catalogue."""
+    schema = TypeAdapter(Event).json_schema(mode="serialization")
+    schema["$id"] = f"https://ess-pdl.example/schemas/catalogue-{CATALOGUE_VERSION}.json"
+    schema["title"] = f"ESS event catalogue {CATALOGUE_VERSION}"
+    return schema
+
+
+def json_schema_text() -> str:
+    return json.dumps(json_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def reference_document() -> dict[str, Any]:

@@ -74,7 +74,9 @@ def _operations(runtime: ServiceRuntime) -> APIRouter:
         outbox backlog, projection lag, parked and dead letters. Scrape with an operator's bearer token."""
         if not runtime.metrics.enabled:
             raise HTTPException(503, "metrics need the prometheus-client package, not installed here")
-        return Response(await runtime.metrics.render(runtime), media_type=CONTENT_TYPE)
+        published = runtime.outbox.publishes or ()
+        text = await runtime.metrics.render(runtime.engine, runtime.js, published)
+        return Response(text, media_type=CONTENT_TYPE)
 
     @router.get("/view/digest")
     async def digest(_: Operator) -> CheckpointRecorded:

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from nats.js import JetStreamContext
 from sqlalchemy import Table, case, func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ess_shared.contracts.event import Event
 from ess_shared.contracts.subjects import STREAM
@@ -36,9 +37,6 @@ from ess_shared.messaging.schema import consumer_position, dead_letters, outbox,
 from ess_shared.messaging.sqlite_writer import WriterSQLiteDialect, WriteTurns
 from ess_shared.messaging.views import View, Write, WritingView
 from ess_shared.service.logs import about
-
-if TYPE_CHECKING:
-    from ess_shared.service.runtime import ServiceRuntime
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 STREAM_INFO_TIMEOUT = 1.0
@@ -297,19 +295,19 @@ class ServiceMetrics:
             return _CountingFinishingView(view, self)
         return _CountingView(view, self)
 
-    async def render(self, runtime: ServiceRuntime) -> bytes:
-        """Read the scrape-time figures, then the text exposition of everything."""
+    async def render(self, engine: AsyncEngine, js: JetStreamContext, published: Iterable[str]) -> bytes:
+        """Read the scrape-time figures (the service's database, the stream's head, the event types it
+        ``published``), then the text exposition of everything."""
         from prometheus_client import generate_latest
 
-        types = sorted(runtime.outbox.publishes or ())
-        async with runtime.engine.connect() as conn:
-            figures = await read_figures(conn, types)
+        async with engine.connect() as conn:
+            figures = await read_figures(conn, sorted(published))
         try:
-            info = await asyncio.wait_for(runtime.js.stream_info(STREAM), STREAM_INFO_TIMEOUT)
+            info = await asyncio.wait_for(js.stream_info(STREAM), STREAM_INFO_TIMEOUT)
             figures.stream_last_seq = info.state.last_seq
         except Exception:  # broker away: the lag is absent rather than wrong
             figures.stream_last_seq = None
-        if isinstance(runtime.engine.dialect, WriterSQLiteDialect):
-            figures.write_turns = runtime.engine.dialect.turns
+        if isinstance(engine.dialect, WriterSQLiteDialect):
+            figures.write_turns = engine.dialect.turns
         self.snapshot.figures = figures
         return bytes(generate_latest(self.registry))

@@ -83,7 +83,7 @@ async def _render(url: str, year: int, as_of: date | None) -> dict[str, bytes]:
     from sqlalchemy import inspect
 
     from ess_evaluation.adapters.tables import action
-    from ess_evaluation.bootstrap import views
+    from ess_evaluation.adapters.views import service_views
     from ess_evaluation.reporting import render_from
     from ess_shared.messaging.db import make_engine
 
@@ -93,7 +93,7 @@ async def _render(url: str, year: int, as_of: date | None) -> dict[str, bytes]:
             names = await conn.run_sync(lambda sync: inspect(sync).get_table_names())
             if action.name not in names:
                 raise LookupError(f"{_safe(url)} holds no evaluation view: is it an evaluation database?")
-            return await render_from(conn, year, as_of, views())
+            return await render_from(conn, year, as_of, service_views())
     finally:
         await engine.dispose()
 

@@ -1,0 +1,1 @@
+"""The event contracts: envelope, payload catalogue, subjects, canonical form, signing."""
