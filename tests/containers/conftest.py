@@ -50,7 +50,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     """After selection (-k, -m): prepare only when a container test is going to run."""
-    if not any(HERE in item.path.parents for item in session.items):
+    if session.config.option.collectonly or not any(HERE in item.path.parents for item in session.items):
         return
     capture = session.config.pluginmanager.getplugin("capturemanager")
     with capture.global_and_fixture_disabled():  # the build's progress is shown as it goes

@@ -8,7 +8,8 @@ from pathlib import Path
 import nats
 import pytest
 
-from ess_evaluation.bootstrap import service, views
+from ess_evaluation.adapters.views import service_views
+from ess_evaluation.bootstrap import service
 from ess_shared.contracts import evaluation as ev
 from ess_shared.contracts.codec import WireMessage, encode
 from ess_shared.contracts.event import new_event
@@ -145,7 +146,7 @@ async def _digest(order: list[WireMessage], work: Path, url: str, pilots: Pilots
         last = await publish(js, order)
         engine = make_engine(url)
         runner = ProjectionRunner(
-            engine, js, pilots.trust, views(), durable="region-evaluation", batch_size=batch_size
+            engine, js, pilots.trust, service_views(), durable="region-evaluation", batch_size=batch_size
         )
         await runner.start()
         for _ in range(100):
@@ -157,7 +158,7 @@ async def _digest(order: list[WireMessage], work: Path, url: str, pilots: Pilots
                 continue
         assert runner.last_seq >= last
         async with engine.connect() as conn:
-            digest = await view_digest(conn, views())
+            digest = await view_digest(conn, service_views())
             parked = (await conn.exec_driver_sql("select count(*) from ess_parked")).scalar()
         assert parked == 0
         await runner.stop()

@@ -84,7 +84,7 @@ async def _render(url: str, year: int, as_of: date | None) -> dict[str, bytes]:
 
     from ess_evaluation.adapters.tables import action
     from ess_evaluation.adapters.views import service_views
-    from ess_evaluation.reporting import render_from
+    from ess_evaluation.service_layer.reporting import render_from
     from ess_shared.messaging.db import make_engine
 
     engine = make_engine(url, writer=False)

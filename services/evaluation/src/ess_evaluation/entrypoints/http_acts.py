@@ -6,8 +6,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import ValidationError
 
-from ess_evaluation.application import Acts, MeasureDraft, Refused
 from ess_evaluation.entrypoints.schemas import MeasureRequest, Recorded, StrategyDocument
+from ess_evaluation.service_layer.acts import Acts, MeasureDraft, Refused
 from ess_shared.auth import Principal, require_service_pilot
 from ess_shared.contracts import evaluation as ev
 from ess_shared.contracts.types import Token

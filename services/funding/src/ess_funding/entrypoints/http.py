@@ -21,9 +21,9 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Path
 from fastapi.responses import JSONResponse
 
 from ess_funding.adapters.reading import agenda, plan_document
-from ess_funding.adapters.recording import Recorder
 from ess_funding.domain.acts import KINDS, ActKind, parse_act
 from ess_funding.domain.refusals import Refused
+from ess_funding.service_layer.recording import Recorder
 from ess_shared.auth import Principal, require_service_pilot
 from ess_shared.service.runtime import ServiceRuntime
 

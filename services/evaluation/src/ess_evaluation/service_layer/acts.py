@@ -16,11 +16,11 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ess_evaluation import reporting
 from ess_evaluation.adapters import queries
 from ess_evaluation.domain.derivations import UnknownDerivation, check_derivation
 from ess_evaluation.domain.sessions import Session, SessionItem, SessionRefused, check_session
 from ess_evaluation.domain.strategy import NotLeadPilot, check_lead
+from ess_evaluation.service_layer import reporting
 from ess_shared.contracts import evaluation as ev
 from ess_shared.contracts.base import Payload
 from ess_shared.contracts.catalogue import CATALOGUE_VERSION

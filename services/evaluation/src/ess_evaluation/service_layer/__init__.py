@@ -1,0 +1,1 @@
+"""Use cases of the evaluation service: its acts, and the annual report rendered from its views."""

@@ -1,0 +1,1 @@
+"""Use cases of the funding service: each act judged, recorded with its events in one transaction."""
