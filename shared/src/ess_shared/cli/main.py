@@ -280,14 +280,14 @@ def project_show(
     project_view.show(project.run(server, trust_file, project_id, as_of), as_of, as_json)
 
 
-def _register_reliability_commands() -> None:
+def _register_recovery_commands() -> None:
     from ess_shared.cli import dlq, republish
 
     app.add_typer(dlq.app, name="dlq")
     app.command("republish")(republish.republish_command)
 
 
-_register_reliability_commands()
+_register_recovery_commands()
 
 
 def _register_deploy_commands() -> None:
