@@ -24,9 +24,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.events import Wire
 from ess_shared.contracts.subjects import STREAM
-from ess_shared.messaging.migrate import upgrade
 from ess_shared.runtime.natsserver import NatsServer
 from ess_shared.runtime.provision import default_stream_config_path, load_stream_config, provision
+from ess_shared.service.migrate import upgrade
 
 POSTGRES_ENV = "ESS_BENCH_POSTGRES_URL"
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"

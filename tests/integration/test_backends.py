@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from ess_shared.contracts.ops import ProbeSent
 from ess_shared.messaging.db import make_engine
-from ess_shared.messaging.migrate import upgrade
 from ess_shared.messaging.outbox import Outbox
 from ess_shared.messaging.relay import Relay
 from ess_shared.messaging.schema import outbox
+from ess_shared.service.migrate import upgrade
 from ess_shared.views.followup import orientation, review
 from ess_shared.views.project import decision, project
 from tests.support import events as ev

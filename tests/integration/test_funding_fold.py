@@ -27,9 +27,9 @@ from ess_shared.contracts.codec import decode
 from ess_shared.funding import tables
 from ess_shared.funding.store import plan_digest, read_status, read_verdicts
 from ess_shared.messaging.db import make_engine
-from ess_shared.messaging.migrate import upgrade
 from ess_shared.messaging.projection import Fold, Incoming
 from ess_shared.messaging.schema import metadata as shared_tables
+from ess_shared.service.migrate import upgrade
 from tests.support import events as ev
 from tests.support.databases import BACKENDS, database_url
 from tests.support.funding_story import story

@@ -16,12 +16,12 @@ from sqlalchemy import func, select
 from ess_shared.contracts.codec import WireMessage
 from ess_shared.contracts.ops import ProbeSent
 from ess_shared.messaging.db import make_engine
-from ess_shared.messaging.migrate import upgrade
 from ess_shared.messaging.outbox import Outbox
 from ess_shared.messaging.relay import Relay
 from ess_shared.messaging.schema import outbox
 from ess_shared.runtime.natsserver import NatsServer
 from ess_shared.runtime.provision import default_stream_config_path, load_stream_config, provision
+from ess_shared.service.migrate import upgrade
 from tests.support import events as ev
 from tests.support.databases import BACKENDS, database_url
 from tests.support.harness import ViewHolder, publish

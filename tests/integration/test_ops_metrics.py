@@ -18,9 +18,9 @@ from ess_funding.bootstrap import service
 from ess_shared.auth import LocalIssuer
 from ess_shared.contracts.codec import encode
 from ess_shared.contracts.signing import Signer, TrustFile, generate_seed
-from ess_shared.messaging.migrate import upgrade
 from ess_shared.service.http import build_app
 from ess_shared.service.metrics import available
+from ess_shared.service.migrate import upgrade
 from ess_shared.service.runtime import ServiceRuntime
 from ess_shared.service.settings import ServiceSettings
 from tests.support.events import decided, event, qualified, submitted

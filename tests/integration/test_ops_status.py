@@ -27,11 +27,11 @@ from ess_shared.contracts.codec import encode
 from ess_shared.contracts.event import Event, new_event
 from ess_shared.contracts.ops import CheckpointRecorded, ProbeSent
 from ess_shared.messaging.db import make_engine, upsert
-from ess_shared.messaging.migrate import upgrade
 from ess_shared.messaging.outbox import Outbox
 from ess_shared.messaging.schema import consumer_position, outbox
 from ess_shared.runtime.natsserver import NatsServer
 from ess_shared.runtime.provision import default_stream_config_path, load_stream_config, provision
+from ess_shared.service.migrate import upgrade
 from tests.support.events import project_story
 from tests.support.pilots import Pilots
 

@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ess_shared.messaging.db import make_engine
-from ess_shared.messaging.migrate import upgrade
 from ess_shared.messaging.projection import Fold, Incoming
 from ess_shared.messaging.views import view_digest
+from ess_shared.service.migrate import upgrade
 from ess_shared.views import shared_views
 from tests.support import events as ev
 from tests.support.databases import BACKENDS, database_url

@@ -24,8 +24,8 @@ from ess_shared.contracts.codec import encode
 from ess_shared.contracts.event import new_event
 from ess_shared.contracts.signing import Signer, TrustFile, generate_seed
 from ess_shared.contracts.types import PILOTS, Pilot
-from ess_shared.messaging.migrate import upgrade
 from ess_shared.service.http import build_app
+from ess_shared.service.migrate import upgrade
 from ess_shared.service.runtime import ServiceRuntime
 from ess_shared.service.settings import ServiceSettings
 from tests.support.databases import database_url

@@ -25,9 +25,9 @@ from ess_intake.config import IntakeConfig
 from ess_shared.auth import LocalIssuer, LocalVerifier
 from ess_shared.contracts.signing import Signer, TrustFile, generate_seed
 from ess_shared.contracts.types import PILOTS
-from ess_shared.messaging.migrate import upgrade
 from ess_shared.messaging.schema import outbox
 from ess_shared.service.http import build_app
+from ess_shared.service.migrate import upgrade
 from ess_shared.service.runtime import ServiceRuntime
 from ess_shared.service.settings import ServiceSettings
 

@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from ess_shared.contracts.canonical import canonical_bytes
 from ess_shared.funding.fold import PlanView
-from ess_shared.messaging.migrate import upgrade
 from ess_shared.messaging.projection import FinishingView, Fold, Incoming
 from ess_shared.messaging.views import view_digest
+from ess_shared.service.migrate import upgrade
 from tests.support.funding_story import story
 
 

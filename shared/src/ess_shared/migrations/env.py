@@ -1,5 +1,5 @@
 """Alembic environment shared by every service: it migrates the connection it is handed (see
-`ess_shared.messaging.migrate`), against the shared tables plus the service's own."""
+`ess_shared.service.migrate`), against the shared tables plus the service's own."""
 
 from __future__ import annotations
 

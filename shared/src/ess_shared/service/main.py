@@ -7,9 +7,9 @@ import socket
 
 import uvicorn
 
-from ess_shared.messaging.migrate import upgrade
 from ess_shared.service import logs
 from ess_shared.service.http import build_app
+from ess_shared.service.migrate import upgrade
 from ess_shared.service.runtime import ServiceRuntime
 from ess_shared.service.settings import ServiceSettings
 from ess_shared.service.spec import ServiceSpec

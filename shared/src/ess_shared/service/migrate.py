@@ -104,7 +104,7 @@ def _own_tables(shared: bool) -> Callable[..., bool]:
 
 
 if __name__ == "__main__":
-    # python -m ess_shared.messaging.migrate [SERVICE] "message": SERVICE is intake, funding or evaluation.
+    # python -m ess_shared.service.migrate [SERVICE] "message": SERVICE is intake, funding or evaluation.
     service, text = (sys.argv[1], sys.argv[2]) if len(sys.argv) == 3 else (None, sys.argv[1])
     chosen = import_module(f"ess_{service}.bootstrap").service if service else None
     asyncio.run(autogenerate(text, chosen))
