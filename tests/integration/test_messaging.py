@@ -111,6 +111,37 @@ async def test_redelivered_batch_changes_nothing(db_url: str, js_stream: tuple, 
     await view.close()
 
 
+async def test_a_batch_that_fails_while_the_database_is_away_leaves_no_stale_cache(
+    db_url: str, js_stream: tuple, pilots: Pilots
+) -> None:
+    """The database goes away at a batch's commit and stays away while the runner reloads its cache: the
+    next batch, once it is back, must not trust what the rolled-back batch left in memory (it would count
+    the events as applied, or dead-letter them as sequence conflicts). Seen in the fault suite: PostgreSQL
+    stopped during a load dead-lettered an event with "sequence conflict: ... already at 5"."""
+    _, js = js_stream
+    await publish(js, [ev.wire(pilots.signers, p, e) for p, e in ev.project_story("p1")])
+    view = await ViewHolder.start(db_url, js, pilots, "state-funding", ack_wait=1.0)
+    runner, fold = view.runner, view.runner.fold
+    real_apply, real_reload = fold.apply_batch, runner.reload
+
+    async def apply_then_lose_the_database(conn: object, items: object) -> object:
+        await real_apply(conn, items)  # type: ignore[arg-type]  # the cache has moved...
+        raise ConnectionError("database away at commit")  # ...and the transaction rolls back
+
+    async def reload_while_away() -> None:
+        raise ConnectionError("database still away")
+
+    fold.apply_batch = apply_then_lose_the_database  # type: ignore[method-assign,assignment]
+    runner.reload = reload_while_away  # type: ignore[method-assign]
+    with pytest.raises(ConnectionError):
+        await runner.handle(await runner._sub.fetch(10, timeout=2))
+    fold.apply_batch, runner.reload = real_apply, real_reload  # type: ignore[method-assign]  # back
+    outcome = await runner.handle(await runner._sub.fetch(10, timeout=5))  # redelivered after ack_wait
+    assert (outcome.applied, outcome.duplicates) == (5, 0)
+    assert await view.count("dead") == 0 and await view.count("applied") == 5
+    await view.close()
+
+
 def _incoming(msg: object) -> object:
     from ess_shared.messaging.projection import Incoming
 

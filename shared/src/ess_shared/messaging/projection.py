@@ -391,6 +391,7 @@ class ProjectionRunner:
         self.fetch_timeout = fetch_timeout
         self.ack_wait = ack_wait
         self._committed = 0
+        self._stale = False  # the fold's cache may hold what a rolled-back batch did: reload before the next
 
     @property
     def last_seq(self) -> int:
@@ -406,6 +407,15 @@ class ProjectionRunner:
         async with self.engine.connect() as conn:
             await self.fold.load_positions(conn)
         self._committed = self.fold.last_seq
+        self._stale = False
+
+    async def rolled_back(self) -> None:
+        """A transaction that used the fold rolled back: its cache may hold effects that were never
+        committed. Reload it now, or, when the database is what failed (reload fails too), before the next
+        batch: a batch applied against such a cache would dead-letter its events as sequence conflicts."""
+        self._stale = True
+        with contextlib.suppress(Exception):
+            await self.reload()
 
     async def start(self) -> None:
         await self.reload()
@@ -448,12 +458,14 @@ class ProjectionRunner:
                 backoff = min(backoff * 2, 10.0)
 
     async def handle(self, messages: Sequence[Msg]) -> BatchOutcome:
+        if self._stale:
+            await self.reload()
         items = [self.decode(Incoming.of(m)) for m in messages]
         try:
             async with self.engine.begin() as conn:
                 outcome = await self.fold.apply_batch(conn, items)
         except Exception:
-            await self.reload()  # the cache saw effects that rolled back
+            await self.rolled_back()
             raise
         self._committed = self.fold.last_seq
         for message in messages:

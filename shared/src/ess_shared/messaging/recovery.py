@@ -126,7 +126,7 @@ async def retry(runner: GuardedRunner, stream_seq: int) -> RetryResult:
                 outcome = await runner.fold.apply_batch(conn, [item])
                 result = await _describe(conn, stream_seq, was, outcome, item[1])
         except Exception:
-            await runner.reload()  # the cache may have seen effects that rolled back
+            await runner.rolled_back()
             raise
     return result
 
