@@ -29,9 +29,10 @@ def republish_command(
     if service is None and not every and url is None:
         fail("name a service (--service bdt-funding) or --all")
     for name, base, key in targets(state_dir, service, url, token):
-        started = call("POST", base, key, "/republish")
+        run = call("POST", base, key, "/republish")
 
         def read(base: str = base, key: str = key) -> Reading:
+            nonlocal run
             run = call("GET", base, key, "/republish")
             return Reading(run["published"], run["journal"], finished=run["done"])
 
@@ -39,7 +40,6 @@ def republish_command(
             follow(read, f"republish {name}", "events", stall_after)
         except Stalled as exc:
             fail(str(exc))
-        run = call("GET", base, key, "/republish")
         if run["error"]:
             fail(f"{name}: republish failed after {run['published']} events: {run['error']}")
-        note(f"{name}: {run['published']} of {started['journal']} journal events published again")
+        note(f"{name}: {run['published']} of {run['journal']} journal events published again")

@@ -14,7 +14,7 @@ from ess_shared.cli.broker import connect
 from ess_shared.cli.console import out
 from ess_shared.cli.digests import Comparison, compare, latest_checkpoints
 from ess_shared.cli.progress import Reading, follow
-from ess_shared.cli.runfile import RunInfo, ServiceInfo
+from ess_shared.cli.runfile import RunInfo
 from ess_shared.cli.targets import STALL_AFTER_S
 from ess_shared.contracts.signing import TrustFile, TrustStore
 
@@ -81,16 +81,16 @@ def show(comparison: Comparison, as_json: bool) -> None:
         out.print(f"applied up to {seq} ({count} events): {names} — {verdict}")
 
 
-def _client(info: RunInfo, service: ServiceInfo) -> httpx.Client:
-    token = Path(info.tokens[service.pilot]).read_text().strip()
-    return httpx.Client(base_url=service.http_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+def _client(base_url: str, token: str) -> httpx.Client:
+    return httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
 
 
 def request_checkpoints(info: RunInfo, names: list[str]) -> None:
     for service in info.services:
         if names and service.name not in names:
             continue
-        with _client(info, service) as client:
+        token = Path(info.tokens[service.pilot]).read_text().strip()
+        with _client(service.http_url, token) as client:
             answer = client.post("/checkpoint")
             answer.raise_for_status()
         out.print(f"{service.name}: checkpoint {answer.json()['event_id']}")
@@ -99,7 +99,7 @@ def request_checkpoints(info: RunInfo, names: list[str]) -> None:
 def rebuild(name: str, base_url: str, token: str, stall_after: float = STALL_AFTER_S) -> str:
     """Ask the service to rebuild; follow it until it has applied as many events as before (no fixed limit,
     see progress.py); say whether its digest came back the same, and return it."""
-    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+    with _client(base_url, token) as client:
         before = _digest(client)
         client.post("/view/rebuild").raise_for_status()
         latest = before
