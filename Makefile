@@ -7,11 +7,11 @@ export UV_PYTHON_DOWNLOADS := never
 
 .PHONY: run test lint typecheck unit integration system env clean bench
 
-$(STAMP): pyproject.toml uv.lock shared/pyproject.toml $(wildcard services/*/pyproject.toml)
+$(STAMP): pyproject.toml uv.lock $(wildcard shared/*/pyproject.toml services/*/pyproject.toml) ops/pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	@test -x $(UV) || $(PY) -m pip install -q 'uv==0.13.9'
 	$(UV) sync --frozen --inexact --compile-bytecode --python $(PY)
-	@$(PY) -m compileall -q -j 2 shared/src services >/dev/null  # PYTHONDONTWRITEBYTECODE may be set: compile once, services start ~3x faster
+	@$(PY) -m compileall -q -j 2 shared services ops >/dev/null  # PYTHONDONTWRITEBYTECODE may be set: compile once, services start ~3x faster
 	@touch $@
 
 env: $(STAMP)
@@ -26,7 +26,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy shared/src services/intake/src services/funding/src services/evaluation/src
+	$(VENV)/bin/mypy shared/contracts/src shared/core/src shared/views/src ops/src services/intake/src services/funding/src services/evaluation/src
 
 .PHONY: deps imports
 imports: $(STAMP)  ## the import contracts in pyproject.toml (import-linter): which part may import which
@@ -52,4 +52,5 @@ clean:
 
 .PHONY: docs
 docs: $(STAMP)  ## the AsyncAPI and OpenAPI documents of every service, generated into docs/
-	$(PY) -m ess_shared.service.docs docs
+	$(PY) -m ess_core.service.docs docs ess_intake.bootstrap:service ess_funding.bootstrap:service \
+		ess_evaluation.bootstrap:service

@@ -24,13 +24,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ess_shared.contracts import evaluation, funding, intake
-from ess_shared.contracts.base import Payload
-from ess_shared.contracts.codec import WireMessage, encode
-from ess_shared.contracts.event import new_event
-from ess_shared.contracts.ops import ProbeSent
-from ess_shared.contracts.signing import Signer, TrustFile, TrustStore, generate_seed
-from ess_shared.contracts.types import PILOTS, Pilot
+from ess_contracts import evaluation, funding, intake
+from ess_contracts.base import Payload
+from ess_contracts.codec import WireMessage, encode
+from ess_contracts.event import new_event
+from ess_contracts.ops import ProbeSent
+from ess_contracts.signing import Signer, TrustFile, TrustStore, generate_seed
+from ess_contracts.types import PILOTS, Pilot
 
 GENERATOR_VERSION = 1
 RESULTS = Path(__file__).resolve().parent / "results"

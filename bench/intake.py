@@ -1,6 +1,6 @@
 """The benchmarks through the intake service, run as a pilot runs it: a nats-server with the deployed config,
 keys, trust file and tokens made as `ess up` makes them, and each service a process of its own
-(`ess_shared.cli.services.spawn`) with its own database (SQLite files, or PostgreSQL databases made for
+(`ess_ops.cli.services.spawn`) with its own database (SQLite files, or PostgreSQL databases made for
 the run).
 
 3. Submissions: valid submissions (distinct titles, one holder token per client) POSTed by 32 concurrent
@@ -42,14 +42,14 @@ from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
 
 from bench import http, infra
-from ess_shared.auth.tokens import LocalIssuer
-from ess_shared.cli import keys
-from ess_shared.cli.services import Child, spawn, stop_all
-from ess_shared.cli.topology import StateDir
-from ess_shared.contracts.subjects import STREAM
-from ess_shared.contracts.types import PILOTS
-from ess_shared.runtime.natsserver import NatsServer
-from ess_shared.runtime.provision import default_stream_config_path, load_stream_config, provision
+from ess_contracts.subjects import STREAM
+from ess_contracts.types import PILOTS
+from ess_core.auth.tokens import LocalIssuer
+from ess_ops import keys
+from ess_ops.cli.services import Child, spawn, stop_all
+from ess_ops.runtime.natsserver import NatsServer
+from ess_ops.runtime.provision import default_stream_config_path, load_stream_config, provision
+from ess_ops.topology import StateDir
 from tests.support import intake_data
 
 CLIENTS = 32

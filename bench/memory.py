@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ess_shared.contracts.signing import TrustFile, TrustStore
+from ess_contracts.signing import TrustFile, TrustStore
 
 
 def peak_rss_kib() -> int:

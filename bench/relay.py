@@ -20,11 +20,11 @@ from sqlalchemy import func, insert, select
 
 from bench.events import Wire
 from bench.infra import Broker, connect
-from ess_shared.contracts.codec import MSG_ID
-from ess_shared.contracts.subjects import STREAM, parse_subject
-from ess_shared.messaging.db import make_engine
-from ess_shared.messaging.relay import Relay
-from ess_shared.messaging.schema import outbox
+from ess_contracts.codec import MSG_ID
+from ess_contracts.subjects import STREAM, parse_subject
+from ess_core.messaging.db import make_engine
+from ess_core.messaging.relay import Relay
+from ess_core.messaging.schema import outbox
 
 WINDOW = 500
 

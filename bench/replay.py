@@ -29,19 +29,19 @@ from sqlalchemy import bindparam, insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bench.infra import connect
-from ess_shared.contracts import evaluation, funding, intake
-from ess_shared.contracts.codec import KEY, SIGNATURE
-from ess_shared.contracts.event import Event
-from ess_shared.contracts.signing import TrustStore
-from ess_shared.contracts.subjects import STREAM
-from ess_shared.contracts.types import format_timestamp
-from ess_shared.messaging.db import make_engine
-from ess_shared.messaging.projection import ProjectionRunner
-from ess_shared.messaging.schema import applied
-from ess_shared.messaging.views import View, view_digest
-from ess_shared.views import followup, shared_views, timeline
-from ess_shared.views.probe import ProbeView, probe
-from ess_shared.views.project import ProjectView, decision, project
+from ess_contracts import evaluation, funding, intake
+from ess_contracts.codec import KEY, SIGNATURE
+from ess_contracts.event import Event
+from ess_contracts.signing import TrustStore
+from ess_contracts.subjects import STREAM
+from ess_contracts.types import format_timestamp
+from ess_core.messaging.db import make_engine
+from ess_core.messaging.projection import ProjectionRunner
+from ess_core.messaging.schema import applied
+from ess_core.messaging.views import View, view_digest
+from ess_core.service.probe import ProbeView, probe
+from ess_views import followup, shared_views, timeline
+from ess_views.project import ProjectView, decision, project
 
 BATCH = 500
 POLL = 0.005

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ess_shared.deploy.images import Images
+from ess_ops.deploy.images import Images
 from tests.support.container_engine import (
     SUITE_REPORT,
     BuildUnavailable,

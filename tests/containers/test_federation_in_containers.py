@@ -27,13 +27,13 @@ from testcontainers.core.container import DockerContainer
 from testcontainers.core.network import Network
 from testcontainers.core.wait_strategies import LogMessageWaitStrategy
 
-from ess_shared.cli.topology import TOPOLOGY
-from ess_shared.contracts.types import PILOTS
-from ess_shared.deploy.compose import services_of
-from ess_shared.deploy.files import DevFederation, dev_federation, render_config
-from ess_shared.deploy.settings import Node
-from ess_shared.runtime.provision import default_stream_config_path
-from ess_shared.security.client import provision_as_operator
+from ess_contracts.types import PILOTS
+from ess_ops.deploy.compose import services_of
+from ess_ops.deploy.files import DevFederation, dev_federation, render_config
+from ess_ops.deploy.settings import Node
+from ess_ops.runtime.connect import provision_as_operator
+from ess_ops.runtime.provision import default_stream_config_path
+from ess_ops.topology import TOPOLOGY
 from tests.support.compose_stack import stack_containers
 from tests.support.federation_story import SHARES, fund, give_opinion, submit
 

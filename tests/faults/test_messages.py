@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from ess_shared.cli import keys
-from ess_shared.contracts.canonical import canonical_bytes
-from ess_shared.contracts.codec import KEY, MSG_ID, SIGNATURE, VERSION, WireMessage, encode
-from ess_shared.contracts.event import new_event_id
-from ess_shared.contracts.signing import Signer, generate_seed
+from ess_contracts.canonical import canonical_bytes
+from ess_contracts.codec import KEY, MSG_ID, SIGNATURE, VERSION, WireMessage, encode
+from ess_contracts.event import new_event_id
+from ess_contracts.signing import Signer, generate_seed
+from ess_ops import keys
 from tests.support import events as ev
 from tests.support.deployment import Deployment, deployment
 from tests.support.faults_checks import FUNDERS, check, settle

@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from ess_shared.contracts.ops import ProbeSent
-from ess_shared.messaging.db import make_engine
-from ess_shared.messaging.outbox import Outbox
-from ess_shared.messaging.relay import Relay
-from ess_shared.messaging.schema import outbox
-from ess_shared.service.migrate import upgrade
-from ess_shared.views.followup import orientation, review
-from ess_shared.views.project import decision, project
+from ess_contracts.ops import ProbeSent
+from ess_core.messaging.db import make_engine
+from ess_core.messaging.outbox import Outbox
+from ess_core.messaging.relay import Relay
+from ess_core.messaging.schema import outbox
+from ess_core.service.migrate import upgrade
+from ess_views.followup import orientation, review
+from ess_views.project import decision, project
 from tests.support import events as ev
 from tests.support.databases import database_url
 from tests.support.harness import ViewHolder, publish

@@ -14,16 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from ess_shared.contracts.types import PILOTS
-from ess_shared.deploy.compose import render_all, services_of
-from ess_shared.deploy.files import (
+from ess_contracts.types import PILOTS
+from ess_ops.deploy.compose import render_all, services_of
+from ess_ops.deploy.files import (
     POSTGRES_UID,
     SERVICES_UID,
     PilotFolder,
     dev_federation,
     render_config,
 )
-from ess_shared.deploy.settings import Node
+from ess_ops.deploy.settings import Node
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"

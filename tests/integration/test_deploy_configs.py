@@ -16,8 +16,8 @@ from nats.errors import Error as NatsError
 from nats.errors import NoServersError
 from nats.js import JetStreamContext
 
-from ess_shared.deploy.files import PilotFolder
-from ess_shared.runtime.provision import (
+from ess_ops.deploy.files import PilotFolder
+from ess_ops.runtime.provision import (
     ProvisionError,
     await_leader,
     default_stream_config_path,
@@ -160,7 +160,7 @@ async def test_ess_commands_log_in_from_the_environment(
 ) -> None:
     """`ess view digest`, `ess project show`, `ess status` against a federation: a pilot's seed and the
     authorities from ESS_* variables, over TLS to any node."""
-    from ess_shared.cli.broker import connect
+    from ess_ops.cli.broker import connect
 
     await provision_replicated(federation)
     monkeypatch.setenv("ESS_PILOT", "bdt")

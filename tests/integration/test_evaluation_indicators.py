@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from nats.js import JetStreamContext
 
-from ess_shared.contracts import evaluation as ev
-from ess_shared.contracts.codec import encode
-from ess_shared.contracts.event import new_event
-from ess_shared.contracts.signing import TrustFile, TrustStore
+from ess_contracts import evaluation as ev
+from ess_contracts.codec import encode
+from ess_contracts.event import new_event
+from ess_contracts.signing import TrustFile, TrustStore
 from tests.support.databases import BACKENDS, database_url
 from tests.support.evaluation_expected import expected_figures, expected_overdue, read_stream
 from tests.support.evaluation_scenario import story

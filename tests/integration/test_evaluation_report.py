@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from nats.js import JetStreamContext
 
-from ess_shared.contracts.codec import encode
+from ess_contracts.codec import encode
 from tests.support.databases import BACKENDS, database_url
 from tests.support.evaluation_report import check_report_dir, csv_rows
 from tests.support.evaluation_scenario import story

@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from ess_contracts.signing import Signer, generate_seed
+from ess_core.messaging.db import make_engine
+from ess_core.messaging.outbox import Outbox
+from ess_core.messaging.relay import Relay
+from ess_core.messaging.schema import outbox
+from ess_core.service.migrate import upgrade
 from ess_funding.bootstrap import service
-from ess_shared.contracts.signing import Signer, generate_seed
-from ess_shared.messaging.db import make_engine
-from ess_shared.messaging.outbox import Outbox
-from ess_shared.messaging.relay import Relay
-from ess_shared.messaging.schema import outbox
-from ess_shared.runtime.natsserver import NatsServer
-from ess_shared.runtime.provision import default_stream_config_path, load_stream_config, provision
-from ess_shared.service.migrate import upgrade
+from ess_ops.runtime.natsserver import NatsServer
+from ess_ops.runtime.provision import default_stream_config_path, load_stream_config, provision
 from tests.support.databases import BACKENDS, database_url
 from tests.support.faults_identities import Identities, connected
 from tests.support.funding_story import decision

@@ -22,14 +22,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
+from ess_contracts.codec import decode
+from ess_core.messaging.db import make_engine
+from ess_core.messaging.projection import Fold, Incoming
+from ess_core.messaging.schema import metadata as shared_tables
+from ess_core.service.migrate import upgrade
 from ess_funding.bootstrap import service, service_views
-from ess_shared.contracts.codec import decode
-from ess_shared.funding import tables
-from ess_shared.funding.store import plan_digest, read_status, read_verdicts
-from ess_shared.messaging.db import make_engine
-from ess_shared.messaging.projection import Fold, Incoming
-from ess_shared.messaging.schema import metadata as shared_tables
-from ess_shared.service.migrate import upgrade
+from ess_views.funding_plan import tables
+from ess_views.funding_plan.store import plan_digest, read_status, read_verdicts
 from tests.support import events as ev
 from tests.support.databases import BACKENDS, database_url
 from tests.support.funding_story import story

@@ -15,11 +15,11 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import select
 
-from ess_shared.contracts.codec import encode
-from ess_shared.contracts.event import new_event
-from ess_shared.funding.tables import decision as decision_rows
-from ess_shared.messaging.outbox import Outbox
-from ess_shared.messaging.schema import dead_letters
+from ess_contracts.codec import encode
+from ess_contracts.event import new_event
+from ess_core.messaging.outbox import Outbox
+from ess_core.messaging.schema import dead_letters
+from ess_views.funding_plan.tables import decision as decision_rows
 from tests.support.databases import BACKENDS
 from tests.support.funding_services import Funders, funding_services
 from tests.support.funding_story import SIREN, decision, opinion

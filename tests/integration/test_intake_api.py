@@ -12,12 +12,12 @@ import pytest
 from nats.js import JetStreamContext
 from sqlalchemy import func, select
 
+from ess_contracts.codec import decode
+from ess_contracts.signing import TrustFile, TrustStore
+from ess_core.messaging.schema import outbox
 from ess_intake.adapters.tables import project
 from ess_intake.entrypoints.http.errors import FILE_BODY, SMALL_BODY
-from ess_shared.contracts.codec import decode
-from ess_shared.contracts.signing import TrustFile, TrustStore
-from ess_shared.messaging.schema import outbox
-from ess_shared.views.project import project as project_view
+from ess_views.project import project as project_view
 from tests.support.databases import BACKENDS, database_url
 from tests.support.intake_data import INVALID_FIELDS, OTHER_SIRET, network, submission, with_value
 from tests.support.intake_service import IntakeService, intake_service, stream_messages, subject_counts

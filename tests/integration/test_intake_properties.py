@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from sqlalchemy import select
 
-from ess_shared.contracts.event import Event
-from ess_shared.messaging.schema import outbox
+from ess_contracts.event import Event
+from ess_core.messaging.schema import outbox
 from tests.support.databases import BACKENDS, database_url
 from tests.support.intake_service import IntakeService, intake_service
 from tests.support.intake_strategies import broken_submissions, valid_submissions

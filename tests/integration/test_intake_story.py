@@ -13,7 +13,7 @@ import pytest
 from nats.js import JetStreamContext
 from sqlalchemy import select
 
-from ess_shared.messaging.schema import outbox
+from ess_core.messaging.schema import outbox
 from tests.support.databases import BACKENDS, database_url
 from tests.support.intake_data import DOCX, OTHER_SIRET, PDF, b64, network, submission, with_value
 from tests.support.intake_service import IntakeService, intake_service, stream_messages

@@ -13,15 +13,15 @@ import pytest
 from nats.js import JetStreamContext
 from sqlalchemy import func, select
 
-from ess_shared.contracts.codec import WireMessage
-from ess_shared.contracts.ops import ProbeSent
-from ess_shared.messaging.db import make_engine
-from ess_shared.messaging.outbox import Outbox
-from ess_shared.messaging.relay import Relay
-from ess_shared.messaging.schema import outbox
-from ess_shared.runtime.natsserver import NatsServer
-from ess_shared.runtime.provision import default_stream_config_path, load_stream_config, provision
-from ess_shared.service.migrate import upgrade
+from ess_contracts.codec import WireMessage
+from ess_contracts.ops import ProbeSent
+from ess_core.messaging.db import make_engine
+from ess_core.messaging.outbox import Outbox
+from ess_core.messaging.relay import Relay
+from ess_core.messaging.schema import outbox
+from ess_core.service.migrate import upgrade
+from ess_ops.runtime.natsserver import NatsServer
+from ess_ops.runtime.provision import default_stream_config_path, load_stream_config, provision
 from tests.support import events as ev
 from tests.support.databases import BACKENDS, database_url
 from tests.support.harness import ViewHolder, publish
@@ -143,7 +143,7 @@ async def test_a_batch_that_fails_while_the_database_is_away_leaves_no_stale_cac
 
 
 def _incoming(msg: object) -> object:
-    from ess_shared.messaging.projection import Incoming
+    from ess_core.messaging.projection import Incoming
 
     return Incoming.of(msg)  # type: ignore[arg-type]
 

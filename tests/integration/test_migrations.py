@@ -10,9 +10,9 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from ess_shared.messaging.db import make_engine
-from ess_shared.messaging.schema import metadata as shared_metadata
-from ess_shared.service.migrate import upgrade
+from ess_core.messaging.db import make_engine
+from ess_core.messaging.schema import metadata as shared_metadata
+from ess_core.service.migrate import upgrade
 from tests.support.databases import BACKENDS, database_url
 
 

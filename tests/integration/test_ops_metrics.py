@@ -14,15 +14,14 @@ import pytest
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 
+from ess_contracts.codec import encode
+from ess_contracts.signing import Signer, TrustFile, generate_seed
+from ess_core.auth import LocalIssuer
+from ess_core.service.http import build_app
+from ess_core.service.metrics import available
+from ess_core.service.migrate import upgrade
+from ess_core.service.settings import ServiceSettings
 from ess_funding.bootstrap import service
-from ess_shared.auth import LocalIssuer
-from ess_shared.contracts.codec import encode
-from ess_shared.contracts.signing import Signer, TrustFile, generate_seed
-from ess_shared.service.http import build_app
-from ess_shared.service.metrics import available
-from ess_shared.service.migrate import upgrade
-from ess_shared.service.runtime import ServiceRuntime
-from ess_shared.service.settings import ServiceSettings
 from tests.support.events import decided, event, qualified, submitted
 
 pytestmark = pytest.mark.skipif(
@@ -63,7 +62,7 @@ async def test_metrics_show_the_scenario(
         trust_file=tmp_path / "trust.json",
         checkpoint_seconds=3600,
     )
-    runtime = ServiceRuntime(settings, service.views())
+    runtime = service.runtime(settings)
     app = build_app(service, runtime)
     await runtime.start()
     operator = issuer.mint("ops", "state", ("operator",))  # another pilot's operator may read

@@ -18,20 +18,20 @@ import nats
 import pytest
 from sqlalchemy import update
 
-from ess_shared.cli import runfile
-from ess_shared.cli.runfile import NatsInfo, RunInfo, ServiceInfo
-from ess_shared.cli.status import collect
-from ess_shared.cli.status_model import Thresholds
-from ess_shared.contracts.catalogue import CATALOGUE_VERSION
-from ess_shared.contracts.codec import encode
-from ess_shared.contracts.event import Event, new_event
-from ess_shared.contracts.ops import CheckpointRecorded, ProbeSent
-from ess_shared.messaging.db import make_engine, upsert
-from ess_shared.messaging.outbox import Outbox
-from ess_shared.messaging.schema import consumer_position, outbox
-from ess_shared.runtime.natsserver import NatsServer
-from ess_shared.runtime.provision import default_stream_config_path, load_stream_config, provision
-from ess_shared.service.migrate import upgrade
+from ess_contracts.catalogue import CATALOGUE_VERSION
+from ess_contracts.codec import encode
+from ess_contracts.event import Event, new_event
+from ess_contracts.ops import CheckpointRecorded, ProbeSent
+from ess_core.messaging.db import make_engine, upsert
+from ess_core.messaging.outbox import Outbox
+from ess_core.messaging.schema import consumer_position, outbox
+from ess_core.service.migrate import upgrade
+from ess_ops.cli import runfile
+from ess_ops.cli.runfile import NatsInfo, RunInfo, ServiceInfo
+from ess_ops.cli.status import collect
+from ess_ops.cli.status_model import Thresholds
+from ess_ops.runtime.natsserver import NatsServer
+from ess_ops.runtime.provision import default_stream_config_path, load_stream_config, provision
 from tests.support.events import project_story
 from tests.support.pilots import Pilots
 

@@ -16,12 +16,12 @@ from typing import IO, Any
 import nats
 import pytest
 
-from ess_shared.cli.tail import Line, StartAt, TailFilter, parse_from, summarize, tail
-from ess_shared.contracts.codec import encode
-from ess_shared.contracts.event import Event
-from ess_shared.contracts.ops import ProbeSent
-from ess_shared.runtime.natsserver import NatsServer
-from ess_shared.runtime.provision import default_stream_config_path, load_stream_config, provision
+from ess_contracts.codec import encode
+from ess_contracts.event import Event
+from ess_contracts.ops import ProbeSent
+from ess_ops.cli.tail import Line, StartAt, TailFilter, parse_from, summarize, tail
+from ess_ops.runtime.natsserver import NatsServer
+from ess_ops.runtime.provision import default_stream_config_path, load_stream_config, provision
 from tests.support.events import decided, event, project_story, qualified, submitted
 from tests.support.pilots import Pilots
 

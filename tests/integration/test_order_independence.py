@@ -16,11 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ess_shared.messaging.db import make_engine
-from ess_shared.messaging.projection import Fold, Incoming
-from ess_shared.messaging.views import view_digest
-from ess_shared.service.migrate import upgrade
-from ess_shared.views import shared_views
+from ess_core.messaging.db import make_engine
+from ess_core.messaging.projection import Fold, Incoming
+from ess_core.messaging.views import view_digest
+from ess_core.service.migrate import upgrade
+from ess_views import shared_views
 from tests.support import events as ev
 from tests.support.databases import BACKENDS, database_url
 from tests.support.pilots import Pilots
@@ -67,7 +67,7 @@ async def fold_into(url: str, messages: list[Incoming], cuts: list[int], restart
 
 
 def _decode(message: Incoming) -> object:
-    from ess_shared.contracts.codec import decode
+    from ess_contracts.codec import decode
 
     return decode(message.subject, message.data, message.headers, PILOTS.trust)
 

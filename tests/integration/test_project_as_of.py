@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ess_shared.cli.project import project_as_of
-from ess_shared.service.migrate import upgrade
-from ess_shared.views.project import project_digest
+from ess_core.service.migrate import upgrade
+from ess_ops.cli.project import project_as_of
+from ess_views.project import project_digest
 from tests.support import events as ev
 from tests.support.databases import database_url
 from tests.support.harness import ViewHolder, publish

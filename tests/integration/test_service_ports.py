@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ess_shared.cli.services import Child, NotThisService, spawn, stop_all, wait_healthy
+from ess_ops.cli.services import Child, NotThisService, spawn, stop_all, wait_healthy
 
 REPO = Path(__file__).resolve().parents[2]
 STAND_IN = "tests.support.port_child"

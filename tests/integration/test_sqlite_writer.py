@@ -13,8 +13,8 @@ from sqlalchemy import Column, Integer, MetaData, Table, event, func, insert, se
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from ess_shared.messaging import sqlite_writer
-from ess_shared.messaging.db import make_engine, sqlite_url
+from ess_core.messaging import sqlite_writer
+from ess_core.messaging.db import make_engine, sqlite_url
 
 metadata = MetaData()
 rows = Table("rows", metadata, Column("n", Integer, primary_key=True))

@@ -1,4 +1,4 @@
-"""The broker permissions written by `ess_shared.security.permissions`, checked against the real
+"""The broker permissions written by `ess_core.security.permissions`, checked against the real
 nats-server: each allowed subject works, each forbidden one is refused by the server, and the refusal
 is asserted through the client's error callback (a refused publish only times out on the client)."""
 
@@ -11,8 +11,8 @@ import time
 import pytest
 from nats.js.api import StreamConfig
 
-from ess_shared.runtime.natsserver import NatsServer
-from ess_shared.security.identities import generate_user_seed, user_public_key
+from ess_core.security.identities import generate_user_seed, user_public_key
+from ess_ops.runtime.natsserver import NatsServer
 from tests.security.conftest import SecureBroker
 from tests.support.faults_identities import connected
 
@@ -159,7 +159,7 @@ async def test_a_retired_key_no_longer_logs_in_and_stays_in_the_history(secure_b
 
     import nats
 
-    from ess_shared.security.permissions import authorization_block
+    from ess_core.security.permissions import authorization_block
 
     ids = secure_broker.identities
     old_seed = ids.seed("region").read_text().strip()

@@ -15,10 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ess_shared.auth.tokens import LocalIssuer
-from ess_shared.contracts.canonical import canonical_bytes
-from ess_shared.contracts.codec import KEY, MSG_ID, SIGNATURE, VERSION, WireMessage, encode
-from ess_shared.contracts.event import new_event_id
+from ess_contracts.canonical import canonical_bytes
+from ess_contracts.codec import KEY, MSG_ID, SIGNATURE, VERSION, WireMessage, encode
+from ess_contracts.event import new_event_id
+from ess_core.auth.tokens import LocalIssuer
 from tests.support import events as ev
 from tests.support.deployment import Deployment, deployment
 from tests.support.faults_checks import commit_acts

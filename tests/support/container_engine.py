@@ -1,6 +1,6 @@
 """The container engine and images for the container tests (see /work/shared/CONTAINERS.md).
 
-`engine_for_tests` picks the engine as `ess_shared.deploy.engine.container_engine` does (DOCKER_HOST, the
+`engine_for_tests` picks the engine as `ess_ops.deploy.engine.container_engine` does (DOCKER_HOST, the
 default Docker socket, else podman's API service started on a private socket) and exports what testcontainers
 and the docker SDK read for the session; at the end it removes the session's leftover containers (the
 reaper, Ryuk, is off under podman) and stops the service. `images_for_tests` builds the missing images in
@@ -21,8 +21,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from ess_shared.deploy.engine import Engine, NoContainerEngine, container_engine
-from ess_shared.deploy.images import EXIT_UNAVAILABLE, BuildUnavailable, Images
+from ess_ops.deploy.engine import Engine, NoContainerEngine, container_engine
+from ess_ops.deploy.images import EXIT_UNAVAILABLE, BuildUnavailable, Images
 
 __all__ = [
     "BuildUnavailable",
@@ -65,13 +65,13 @@ class ImagesNotBuilt(RuntimeError):
 
 
 def images_for_tests(engine: Engine, repo_root: Path) -> Images:
-    """Build what is missing (`python -m ess_shared.deploy.images`; its progress goes to this stderr) within
+    """Build what is missing (`python -m ess_ops.deploy.images`; its progress goes to this stderr) within
     the budget; the build's whole process group is killed when the budget is spent."""
     budget = float(os.environ.get(IMAGES_BUDGET_ENV) or IMAGES_BUDGET_S)
     command = [
         sys.executable,
         "-m",
-        "ess_shared.deploy.images",
+        "ess_ops.deploy.images",
         "--engine",
         engine.cli,
         "--repo",

@@ -21,14 +21,14 @@ from pathlib import Path
 import httpx
 from nats.js.api import StreamConfig
 
-from ess_shared.cli import keys
-from ess_shared.cli.services import Child, spawn, stop_all
-from ess_shared.cli.topology import STAFF_ROLES, StateDir
-from ess_shared.contracts.codec import WireMessage
-from ess_shared.contracts.signing import Signer
-from ess_shared.contracts.types import PILOTS, Pilot
-from ess_shared.runtime.natsserver import HeldPort, NatsServer
-from ess_shared.runtime.provision import default_stream_config_path, load_stream_config, provision
+from ess_contracts.codec import WireMessage
+from ess_contracts.signing import Signer
+from ess_contracts.types import PILOTS, Pilot
+from ess_ops import keys
+from ess_ops.cli.services import Child, spawn, stop_all
+from ess_ops.runtime.natsserver import HeldPort, NatsServer
+from ess_ops.runtime.provision import default_stream_config_path, load_stream_config, provision
+from ess_ops.topology import STAFF_ROLES, StateDir
 from tests.support.faults_identities import Identities, connected, publish_as_pilots
 
 Name = tuple[str, str]  # (pilot, service)

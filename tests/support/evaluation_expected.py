@@ -16,10 +16,10 @@ from typing import Any
 
 from nats.js import JetStreamContext
 
-from ess_shared.contracts.codec import decode
-from ess_shared.contracts.event import Event
-from ess_shared.contracts.signing import TrustStore
-from ess_shared.reference.strategy import objectives_for
+from ess_contracts.codec import decode
+from ess_contracts.event import Event
+from ess_contracts.reference.strategy import objectives_for
+from ess_contracts.signing import TrustStore
 
 DIMENSIONS = ("total", "objective", "department", "pilot", "instrument", "pilot_instrument")
 

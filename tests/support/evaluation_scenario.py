@@ -22,11 +22,11 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
-from ess_shared.contracts import funding as fu
-from ess_shared.contracts import intake as it
-from ess_shared.contracts.base import Payload
-from ess_shared.contracts.event import Event, new_event
-from ess_shared.contracts.types import Pilot
+from ess_contracts import funding as fu
+from ess_contracts import intake as it
+from ess_contracts.base import Payload
+from ess_contracts.event import Event, new_event
+from ess_contracts.types import Pilot
 
 SIRET = "73282932000074"  # Luhn-valid
 SIREN = SIRET[:9]

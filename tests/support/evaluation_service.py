@@ -16,10 +16,10 @@ from typing import Any
 import httpx
 from nats.js import JetStreamContext
 
-from ess_shared.auth import LocalIssuer
-from ess_shared.cli.services import Child, spawn, stop_all, wait_healthy
-from ess_shared.contracts.signing import Signer, TrustFile, generate_seed
-from ess_shared.contracts.types import PILOTS, Pilot
+from ess_contracts.signing import Signer, TrustFile, generate_seed
+from ess_contracts.types import PILOTS, Pilot
+from ess_core.auth import LocalIssuer
+from ess_ops.cli.services import Child, spawn, stop_all, wait_healthy
 
 STAFF = ("instructor", "decider", "operator", "admin")
 

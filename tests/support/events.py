@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from ess_shared.contracts import funding, intake
-from ess_shared.contracts.codec import WireMessage, encode
-from ess_shared.contracts.event import Event, new_event
-from ess_shared.contracts.ops import ProbeSent
-from ess_shared.contracts.signing import Signer
-from ess_shared.contracts.types import Pilot
+from ess_contracts import funding, intake
+from ess_contracts.codec import WireMessage, encode
+from ess_contracts.event import Event, new_event
+from ess_contracts.ops import ProbeSent
+from ess_contracts.signing import Signer
+from ess_contracts.types import Pilot
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 VALID_SIRET = "73282932000074"  # Luhn-valid
@@ -90,7 +90,7 @@ def wire(signers: dict[Pilot, Signer], pilot: Pilot, ev: Event) -> WireMessage:
 
 def followup_story(project_id: str) -> list[tuple[Pilot, Event]]:
     """After project_story: orientation by intake (its sequences 3, 4) and reviews by two pilots."""
-    from ess_shared.contracts import evaluation
+    from ess_contracts import evaluation
 
     def review(months: int, jobs: int) -> evaluation.ProjectReviewRecorded:
         return evaluation.ProjectReviewRecorded(

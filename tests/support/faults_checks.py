@@ -14,12 +14,12 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from ess_shared.contracts.codec import WireMessage
-from ess_shared.contracts.event import Event
-from ess_shared.contracts.signing import TrustFile, TrustStore
-from ess_shared.messaging.db import make_engine
-from ess_shared.messaging.outbox import Outbox
-from ess_shared.messaging.schema import applied, consumer_position, outbox
+from ess_contracts.codec import WireMessage
+from ess_contracts.event import Event
+from ess_contracts.signing import TrustFile, TrustStore
+from ess_core.messaging.db import make_engine
+from ess_core.messaging.outbox import Outbox
+from ess_core.messaging.schema import applied, consumer_position, outbox
 from tests.support import events as ev
 from tests.support.deployment import REPO, Deployment, Name
 

@@ -76,7 +76,7 @@ def install() -> None:
     Msg.ack = faulty_ack  # type: ignore[method-assign]
 
     if os.environ.get("ESS_FAULT_ACK_WAIT"):
-        from ess_shared.messaging import recovery
+        from ess_core.messaging import recovery
 
         wait = float(os.environ["ESS_FAULT_ACK_WAIT"])
         init = recovery.GuardedRunner.__init__
@@ -96,7 +96,7 @@ def install() -> None:
 def slow_fold(delay: float) -> None:
     import asyncio
 
-    from ess_shared.messaging import recovery
+    from ess_core.messaging import recovery
 
     init, handle = recovery.GuardedRunner.__init__, recovery.GuardedRunner.handle
 
@@ -114,7 +114,7 @@ def slow_fold(delay: float) -> None:
 
 
 def upgrade(spec: str) -> None:
-    from ess_shared.contracts import catalogue
+    from ess_contracts import catalogue
 
     event_type, version = spec.split(":")
     cls = catalogue.PAYLOAD_TYPES[event_type]
@@ -127,6 +127,6 @@ if __name__ == "__main__":
     os.environ.setdefault("ESS_SERVICE_NAME", sys.argv[1].removeprefix("ess_"))
     INSTANCE = f"{os.environ.get('ESS_PILOT', '')}-{os.environ['ESS_SERVICE_NAME']}"
     install()
-    from ess_shared.cli.child import main
+    from ess_ops.cli.child import main
 
     main(sys.argv)

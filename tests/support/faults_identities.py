@@ -14,12 +14,12 @@ import nats
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 
-from ess_shared.cli import keys
-from ess_shared.contracts.codec import WireMessage
-from ess_shared.contracts.types import PILOTS
-from ess_shared.security.client import connect_options
-from ess_shared.security.identities import OPERATOR, NatsUsers
-from ess_shared.security.permissions import authorization_block
+from ess_contracts.codec import WireMessage
+from ess_contracts.types import PILOTS
+from ess_core.security.client import connect_options
+from ess_core.security.identities import OPERATOR, NatsUsers
+from ess_core.security.permissions import authorization_block
+from ess_ops import keys
 
 
 @dataclass

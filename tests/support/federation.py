@@ -16,12 +16,12 @@ from typing import Any
 import nats
 from nats.aio.client import Client
 
-from ess_shared.contracts.types import PILOTS, Pilot
-from ess_shared.deploy.files import DevFederation, dev_federation, render_config
-from ess_shared.deploy.natsconf import NodePaths
-from ess_shared.deploy.settings import Node
-from ess_shared.runtime.natsserver import HeldPort, find_nats_server
-from ess_shared.security.client import connect_options
+from ess_contracts.types import PILOTS, Pilot
+from ess_core.security.client import connect_options
+from ess_ops.deploy.files import DevFederation, dev_federation, render_config
+from ess_ops.deploy.natsconf import NodePaths
+from ess_ops.deploy.settings import Node
+from ess_ops.runtime.natsserver import HeldPort, find_nats_server
 
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 

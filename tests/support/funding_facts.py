@@ -7,7 +7,7 @@ from datetime import date
 from itertools import count
 from typing import Any
 
-from ess_shared.funding.facts import (
+from ess_views.funding_plan.facts import (
     BudgetLine,
     Cofunder,
     Commitment,

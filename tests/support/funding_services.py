@@ -17,17 +17,17 @@ import httpx
 import pytest
 from nats.js import JetStreamContext
 
+from ess_contracts import intake
+from ess_contracts.codec import encode
+from ess_contracts.event import new_event
+from ess_contracts.signing import Signer, TrustFile, generate_seed
+from ess_contracts.types import PILOTS, Pilot
+from ess_core.auth import LocalIssuer
+from ess_core.service.http import build_app
+from ess_core.service.migrate import upgrade
+from ess_core.service.runtime import ServiceRuntime
+from ess_core.service.settings import ServiceSettings
 from ess_funding.bootstrap import service
-from ess_shared.auth import LocalIssuer
-from ess_shared.contracts import intake
-from ess_shared.contracts.codec import encode
-from ess_shared.contracts.event import new_event
-from ess_shared.contracts.signing import Signer, TrustFile, generate_seed
-from ess_shared.contracts.types import PILOTS, Pilot
-from ess_shared.service.http import build_app
-from ess_shared.service.migrate import upgrade
-from ess_shared.service.runtime import ServiceRuntime
-from ess_shared.service.settings import ServiceSettings
 from tests.support.databases import database_url
 
 ROLES = ("instructor", "decider", "operator")
@@ -138,7 +138,7 @@ async def funding_services(
                 trust_file=keys / "trust.json",
                 checkpoint_seconds=3600,
             )
-            runtime = ServiceRuntime(settings, service.views())
+            runtime = service.runtime(settings)
             with pytest.MonkeyPatch.context() as env:  # the app reads its token verifier's key at build
                 env.setenv("ESS_AUTH_PUBLIC_KEY_FILE", str(public_key))
                 app = build_app(service, runtime)

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from ess_shared.contracts import funding as f
-from ess_shared.contracts.event import Event
-from ess_shared.contracts.types import Pilot
+from ess_contracts import funding as f
+from ess_contracts.event import Event
+from ess_contracts.types import Pilot
 from tests.support import events as ev
 from tests.support.funding_services import submission
 

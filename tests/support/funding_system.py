@@ -24,10 +24,10 @@ import nats
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from ess_shared.cli.services import spawn, stop_all
-from ess_shared.contracts.codec import encode
-from ess_shared.contracts.event import new_event
-from ess_shared.contracts.types import PILOTS
+from ess_contracts.codec import encode
+from ess_contracts.event import new_event
+from ess_contracts.types import PILOTS
+from ess_ops.cli.services import spawn, stop_all
 from tests.support.databases import POSTGRES_ENV
 from tests.support.deployment import Deployment, deployment
 from tests.support.funding_services import submission

@@ -10,12 +10,12 @@ from nats.js import JetStreamContext
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ess_shared.contracts.codec import WireMessage
-from ess_shared.messaging.db import make_engine
-from ess_shared.messaging.projection import BatchOutcome, ProjectionRunner
-from ess_shared.messaging.schema import applied, dead_letters, parked
-from ess_shared.messaging.views import view_digest
-from ess_shared.views import shared_views
+from ess_contracts.codec import WireMessage
+from ess_core.messaging.db import make_engine
+from ess_core.messaging.projection import BatchOutcome, ProjectionRunner
+from ess_core.messaging.schema import applied, dead_letters, parked
+from ess_core.messaging.views import view_digest
+from ess_views import shared_views
 from tests.support.pilots import Pilots
 
 

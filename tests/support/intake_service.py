@@ -20,16 +20,16 @@ from fastapi import FastAPI
 from nats.js import JetStreamContext
 from sqlalchemy import func, select
 
+from ess_contracts.signing import Signer, TrustFile, generate_seed
+from ess_contracts.types import PILOTS
+from ess_core.auth import LocalIssuer, LocalVerifier
+from ess_core.messaging.schema import outbox
+from ess_core.service.http import build_app
+from ess_core.service.migrate import upgrade
+from ess_core.service.runtime import ServiceRuntime
+from ess_core.service.settings import ServiceSettings
 from ess_intake.bootstrap import build_service
 from ess_intake.config import IntakeConfig
-from ess_shared.auth import LocalIssuer, LocalVerifier
-from ess_shared.contracts.signing import Signer, TrustFile, generate_seed
-from ess_shared.contracts.types import PILOTS
-from ess_shared.messaging.schema import outbox
-from ess_shared.service.http import build_app
-from ess_shared.service.migrate import upgrade
-from ess_shared.service.runtime import ServiceRuntime
-from ess_shared.service.settings import ServiceSettings
 
 
 @dataclass
@@ -123,7 +123,7 @@ async def intake_service(
     )
     spec = build_service(config, clock)
     await upgrade(database_url, spec)
-    runtime = ServiceRuntime(settings, spec.views())
+    runtime = spec.runtime(settings)
     issuer = LocalIssuer.generate()
     app = _app(spec, runtime, issuer, tmp_path)
     service = IntakeService(app, runtime, issuer, clock)

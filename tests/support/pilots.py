@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from ess_shared.contracts.signing import Signer, TrustFile, TrustStore, generate_seed
-from ess_shared.contracts.types import PILOTS, Pilot
+from ess_contracts.signing import Signer, TrustFile, TrustStore, generate_seed
+from ess_contracts.types import PILOTS, Pilot
 
 
 @dataclass

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import httpx
 
-from ess_shared.cli import runfile
-from ess_shared.cli.runfile import RunInfo, ServiceInfo
+from ess_ops.cli import runfile
+from ess_ops.cli.runfile import RunInfo, ServiceInfo
 
 ESS = Path(sys.executable).parent / "ess"
 REPO = Path(__file__).resolve().parents[2]

@@ -15,8 +15,8 @@ from typing import Any
 import nats
 import pytest
 
-from ess_shared.contracts.codec import encode
-from ess_shared.contracts.signing import Signer
+from ess_contracts.codec import encode
+from ess_contracts.signing import Signer
 from tests.support.evaluation_report import check_report_dir, csv_rows
 from tests.support.evaluation_scenario import story
 from tests.support.harness import publish
@@ -38,7 +38,7 @@ def _login(system: RunningSystem, identity: str) -> dict[str, Any]:
     seed = system.state_dir / "keys" / f"{identity}.nats.seed"
     if not seed.exists():
         return {}
-    from ess_shared.security.client import connect_options
+    from ess_core.security.client import connect_options
 
     return connect_options(identity, seed)
 

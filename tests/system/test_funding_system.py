@@ -223,9 +223,9 @@ def test_an_event_written_into_a_pilots_outbox_in_another_pilots_name_is_never_a
     async def forge() -> None:  # someone with access to state's database, not to bdt's key
         from datetime import date
 
-        from ess_shared.contracts import funding as f
-        from ess_shared.messaging.db import make_engine
-        from ess_shared.messaging.outbox import Outbox
+        from ess_contracts import funding as f
+        from ess_core.messaging.db import make_engine
+        from ess_core.messaging.outbox import Outbox
 
         payload = f.ProjectDecisionRecorded.model_validate(
             decision(999 * K, "2026-04-01") | {"decision_id": "x1"}

@@ -10,8 +10,8 @@ from pathlib import Path
 import nats
 import pytest
 
-from ess_shared.messaging.db import make_engine
-from ess_shared.messaging.outbox import Outbox
+from ess_core.messaging.db import make_engine
+from ess_core.messaging.outbox import Outbox
 from tests.support import events as ev
 from tests.support.deployment import Deployment, deployment
 from tests.support.harness import publish

@@ -1,7 +1,7 @@
 """The `ess` command installed as a partner installs it: wheels, a fresh virtual environment, run-time
 dependencies only (no dev group, nothing from this checkout on the path).
 
-Wheels of the four distributions are built from the checkout, then installed into a new venv under
+Wheels of the seven distributions are built from the checkout, then installed into a new venv under
 tmp_path with the versions uv.lock pins (`uv export --no-dev` as constraints, so the run is reproducible
 and the wheel cache makes it quick). Inside that venv, every module of every installed `ess_*` package
 must import, and `ess --help` and the `--help` of every command and sub-command (read from the Typer
@@ -28,10 +28,12 @@ import pytest
 pytestmark = [pytest.mark.system, pytest.mark.timeout(900)]
 
 REPO = Path(__file__).resolve().parents[2]
-DISTRIBUTIONS = {"ess-shared", "ess-intake", "ess-funding", "ess-evaluation"}
+DISTRIBUTIONS = {
+    "ess-contracts", "ess-core", "ess-views", "ess-intake", "ess-funding", "ess-evaluation", "ess-ops"
+}
 # Scripts that a host program runs and that cannot be imported on their own; each says why.
 NOT_IMPORTABLE = {
-    "ess_shared.migrations.env": "alembic's env script: runs only inside alembic (alembic.context.config)",
+    "ess_core.migrations.env": "alembic's env script: runs only inside alembic (alembic.context.config)",
 }
 STEP_TIMEOUT_S = 600
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from ess_shared.contracts.signing import Signer
+from ess_contracts.signing import Signer
 from tests.support import events as ev
 from tests.support.faults_identities import Identities, publish_as_pilots
 from tests.support.system import ESS, REPO, RunningSystem, running_system

@@ -17,10 +17,10 @@ from pathlib import Path
 import nats
 import nats.errors
 
-from ess_shared.cli.project import read_events, scratch_fold
-from ess_shared.contracts.signing import TrustFile, TrustStore
-from ess_shared.messaging.views import view_digest
-from ess_shared.views import shared_views
+from ess_contracts.signing import TrustFile, TrustStore
+from ess_core.messaging.views import view_digest
+from ess_ops.cli.project import read_events, scratch_fold
+from ess_views import shared_views
 
 
 async def digest_from_stream(server: str, trust_file: Path, attempts: int = 5) -> str:

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import Depends, FastAPI
 from jwt.algorithms import RSAAlgorithm
 
-from ess_shared.auth import (
+from ess_core.auth import (
     AuthError,
     LocalIssuer,
     LocalVerifier,
@@ -33,7 +33,7 @@ from ess_shared.auth import (
     require_service_pilot,
     verifier_from_env,
 )
-from ess_shared.auth import tokens as tokens_module
+from ess_core.auth import tokens as tokens_module
 
 # --- a tiny service ----------------------------------------------------------------------------
 

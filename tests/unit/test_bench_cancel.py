@@ -9,8 +9,8 @@ from typing import Any
 
 from nats.errors import TimeoutError as NatsTimeout
 
-from ess_shared.messaging.projection import ProjectionRunner
-from ess_shared.messaging.relay import Relay
+from ess_core.messaging.projection import ProjectionRunner
+from ess_core.messaging.relay import Relay
 
 
 async def _swallow_a_cancel() -> None:

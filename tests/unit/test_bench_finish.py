@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from ess_shared.contracts.canonical import canonical_bytes
-from ess_shared.funding.fold import PlanView
-from ess_shared.messaging.projection import FinishingView, Fold, Incoming
-from ess_shared.messaging.views import view_digest
-from ess_shared.service.migrate import upgrade
+from ess_contracts.canonical import canonical_bytes
+from ess_core.messaging.projection import FinishingView, Fold, Incoming
+from ess_core.messaging.views import view_digest
+from ess_core.service.migrate import upgrade
+from ess_views.funding_plan.fold import PlanView
 from tests.support.funding_story import story
 
 

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import event, insert
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from ess_shared.messaging.projection import Fold
-from ess_shared.messaging.schema import issuer_position, metadata
+from ess_core.messaging.projection import Fold
+from ess_core.messaging.schema import issuer_position, metadata
 
 
 async def test_positions_of_a_batch_come_by_primary_key() -> None:

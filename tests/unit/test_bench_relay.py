@@ -10,11 +10,11 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 from sqlalchemy import select
 
-from ess_shared.messaging.db import make_engine, sqlite_url
-from ess_shared.messaging.outbox import Outbox
-from ess_shared.messaging.relay import Relay
-from ess_shared.messaging.schema import outbox
-from ess_shared.service.migrate import upgrade
+from ess_core.messaging.db import make_engine, sqlite_url
+from ess_core.messaging.outbox import Outbox
+from ess_core.messaging.relay import Relay
+from ess_core.messaging.schema import outbox
+from ess_core.service.migrate import upgrade
 from tests.support.events import decided
 from tests.support.pilots import Pilots
 

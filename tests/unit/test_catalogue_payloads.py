@@ -11,13 +11,13 @@ from typing import Any, get_args
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from ess_shared.contracts import evaluation, funding, intake
-from ess_shared.contracts.base import Payload
-from ess_shared.contracts.canonical import canonical_bytes
-from ess_shared.contracts.catalogue import PAYLOAD_TYPES, AnyPayload
-from ess_shared.contracts.event import Event, new_event
-from ess_shared.contracts.schema_export import json_schema
-from ess_shared.contracts.types import AggregateKind
+from ess_contracts import evaluation, funding, intake
+from ess_contracts.base import Payload
+from ess_contracts.canonical import canonical_bytes
+from ess_contracts.catalogue import PAYLOAD_TYPES, AnyPayload
+from ess_contracts.event import Event, new_event
+from ess_contracts.schema_export import json_schema
+from ess_contracts.types import AggregateKind
 
 SIRET = "73282932000074"
 SIREN = "732829320"

@@ -19,22 +19,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from ess_shared.contracts import catalogue
-from ess_shared.contracts.canonical import NotCanonical, canonical_bytes, sha256_hex
-from ess_shared.contracts.codec import KEY, MSG_ID, SIGNATURE, VERSION, Rejected, WireMessage, decode, encode
-from ess_shared.contracts.event import Event, new_event_id
-from ess_shared.contracts.intake import ObjectiveCode, ProjectStage
-from ess_shared.contracts.ops import CheckpointRecorded, ProbeSent
-from ess_shared.contracts.signing import SignatureInvalid, Signer, TrustFile, TrustStore, generate_seed
-from ess_shared.contracts.subjects import (
-    BadSubject,
-    SubjectParts,
-    parse_subject,
-    pilot_prefix,
-    project_filter,
-)
-from ess_shared.contracts.types import PILOTS, Department, Pilot, format_timestamp
-from ess_shared.reference import (
+from ess_contracts import catalogue
+from ess_contracts.canonical import NotCanonical, canonical_bytes, sha256_hex
+from ess_contracts.codec import KEY, MSG_ID, SIGNATURE, VERSION, Rejected, WireMessage, decode, encode
+from ess_contracts.event import Event, new_event_id
+from ess_contracts.intake import ObjectiveCode, ProjectStage
+from ess_contracts.ops import CheckpointRecorded, ProbeSent
+from ess_contracts.reference import (
     AXES,
     DE_MINIMIS_CEILINGS,
     DEPARTMENTS,
@@ -46,6 +37,15 @@ from ess_shared.reference import (
     objective,
     objectives_for,
 )
+from ess_contracts.signing import SignatureInvalid, Signer, TrustFile, TrustStore, generate_seed
+from ess_contracts.subjects import (
+    BadSubject,
+    SubjectParts,
+    parse_subject,
+    pilot_prefix,
+    project_filter,
+)
+from ess_contracts.types import PILOTS, Department, Pilot, format_timestamp
 from tests.support.events import probe, qualified, submitted
 from tests.support.pilots import Pilots
 
@@ -628,12 +628,13 @@ def test_de_minimis_ceilings() -> None:
 
 
 def test_reference_and_contracts_import_in_either_order() -> None:
-    """The contracts import `ess_shared.reference`: the reference must not import them at run time."""
+    """The contracts import `ess_contracts.reference`: the reference must not import them at run time."""
     for first, then in (
-        ("ess_shared.reference", "ess_shared.contracts.event"),
-        ("ess_shared.contracts.event", "ess_shared.reference"),
+        ("ess_contracts.reference", "ess_contracts.event"),
+        ("ess_contracts.event", "ess_contracts.reference"),
     ):
-        code = f"import {first}, {then}; import ess_shared.reference.strategy as s; print(len(s.OBJECTIVES))"
+        code = f"import {first}, {then}; "
+        code += "import ess_contracts.reference.strategy as s; print(len(s.OBJECTIVES))"
         result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
         assert result.returncode == 0, result.stderr
         assert result.stdout.strip() == "14"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ess_shared.cli.digests import Checkpoint, compare
-from ess_shared.contracts.ops import CheckpointRecorded
+from ess_contracts.ops import CheckpointRecorded
+from ess_ops.cli.digests import Checkpoint, compare
 from tests.support import events as ev
 
 TRUST = "a" * 64

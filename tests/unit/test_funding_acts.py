@@ -7,11 +7,11 @@ from datetime import date
 
 import pytest
 
+from ess_contracts import funding as f
 from ess_funding.domain.acts import BY_PATH, parse_act
 from ess_funding.domain.consistency import check
 from ess_funding.domain.refusals import Inconsistent, Invalid, WrongPilot
-from ess_shared.contracts import funding as f
-from ess_shared.funding.facts import BudgetLine, Disbursement, Tranche
+from ess_views.funding_plan.facts import BudgetLine, Disbursement, Tranche
 from tests.support.funding_facts import commitment, decision, eid, opinion, plan, request
 
 K = 1_000_00

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from ess_shared.funding.agenda import awaited, on_agenda
+from ess_views.funding_plan.agenda import awaited, on_agenda
 from tests.support.funding_facts import OTHER, cofunder, decision, plan, request
 
 

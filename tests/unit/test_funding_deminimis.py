@@ -12,9 +12,9 @@ from datetime import date
 
 import pytest
 
-from ess_shared.funding.deminimis import de_minimis, fiscal_year_start, window_start
-from ess_shared.funding.rules import judge
-from ess_shared.reference.strategy import de_minimis_ceiling
+from ess_contracts.reference.strategy import de_minimis_ceiling
+from ess_views.funding_plan.deminimis import de_minimis, fiscal_year_start, window_start
+from ess_views.funding_plan.rules import judge
 from tests.support.funding_facts import LINKED, OTHER, SIREN, cofunder, decision, declaration, plan, prior
 
 K = 1_000_00  # EUR 1,000.00

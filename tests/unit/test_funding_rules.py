@@ -7,8 +7,8 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ess_shared.funding.rules import double_funding, judge, over_funding
-from ess_shared.funding.verdict import euros
+from ess_views.funding_plan.rules import double_funding, judge, over_funding
+from ess_views.funding_plan.verdict import euros
 from tests.support.funding_facts import cofunder, commitment, decision, eid, opinion, plan
 
 E = 100_000_00  # eligible budget: EUR 100,000.00
@@ -166,7 +166,7 @@ def test_one_funder_alone_over_a_line_is_not_double_funding_and_cofunders_count_
 
 
 def test_without_an_opinion_lines_are_judged_against_the_submitted_budget() -> None:
-    from ess_shared.funding.facts import BudgetLine
+    from ess_views.funding_plan.facts import BudgetLine
 
     facts = plan(
         budget=[BudgetLine("staff", "staff", 10_000_00)],

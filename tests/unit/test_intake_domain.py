@@ -7,12 +7,12 @@ from decimal import Decimal
 
 import pytest
 
+from ess_contracts import intake
 from ess_intake.domain.money import to_cents, to_euros
 from ess_intake.domain.orientation import NetworkProfile, OrientationClock, matching_networks, unaccepted
 from ess_intake.domain.qualification import qualify
 from ess_intake.domain.titles import duplicate_key, normalise_title
 from ess_intake.service_layer.links import FollowLinks
-from ess_shared.contracts import intake
 from tests.support import events as ev
 
 BASE = "tiers lieu de la loire"

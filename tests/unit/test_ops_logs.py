@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ess_shared.service import logs
+from ess_core.service import logs
 from tests.support.events import event, submitted
 
 
@@ -32,7 +32,7 @@ def captured() -> Iterator[io.StringIO]:
 
 def test_a_line_about_an_event_names_it(captured: io.StringIO) -> None:
     e = event(submitted(), "region", "intake", "P-1", 1)
-    log = logging.getLogger("ess_shared.test")
+    log = logging.getLogger("ess_core.test")
     with logs.about(e):
         log.warning("could not fold %s", "it", extra={"stream_seq": 12})
     log.warning("not about an event")
@@ -45,7 +45,7 @@ def test_a_line_about_an_event_names_it(captured: io.StringIO) -> None:
         "project_submitted",
     )
     assert first["stream_seq"] == 12 and first["instance"] == "region-intake"
-    assert "event_id" not in second and second["logger"] == "ess_shared.test"
+    assert "event_id" not in second and second["logger"] == "ess_core.test"
 
 
 def test_a_traceback_stays_on_one_line(captured: io.StringIO) -> None:

@@ -1,6 +1,6 @@
 """The committed contract files in docs/contracts/ are exactly what the code generates: they cannot drift.
 
-To regenerate them: `.venv/bin/python -m ess_shared.contracts.schema_export docs/contracts`.
+To regenerate them: `.venv/bin/python -m ess_contracts.schema_export docs/contracts`.
 """
 
 from __future__ import annotations
@@ -13,18 +13,18 @@ from typing import Any
 import pytest
 import rfc8785
 
-from ess_shared.contracts.catalogue import PAYLOAD_TYPES
-from ess_shared.contracts.schema_export import (
+from ess_contracts.catalogue import PAYLOAD_TYPES
+from ess_contracts.reference import OBJECTIVES
+from ess_contracts.schema_export import (
     REFERENCE_FILE,
     SCHEMA_FILE,
     json_schema_text,
     reference_document,
     write_catalogue_schema,
 )
-from ess_shared.reference import OBJECTIVES
 
 COMMITTED = Path(__file__).resolve().parents[2] / "docs" / "contracts"
-REGENERATE = "regenerate with: .venv/bin/python -m ess_shared.contracts.schema_export docs/contracts"
+REGENERATE = "regenerate with: .venv/bin/python -m ess_contracts.schema_export docs/contracts"
 
 
 @pytest.fixture(scope="module")

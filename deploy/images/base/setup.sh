@@ -39,7 +39,7 @@ path-include /usr/share/doc/*/copyright
 DPKG
 
 # The postgres user gets the official image's ids, so one pilot's secrets folder serves either image
-# (ess_shared.deploy.files.hand_to_images); Debian's package keeps an existing postgres user.
+# (ess_ops.deploy.files.hand_to_images); Debian's package keeps an existing postgres user.
 groupadd --system --gid 999 postgres
 useradd --system --uid 999 --gid 999 --home-dir /var/lib/postgresql --no-create-home --shell /bin/bash postgres
 

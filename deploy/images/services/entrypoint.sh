@@ -20,7 +20,7 @@ case "$service" in
     exec python3 -m "ess_$service" "$@"
     ;;
   ess)
-    exec python3 -m ess_shared.cli.main "$@"
+    exec python3 -m ess_ops.cli.main "$@"
     ;;
   "")
     echo "usage: SERVICE (intake, funding, evaluation; or ESS_SERVICE) | ess ARGS | COMMAND ARGS" >&2

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from ess_core.messaging.views import View
+from ess_core.service.spec import ServiceSpec
 from ess_funding.adapters.tables import metadata
 from ess_funding.entrypoints.http import funding_router
-from ess_shared.funding import funding_views
-from ess_shared.messaging.views import View
-from ess_shared.service.spec import ServiceSpec
-from ess_shared.views import shared_views
+from ess_views import shared_views
+from ess_views.funding_plan import funding_views
 
 
 def service_views() -> list[View]:

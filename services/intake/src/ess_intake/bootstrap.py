@@ -7,13 +7,13 @@ from datetime import date
 
 from fastapi import APIRouter
 
+from ess_core.service.runtime import ServiceRuntime
+from ess_core.service.spec import ServiceSpec
 from ess_intake.adapters.tables import metadata
 from ess_intake.config import IntakeConfig
 from ess_intake.entrypoints.http import api_router
 from ess_intake.service_layer.context import Intake, utc_today
-from ess_shared.service.runtime import ServiceRuntime
-from ess_shared.service.spec import ServiceSpec
-from ess_shared.views import shared_views
+from ess_views import shared_views
 
 
 def intake_for(

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ess_shared.service.settings import ServiceSettings
+from ess_core.service.settings import ServiceSettings
 
 DEFAULT_ORIENTATION_DELAY_DAYS = 30
 DEFAULT_CONTACT_RETENTION_DAYS = 3 * 365

@@ -9,7 +9,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ess_shared.contracts.event import Event
+from ess_contracts.event import Event
 
 Handler = Callable[[AsyncConnection, Event, Any], Awaitable[None]]
 

@@ -12,15 +12,15 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ess_contracts import evaluation as ev
+from ess_contracts import funding as fu
+from ess_contracts import intake as it
+from ess_contracts.event import Event
 from ess_evaluation.adapters import rows as r
 from ess_evaluation.adapters import tables as t
 from ess_evaluation.adapters.fold import Handler, HandlerView, upsert
 from ess_evaluation.domain.portfolio import Portfolio
 from ess_evaluation.domain.reviews import schedule
-from ess_shared.contracts import evaluation as ev
-from ess_shared.contracts import funding as fu
-from ess_shared.contracts import intake as it
-from ess_shared.contracts.event import Event
 
 
 def _details(p: it.ProjectSubmitted | it.ProjectCorrected) -> dict[str, Any]:

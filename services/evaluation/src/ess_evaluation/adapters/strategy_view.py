@@ -6,10 +6,10 @@ from __future__ import annotations
 from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ess_contracts import evaluation as ev
+from ess_contracts.event import Event
 from ess_evaluation.adapters import tables as t
 from ess_evaluation.adapters.fold import Handler, HandlerView, upsert
-from ess_shared.contracts import evaluation as ev
-from ess_shared.contracts.event import Event
 
 
 async def _action(conn: AsyncConnection, event: Event, p: ev.ActionDefined) -> None:

@@ -1,6 +1,6 @@
 """The evaluation service's tables: the views it folds from the stream (migrated on its own alembic branch,
 `ess_evaluation`); the shared tables (outbox journal, projection bookkeeping, shared views) come from
-ess_shared.
+ess_core and ess_views.
 
 Every row holds facts from one issuer's run of events, so its key names the issuing pilot: events of
 different issuers touch different rows and commute. What combines issuers (the effective definition of an
@@ -10,7 +10,7 @@ Values are integers, text or null (docs/digest.md): dates `YYYY-MM-DD`, flags 0/
 
 from sqlalchemy import BigInteger, Column, Integer, MetaData, PrimaryKeyConstraint, String, Table
 
-from ess_shared.messaging.schema import NAMING
+from ess_core.messaging.schema import NAMING
 
 metadata = MetaData(naming_convention=NAMING)
 

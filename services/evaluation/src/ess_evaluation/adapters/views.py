@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from ess_core.messaging.views import View
 from ess_evaluation.adapters.fold import HandlerView
 from ess_evaluation.adapters.projects_view import FollowUpView
 from ess_evaluation.adapters.strategy_view import StrategyView
-from ess_shared.messaging.views import View
-from ess_shared.views import shared_views
+from ess_views import shared_views
 
 
 def evaluation_views() -> list[HandlerView]:

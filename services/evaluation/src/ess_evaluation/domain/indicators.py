@@ -15,12 +15,16 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
 
+from ess_contracts.reference.strategy import (
+    EPCI_PARTNERSHIP_OBJECTIVE,
+    STAGE_OBJECTIVES,
+    THIRD_PLACE_OBJECTIVE,
+)
 from ess_evaluation.domain import figures as fig
 from ess_evaluation.domain.derivations import DERIVATIONS
 from ess_evaluation.domain.numbers import scaled
 from ess_evaluation.domain.portfolio import Portfolio
 from ess_evaluation.domain.strategy import ActionDef, IndicatorDef, Measure, measure_counts
-from ess_shared.reference.strategy import EPCI_PARTNERSHIP_OBJECTIVE, STAGE_OBJECTIVES, THIRD_PLACE_OBJECTIVE
 
 LEVEL_UNITS = frozenset({"percent", "days"})
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 
-from ess_shared.reference.strategy import objectives_for
+from ess_contracts.reference.strategy import objectives_for
 
 ELIGIBLE_OPINIONS = frozenset({"favourable", "favourable_with_reservations"})
 

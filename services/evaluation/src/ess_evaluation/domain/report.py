@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from ess_contracts.reference.strategy import STRATEGY_TITLE
 from ess_evaluation.domain.numbers import decimal_text, euros
 from ess_evaluation.domain.report_model import Chart, Report, Section, Series
 from ess_evaluation.domain.report_rows import (
@@ -25,7 +26,6 @@ from ess_evaluation.domain.report_rows import (
 )
 from ess_evaluation.domain.reviews import MILESTONES, ReviewStatus, status_as_of
 from ess_evaluation.domain.sessions import Session
-from ess_shared.reference.strategy import STRATEGY_TITLE
 
 PROJECT_COLUMNS = (*(LABELS[m] for m in COUNTS), LABELS["jobs_planned"], LABELS["funds_committed"])
 

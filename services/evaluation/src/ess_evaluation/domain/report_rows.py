@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 
+from ess_contracts.reference.strategy import DEPARTMENTS, OBJECTIVES, PILOT_INFO
 from ess_evaluation.domain.indicators import Actual, Evaluator
 from ess_evaluation.domain.numbers import decimal_text
 from ess_evaluation.domain.report_model import Chart, Section, Series, Table
 from ess_evaluation.domain.reviews import Due, Review, status_as_of
 from ess_evaluation.domain.sessions import Session
-from ess_shared.reference.strategy import DEPARTMENTS, OBJECTIVES, PILOT_INFO
 
 COUNTS = ("projects_submitted", "projects_qualified", "projects_oriented", "projects_funded")
 FUNDS = ("funds_requested", "funds_committed", "funds_disbursed")

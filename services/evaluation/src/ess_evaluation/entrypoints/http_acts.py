@@ -6,12 +6,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import ValidationError
 
+from ess_contracts import evaluation as ev
+from ess_contracts.types import Token
+from ess_core.auth import Principal, require_service_pilot
+from ess_core.service.runtime import ServiceRuntime
 from ess_evaluation.entrypoints.schemas import MeasureRequest, Recorded, StrategyDocument
 from ess_evaluation.service_layer.acts import Acts, MeasureDraft, Refused
-from ess_shared.auth import Principal, require_service_pilot
-from ess_shared.contracts import evaluation as ev
-from ess_shared.contracts.types import Token
-from ess_shared.service.runtime import ServiceRuntime
 
 _ERRORS = {403: "forbidden", 404: "not_found", 409: "conflict", 422: "refused"}
 

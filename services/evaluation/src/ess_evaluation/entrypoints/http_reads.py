@@ -7,6 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
+from ess_core.auth import Principal, require_service_pilot
+from ess_core.messaging.views import view_digest
+from ess_core.service.runtime import ServiceRuntime
 from ess_evaluation.adapters import queries
 from ess_evaluation.adapters.views import evaluation_views
 from ess_evaluation.domain.derivations import DERIVATIONS
@@ -14,9 +17,6 @@ from ess_evaluation.domain.figures import Figures
 from ess_evaluation.domain.numbers import to_scale
 from ess_evaluation.domain.reviews import ReviewState, status_as_of
 from ess_evaluation.entrypoints.schemas import ActualOut, DecimalValue, FiguresOut, ReviewOut, StrategyOut
-from ess_shared.auth import Principal, require_service_pilot
-from ess_shared.messaging.views import view_digest
-from ess_shared.service.runtime import ServiceRuntime
 
 READERS = ("instructor", "decider", "operator", "admin")
 Year = Annotated[int, Query(ge=2000, le=2100)]

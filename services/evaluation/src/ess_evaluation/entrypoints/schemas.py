@@ -8,9 +8,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ess_shared.contracts import evaluation as ev
-from ess_shared.contracts.intake import ObjectiveCode
-from ess_shared.contracts.types import Pilot, Token
+from ess_contracts import evaluation as ev
+from ess_contracts.intake import ObjectiveCode
+from ess_contracts.types import Pilot, Token
 
 
 class _Closed(BaseModel):

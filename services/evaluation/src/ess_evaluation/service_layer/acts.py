@@ -16,16 +16,16 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ess_contracts import evaluation as ev
+from ess_contracts.base import Payload
+from ess_contracts.catalogue import CATALOGUE_VERSION
+from ess_contracts.event import Event, new_event_id
+from ess_core.messaging.views import View, view_digest
 from ess_evaluation.adapters import queries
 from ess_evaluation.domain.derivations import UnknownDerivation, check_derivation
 from ess_evaluation.domain.sessions import Session, SessionItem, SessionRefused, check_session
 from ess_evaluation.domain.strategy import NotLeadPilot, check_lead
 from ess_evaluation.service_layer import reporting
-from ess_shared.contracts import evaluation as ev
-from ess_shared.contracts.base import Payload
-from ess_shared.contracts.catalogue import CATALOGUE_VERSION
-from ess_shared.contracts.event import Event, new_event_id
-from ess_shared.messaging.views import View, view_digest
 
 
 class Refused(Exception):

@@ -8,12 +8,12 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ess_core.messaging.views import View, view_digest
 from ess_evaluation.adapters import queries
 from ess_evaluation.adapters.report_files import INDEX, render, sha256, tables_sha256
 from ess_evaluation.domain.calendar import year_end
 from ess_evaluation.domain.report import build
 from ess_evaluation.domain.report_rows import ReportInput
-from ess_shared.messaging.views import View, view_digest
 
 __all__ = ["INDEX", "read_input", "render_from", "sha256", "tables_sha256"]
 

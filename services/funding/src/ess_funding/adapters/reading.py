@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ess_shared.funding import tables as t
-from ess_shared.funding.agenda import on_agenda
-from ess_shared.funding.store import load_plan, plan_digest, read_status, read_verdicts
-from ess_shared.views.project import project
+from ess_views.funding_plan import tables as t
+from ess_views.funding_plan.agenda import on_agenda
+from ess_views.funding_plan.store import load_plan, plan_digest, read_status, read_verdicts
+from ess_views.project import project
 
 
 def _plain(value: Any) -> Any:

@@ -1,12 +1,12 @@
 """The funding service's own tables: its journal of acts (the outbox, shared) and who recorded each act.
 
-The plan itself is a view (ess_shared.funding) every pilot folds from the stream; what stays here is what
+The plan itself is a view (ess_views.funding_plan) every pilot folds from the stream; what stays here is what
 must not travel: the person who recorded the act, and the rules they knowingly acknowledged.
 """
 
 from sqlalchemy import Column, MetaData, String, Table
 
-from ess_shared.messaging.schema import NAMING
+from ess_core.messaging.schema import NAMING
 
 metadata = MetaData(naming_convention=NAMING)
 

@@ -14,10 +14,10 @@ from typing import Any
 import uuid_utils
 from pydantic import ValidationError
 
+from ess_contracts import funding as f
+from ess_contracts.base import Payload
 from ess_funding.domain.refusals import Invalid, WrongPilot
-from ess_shared.contracts import funding as f
-from ess_shared.contracts.base import Payload
-from ess_shared.funding.verdict import RULES, RuleName
+from ess_views.funding_plan.verdict import RULES, RuleName
 
 ACKNOWLEDGEABLE: frozenset[RuleName] = frozenset({"over_funding", "double_funding"})
 """Over-funding and double funding may be acknowledged: the act goes through and every pilot's plan still

@@ -1,17 +1,17 @@
 """An act against the pilot's own earlier acts in the local plan: it answers a request of this pilot,
 commits a decision of this pilot that still grants, stays within what was decided, committed or paid.
-Pure functions of the plan's facts; rules across funders are the fold's (`ess_shared.funding.rules`)."""
+Pure functions of the plan's facts; rules across funders are the fold's (`ess_views.funding_plan.rules`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ess_contracts import funding as f
+from ess_contracts.base import Payload
 from ess_funding.domain.refusals import Inconsistent
-from ess_shared.contracts import funding as f
-from ess_shared.contracts.base import Payload
-from ess_shared.funding.facts import Commitment, Decision, Plan
-from ess_shared.funding.verdict import euros
+from ess_views.funding_plan.facts import Commitment, Decision, Plan
+from ess_views.funding_plan.verdict import euros
 
 
 def check(plan: Plan, pilot: str, payload: Payload) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ess_shared.funding.verdict import Verdict
+from ess_views.funding_plan.verdict import Verdict
 
 
 class Refused(Exception):

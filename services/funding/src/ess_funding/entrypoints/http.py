@@ -20,12 +20,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, HTTPException, Path
 from fastapi.responses import JSONResponse
 
+from ess_core.auth import Principal, require_service_pilot
+from ess_core.service.runtime import ServiceRuntime
 from ess_funding.adapters.reading import agenda, plan_document
 from ess_funding.domain.acts import KINDS, ActKind, parse_act
 from ess_funding.domain.refusals import Refused
 from ess_funding.service_layer.recording import Recorder
-from ess_shared.auth import Principal, require_service_pilot
-from ess_shared.service.runtime import ServiceRuntime
 
 ProjectId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 READERS = ("instructor", "decider", "operator", "admin")

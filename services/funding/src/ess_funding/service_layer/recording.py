@@ -17,18 +17,18 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ess_contracts.event import Event, new_event
+from ess_contracts.types import format_timestamp
+from ess_core.messaging.outbox import Outbox
+from ess_core.messaging.schema import applied, outbox
+from ess_core.service.runtime import ServiceRuntime
 from ess_funding.adapters.tables import act as act_table
 from ess_funding.domain.acts import ACKNOWLEDGEABLE, Act
 from ess_funding.domain.consistency import check
 from ess_funding.domain.refusals import RuleBreach
-from ess_shared.contracts.event import Event, new_event
-from ess_shared.contracts.types import format_timestamp
-from ess_shared.funding.fold import PlanView, refresh
-from ess_shared.funding.store import load_plan, read_verdicts
-from ess_shared.funding.verdict import Verdict
-from ess_shared.messaging.outbox import Outbox
-from ess_shared.messaging.schema import applied, outbox
-from ess_shared.service.runtime import ServiceRuntime
+from ess_views.funding_plan.fold import PlanView, refresh
+from ess_views.funding_plan.store import load_plan, read_verdicts
+from ess_views.funding_plan.verdict import Verdict
 
 ATTEMPTS = 3
 RETRIED_SQLSTATES = frozenset({"40001", "40P01"})  # PostgreSQL: serialization failure, deadlock

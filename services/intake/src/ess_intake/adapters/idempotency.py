@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ess_contracts.types import format_timestamp
 from ess_intake.adapters.tables import idempotency
-from ess_shared.contracts.types import format_timestamp
 
 
 @dataclass(frozen=True)

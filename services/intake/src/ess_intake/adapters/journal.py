@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ess_shared.contracts.event import Event
-from ess_shared.messaging.schema import outbox
+from ess_contracts.event import Event
+from ess_core.messaging.schema import outbox
 
 
 async def project_events(conn: AsyncConnection, project_id: str) -> list[Event]:

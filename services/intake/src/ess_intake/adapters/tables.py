@@ -1,6 +1,6 @@
 """The intake service's own tables: the truth of its acts, and everything that stays in intake (the
 organisation's name, the contact person, the description, budget labels, files). The shared tables
-(outbox journal, projection bookkeeping, shared views) come from ess_shared."""
+(outbox journal, projection bookkeeping, shared views) come from ess_core and ess_views."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from sqlalchemy import (
     Text,
 )
 
-from ess_shared.messaging.schema import NAMING
+from ess_core.messaging.schema import NAMING
 
 metadata = MetaData(naming_convention=NAMING)
 

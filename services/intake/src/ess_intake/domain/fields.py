@@ -10,7 +10,7 @@ from typing import Annotated, TypeVar
 
 from pydantic import AfterValidator, BeforeValidator, StringConstraints, WithJsonSchema
 
-from ess_shared.contracts.types import Siren, Siret
+from ess_contracts.types import Siren, Siret
 
 _T = TypeVar("_T")
 

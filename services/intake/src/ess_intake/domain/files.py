@@ -16,6 +16,7 @@ from pydantic import (
     field_validator,
 )
 
+from ess_contracts.intake import AttachmentKind
 from ess_intake.domain.attachments import (
     MAX_ATTACHMENT_BYTES,
     MAX_BASE64_CHARS,
@@ -25,7 +26,6 @@ from ess_intake.domain.attachments import (
     sha256_hex,
 )
 from ess_intake.domain.fields import Line
-from ess_shared.contracts.intake import AttachmentKind
 
 Base64File = Annotated[
     bytes,

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from ess_shared.contracts import intake
+from ess_contracts import intake
 
 
 @dataclass(frozen=True)

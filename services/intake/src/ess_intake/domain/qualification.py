@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from ess_shared.contracts import intake
-from ess_shared.reference import objectives_for
+from ess_contracts import intake
+from ess_contracts.reference import objectives_for
 
 ESS_LEGAL_FORMS: frozenset[str] = frozenset({"association", "scop", "scic", "cae", "mutual", "foundation"})
 """Forms that belong to the ESS by law (loi du 31 juillet 2014); a commercial company needs ESUS."""

@@ -8,10 +8,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from ess_contracts import intake
 from ess_intake.domain.files import AttachmentUpload
 from ess_intake.domain.money import to_cents
 from ess_intake.domain.submission import OrganisationInput, ProjectInput, line_codes
-from ess_shared.contracts import intake
 
 Status = Literal["qualified", "ineligible", "correction_requested", "withdrawn", "closed"]
 ENDED: frozenset[str] = frozenset({"withdrawn", "closed"})

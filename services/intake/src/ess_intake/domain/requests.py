@@ -7,9 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StrictBool, ValidationInfo, field_validator
 
-from ess_intake.domain.fields import IsoDate, Line, Paragraph, SiretInput, distinct
-from ess_intake.domain.submission import Input
-from ess_shared.contracts.intake import (
+from ess_contracts.intake import (
     ClosureReason,
     CorrectableField,
     CorrectionReason,
@@ -18,7 +16,9 @@ from ess_shared.contracts.intake import (
     ProjectStage,
     WithdrawalReason,
 )
-from ess_shared.contracts.types import Department, Token
+from ess_contracts.types import Department, Token
+from ess_intake.domain.fields import IsoDate, Line, Paragraph, SiretInput, distinct
+from ess_intake.domain.submission import Input
 
 
 class CorrectionRequestInput(Input):

@@ -21,13 +21,13 @@ from pydantic import (
     field_validator,
 )
 
+from ess_contracts.intake import BudgetCategory, LegalForm, Need, ProjectStage
+from ess_contracts.types import Department, Sha256, Token
 from ess_intake.domain.attachments import MAX_ATTACHMENTS, MAX_TOTAL_ATTACHMENT_BYTES
 from ess_intake.domain.fields import Email, IsoDate, Line, Paragraph, Phone, SirenInput, SiretInput, distinct
 from ess_intake.domain.files import AttachmentUpload
 from ess_intake.domain.money import Euros
 from ess_intake.domain.titles import normalise_title
-from ess_shared.contracts.intake import BudgetCategory, LegalForm, Need, ProjectStage
-from ess_shared.contracts.types import Department, Sha256, Token
 
 
 class Input(BaseModel):

@@ -13,10 +13,10 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from ess_contracts.base import Payload
+from ess_core.messaging.outbox import Outbox
 from ess_intake.config import IntakeConfig
 from ess_intake.service_layer.links import FollowLinks
-from ess_shared.contracts.base import Payload
-from ess_shared.messaging.outbox import Outbox
 
 
 class Runtime(Protocol):

@@ -3,6 +3,9 @@ corrected dossier, which is qualified and oriented again."""
 
 from __future__ import annotations
 
+from ess_contracts import intake as events
+from ess_contracts.base import Payload
+from ess_contracts.event import new_event_id
 from ess_intake.adapters import corrections, networks, orientations, projects
 from ess_intake.domain.commands import Correct, RequestCorrection
 from ess_intake.domain.errors import Duplicate, Invalid
@@ -25,9 +28,6 @@ from ess_intake.domain.records import (
 from ess_intake.domain.submission import Correction
 from ess_intake.service_layer.context import Intake
 from ess_intake.service_layer.results import CorrectionRequested, Qualified
-from ess_shared.contracts import intake as events
-from ess_shared.contracts.base import Payload
-from ess_shared.contracts.event import new_event_id
 
 MAX_FILES_PER_PROJECT = 50  # what ProjectSubmitted and ProjectCorrected carry at most
 

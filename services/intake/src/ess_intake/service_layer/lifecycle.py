@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ess_contracts import intake as events
 from ess_intake.adapters import projects
 from ess_intake.domain.commands import Close, Withdraw
 from ess_intake.domain.errors import Invalid, NotFound
 from ess_intake.domain.lifecycle import ensure_holder_or_staff, ensure_open
 from ess_intake.service_layer.context import Intake
 from ess_intake.service_layer.results import Acted
-from ess_shared.contracts import intake as events
 
 
 async def withdraw(cmd: Withdraw, intake: Intake) -> Acted:

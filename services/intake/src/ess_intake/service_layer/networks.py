@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from ess_contracts import intake as events
+from ess_contracts.event import new_event_id
 from ess_intake.adapters import networks
 from ess_intake.domain.commands import RegisterNetwork, UpdateNetwork
 from ess_intake.domain.errors import Conflict, NotFound
 from ess_intake.service_layer.context import Intake
 from ess_intake.service_layer.results import NetworkSaved
-from ess_shared.contracts import intake as events
-from ess_shared.contracts.event import new_event_id
 
 
 async def register(cmd: RegisterNetwork, intake: Intake) -> NetworkSaved:

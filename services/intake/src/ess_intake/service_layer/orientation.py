@@ -3,6 +3,8 @@ declines. Networks registered later reach existing projects when an instructor o
 
 from __future__ import annotations
 
+from ess_contracts import intake as events
+from ess_contracts.base import Payload
 from ess_intake.adapters import networks, orientations, projects
 from ess_intake.domain.commands import AnswerOrientation, Orient
 from ess_intake.domain.errors import Forbidden, InvalidState, NotFound
@@ -10,8 +12,6 @@ from ess_intake.domain.lifecycle import ensure_open
 from ess_intake.domain.orientation import matching_networks
 from ess_intake.service_layer.context import Intake
 from ess_intake.service_layer.results import OrientationAnswered, Oriented
-from ess_shared.contracts import intake as events
-from ess_shared.contracts.base import Payload
 
 
 async def orient(cmd: Orient, intake: Intake) -> Oriented:

@@ -9,6 +9,10 @@ import json
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ess_contracts import intake as events
+from ess_contracts.base import Payload
+from ess_contracts.event import new_event_id
+from ess_contracts.intake import SubmissionChannel
 from ess_intake.adapters import idempotency, networks, orientations, projects
 from ess_intake.domain.commands import Actor, Submit
 from ess_intake.domain.errors import Duplicate, Forbidden, IdempotencyKeyReused
@@ -25,10 +29,6 @@ from ess_intake.domain.records import (
 from ess_intake.domain.submission import Submission
 from ess_intake.service_layer.context import Intake
 from ess_intake.service_layer.results import Submitted
-from ess_shared.contracts import intake as events
-from ess_shared.contracts.base import Payload
-from ess_shared.contracts.event import new_event_id
-from ess_shared.contracts.intake import SubmissionChannel
 
 ATTEMPTS = 3
 """A unique key that another transaction took meanwhile (same idempotency key, same open project)

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
+from ess_core.auth import Principal
 from ess_intake.domain.commands import AnswerOrientation, Close, Correct, Orient, RequestCorrection, Withdraw
 from ess_intake.domain.requests import ClosureInput, CorrectionRequestInput, DeclineInput, WithdrawalInput
 from ess_intake.domain.submission import Correction
@@ -18,7 +19,6 @@ from ess_intake.service_layer.results import (
     Oriented,
     Qualified,
 )
-from ess_shared.auth import Principal
 
 STAFF = ("instructor", "admin")
 HOLDERS = ("holder", "network", "instructor", "admin")

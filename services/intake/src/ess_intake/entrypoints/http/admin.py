@@ -5,13 +5,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from ess_core.auth import Principal
 from ess_intake.entrypoints.http.deps import who
 from ess_intake.entrypoints.http.errors import REFUSALS, SMALL_BODY, IntakeRoute
 from ess_intake.service_layer import erasure, reports
 from ess_intake.service_layer.context import Intake
 from ess_intake.service_layer.read_models import UnacceptedReport
 from ess_intake.service_layer.results import Erasure
-from ess_shared.auth import Principal
 
 READERS = ("instructor", "decider", "admin", "operator")
 

@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Path
 
+from ess_core.auth import Principal, require_service_pilot
 from ess_intake.domain.commands import Actor
-from ess_shared.auth import Principal, require_service_pilot
 
 TOKEN = r"^[A-Za-z0-9_-]{1,64}$"
 ProjectId = Annotated[str, Path(pattern=TOKEN, description="the project's id")]

@@ -4,6 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter
 
+from ess_core.auth import Principal
 from ess_intake.adapters import networks as directory
 from ess_intake.domain.commands import RegisterNetwork, UpdateNetwork
 from ess_intake.domain.errors import NotFound
@@ -14,7 +15,6 @@ from ess_intake.service_layer import networks
 from ess_intake.service_layer.context import Intake
 from ess_intake.service_layer.read_models import NetworkEntry
 from ess_intake.service_layer.results import NetworkSaved
-from ess_shared.auth import Principal
 
 READERS = ("instructor", "decider", "admin", "network", "operator")
 

@@ -5,6 +5,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Response
 
+from ess_core.auth import Principal
 from ess_intake.domain.commands import Submit
 from ess_intake.domain.submission import Submission
 from ess_intake.entrypoints.http.deps import IdempotencyKey, ProjectId, actor, who
@@ -13,7 +14,6 @@ from ess_intake.service_layer import reading, submit
 from ess_intake.service_layer.context import Intake
 from ess_intake.service_layer.read_models import HistoryEntry, ProjectFile
 from ess_intake.service_layer.results import Submitted
-from ess_shared.auth import Principal
 
 READERS = ("instructor", "decider", "admin", "holder", "network")
 

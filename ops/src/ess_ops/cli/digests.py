@@ -1,0 +1,97 @@
+"""`ess view digest`: every service's latest signed checkpoint, read from the stream, compared.
+
+Services compare only when they report the same applied events (stream sequence and count) under the
+same catalogue and trust file: those must hold the same digest. The lone digest that differs from the
+others of its group names its service; a group split evenly names every member. Inside a group, services
+of one kind (the three evaluation services) also compare the digest of the views only they hold.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from nats.js import JetStreamContext
+
+from ess_contracts.codec import Rejected, decode
+from ess_contracts.event import Event
+from ess_contracts.ops import CheckpointRecorded
+from ess_contracts.signing import TrustStore
+from ess_contracts.subjects import STREAM
+
+CHECKPOINTS = "ess.*.*.checkpoint.*.checkpoint_recorded"
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    service: str
+    stream_seq: int
+    event: Event
+
+    @property
+    def figures(self) -> CheckpointRecorded:
+        assert isinstance(self.event.payload, CheckpointRecorded)
+        return self.event.payload
+
+    @property
+    def group(self) -> tuple[int, int, str, str]:
+        f = self.figures
+        return (f.stream_sequence, f.applied_events, f.catalogue_version, f.trust_hash)
+
+    @property
+    def kind(self) -> str:
+        return self.event.service
+
+
+@dataclass(frozen=True)
+class Comparison:
+    checkpoints: list[Checkpoint]
+    disagreeing: list[str]
+    groups: dict[tuple[int, int, str, str], list[Checkpoint]]
+    unverified: list[str]
+
+    @property
+    def agree(self) -> bool:
+        return not self.disagreeing and not self.unverified
+
+
+async def latest_checkpoints(js: JetStreamContext, trust: TrustStore) -> tuple[list[Checkpoint], list[str]]:
+    """The last checkpoint on each checkpoint subject, verified like any event before it is believed."""
+    info = await js.stream_info(STREAM, subjects_filter=CHECKPOINTS)
+    found, unverified = [], []
+    for subject in sorted((info.state.subjects or {}).keys()):
+        msg = await js.get_last_msg(STREAM, subject)
+        try:
+            event = decode(msg.subject or subject, msg.data or b"", dict(msg.headers or {}), trust)
+        except Rejected as rejected:
+            unverified.append(f"{subject}: {rejected.reason}")
+            continue
+        found.append(Checkpoint(f"{event.pilot}-{event.service}", msg.seq or 0, event))
+    return found, unverified
+
+
+def compare(checkpoints: list[Checkpoint], unverified: list[str] | None = None) -> Comparison:
+    groups: dict[tuple[int, int, str, str], list[Checkpoint]] = defaultdict(list)
+    for checkpoint in checkpoints:
+        groups[checkpoint.group].append(checkpoint)
+    disagreeing: set[str] = set()
+    for members in groups.values():
+        disagreeing |= _minority(members, lambda c: c.figures.view_digest)
+        kinds: dict[str, list[Checkpoint]] = defaultdict(list)
+        for c in members:
+            if c.figures.own_view_digest is not None:
+                kinds[c.kind].append(c)
+        for same_kind in kinds.values():
+            disagreeing |= _minority(same_kind, lambda c: c.figures.own_view_digest)
+    return Comparison(checkpoints, sorted(disagreeing), dict(groups), unverified or [])
+
+
+def _minority(members: list[Checkpoint], digest: Callable[[Checkpoint], str | None]) -> set[str]:
+    """The services whose digest is not the majority's (all of them when no digest has a majority)."""
+    counts = Counter(digest(c) for c in members)
+    if len(counts) < 2:
+        return set()
+    (top, top_count), (_, second_count) = counts.most_common(2)
+    majority = top if top_count > second_count else None
+    return {c.service for c in members if digest(c) != majority}

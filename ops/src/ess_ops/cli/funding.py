@@ -1,0 +1,170 @@
+"""`ess funding`: a funding service's plans, agenda and acts, over its HTTP API.
+
+    ess funding plan PROJECT [--pilot P] [--json]     the plan as pilot P's service holds it
+    ess funding agenda [--pilot P] [--json]           projects waiting for decisions from two funders or more
+    ess funding act KIND PROJECT --data JSON|@FILE|-  record an act of pilot P (KIND: requests, opinions,
+        [--acknowledge RULE]...                       cofunders, de-minimis-declarations, decisions,
+                                                      commitments, tranches, disbursements, cancellations,
+                                                      recoveries); a refusal prints its reason, exit 1
+
+The service and token come from the running `ess up` (`--state-dir`), or from `--url` and `--token-file`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+PilotOpt = Annotated[str, typer.Option("--pilot", help="The pilot whose funding service answers.")]
+StateDirOpt = Annotated[Path, typer.Option("--state-dir", help="Where `ess up` keeps its state.")]
+UrlOpt = Annotated[
+    str | None, typer.Option("--url", help="The funding service; by default the one `ess up` runs.")
+]
+TokenOpt = Annotated[
+    Path | None, typer.Option("--token-file", help="A bearer token; by default the pilot's from `ess up`.")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="The service's answer, as JSON.")]
+
+# The funding service's act routes, POST /projects/{id}/{kind} (its OpenAPI document lists them; a unit
+# test holds this list to the service's own).
+ACT_KINDS = (
+    "requests",
+    "opinions",
+    "cofunders",
+    "de-minimis-declarations",
+    "decisions",
+    "commitments",
+    "tranches",
+    "disbursements",
+    "cancellations",
+    "recoveries",
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Add this service's commands to `ess`. Keep imports inside the commands: `ess` starts fast."""
+    funding = typer.Typer(no_args_is_help=True, help="A pilot's funding acts, the shared plans, the agenda.")
+    funding.command("plan")(plan_command)
+    funding.command("agenda")(agenda_command)
+    funding.command("act")(act_command)
+    app.add_typer(funding, name="funding")
+
+
+def plan_command(
+    project_id: str,
+    pilot: PilotOpt = "region",
+    state_dir: StateDirOpt = Path(".ess"),
+    url: UrlOpt = None,
+    token_file: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The funding plan of a project: status, totals and every breach, with its rule, window and figures."""
+    from ess_ops.cli.console import note
+    from ess_views.funding_plan.verdict import euros
+
+    answer = _call("GET", f"/projects/{project_id}/plan", pilot, state_dir, url, token_file)
+    if as_json:
+        print(json.dumps(answer, indent=2, ensure_ascii=False))
+        return
+    status = answer["status"]
+    eligible = status["eligible_total"]
+    note(f"{project_id}: {status['status']}; funded {euros(status['funded'])}")
+    note(f"  eligible budget {euros(eligible) if eligible is not None else '(no opinion yet)'}")
+    for verdict in answer["verdicts"]:
+        note(f"  {verdict['message']}")
+    note(f"  plan digest {answer['digest']}")
+
+
+def agenda_command(
+    pilot: PilotOpt = "region",
+    state_dir: StateDirOpt = Path(".ess"),
+    url: UrlOpt = None,
+    token_file: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The funders' committee agenda: projects waiting for two funders or more, and what each waits for."""
+    from ess_ops.cli.console import note
+    from ess_views.funding_plan.verdict import euros
+
+    answer = _call("GET", "/agenda", pilot, state_dir, url, token_file)
+    if as_json:
+        print(json.dumps(answer, indent=2, ensure_ascii=False))
+        return
+    for project in answer["projects"]:
+        note(f"{project['project_id']} {project['title'] or ''}".rstrip())
+        for funder in project["waiting"]:
+            pending = ", ".join(
+                f"{p['act']} {euros(p['amount'])} since {p['since']}" for p in funder["pending"]
+            )
+            note(f"  {funder['funder']}: {pending}")
+
+
+def act_command(
+    kind: str,
+    project_id: str,
+    data: Annotated[str, typer.Option("--data", help="The act's fields as JSON, @FILE or - (stdin).")],
+    acknowledge: Annotated[
+        list[str] | None, typer.Option("--acknowledge", help="over_funding or double_funding.")
+    ] = None,
+    pilot: PilotOpt = "region",
+    state_dir: StateDirOpt = Path(".ess"),
+    url: UrlOpt = None,
+    token_file: TokenOpt = None,
+) -> None:
+    """Record an act of this pilot; the service checks it against its plan first."""
+    from ess_ops.cli.console import fail
+
+    if kind not in ACT_KINDS:
+        fail(f"unknown act {kind!r}; acts are {', '.join(ACT_KINDS)}")
+    text = sys.stdin.read() if data == "-" else Path(data[1:]).read_text() if data.startswith("@") else data
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError as exc:
+        fail(f"--data is not JSON: {exc}")
+    if acknowledge:
+        body["acknowledge"] = acknowledge
+    answer = _call("POST", f"/projects/{project_id}/{kind}", pilot, state_dir, url, token_file, body)
+    print(json.dumps(answer, indent=2, ensure_ascii=False))
+
+
+def _call(
+    method: str,
+    path: str,
+    pilot: str,
+    state_dir: Path,
+    url: str | None,
+    token_file: Path | None,
+    body: Any = None,
+) -> Any:
+    import httpx
+
+    from ess_ops.cli import runfile
+    from ess_ops.cli.console import fail
+
+    if url is None or token_file is None:
+        try:
+            info = runfile.load(state_dir / "run.json")
+        except runfile.RunFileError as exc:
+            fail(f"give --url and --token-file, or run `ess up`: {exc}")
+        found = [s for s in info.services if (s.pilot, s.service) == (pilot, "funding")]
+        if not found or pilot not in info.tokens:
+            fail(f"no funding service of pilot {pilot!r} in {state_dir / 'run.json'}")
+        url = url or found[0].http_url
+        token_file = token_file or Path(info.tokens[pilot])
+    headers = {"Authorization": f"Bearer {token_file.read_text().strip()}"}
+    try:
+        with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
+            answer = client.request(method, path, json=body)
+    except httpx.HTTPError as exc:
+        fail(f"cannot reach {url}: {exc}")
+    if answer.status_code >= 400:
+        detail = (
+            answer.json().get("detail") if answer.headers.get("content-type") == "application/json" else None
+        )
+        reason = detail.get("reason") if isinstance(detail, dict) else detail or answer.text
+        fail(f"{answer.status_code} {detail.get('error', '') if isinstance(detail, dict) else ''}: {reason}")
+    return answer.json()

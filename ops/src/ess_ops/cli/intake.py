@@ -1,0 +1,67 @@
+"""The intake service's `ess` commands, over its HTTP API: `ess submit FILE.json` and `ess project file
+ID` (intake's own file, personal data included; `ess project show ID` tells the project as the stream
+does)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+StateDir = Annotated[Path, typer.Option("--state-dir", help="Where `ess up` keeps keys, data, logs.")]
+Pilot = Annotated[str, typer.Option("--pilot", help="The pilot whose intake service to use.")]
+Url = Annotated[str | None, typer.Option("--url", envvar="ESS_INTAKE_URL", help="[default: from run.json]")]
+TokenFile = Annotated[
+    Path | None, typer.Option("--token-file", envvar="ESS_TOKEN_FILE", help="[default: the pilot's token]")
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the service's JSON answer.")]
+
+
+def submit_command(
+    file: Annotated[Path, typer.Argument(help="The submission: the JSON body of POST /projects.")],
+    idempotency_key: Annotated[
+        str | None, typer.Option("--idempotency-key", help="[default: derived from the file's bytes]")
+    ] = None,
+    state_dir: StateDir = Path(".ess"),
+    pilot: Pilot = "region",
+    url: Url = None,
+    token_file: TokenFile = None,
+    as_json: AsJson = False,
+) -> None:
+    """Submit a project to the intake service. Sending the same file again returns the first answer."""
+    from ess_ops.cli import intake_client
+
+    target = intake_client.endpoint(state_dir, pilot, url, token_file)
+    raise typer.Exit(intake_client.submit(target, file, idempotency_key, as_json))
+
+
+def project_file_command(
+    project_id: Annotated[str, typer.Argument(help="The project's id.")],
+    state_dir: StateDir = Path(".ess"),
+    pilot: Pilot = "region",
+    url: Url = None,
+    token_file: TokenFile = None,
+    as_json: AsJson = False,
+) -> None:
+    """The project's file at intake (holder, contact, budget, files, orientations) and its events."""
+    from ess_ops.cli import intake_client
+
+    target = intake_client.endpoint(state_dir, pilot, url, token_file)
+    raise typer.Exit(intake_client.show_file(target, project_id, as_json))
+
+
+def register(app: typer.Typer) -> None:
+    """Add this service's commands to `ess`. Keep imports inside the commands: `ess` starts fast."""
+    app.command("submit")(submit_command)
+    _project_group(app).command("file")(project_file_command)
+
+
+def _project_group(app: typer.Typer) -> typer.Typer:
+    """`ess project`, shared with the stream's view of a project; created if this `ess` lacks it."""
+    for group in app.registered_groups:
+        if group.name == "project" and group.typer_instance is not None:
+            return group.typer_instance
+    group_app = typer.Typer(no_args_is_help=True, help="One project.")
+    app.add_typer(group_app, name="project")
+    return group_app

@@ -1,0 +1,88 @@
+"""What the intake commands do: find the service and a token, call its HTTP API, print the answer."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ess_ops.cli import runfile
+from ess_ops.cli.console import fail
+from ess_ops.cli.intake_view import show_errors, show_project_file, show_submitted
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    url: str
+    token: str
+
+    def client(self) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=60, trust_env=False)
+
+
+def endpoint(state_dir: Path, pilot: str, url: str | None, token_file: Path | None) -> Endpoint:
+    """`--url` and `--token-file` when given, else the running `ess up`'s intake service and token."""
+    info = None
+    if url is None or token_file is None:
+        try:
+            info = runfile.load(state_dir / "run.json")
+        except runfile.RunFileError as exc:
+            fail(f"no --url/--token-file given and {exc}")
+    if url is None and info is not None:
+        found = [s.http_url for s in info.services if (s.pilot, s.service) == (pilot, "intake")]
+        if not found:
+            fail(f"no intake service of pilot {pilot} in {state_dir / 'run.json'}")
+        url = found[0]
+    if token_file is None and info is not None:
+        if pilot not in info.tokens:
+            fail(f"no token for pilot {pilot} in {state_dir / 'run.json'}")
+        token_file = Path(info.tokens[pilot])
+    assert url is not None and token_file is not None
+    return Endpoint(url.rstrip("/"), token_file.read_text().strip())
+
+
+def submit(target: Endpoint, file: Path, key: str | None, as_json: bool) -> int:
+    try:
+        raw = file.read_bytes()
+        body = json.loads(raw)
+    except (OSError, ValueError) as exc:
+        fail(f"{file}: cannot read a JSON submission: {exc}")
+    key = key or f"file-{hashlib.sha256(raw).hexdigest()[:40]}"
+    response = _call(target, "POST", "/projects", json=body, headers={"Idempotency-Key": key})
+    if as_json:
+        print(json.dumps(response.json(), indent=2, ensure_ascii=False))
+        return 0 if response.status_code == 201 else 1
+    if response.status_code == 201:
+        show_submitted(response.json(), target.url, response.headers.get("Idempotent-Replayed") == "true")
+        return 0
+    show_errors(response.status_code, response.json())
+    return 1
+
+
+def show_file(target: Endpoint, project_id: str, as_json: bool) -> int:
+    record = _call(target, "GET", f"/projects/{project_id}")
+    if record.status_code != 200:
+        show_errors(record.status_code, record.json())
+        return 1
+    history = _call(target, "GET", f"/projects/{project_id}/history").json()
+    if as_json:
+        print(json.dumps({"file": record.json(), "history": history}, indent=2, ensure_ascii=False))
+    else:
+        show_project_file(record.json(), history)
+    return 0
+
+
+def _call(target: Endpoint, method: str, path: str, **kw: Any) -> httpx.Response:
+    try:
+        with target.client() as client:
+            response = client.request(method, path, **kw)
+    except httpx.HTTPError as exc:
+        fail(f"cannot reach the intake service at {target.url}: {exc}")
+    if response.status_code >= 500 or "json" not in response.headers.get("content-type", ""):
+        fail(f"{method} {path}: HTTP {response.status_code}: {response.text[:200]}")
+    return response

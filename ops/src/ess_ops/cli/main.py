@@ -1,0 +1,313 @@
+"""The `ess` command (Typer + Rich). Every failure ends with one red line and a non-zero exit.
+
+Each command imports what it needs when it runs, so `ess status` (polled by scripts) starts fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ess_ops.cli import runfile
+from ess_ops.cli.console import fail, note
+from ess_ops.cli.status import command as status_command
+from ess_ops.cli.tail import command as tail_command
+from ess_ops.cli.targets import STALL_AFTER_S, StallOpt, StateDirOpt, TokenOpt, UrlOpt, targets
+
+app = typer.Typer(
+    name="ess",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Run and look at the ESS services: intake, funding and evaluation, one process per pilot.",
+)
+keys_app = typer.Typer(no_args_is_help=True, help="A pilot's signing keys and the partners' trust file.")
+trust_app = typer.Typer(no_args_is_help=True, help="The trust file of every pilot's public keys.")
+keys_app.add_typer(trust_app, name="trust")
+nats_keys_app = typer.Typer(no_args_is_help=True, help="nats-users.json: every identity's NATS user key.")
+keys_app.add_typer(nats_keys_app, name="nats")
+app.add_typer(keys_app, name="keys")
+view_app = typer.Typer(no_args_is_help=True, help="Compare every pilot's views; checkpoints; rebuild.")
+app.add_typer(view_app, name="view")
+project_app = typer.Typer(no_args_is_help=True, help="One project as the stream tells it.")
+app.add_typer(project_app, name="project")
+app.command("tail")(tail_command)
+app.command("status")(status_command)
+
+StreamFileOpt = Annotated[
+    Path | None, typer.Option("--file", help="Stream config [default: deploy/stream.json].")
+]
+PilotOpt = Annotated[str, typer.Option("--pilot", help="region, state or bdt.")]
+ServerOpt = Annotated[str | None, typer.Option(envvar="ESS_NATS_URL", help="[default: ess up's broker]")]
+TrustOpt = Annotated[Path | None, typer.Option(envvar="ESS_TRUST_FILE", help="[default: ess up's]")]
+
+
+def _stream_file(given: Path | None) -> Path:
+    from ess_ops.runtime.provision import ProvisionError, default_stream_config_path
+
+    try:
+        return given if given is not None else default_stream_config_path()
+    except ProvisionError as exc:
+        fail(str(exc))
+
+
+@app.command("up")
+def up_command(
+    state_dir: StateDirOpt = Path(".ess"),
+    nats_port: Annotated[int, typer.Option(min=0, max=65535, help="0: any free port.")] = 0,
+    stream_file: StreamFileOpt = None,
+    ready_timeout: Annotated[float, typer.Option(help="Seconds for every service to answer.")] = 60.0,
+) -> None:
+    """Start nats-server, provision the stream, make keys and tokens, run the seven services; Ctrl-C stops."""
+    from ess_ops.cli import up
+
+    raise typer.Exit(up.run(state_dir, nats_port, _stream_file(stream_file), ready_timeout))
+
+
+@app.command("provision")
+def provision_command(
+    stream_file: StreamFileOpt = None,
+    server: Annotated[
+        str | None, typer.Option(envvar="ESS_NATS_URL", help="[default: the broker of the running ess up]")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Report drift, change nothing; exit 1 on drift.")
+    ] = False,
+    state_dir: StateDirOpt = Path(".ess"),
+    seed: Annotated[
+        Path | None,
+        typer.Option(envvar="ESS_NATS_SEED_FILE", help="Operator NATS seed [default: ess up's, if any]."),
+    ] = None,
+    ca_file: Annotated[
+        Path | None,
+        typer.Option(envvar="ESS_NATS_CA_FILE", help="The federation CA bundle (tls:// nodes)."),
+    ] = None,
+    replicas: Annotated[
+        int | None, typer.Option(min=1, max=5, help="num_replicas for a cluster [default: the file's].")
+    ] = None,
+) -> None:
+    """Apply the stream config (create or repair) as the operator identity and print the drift report."""
+    from nats.errors import Error as NatsError
+
+    from ess_ops.runtime.connect import provision_as_operator
+    from ess_ops.runtime.provision import ProvisionError
+
+    if server is None:
+        try:
+            server = runfile.load(state_dir / "run.json").nats.url
+        except runfile.RunFileError as exc:
+            fail(f"no server given (--server or ESS_NATS_URL) and {exc}")
+    config = _stream_file(stream_file)
+    try:
+        local = state_dir / "keys" / "operator.nats.seed"
+        seed = seed or (local if local.exists() else None)
+        report = asyncio.run(
+            provision_as_operator(server, config, seed, apply=not check, ca_file=ca_file, replicas=replicas)
+        )
+    except ProvisionError as exc:
+        fail(str(exc), 2)
+    except (NatsError, OSError, TimeoutError) as exc:
+        fail(f"cannot reach {server}: {str(exc) or type(exc).__name__}", 2)
+    note(str(report))
+    raise typer.Exit(1 if check and report.outcome in ("drift", "missing") else 0)
+
+
+@keys_app.command("generate")
+def keys_generate(
+    pilot: PilotOpt,
+    out: Annotated[Path, typer.Option("--out", help="Directory for the seeds (owner-only).")],
+) -> None:
+    """Generate this pilot's seeds locally: <pilot>.seed (signs events) and <pilot>.nats.seed (logs in to
+    the broker); prints only the public keys, to share with partners. `--pilot operator`: the NATS one."""
+    from ess_ops import keys
+
+    try:
+        identity = keys.check_identity(pilot)
+        signing = None if identity == "operator" else keys.new_seed(out / f"{identity}.seed")
+        nats_key = keys.new_nats_seed(out / f"{identity}.nats.seed")
+    except (keys.KeysError, OSError) as exc:
+        fail(str(exc))
+    if signing is not None:
+        print(f"signing key (trust file):       {signing.public_key}")
+    print(f"NATS user key (nats-users.json): {nats_key}")
+
+
+@nats_keys_app.command("add")
+def nats_keys_add(
+    identity: Annotated[str, typer.Option("--pilot", help="region, state, bdt or operator.")],
+    key: Annotated[str, typer.Option("--key", help="The public NATS user key (U…).")],
+    file: Annotated[Path, typer.Option("--file", help="nats-users.json, created if missing.")],
+) -> None:
+    """Make KEY the identity's current NATS key; the previous one is kept in the history, retired."""
+    from ess_core.security.identities import NatsUsers
+    from ess_ops import keys
+
+    try:
+        keys.nats_users_with(NatsUsers.load_or_empty(file), identity, key.strip()).save(file)
+    except (keys.KeysError, ValueError, OSError) as exc:
+        fail(str(exc))
+    note(f"{identity}: {key[:12]}… is the current NATS key in {file}")
+
+
+@nats_keys_app.command("config")
+def nats_keys_config(
+    file: Annotated[Path, typer.Option("--file", help="nats-users.json")],
+) -> None:
+    """Print the nats-server `authorization` block (nkey users and their permissions) for FILE."""
+    from ess_core.security.identities import NatsUsers
+    from ess_core.security.permissions import authorization_block
+
+    try:
+        print(authorization_block(NatsUsers.load(file)), end="")
+    except (ValueError, OSError) as exc:
+        fail(str(exc))
+
+
+@trust_app.command("add")
+def trust_add(
+    pilot: PilotOpt,
+    key: Annotated[str, typer.Option("--key", help="The pilot's public signing key (A…).")],
+    file: Annotated[Path, typer.Option("--file", help="The trust file, created if missing.")],
+) -> None:
+    """Make KEY the pilot's current key in the trust file; earlier keys stay (retired): old events verify."""
+    from ess_contracts.signing import TrustFile
+    from ess_ops import keys
+
+    try:
+        trust = TrustFile.load(file) if file.exists() else TrustFile(pilots={})
+        updated = keys.trust_with(trust, keys.check_pilot(pilot), key.strip())
+    except (keys.KeysError, ValueError, OSError) as exc:
+        fail(str(exc))
+    if updated == trust and file.exists():
+        note(f"{pilot}: {key[:12]}… is already the current key in {file}")
+        return
+    updated.save(file)
+    note(f"{pilot}: {key[:12]}… added to {file} (digest {updated.digest()[:16]}…)")
+
+
+def _run_info(state_dir: Path) -> runfile.RunInfo:
+    try:
+        return runfile.load(state_dir / "run.json")
+    except runfile.RunFileError as exc:
+        fail(str(exc))
+
+
+@view_app.command("digest")
+def view_digest(
+    state_dir: StateDirOpt = Path(".ess"),
+    server: Annotated[
+        str | None, typer.Option(envvar="ESS_NATS_URL", help="[default: ess up's broker]")
+    ] = None,
+    trust_file: Annotated[
+        Path | None, typer.Option(envvar="ESS_TRUST_FILE", help="[default: ess up's]")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Every service's latest checkpoint, side by side; exit 1 when services that applied the same events
+    disagree (each disagreeing service is named) or a checkpoint does not verify."""
+    from ess_ops.cli import view
+
+    server, trust_file = _broker_and_trust(state_dir, server, trust_file)
+    comparison = asyncio.run(view.digest_report(server, trust_file))
+    view.show(comparison, as_json)
+    raise typer.Exit(0 if comparison.agree else 1)
+
+
+@view_app.command("checkpoint")
+def view_checkpoint(
+    services: Annotated[list[str] | None, typer.Argument(help="e.g. state-funding [default: all]")] = None,
+    state_dir: StateDirOpt = Path(".ess"),
+) -> None:
+    """Ask services of this `ess up` to publish a checkpoint now."""
+    from ess_ops.cli import view
+
+    view.request_checkpoints(_run_info(state_dir), services or [])
+
+
+@view_app.command("rebuild")
+def view_rebuild(
+    service: Annotated[str, typer.Argument(help="e.g. bdt-funding")],
+    state_dir: StateDirOpt = Path(".ess"),
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+    stall_after: StallOpt = STALL_AFTER_S,
+) -> None:
+    """Drop a service's views and replay them from the stream, showing progress; says whether the digest
+    came back the same. It waits as long as the replay moves, and fails after --stall-after seconds still."""
+    import httpx
+
+    from ess_ops.cli import view
+    from ess_ops.cli.progress import Stalled
+
+    [(name, base, key)] = targets(state_dir, service, url, token)
+    try:
+        view.rebuild(name, base, key, stall_after)
+    except (Stalled, httpx.HTTPError) as exc:
+        fail(str(exc))
+
+
+def _broker_and_trust(state_dir: Path, server: str | None, trust_file: Path | None) -> tuple[str, Path]:
+    if server is None or trust_file is None:
+        info = _run_info(state_dir)
+        return server or info.nats.url, trust_file or Path(info.trust_file)
+    return server, trust_file
+
+
+@project_app.command("show")
+def project_show(
+    project_id: Annotated[str, typer.Argument(help="The project's id.")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="A stream sequence (123) or a business date (2026-04-15).")
+    ] = None,
+    state_dir: StateDirOpt = Path(".ess"),
+    server: ServerOpt = None,
+    trust_file: TrustOpt = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """A project folded from its signed events on the stream, now or as it stood at a point in time."""
+    from ess_ops.cli import project, project_view
+
+    if as_of is not None and not as_of.isdigit():
+        try:
+            date.fromisoformat(as_of)
+        except ValueError:
+            fail(f"--as-of {as_of!r}: give a stream sequence (digits) or a date YYYY-MM-DD")
+    server, trust_file = _broker_and_trust(state_dir, server, trust_file)
+    project_view.show(project.run(server, trust_file, project_id, as_of), as_of, as_json)
+
+
+def _register_recovery_commands() -> None:
+    from ess_ops.cli import dlq, republish
+
+    app.add_typer(dlq.app, name="dlq")
+    app.command("republish")(republish.republish_command)
+
+
+_register_recovery_commands()
+
+
+def _register_deploy_commands() -> None:
+    from ess_ops.cli import deploy
+
+    app.add_typer(deploy.app, name="deploy")
+
+
+_register_deploy_commands()
+
+
+def _register_service_commands() -> None:
+    """Each service's commands: they reach the service over HTTP, or run its module as a process."""
+    from ess_ops.cli import evaluation, funding, intake
+
+    for commands in (intake, funding, evaluation):
+        commands.register(app)
+
+
+_register_service_commands()
+
+if __name__ == "__main__":
+    app()

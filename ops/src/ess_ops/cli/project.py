@@ -1,0 +1,125 @@
+"""`ess project show ID [--as-of DATE|SEQ]`: a project as the stream tells it, at any point in time.
+
+The project's events are read from the stream (signatures verified), cut at a stream sequence or a
+business date, and folded by the same shared views every service holds, into a scratch database.
+Without --as-of the result equals every service's view of the project.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from nats.js import JetStreamContext
+from sqlalchemy import Table, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ess_contracts.codec import Rejected, decode
+from ess_contracts.event import Event
+from ess_contracts.signing import TrustFile, TrustStore
+from ess_contracts.subjects import STREAM, project_filter
+from ess_core.messaging.db import make_engine, sqlite_url
+from ess_core.messaging.projection import Fold, Incoming
+from ess_core.messaging.schema import metadata
+from ess_ops.cli.broker import connect
+from ess_views import shared_views
+from ess_views.project import decision, project, project_digest
+from ess_views.timeline import act_date, timeline
+
+
+@dataclass
+class ProjectAsOf:
+    project_id: str
+    record: dict[str, Any] | None
+    decisions: list[dict[str, Any]]
+    timeline: list[dict[str, Any]]
+    digest: str
+    rejected: list[str] = field(default_factory=list)
+
+
+async def read_events(
+    js: JetStreamContext, subjects: str, trust: TrustStore
+) -> list[tuple[Incoming, Event | Rejected]]:
+    """Every message on these subjects, in stream order, decoded and verified."""
+    sub = await js.subscribe(subjects, stream=STREAM, ordered_consumer=True)
+    found: list[tuple[Incoming, Event | Rejected]] = []
+    try:
+        while True:
+            try:
+                msg = await sub.next_msg(timeout=1.0)
+            except TimeoutError:
+                break
+            message = Incoming.of(msg)
+            try:
+                found.append((message, decode(message.subject, message.data, message.headers, trust)))
+            except Rejected as rejected:
+                found.append((message, rejected))
+            if msg.metadata.num_pending == 0:
+                break
+    finally:
+        await sub.unsubscribe()
+    return found
+
+
+def cut(
+    items: list[tuple[Incoming, Event | Rejected]], as_of: str | None
+) -> list[tuple[Incoming, Event | Rejected]]:
+    """Keep what had happened at a stream sequence (digits) or by a business date (YYYY-MM-DD)."""
+    if as_of is None:
+        return items
+    if as_of.isdigit():
+        return [(m, e) for m, e in items if m.stream_seq <= int(as_of)]
+    day = date.fromisoformat(as_of)
+    return [(m, e) for m, e in items if isinstance(e, Event) and act_date(e) <= day]
+
+
+@asynccontextmanager
+async def scratch_fold(items: list[tuple[Incoming, Event | Rejected]]) -> AsyncIterator[AsyncConnection]:
+    """The shared views folded from these items into a throwaway database, open for reading."""
+    with tempfile.TemporaryDirectory() as scratch:
+        engine = make_engine(sqlite_url(str(Path(scratch) / "scratch.db")))
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(metadata.create_all)
+                await Fold(shared_views()).apply_batch(conn, items)
+            async with engine.connect() as conn:
+                yield conn
+        finally:
+            await engine.dispose()
+
+
+async def fold_project(project_id: str, items: list[tuple[Incoming, Event | Rejected]]) -> ProjectAsOf:
+    async with scratch_fold(items) as conn:
+        records = await _rows(conn, project, project_id)
+        return ProjectAsOf(
+            project_id,
+            records[0] if records else None,
+            await _rows(conn, decision, project_id),
+            await _rows(conn, timeline, project_id, timeline.c.act_on, timeline.c.event_id),
+            await project_digest(conn, project_id),
+            [r.reason for _, r in items if isinstance(r, Rejected)],
+        )
+
+
+async def _rows(conn: AsyncConnection, table: Table, project_id: str, *order: Any) -> list[dict[str, Any]]:
+    query = (
+        select(table).where(table.c.project_id == project_id).order_by(*(order or table.primary_key.columns))
+    )
+    return [dict(r) for r in (await conn.execute(query)).mappings()]
+
+
+async def project_as_of(nats_url: str, trust_file: Path, project_id: str, as_of: str | None) -> ProjectAsOf:
+    trust = TrustStore(TrustFile.load(trust_file))
+    async with connect(nats_url) as nc:
+        items = await read_events(nc.jetstream(), project_filter(project_id), trust)
+    return await fold_project(project_id, cut(items, as_of))
+
+
+def run(nats_url: str, trust_file: Path, project_id: str, as_of: str | None) -> ProjectAsOf:
+    return asyncio.run(project_as_of(nats_url, trust_file, project_id, as_of))

@@ -1,0 +1,485 @@
+"""`ess tail`: the events on the stream as they arrive, one line each, or one JSON object per line.
+
+Every message is verified like a service would (signature against the trust file, type, version,
+subject against envelope) before it is shown as an event; one that does not verify is still shown,
+marked, with the reason: an operator must see it, never miss it.
+
+Filters: the narrowest subject the options allow goes to the server (`ess.<pilot>.<service>.<aggregate>.
+<id>.<type>`, a token given once is written out, else `*`); what one subject cannot say (two pilots, two
+types) is filtered here. The reader is an ordered consumer; it remembers the stream sequence of the last
+message it received and, after the broker restarts (or the client reconnects), opens a new ordered
+consumer just after it. A sequence at or below it is never shown again: across a restart no line is lost
+and none repeats.
+
+Module-level imports stay light: `ess` imports this module to register the command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from nats.aio.msg import Msg
+    from nats.js import JetStreamContext
+    from nats.js.client import JetStreamContext as _JS
+
+    from ess_contracts.event import Event
+    from ess_contracts.signing import TrustStore
+
+    Subscription = _JS.PushSubscription
+
+SUMMARY_WIDTH = 72
+
+
+@dataclass(frozen=True)
+class TailFilter:
+    """What the operator asked to see. Empty means any."""
+
+    pilots: frozenset[str] = frozenset()
+    services: frozenset[str] = frozenset()
+    projects: frozenset[str] = frozenset()
+    types: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(
+        cls,
+        pilots: Iterable[str] = (),
+        services: Iterable[str] = (),
+        projects: Iterable[str] = (),
+        types: Iterable[str] = (),
+    ) -> TailFilter:
+        return cls(frozenset(pilots), frozenset(services), frozenset(projects), frozenset(types))
+
+    def check(self) -> list[str]:
+        """What in the filter can never match, said plainly (unknown type, type not about a project)."""
+        from ess_contracts.catalogue import PAYLOAD_TYPES
+
+        problems = []
+        unknown = sorted(self.types - PAYLOAD_TYPES.keys())
+        if unknown:
+            problems.append(
+                f"unknown event type {', '.join(unknown)}; known: {', '.join(sorted(PAYLOAD_TYPES))}"
+            )
+        if self.projects and self.types:
+            aggregates = {PAYLOAD_TYPES[t].AGGREGATE for t in self.types if t in PAYLOAD_TYPES}
+            if aggregates and "project" not in aggregates:
+                problems.append(f"--project with --type {', '.join(sorted(self.types))}: not about a project")
+        return problems
+
+    def subject(self) -> str:
+        """The narrowest single subject filter: each token given exactly once is written out."""
+        from ess_contracts.catalogue import PAYLOAD_TYPES
+        from ess_contracts.subjects import ROOT
+
+        def one(values: frozenset[str]) -> str:
+            return next(iter(values)) if len(values) == 1 else "*"
+
+        aggregate = "project" if self.projects else "*"
+        service = one(self.services)
+        classes = [PAYLOAD_TYPES[t] for t in self.types if t in PAYLOAD_TYPES]
+        if classes and aggregate == "*" and len({c.AGGREGATE for c in classes}) == 1:
+            aggregate = classes[0].AGGREGATE
+        if (
+            classes
+            and service == "*"
+            and len({c.SERVICE for c in classes}) == 1
+            and classes[0].SERVICE != "ops"
+        ):
+            service = classes[0].SERVICE  # ops types travel under their reporting service's name
+        tokens = [ROOT, one(self.pilots), service, aggregate, one(self.projects), one(self.types)]
+        if tokens[1:] == ["*"] * 5:
+            return f"{ROOT}.>"
+        return ".".join(tokens)
+
+    def matches(self, subject: str) -> bool:
+        from ess_contracts.subjects import BadSubject, parse_subject
+
+        try:
+            parts = parse_subject(subject)
+        except BadSubject:
+            return not (self.pilots or self.services or self.projects or self.types)
+        return (
+            (not self.pilots or parts.pilot in self.pilots)
+            and (not self.services or parts.service in self.services)
+            and (not self.projects or (parts.aggregate == "project" and parts.aggregate_id in self.projects))
+            and (not self.types or parts.event_type in self.types)
+        )
+
+
+@dataclass(frozen=True)
+class StartAt:
+    """Where to begin: a stream sequence, a time, or (neither) just after the last message now."""
+
+    seq: int | None = None
+    time: datetime | None = None
+
+
+def parse_from(text: str | None) -> StartAt:
+    """`123` is a stream sequence; `2026-04-15`, `2026-04-15T10:00`, `…Z` or `…+02:00` a time (UTC unless
+    a zone is given)."""
+    if text is None:
+        return StartAt()
+    text = text.strip()
+    if text.isdigit():
+        return StartAt(seq=max(1, int(text)))
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            moment = datetime.combine(date.fromisoformat(text), datetime.min.time())
+        except ValueError:
+            raise ValueError(
+                f"--from {text!r}: give a stream sequence (123) or a time (2026-04-15T10:00Z)"
+            ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return StartAt(time=moment.astimezone(UTC))
+
+
+@dataclass(frozen=True)
+class Line:
+    """One message as `ess tail` shows it: the verified event, or why it could not be verified."""
+
+    seq: int
+    time: datetime
+    subject: str
+    event: Event | None
+    problem: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        if self.event is not None:
+            return {"seq": self.seq, "verified": True, **self.event.wire_dict()}
+        return {
+            "seq": self.seq,
+            "verified": False,
+            "subject": self.subject,
+            "stream_time": self.time.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "reason": self.problem,
+        }
+
+    def as_text(self) -> str:
+        from ess_contracts.subjects import BadSubject, parse_subject
+
+        when = self.time.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        if self.event is not None:
+            e = self.event
+            where = f"{e.pilot:<6} {e.service:<10} {e.aggregate}/{e.aggregate_id}"
+            return f"{when}  #{self.seq:<7} {where}  {e.type}  {summarize(e.payload)}"
+        try:
+            p = parse_subject(self.subject)
+            where = f"{p.pilot:<6} {p.service:<10} {p.aggregate}/{p.aggregate_id}  {p.event_type}"
+        except BadSubject:
+            where = self.subject
+        return f"{when}  #{self.seq:<7} {where}  UNVERIFIED: {self.problem}"
+
+
+def _short(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, Enum):
+        value = value.value
+    if isinstance(value, bool | int):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        text = value if len(value) <= 24 else value[:23] + "…"
+        return json.dumps(text, ensure_ascii=False) if (" " in text or not text) else text
+    if isinstance(value, tuple | list | frozenset | set):
+        return f"[{len(value)}]"
+    if isinstance(value, BaseModel):
+        return "{…}"
+    return None
+
+
+def summarize(payload: BaseModel, width: int = SUMMARY_WIDTH) -> str:
+    """The payload's first plain fields as `name=value`, cut to `width` characters. Payloads carry no
+    personal data (see `Payload`); long text is cut anyway, so a line stays a line."""
+    parts = []
+    for name, value in payload:
+        if name == "type":
+            continue
+        text = _short(value)
+        if text is not None:
+            parts.append(f"{name}={text}")
+    summary = " ".join(parts)
+    return summary if len(summary) <= width else summary[: width - 1] + "…"
+
+
+def to_line(msg: Msg, trust: TrustStore) -> Line:
+    from ess_contracts.codec import Rejected, decode
+
+    meta = msg.metadata
+    seq, when = meta.sequence.stream, meta.timestamp
+    try:
+        event = decode(msg.subject, msg.data, dict(msg.headers or {}), trust)
+    except Rejected as rejected:
+        return Line(seq, when, msg.subject, None, rejected.reason)
+    return Line(seq, when, msg.subject, event)
+
+
+async def _quiet(_: Exception) -> None:
+    """nats-py logs every connection error; a tail shows events, and waits through a broker restart."""
+
+
+@dataclass
+class Tail:
+    """Reads the stream from `start` with an ordered consumer, and again just after the last sequence
+    received whenever the connection came back."""
+
+    js: JetStreamContext
+    trust: TrustStore
+    filter: TailFilter
+    start: StartAt
+    emit: Callable[[Line], None]
+    last_seq: int = 0
+    printed: int = 0
+
+    def __post_init__(self) -> None:
+        self.reconnected = asyncio.Event()
+        self._sub: Subscription | None = None
+
+    async def _open(self) -> Subscription:
+        from nats.js.api import ConsumerConfig, DeliverPolicy
+
+        from ess_contracts.subjects import STREAM
+
+        if self.last_seq or self.start.seq is not None:
+            config = ConsumerConfig(
+                deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+                opt_start_seq=self.last_seq + 1 if self.last_seq else self.start.seq,
+            )
+        elif self.start.time is not None:
+            config = ConsumerConfig(
+                deliver_policy=DeliverPolicy.BY_START_TIME, opt_start_time=self.start.time
+            )
+        else:
+            last = (await self.js.stream_info(STREAM)).state.last_seq
+            self.last_seq = last  # live: after what is there now, and from there after a reconnect
+            self.start = StartAt(seq=last + 1)  # even on an empty stream: never "now" a second time
+            config = ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=last + 1)
+        return await self.js.subscribe(
+            self.filter.subject(), stream=STREAM, ordered_consumer=True, config=config, idle_heartbeat=2.0
+        )
+
+    async def _reopen(self, deadline: float | None) -> None:
+        """Drop the current consumer (if any) and open one just after the last sequence received; the
+        broker may still be starting: try again until it answers (or the idle deadline passes)."""
+        from nats.errors import Error as NatsError
+
+        if self._sub is not None:
+            with contextlib.suppress(Exception):
+                await self._sub.unsubscribe()
+            self._sub = None
+        loop = asyncio.get_running_loop()
+        while self._sub is None:
+            self.reconnected.clear()
+            try:
+                self._sub = await self._open()
+            except (NatsError, TimeoutError, OSError):
+                if deadline is not None and loop.time() > deadline:
+                    raise
+                await asyncio.sleep(0.25)
+
+    async def run(self, limit: int | None = None, until_idle: float | None = None) -> int:
+        """Show lines until `limit` were shown or nothing new was shown for `until_idle` seconds (else
+        until cancelled). Returns how many were shown."""
+        loop = asyncio.get_running_loop()
+        idle_since = loop.time()
+
+        def deadline() -> float | None:
+            return None if until_idle is None else idle_since + until_idle
+
+        try:
+            await self._reopen(deadline())
+            while limit is None or self.printed < limit:
+                if self.reconnected.is_set():
+                    await self._reopen(deadline())
+                assert self._sub is not None
+                try:
+                    msg = await self._sub.next_msg(timeout=0.25)
+                except TimeoutError:
+                    end = deadline()
+                    if end is not None and loop.time() > end:
+                        break
+                    continue
+                seq = msg.metadata.sequence.stream
+                if seq <= self.last_seq:
+                    continue  # already received (a consumer reopened after a reconnect): never twice
+                self.last_seq = seq
+                if not self.filter.matches(msg.subject):
+                    continue
+                self.emit(to_line(msg, self.trust))
+                self.printed += 1
+                idle_since = loop.time()
+        finally:
+            if self._sub is not None:
+                with contextlib.suppress(Exception):
+                    await self._sub.unsubscribe()
+        return self.printed
+
+
+async def tail(
+    url: str,
+    trust_file: Path,
+    flt: TailFilter,
+    start: StartAt,
+    emit: Callable[[Line], None],
+    *,
+    limit: int | None = None,
+    until_idle: float | None = None,
+    login: dict[str, Any] | None = None,
+) -> int:
+    import nats
+
+    from ess_contracts.signing import TrustFile, TrustStore
+
+    trust = TrustStore(TrustFile.load(trust_file))
+    holder: list[Tail] = []
+
+    async def reconnected() -> None:
+        if holder:
+            holder[0].reconnected.set()
+
+    nc = await nats.connect(
+        url,
+        name="ess-tail",
+        connect_timeout=2,
+        allow_reconnect=True,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.25,
+        error_cb=_quiet,
+        reconnected_cb=reconnected,
+        **(login or {}),
+    )
+    try:
+        reader = Tail(nc.jetstream(), trust, flt, start, emit)
+        holder.append(reader)
+        return await reader.run(limit, until_idle)
+    finally:
+        with contextlib.suppress(Exception):
+            await nc.close()
+
+
+def printer(as_json: bool) -> Callable[[Line], None]:
+    if as_json:
+
+        def emit_json(line: Line) -> None:
+            sys.stdout.write(json.dumps(line.as_json(), ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+
+        return emit_json
+    from rich.markup import escape
+
+    from ess_ops.cli.console import out
+
+    def emit_text(line: Line) -> None:
+        text = escape(line.as_text())
+        out.print(text if line.event else f"[red]{text}[/red]", soft_wrap=True, highlight=False)
+
+    return emit_text
+
+
+def _values(given: Sequence[str] | None) -> list[str]:
+    """`--pilot region --pilot state` or `--pilot region,state`."""
+    return [v.strip() for item in given or () for v in item.split(",") if v.strip()]
+
+
+def command(
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="A stream sequence (123) or a time (2026-04-15, 2026-04-15T10:00Z; UTC unless a zone is "
+            "given). Default: only events that arrive from now on.",
+        ),
+    ] = None,
+    pilot: Annotated[
+        list[str] | None, typer.Option("--pilot", help="region, state, bdt (repeatable).")
+    ] = None,
+    service: Annotated[
+        list[str] | None, typer.Option("--service", help="intake, funding, evaluation, ops (repeatable).")
+    ] = None,
+    project: Annotated[list[str] | None, typer.Option("--project", help="A project id (repeatable).")] = None,
+    event_type: Annotated[
+        list[str] | None, typer.Option("--type", help="An event type, e.g. project_submitted (repeatable).")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per line: the envelope plus seq.")
+    ] = False,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Stop after N lines.")] = None,
+    until_idle: Annotated[
+        float | None, typer.Option("--until-idle", min=0.1, help="Stop after SECONDS without a new line.")
+    ] = None,
+    state_dir: Annotated[Path, typer.Option("--state-dir", help="`ess up`'s state.")] = Path(".ess"),
+    server: Annotated[
+        str | None, typer.Option(envvar="ESS_NATS_URL", help="[default: ess up's broker]")
+    ] = None,
+    trust_file: Annotated[
+        Path | None, typer.Option(envvar="ESS_TRUST_FILE", help="[default: ess up's]")
+    ] = None,
+    seed: Annotated[
+        Path | None, typer.Option(envvar="ESS_NATS_SEED_FILE", help="A pilot's NATS user seed (deployments).")
+    ] = None,
+    identity: Annotated[
+        str | None, typer.Option("--as", envvar="ESS_PILOT", help="The pilot whose seed that is.")
+    ] = None,
+) -> None:
+    """Live events, one line each (time, stream sequence, pilot, service, aggregate, type, a short summary),
+    signatures verified; survives a broker restart without losing or repeating a line. Ctrl-C stops."""
+    from ess_ops.cli import runfile
+    from ess_ops.cli.console import fail
+
+    flt = TailFilter.of(_values(pilot), _values(service), _values(project), _values(event_type))
+    for problem in flt.check():
+        fail(problem)
+    try:
+        begin = parse_from(start)
+    except ValueError as exc:
+        fail(str(exc))
+    if server is None or trust_file is None:
+        try:
+            info = runfile.load(state_dir / "run.json")
+        except runfile.RunFileError as exc:
+            fail(f"give --server and --trust-file (or ESS_NATS_URL, ESS_TRUST_FILE), or run `ess up`: {exc}")
+        server, trust_file = server or info.nats.url, trust_file or Path(info.trust_file)
+    login: dict[str, Any] = {}
+    if seed is not None:
+        if identity is None:
+            fail("--as PILOT (or ESS_PILOT) is needed with a NATS seed: it names the inbox prefix")
+        from ess_core.security.client import connect_options
+
+        login = connect_options(identity, seed)
+    try:
+        asyncio.run(
+            tail(
+                server,
+                trust_file,
+                flt,
+                begin,
+                printer(as_json),
+                limit=limit,
+                until_idle=until_idle,
+                login=login,
+            )
+        )
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    except (OSError, TimeoutError) as exc:
+        fail(f"cannot read the stream at {server}: {str(exc) or type(exc).__name__}")
+    except Exception as exc:  # nats errors: one line, not a traceback
+        fail(f"cannot read the stream at {server}: {str(exc) or type(exc).__name__}")

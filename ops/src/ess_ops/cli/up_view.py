@@ -1,0 +1,51 @@
+"""What `ess up` prints once everything runs: who runs what where, and how to look at it."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+from rich.table import Table
+
+from ess_ops.cli.console import note, out
+from ess_ops.cli.runfile import RunInfo
+
+
+def short(path: str | Path) -> str:
+    """A path relative to the working dir when it is below it (shorter lines, same meaning)."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _under(root: Path, path: str) -> str:
+    try:
+        return str(Path(path).relative_to(root))
+    except ValueError:
+        return path
+
+
+def show(info: RunInfo) -> None:
+    root = Path(info.state_dir)
+    table = Table(
+        title="ESS: the default topology", title_justify="left", caption=f"paths under {short(root)}/"
+    )
+    for column in ("service", "pilot", "http", "database", "log"):
+        table.add_column(column, no_wrap=column in ("service", "pilot", "http"), overflow="fold")
+    for s in info.services:
+        database = s.database_url.split("///", 1)[-1]
+        table.add_row(s.service, s.pilot, s.http_url, _under(root, database), _under(root, s.log))
+    out.print(table)
+    note(f"broker   {info.nats.url}  monitor {info.nats.monitor_url}  stream {info.stream}")
+    for pilot, token in info.tokens.items():
+        note(f"token    {pilot:<7} {short(token)}")
+    first = info.services[0]
+    token = shlex.quote(short(info.tokens.get(first.pilot, "")))
+    state = shlex.quote(short(info.state_dir))
+    note("")
+    note("[bold]Look at it[/bold]")
+    note(f'  curl -H "Authorization: Bearer $(cat {token})" {first.http_url}/status')
+    note(f"  ess status --state-dir {state}          (add --json for scripts)")
+    note(f"  run file {short(root / 'run.json')}; logs in {short(root / 'logs')}")
+    note("[bold]Ctrl-C[/bold] stops everything.")

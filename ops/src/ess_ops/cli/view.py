@@ -1,0 +1,122 @@
+"""`ess view ...`: compare every pilot's services through their checkpoints; ask for checkpoints;
+rebuild a service's views from the stream."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.table import Table
+
+from ess_contracts.signing import TrustFile, TrustStore
+from ess_ops.cli.broker import connect
+from ess_ops.cli.console import out
+from ess_ops.cli.digests import Comparison, compare, latest_checkpoints
+from ess_ops.cli.progress import Reading, follow
+from ess_ops.cli.runfile import RunInfo
+from ess_ops.cli.targets import STALL_AFTER_S
+
+
+async def digest_report(nats_url: str, trust_file: Path) -> Comparison:
+    trust = TrustStore(TrustFile.load(trust_file))
+    async with connect(nats_url) as nc:
+        found, unverified = await latest_checkpoints(nc.jetstream(), trust)
+    return compare(found, unverified)
+
+
+def show(comparison: Comparison, as_json: bool) -> None:
+    rows = sorted(comparison.checkpoints, key=lambda c: (-c.figures.stream_sequence, c.service))
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "agree": comparison.agree,
+                    "disagreeing": comparison.disagreeing,
+                    "unverified": comparison.unverified,
+                    "services": [
+                        {"service": c.service, "checkpoint_seq": c.stream_seq, **c.figures.model_dump()}
+                        for c in rows
+                    ],
+                },
+                indent=2,
+            )
+        )
+        return
+    table = Table(title="Latest checkpoint of every service (read from the stream, signatures verified)")
+    for column in (
+        "service",
+        "applied up to",
+        "events",
+        "view digest",
+        "own views",
+        "parked",
+        "dead",
+        "catalogue",
+        "trust",
+    ):
+        table.add_column(column)
+    for c in rows:
+        f = c.figures
+        mark = " [red]≠[/red]" if c.service in comparison.disagreeing else ""
+        table.add_row(
+            c.service,
+            str(f.stream_sequence),
+            str(f.applied_events),
+            f.view_digest[:16] + mark,
+            (f.own_view_digest or "—")[:16],
+            str(f.parked),
+            str(f.dead_letters),
+            f.catalogue_version,
+            f.trust_hash[:8],
+        )
+    out.print(table)
+    for line in comparison.unverified:
+        out.print(f"[red]unverified checkpoint[/red] {line}")
+    for (seq, count, _, _), members in sorted(comparison.groups.items(), reverse=True):
+        names = ", ".join(sorted(m.service for m in members))
+        split = [m.service for m in members if m.service in comparison.disagreeing]
+        verdict = f"[red]DISAGREE: {', '.join(split)}[/red]" if split else "[green]agree[/green]"
+        out.print(f"applied up to {seq} ({count} events): {names} — {verdict}")
+
+
+def _client(base_url: str, token: str) -> httpx.Client:
+    return httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+
+def request_checkpoints(info: RunInfo, names: list[str]) -> None:
+    for service in info.services:
+        if names and service.name not in names:
+            continue
+        token = Path(info.tokens[service.pilot]).read_text().strip()
+        with _client(service.http_url, token) as client:
+            answer = client.post("/checkpoint")
+            answer.raise_for_status()
+        out.print(f"{service.name}: checkpoint {answer.json()['event_id']}")
+
+
+def rebuild(name: str, base_url: str, token: str, stall_after: float = STALL_AFTER_S) -> str:
+    """Ask the service to rebuild; follow it until it has applied as many events as before (no fixed limit,
+    see progress.py); say whether its digest came back the same, and return it."""
+    with _client(base_url, token) as client:
+        before = _digest(client)
+        client.post("/view/rebuild").raise_for_status()
+        latest = before
+
+        def read() -> Reading:
+            nonlocal latest
+            latest = _digest(client)
+            done, total = latest["applied_events"], before["applied_events"]
+            return Reading(done, total, finished=done >= total)
+
+        follow(read, f"rebuild {name}", "events", stall_after)
+    same = "same digest" if latest["view_digest"] == before["view_digest"] else "[red]DIGEST CHANGED[/red]"
+    out.print(f"{name}: rebuilt {latest['applied_events']} events; {latest['view_digest'][:16]} ({same})")
+    return str(latest["view_digest"])
+
+
+def _digest(client: httpx.Client) -> dict[str, Any]:
+    answer = client.get("/view/digest")
+    answer.raise_for_status()
+    return dict(answer.json())

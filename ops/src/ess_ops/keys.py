@@ -1,0 +1,142 @@
+"""Pilots' signing seeds and NATS user seeds, the shared files of their public keys (the trust file,
+`nats-users.json`), and local people's tokens.
+
+Seeds are generated once on the machine that uses them and written owner-only (0600); only public keys
+go into the trust file. `ess up` keeps them across runs in its state dir, which git ignores.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from ess_contracts.signing import Signer, TrustFile, TrustStore, generate_seed
+from ess_contracts.types import PILOTS, Pilot
+from ess_core.auth.tokens import PRIVATE_KEY_FILE, LocalIssuer
+from ess_core.security.identities import OPERATOR, NatsUsers, generate_user_seed, user_public_key
+
+
+class KeysError(ValueError):
+    """A key or trust file cannot be used as asked (bad key, unknown pilot, file exists)."""
+
+
+def write_secret(path: Path, text: str) -> None:
+    """Create the file 0600 from the start, so a secret is never readable by others, even briefly."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.chmod(path, 0o600)
+
+
+def check_pilot(pilot: str) -> Pilot:
+    for known in PILOTS:
+        if pilot == known:
+            return known
+    raise KeysError(f"unknown pilot {pilot!r}; pilots are {', '.join(PILOTS)}")
+
+
+def new_seed(path: Path) -> Signer:
+    """Generate a seed into a new file; refuses to overwrite one (a lost seed cannot be recovered)."""
+    if path.exists():
+        raise KeysError(f"{path} already exists; a pilot keeps its seed (rotate by writing a new file)")
+    seed = generate_seed()
+    write_secret(path, seed + "\n")
+    return Signer(seed)
+
+
+def ensure_seed(path: Path) -> Signer:
+    """The seed in ``path``, generated the first time."""
+    if path.exists():
+        return Signer(path.read_text(encoding="utf-8").strip())
+    return new_seed(path)
+
+
+def new_nats_seed(path: Path) -> str:
+    """Generate a NATS user seed into a new file (0600); returns its public key ("U…")."""
+    if path.exists():
+        raise KeysError(f"{path} already exists; rotate by writing a new file and adding its key")
+    seed = generate_user_seed()
+    write_secret(path, seed + "\n")
+    return user_public_key(seed)
+
+
+def ensure_nats_seed(path: Path) -> str:
+    """The public key of the NATS user seed in ``path``, generated the first time."""
+    if path.exists():
+        return user_public_key(path.read_text(encoding="utf-8").strip())
+    return new_nats_seed(path)
+
+
+def check_identity(identity: str) -> str:
+    return OPERATOR if identity == OPERATOR else check_pilot(identity)
+
+
+def nats_users_with(users: NatsUsers, identity: str, key: str, on: date | None = None) -> NatsUsers:
+    """``users`` with ``key`` as the identity's current NATS key (earlier ones kept, retired)."""
+    try:
+        return users.with_key(check_identity(identity), key, on)
+    except ValueError as exc:
+        raise KeysError(_reason(exc)) from exc
+
+
+def ensure_nats_users(path: Path, keys: Mapping[str, str]) -> NatsUsers:
+    """The settings file at ``path`` holding each identity's current NATS key; written when it changes."""
+    users = NatsUsers.load_or_empty(path)
+    updated = users
+    for identity, key in keys.items():
+        updated = nats_users_with(updated, identity, key)
+    if updated != users or not path.exists():
+        updated.save(path)
+    return updated
+
+
+def trust_with(trust: TrustFile, pilot: Pilot, key: str, on: date | None = None) -> TrustFile:
+    """``trust`` with ``key`` as the pilot's current key (earlier keys kept, retired); checks the key."""
+    current = trust.pilots.get(pilot, ())
+    if current and current[-1].key == key and current[-1].retired is None:
+        return trust
+    try:
+        updated = trust.add_key(pilot, key, on or date.today())
+        TrustStore(updated)  # decodes every key: a typo or a wrong checksum fails here
+    except ValueError as exc:
+        raise KeysError(f"not a pilot's signing public key ({key[:12]}…): {_reason(exc)}") from exc
+    return updated
+
+
+def ensure_trust(path: Path, keys: Mapping[Pilot, str]) -> TrustFile:
+    """The trust file at ``path`` holding each pilot's current key; written only when it changes."""
+    trust = TrustFile.load(path) if path.exists() else TrustFile(pilots={})
+    updated = trust
+    for pilot, key in keys.items():
+        updated = trust_with(updated, pilot, key)
+    if updated != trust or not path.exists():
+        updated.save(path)
+    return updated
+
+
+def ensure_issuer(directory: Path) -> tuple[LocalIssuer, Path]:
+    """The local token issuer kept in ``directory`` (generated once) and its public key file."""
+    exists = (directory / PRIVATE_KEY_FILE).exists()
+    issuer = LocalIssuer.load(directory) if exists else LocalIssuer.generate()
+    return issuer, issuer.save(directory)
+
+
+def mint_tokens(issuer: LocalIssuer, roles: Mapping[Pilot, tuple[str, ...]], out: Path) -> dict[str, Path]:
+    """One token per pilot, written owner-only to ``out/<pilot>.jwt``."""
+    paths: dict[str, Path] = {}
+    for pilot, pilot_roles in roles.items():
+        token = issuer.mint(f"{pilot}-local-operator", pilot, pilot_roles, name=f"{pilot} (local)")
+        paths[pilot] = out / f"{pilot}.jwt"
+        write_secret(paths[pilot], token + "\n")
+    return paths
+
+
+def _reason(exc: ValueError) -> str:
+    if isinstance(exc, ValidationError):
+        return str(exc.errors()[0]["msg"])
+    return str(exc) or type(exc).__name__

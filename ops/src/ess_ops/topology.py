@@ -1,0 +1,112 @@
+"""The default local topology as data, and where `ess up` keeps its state."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ess_contracts.types import Pilot, ServiceName
+
+# Intake is run by the region; funding and evaluation by each of the three pilots: seven processes.
+TOPOLOGY: tuple[tuple[Pilot, ServiceName], ...] = (
+    ("region", "intake"),
+    ("region", "funding"),
+    ("state", "funding"),
+    ("bdt", "funding"),
+    ("region", "evaluation"),
+    ("state", "evaluation"),
+    ("bdt", "evaluation"),
+)
+
+# One local token per pilot, for its staff and operators (holders and networks are outside parties).
+STAFF_ROLES: dict[Pilot, tuple[str, ...]] = {
+    "region": ("instructor", "decider", "operator", "admin"),
+    "state": ("instructor", "decider", "operator", "admin"),
+    "bdt": ("instructor", "decider", "operator", "admin"),
+}
+
+STREAM = "ESS"
+PROBE_PILOT: Pilot = "region"
+
+
+def pilots() -> tuple[Pilot, ...]:
+    return tuple(dict.fromkeys(pilot for pilot, _ in TOPOLOGY))
+
+
+@dataclass(frozen=True)
+class StateDir:
+    """The layout of the state dir (git-ignored `.ess/`); seeds and data survive restarts of `ess up`."""
+
+    root: Path
+
+    @property
+    def keys(self) -> Path:
+        return self.root / "keys"
+
+    @property
+    def trust_file(self) -> Path:
+        return self.root / "trust.json"
+
+    @property
+    def nats_users(self) -> Path:
+        """The public NATS user keys of the operator and every pilot, beside the trust file."""
+        return self.root / "nats-users.json"
+
+    @property
+    def auth(self) -> Path:
+        return self.root / "auth"
+
+    @property
+    def tokens(self) -> Path:
+        return self.root / "tokens"
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def nats(self) -> Path:
+        return self.root / "nats"
+
+    @property
+    def run_file(self) -> Path:
+        return self.root / "run.json"
+
+    def service_env(self, pilot: str, service: str, nats_url: str, auth_key: Path) -> dict[str, str]:
+        """The environment of one service process: this shell's, minus any ESS_* it set, plus its own
+        (`spawn` adds its listening socket)."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ESS_")}
+        database = self.database(pilot, service)
+        own = {
+            "PYTHONUNBUFFERED": "1",
+            "ESS_PILOT": pilot,
+            "ESS_DATABASE_URL": f"sqlite+aiosqlite:///{database}",  # messaging.db.sqlite_url, no SQLAlchemy
+            "ESS_NATS_URL": nats_url,
+            "ESS_SIGNING_SEED_FILE": str(self.seed(pilot)),
+            "ESS_TRUST_FILE": str(self.trust_file),
+            "ESS_AUTH_PUBLIC_KEY_FILE": str(auth_key),
+        }
+        if self.nats_seed(pilot).exists():  # absent: a broker without users (tests that run one)
+            own["ESS_NATS_SEED_FILE"] = str(self.nats_seed(pilot))
+        return env | own
+
+    def seed(self, pilot: str) -> Path:
+        return self.keys / f"{pilot}.seed"
+
+    def nats_seed(self, identity: str) -> Path:
+        """A pilot's (or the operator's) NATS user seed: it logs in to the broker with it."""
+        return self.keys / f"{identity}.nats.seed"
+
+    def token(self, pilot: str) -> Path:
+        return self.tokens / f"{pilot}.jwt"
+
+    def database(self, pilot: str, service: str) -> Path:
+        return self.data / f"{pilot}-{service}.db"
+
+    def log(self, pilot: str, service: str) -> Path:
+        return self.logs / f"{pilot}-{service}.log"

@@ -1,0 +1,50 @@
+"""The whole catalogue: one discriminated union of every payload, its version table and the upcasters that
+bring an older version forward (its JSON Schema is written by schema_export.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, get_args
+
+from pydantic import Field
+
+from ess_contracts.base import Payload
+from ess_contracts.evaluation import EvaluationPayload
+from ess_contracts.funding import FundingPayload
+from ess_contracts.intake import IntakePayload
+from ess_contracts.ops import OpsPayload
+
+CATALOGUE_VERSION = "v2"  # v2: checkpoint_recorded version 2
+
+AnyPayload = Annotated[
+    IntakePayload | FundingPayload | EvaluationPayload | OpsPayload,
+    Field(discriminator="type"),
+]
+
+PAYLOAD_TYPES: dict[str, type[Payload]] = {
+    cls.model_fields["type"].default: cls for cls in get_args(get_args(AnyPayload)[0])
+}
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _checkpoint_1_to_2(payload: dict[str, Any]) -> dict[str, Any]:
+    """A version 1 service compared its shared views only."""
+    return {**payload, "own_view_digest": None}
+
+
+UPCASTERS: dict[tuple[str, int], Upcaster] = {("checkpoint_recorded", 1): _checkpoint_1_to_2}
+"""(type, from_version) -> function taking a payload dict of that version to the next one."""
+
+
+def current_version(event_type: str) -> int | None:
+    cls = PAYLOAD_TYPES.get(event_type)
+    return cls.VERSION if cls else None
+
+
+def upcast(event_type: str, version: int, payload: dict[str, Any]) -> dict[str, Any]:
+    target = current_version(event_type) or version
+    while version < target:
+        payload = UPCASTERS[(event_type, version)](payload)
+        version += 1
+    return payload

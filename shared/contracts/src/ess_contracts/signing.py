@@ -1,0 +1,102 @@
+"""Pilot keys (ed25519, NATS nkeys encoding) and the trust file of every pilot's public keys.
+
+Each pilot generates its seed on its own machine; only public keys are shared. The trust file keeps
+every key a pilot ever used, so events signed before a rotation still verify years later.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from datetime import date
+from pathlib import Path
+
+import nacl.exceptions
+import nacl.signing
+import nkeys
+from pydantic import BaseModel, ConfigDict, Field
+
+from ess_contracts.canonical import canonical_bytes, sha256_hex
+from ess_contracts.types import Pilot
+
+SIGNING_PREFIX = nkeys.PREFIX_BYTE_ACCOUNT  # public keys read "A...": distinct from NATS user keys "U..."
+
+
+class SignatureInvalid(ValueError):
+    pass
+
+
+def generate_seed() -> str:
+    return bytes(nkeys.encode_seed(os.urandom(32), SIGNING_PREFIX)).decode()
+
+
+class Signer:
+    def __init__(self, seed: str) -> None:
+        self._pair = nkeys.from_seed(seed.encode())
+        self.public_key: str = bytes(self._pair.public_key).decode()
+
+    def sign(self, data: bytes) -> str:
+        return base64.urlsafe_b64encode(self._pair.sign(data)).decode()
+
+
+def _verify_key(public_key: str) -> nacl.signing.VerifyKey:
+    raw = base64.b32decode(public_key)
+    if len(raw) != 35 or not nkeys.valid_public_prefix_byte(raw[0]):
+        raise SignatureInvalid(f"not a public nkey: {public_key[:8]}…")
+    if nkeys.crc16(bytearray(raw[:-2])) != int.from_bytes(raw[-2:], "little"):
+        raise SignatureInvalid(f"public key checksum mismatch: {public_key[:8]}…")
+    return nacl.signing.VerifyKey(raw[1:33])
+
+
+class TrustedKey(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    key: str = Field(pattern=r"^A[A-Z2-7]{55}$")
+    added: date
+    retired: date | None = Field(default=None, description="no longer signs new events after this date")
+
+
+class TrustFile(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    version: int = 1
+    pilots: dict[Pilot, tuple[TrustedKey, ...]]
+
+    def digest(self) -> str:
+        return sha256_hex(canonical_bytes(self))
+
+    def add_key(self, pilot: Pilot, key: str, on: date) -> TrustFile:
+        history = tuple(
+            k if k.retired else k.model_copy(update={"retired": on}) for k in self.pilots.get(pilot, ())
+        )
+        return self.model_copy(
+            update={"pilots": {**self.pilots, pilot: (*history, TrustedKey(key=key, added=on))}}
+        )
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> TrustFile:
+        return cls.model_validate_json(path.read_bytes())
+
+
+class TrustStore:
+    """Verifies that a signature over the exact bytes received comes from a key of the named pilot."""
+
+    def __init__(self, trust: TrustFile) -> None:
+        self.trust = trust
+        self.digest = trust.digest()
+        self._keys: dict[str, tuple[Pilot, nacl.signing.VerifyKey]] = {
+            k.key: (pilot, _verify_key(k.key)) for pilot, keys in trust.pilots.items() for k in keys
+        }
+
+    def verify(self, pilot: str, key: str, data: bytes, signature: str) -> None:
+        entry = self._keys.get(key)
+        if entry is None:
+            raise SignatureInvalid(f"key {key[:8]}… is not in the trust file")
+        if entry[0] != pilot:
+            raise SignatureInvalid(f"key {key[:8]}… belongs to {entry[0]!r}, not {pilot!r}")
+        try:
+            entry[1].verify(data, base64.urlsafe_b64decode(signature))
+        except (nacl.exceptions.BadSignatureError, ValueError) as error:
+            raise SignatureInvalid("signature does not match the bytes received") from error

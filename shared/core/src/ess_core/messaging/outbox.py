@@ -1,0 +1,114 @@
+"""The transactional outbox: a service's acts and their signed events are written in one transaction.
+
+The rows are never deleted: they are the service's journal, from which it can republish everything.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ess_contracts.base import Payload
+from ess_contracts.catalogue import PAYLOAD_TYPES
+from ess_contracts.codec import encode
+from ess_contracts.event import Event, new_event
+from ess_contracts.ops import CheckpointRecorded
+from ess_contracts.signing import Signer
+from ess_contracts.types import Pilot, ServiceName
+from ess_core.messaging.schema import outbox
+
+
+def published_by(service: str) -> tuple[type[Payload], ...]:
+    """What a service publishes unless its spec says otherwise: the catalogue's types of that service,
+    and the checkpoint every service reports with (the envelope admits no other service's types)."""
+    return (*(cls for cls in PAYLOAD_TYPES.values() if service == cls.SERVICE), CheckpointRecorded)
+
+
+class NotPublished(ValueError):
+    """A payload type the service does not declare: its published contract would not list it."""
+
+
+@dataclass(frozen=True)
+class Outbox:
+    """Issues events as one pilot's service: allocates the per-aggregate sequence, signs, stores.
+    `publishes` (type names), when given, is all it may issue: the service's declared contract."""
+
+    pilot: Pilot
+    service: ServiceName
+    signer: Signer
+    publishes: Collection[str] | None = None
+
+    async def record(
+        self,
+        conn: AsyncConnection,
+        aggregate_id: str,
+        payloads: Sequence[Payload],
+        *,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+    ) -> list[Event]:
+        """Call inside the transaction that changes the service's own state. A concurrent writer on the
+        same aggregate makes the unique (aggregate, id, sequence) constraint fail: retry the act."""
+        if not payloads:
+            return []
+        aggregate = type(payloads[0]).AGGREGATE
+        sequence = await self.last_sequence(conn, aggregate, aggregate_id)
+        events: list[Event] = []
+        for payload in payloads:
+            sequence += 1
+            event = new_event(
+                payload,
+                pilot=self.pilot,
+                service=self.service,
+                aggregate_id=aggregate_id,
+                sequence=sequence,
+                correlation_id=correlation_id or (events[0].id if events else None),
+                causation_id=causation_id,
+            )
+            events.append(event)
+        await self.store(conn, events)
+        return events
+
+    def _check_issuable(self, events: Sequence[Event]) -> None:
+        """Only this pilot's service, only declared types: a row the broker would refuse must never be
+        written, since the relay could not publish it and the journal would hold it for ever."""
+        foreign = sorted({f"{e.pilot}.{e.service}" for e in events} - {f"{self.pilot}.{self.service}"})
+        if foreign:
+            raise NotPublished(
+                f"{self.pilot}'s {self.service} service cannot issue events as {', '.join(foreign)}"
+            )
+        undeclared = sorted({e.type for e in events} - set(self.publishes or {e.type for e in events}))
+        if undeclared:
+            raise NotPublished(
+                f"{self.service} does not declare {', '.join(undeclared)} in its published types "
+                "(ServiceSpec.publishes): its contract (docs/asyncapi) would not list it"
+            )
+
+    async def store(self, conn: AsyncConnection, events: Sequence[Event]) -> None:
+        self._check_issuable(events)
+        rows = []
+        for event in events:
+            wire = encode(event, self.signer)
+            rows.append(
+                {
+                    "event_id": event.id,
+                    "subject": wire.subject,
+                    "aggregate": event.aggregate,
+                    "aggregate_id": event.aggregate_id,
+                    "sequence": event.sequence,
+                    "data": wire.data,
+                    "headers": json.dumps(wire.headers, sort_keys=True),
+                }
+            )
+        await conn.execute(outbox.insert(), rows)
+
+    @staticmethod
+    async def last_sequence(conn: AsyncConnection, aggregate: str, aggregate_id: str) -> int:
+        query = select(func.max(outbox.c.sequence)).where(
+            outbox.c.aggregate == aggregate, outbox.c.aggregate_id == aggregate_id
+        )
+        return (await conn.scalar(query)) or 0

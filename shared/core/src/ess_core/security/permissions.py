@@ -1,0 +1,125 @@
+"""The nats-server `authorization { users = [...] }` block, written from the shared settings of public
+NATS user keys (`nats-users.json`). Every subject below was checked against nats-server 2.15.1
+(tests/security/test_permissions.py); what they allow:
+
+- a **pilot** publishes events only under `ess.<pilot>.>`; it may create, inspect, pull from, ack and
+  delete (for `ess view rebuild`) only its own durable consumers on `ESS`, named `<pilot>-<service>`;
+  it reads stream info, single messages (`STREAM.MSG.GET`, direct get: `ess view digest`) and may open
+  ephemeral consumers (the ordered reader of `ess project show`); its replies come to `_INBOX_<pilot>.>`
+  and nobody else may subscribe there;
+- the **operator** alone may create, update or delete streams (every `$JS.API` subject), and publishes
+  no event;
+- the **observer** (local runs only, the `no_auth_user` of `ess up`'s loopback broker) reads like a
+  pilot and may neither publish an event nor touch a durable consumer, so `ess status`, `ess view digest`
+  and `ess project show` work without a seed on the machine that runs everything.
+
+NATS wildcards match whole tokens: `$JS.API.CONSUMER.INFO.ESS.region-*` does *not* match
+`region-intake` (the test proves it), so each pilot's consumers are listed by name, one per service.
+
+Known limit, documented rather than hidden: the server does not check the deliver subject of an
+ephemeral push consumer against its creator's subscribe permissions. A pilot could have genuine, signed
+stream messages delivered to another pilot's inbox subject; it cannot read them there, cannot guess the
+random reply tokens, and cannot forge an event (signatures), so this is noise, not a breach.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from ess_contracts.subjects import STREAM, pilot_prefix
+from ess_contracts.types import PILOTS, SERVICES
+from ess_core.security.identities import OPERATOR, NatsUsers, inbox_prefix
+
+OBSERVER = "observer"
+RUNNING_SERVICES = tuple(s for s in SERVICES if s != "ops")  # ops events are issued by tools, not consumers
+
+Permissions = dict[str, dict[str, list[str]]]
+
+
+def reads(stream: str = STREAM) -> list[str]:
+    """What anybody allowed to read the stream publishes to: API requests that change nothing durable."""
+    return [
+        "$JS.API.INFO",
+        f"$JS.API.STREAM.INFO.{stream}",
+        f"$JS.API.STREAM.MSG.GET.{stream}",
+        f"$JS.API.DIRECT.GET.{stream}",
+        f"$JS.API.DIRECT.GET.{stream}.>",
+        f"$JS.API.CONSUMER.CREATE.{stream}",  # ephemeral only: the server refuses a durable name here
+        f"$JS.FC.{stream}.>",  # flow-control replies of an ordered (ephemeral push) consumer
+    ]
+
+
+def consumer_name(pilot: str, service: str) -> str:
+    return f"{pilot}-{service}"
+
+
+def own_consumer(consumer: str, stream: str = STREAM) -> list[str]:
+    api = "$JS.API.CONSUMER"
+    return [
+        f"{api}.INFO.{stream}.{consumer}",
+        f"{api}.CREATE.{stream}.{consumer}",
+        f"{api}.CREATE.{stream}.{consumer}.>",  # nats-py appends the filter subject
+        f"{api}.DURABLE.CREATE.{stream}.{consumer}",
+        f"{api}.MSG.NEXT.{stream}.{consumer}",
+        f"{api}.DELETE.{stream}.{consumer}",
+        f"$JS.ACK.{stream}.{consumer}.>",
+    ]
+
+
+def pilot_permissions(pilot: str, services: Iterable[str] = RUNNING_SERVICES) -> Permissions:
+    consumers = [subject for s in services for subject in own_consumer(consumer_name(pilot, s))]
+    return {
+        "publish": {"allow": [pilot_prefix(pilot), *reads(), *consumers]},
+        "subscribe": {"allow": [f"{inbox_prefix(pilot)}.>"]},
+    }
+
+
+def operator_permissions() -> Permissions:
+    return {
+        "publish": {"allow": ["$JS.API.>"]},
+        "subscribe": {"allow": [f"{inbox_prefix(OPERATOR)}.>"]},
+    }
+
+
+def observer_permissions() -> Permissions:
+    return {"publish": {"allow": reads()}, "subscribe": {"allow": ["_INBOX.>"]}}
+
+
+def users(settings: NatsUsers, *, on: date | None = None) -> list[dict[str, Any]]:
+    """One entry per key that may log in today: the operator's and each pilot's."""
+    entries: list[dict[str, Any]] = [
+        {"nkey": key, "permissions": operator_permissions()} for key in settings.active(OPERATOR, on)
+    ]
+    for pilot in PILOTS:
+        permissions = pilot_permissions(pilot)
+        entries += [{"nkey": key, "permissions": permissions} for key in settings.active(pilot, on)]
+    return entries
+
+
+def authorization_block(
+    settings: NatsUsers, *, observer: bool = False, on: date | None = None, password: str | None = None
+) -> str:
+    """The server config text. `observer` (local loopback runs only) lets connections without
+    credentials in as the read-only observer; `password` is that user's (never used by clients)."""
+    entries = users(settings, on=on)
+    if not entries:
+        raise ValueError("no NATS user key in the settings: generate them with `ess keys generate`")
+    lines = ["authorization {", "  users = ["]
+    lines += [f"    {json.dumps(entry, sort_keys=True)}," for entry in entries]
+    if observer:
+        secret = json.dumps(password or "observer-is-read-only")
+        perms = json.dumps(observer_permissions(), sort_keys=True)
+        lines.append(f'    {{"user": "{OBSERVER}", "password": {secret}, "permissions": {perms}}},')
+    lines += ["  ]", "}"]
+    if observer:
+        lines.append(f"no_auth_user: {OBSERVER}")
+    return "\n".join(lines) + "\n"
+
+
+def summary(settings: NatsUsers, *, on: date | None = None) -> Sequence[str]:
+    """One line per identity that may log in, for people reading `ess up`'s output."""
+    names = [OPERATOR, *PILOTS]
+    return [f"{name}: {', '.join(k[:8] + '…' for k in settings.active(name, on))}" for name in names]

@@ -1,0 +1,106 @@
+"""The HTTP face of every service: the same lifespan, health, status, digest, checkpoint and rebuild
+routes and the same access control, plus the service's own routers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Response
+from pydantic import BaseModel
+
+from ess_contracts.ops import CheckpointRecorded
+from ess_core.auth import Principal, TokenVerifier, require_service_pilot, verifier_from_env
+from ess_core.service.checkpoints import checkpoint_figures, snapshot
+from ess_core.service.metrics import CONTENT_TYPE
+from ess_core.service.operations import operations_router
+from ess_core.service.runtime import ServiceRuntime
+from ess_core.service.spec import ServiceSpec
+from ess_core.service.status import ServiceStatus, read_status
+
+Operator = Annotated[Principal, Depends(require_service_pilot(None, "operator", "admin"))]
+Admin = Annotated[Principal, Depends(require_service_pilot(None, "admin"))]
+
+
+class CheckpointAnswer(BaseModel):
+    event_id: str
+    checkpoint: CheckpointRecorded
+
+
+def build_app(spec: ServiceSpec, runtime: ServiceRuntime, verifier: TokenVerifier | None = None) -> FastAPI:
+    """`verifier` defaults to the one the environment names (local key file or OpenID Connect)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=f"ESS {spec.name} ({runtime.settings.pilot})", version="1", lifespan=lifespan)
+    app.state.verifier = verifier or verifier_from_env()
+    app.state.pilot = runtime.settings.pilot
+    app.state.runtime = runtime
+    runtime.declare_published(spec.published_types())
+    app.include_router(_operations(runtime))
+    app.include_router(operations_router(runtime))
+    for make_router in spec.routers:
+        app.include_router(make_router(runtime))
+    return app
+
+
+def _operations(runtime: ServiceRuntime) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        """Unauthenticated liveness for process supervisors; it tells nothing but "ok"."""
+        return {"status": "ok"}
+
+    @router.get("/status")
+    async def status(_: Operator) -> ServiceStatus:
+        """Who this service is (pilot, service) and what it holds: a supervisor checks the first."""
+        async with runtime.engine.connect() as conn:
+            figures = await read_status(conn, runtime.compared_views)
+        return figures.model_copy(
+            update={"pilot": runtime.settings.pilot, "service": runtime.settings.service}
+        )
+
+    @router.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE: {}}}})
+    async def metrics(_: Operator) -> Response:
+        """Prometheus metrics (text format): events consumed and published by type, view handler latency,
+        outbox backlog, projection lag, parked and dead letters. Scrape with an operator's bearer token."""
+        if not runtime.metrics.enabled:
+            raise HTTPException(503, "metrics need the prometheus-client package, not installed here")
+        published = runtime.outbox.publishes or ()
+        text = await runtime.metrics.render(runtime.engine, runtime.js, published)
+        return Response(text, media_type=CONTENT_TYPE)
+
+    @router.get("/view/digest")
+    async def digest(_: Operator) -> CheckpointRecorded:
+        """What a checkpoint would say now, without publishing it."""
+        conn = await snapshot(runtime.engine)
+        try:
+            async with conn.begin():
+                name = runtime.settings.instance
+                views, own = runtime.compared_views, runtime.own_views
+                return await checkpoint_figures(conn, views, name, runtime.trust.digest, own)
+        finally:
+            await conn.close()
+
+    @router.post("/checkpoint")
+    async def checkpoint(_: Operator) -> CheckpointAnswer:
+        """Publish a checkpoint now (signed, through the outbox)."""
+        event = await runtime.checkpointer.checkpoint(forced=True)
+        assert event is not None and isinstance(event.payload, CheckpointRecorded)
+        return CheckpointAnswer(event_id=event.id, checkpoint=event.payload)
+
+    @router.post("/view/rebuild", status_code=202)
+    async def rebuild(_: Admin) -> dict[str, str]:
+        """Drop this service's views and replay them from the stream; poll /view/digest to follow."""
+        await runtime.rebuild()
+        return {"status": "rebuilding from stream sequence 1"}
+
+    return router

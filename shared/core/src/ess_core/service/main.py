@@ -1,0 +1,33 @@
+"""Process entry shared by the three services: `python -m ess_<service>` ends here."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import uvicorn
+
+from ess_core.service import logs
+from ess_core.service.http import build_app
+from ess_core.service.migrate import upgrade
+from ess_core.service.settings import ServiceSettings
+from ess_core.service.spec import ServiceSpec
+
+
+def serve(spec: ServiceSpec) -> None:
+    settings = ServiceSettings.from_env(spec.name)
+    logs.configure(settings.instance)  # JSON lines on stderr, WARNING unless ESS_LOG_LEVEL says
+    asyncio.run(upgrade(settings.database_url, spec))
+    runtime = spec.runtime(settings)
+    app = build_app(spec, runtime)
+    config = uvicorn.Config(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level="warning",
+        access_log=False,
+        log_config=None,  # uvicorn's records go through the root logger's JSON formatter
+    )
+    # An inherited socket (`ess up`) is already bound and listening: its port cannot have been taken.
+    sockets = None if settings.http_fd is None else [socket.socket(fileno=settings.http_fd)]
+    uvicorn.Server(config).run(sockets=sockets)

@@ -1,0 +1,154 @@
+"""One running service: its database, its broker connection, its relay, its projection runner and its
+checkpoints. The service's own code only adds acts (through `transaction` and `outbox`) and views."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from collections.abc import AsyncIterator, Coroutine, Iterable, Sequence
+from typing import Any
+
+from faststream.nats import NatsBroker
+from faststream.security import BaseSecurity
+from nats.js import JetStreamContext
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from ess_contracts.base import Payload
+from ess_contracts.signing import Signer, TrustFile, TrustStore
+from ess_contracts.subjects import STREAM
+from ess_core.messaging.db import make_engine
+from ess_core.messaging.outbox import Outbox, published_by
+from ess_core.messaging.recovery import (
+    GuardedRunner,
+    keep_running,
+    recover_journal,
+    replay_if_views_behind,
+    retry_parked_unknown,
+)
+from ess_core.messaging.relay import Relay
+from ess_core.messaging.schema import applied, consumer_position, dead_letters, issuer_position, parked
+from ess_core.messaging.views import View
+from ess_core.security.client import connect_options
+from ess_core.service.checkpoints import Checkpointer
+from ess_core.service.metrics import ServiceMetrics
+from ess_core.service.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+PROJECTION_BOOKKEEPING = (applied, issuer_position, parked, dead_letters, consumer_position)
+
+
+class ServiceRuntime:
+    def __init__(
+        self, settings: ServiceSettings, views: Sequence[View], own_views: Sequence[View] = ()
+    ) -> None:
+        self.settings = settings
+        self.views = [*views, *own_views]
+        # Every service holds the shared views: their digest is what all pilots' services compare...
+        self.compared_views = list(views)
+        # ...and the views only its kind holds (evaluation's), compared among services of that kind.
+        self.own_views = list(own_views)
+        self.engine: AsyncEngine = make_engine(settings.database_url)
+        self.trust = TrustStore(TrustFile.load(settings.trust_file))
+        signer = Signer(settings.signing_seed_file.read_text().strip())
+        self.outbox = Outbox(settings.pilot, settings.service, signer)
+        self.declare_published(published_by(settings.service))
+        self.metrics = ServiceMetrics(settings.service, settings.pilot)
+        # The pilot's own NATS user and inbox prefix: the server lets it publish only its own subjects.
+        login = connect_options(settings.pilot, settings.nats_user_seed_file, settings.nats_ca_file)
+        security = BaseSecurity(ssl_context=login.pop("tls")) if "tls" in login else None
+        servers = [url.strip() for url in settings.nats_url.split(",")]  # a cluster: every node's URL
+        self.broker = NatsBroker(servers, logger=None, security=security, **login)
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    def declare_published(self, types: Iterable[type[Payload]]) -> None:
+        """What this service may publish (its spec's declaration): the outbox refuses anything else."""
+        names = frozenset(str(t.model_fields["type"].default) for t in types)
+        self.outbox = dataclasses.replace(self.outbox, publishes=names)
+
+    @property
+    def js(self) -> JetStreamContext:
+        return self.broker.connection.jetstream()
+
+    async def start(self) -> None:
+        await self.broker.start()
+        # A database restored from an older backup takes its own newer events back first, so the outbox
+        # continues after them and the relay never re-issues a sequence already decided.
+        pilot, service = self.settings.pilot, self.settings.service
+        await recover_journal(self.engine, self.js, self.trust, pilot, service)
+        await replay_if_views_behind(self.engine, self.js, self.settings.instance)
+        self.relay = Relay(self.engine, self.js)
+        self.checkpointer = Checkpointer(
+            self.engine,
+            self.compared_views,
+            self.outbox,
+            self.trust.digest,
+            self.settings.checkpoint_seconds,
+            after_commit=self.relay.nudge,
+            own_views=self.own_views,
+        )
+        self._spawn("relay", self.relay.run())
+        self._spawn("checkpoints", self.checkpointer.run())
+        await self._start_projection()
+
+    async def _start_projection(self) -> None:
+        durable = self.settings.instance
+        views = self.metrics.wrap(self.views)  # counted and timed per view, for /metrics
+        self.runner = GuardedRunner(self.engine, self.js, self.trust, views, durable=durable)
+        await self.runner.start()
+        await retry_parked_unknown(self.runner)  # types this (upgraded) catalogue now knows
+        self._spawn("projection", keep_running(self.runner))
+
+    async def restart_projection(self) -> None:
+        """Bind the durable consumer again, creating it if the stream lost it (a stream rebuilt by
+        republishing): the views keep what they applied and skip what they already have."""
+        task = self._tasks.pop("projection", None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):  # it may have died with the stream
+                await task
+        await self.runner.stop()
+        await self._start_projection()
+
+    def _spawn(self, name: str, work: Coroutine[Any, Any, None]) -> None:
+        self._tasks[name] = asyncio.create_task(work, name=name)
+
+    async def _cancel(self, name: str) -> None:
+        task = self._tasks.pop(name, None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def stop(self) -> None:
+        started = "projection" in self._tasks
+        for name in list(self._tasks):
+            await self._cancel(name)
+        if started:
+            await self.runner.stop()
+        with contextlib.suppress(Exception):  # a broker already gone must not turn a stop into a crash
+            await self.broker.stop()
+        await self.engine.dispose()
+
+    async def rebuild(self) -> None:
+        """Drop the views and replay them from the first event of the stream (a new durable consumer)."""
+        await self._cancel("projection")
+        await self.runner.stop()
+        async with self.engine.begin() as conn:
+            for table in (*(t for view in self.views for t in view.tables), *PROJECTION_BOOKKEEPING):
+                await conn.execute(delete(table))
+        with contextlib.suppress(Exception):  # absent already: nothing to forget
+            await self.js.delete_consumer(STREAM, self.settings.instance)
+        await self._start_projection()
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """The unit of work for an act: state change and outbox rows commit together, then the relay
+        is nudged so the events leave at once."""
+        async with self.engine.begin() as conn:
+            yield conn
+        if "relay" in self._tasks:
+            self.relay.nudge()

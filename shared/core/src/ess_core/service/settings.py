@@ -1,0 +1,72 @@
+"""What a service process needs to run as one pilot's part, read from `ESS_*` environment variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.engine import make_url
+
+from ess_contracts.types import Pilot, ServiceName
+
+HTTP_FD_ENV = "ESS_HTTP_FD"  # a listening socket's descriptor, inherited from `ess up` (cli/services.py)
+
+
+class ServiceSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    pilot: Pilot
+    service: ServiceName
+    database_url: str
+    nats_url: str
+    signing_seed_file: Path
+    trust_file: Path
+    http_host: str = "127.0.0.1"
+    http_port: int = 0
+    http_fd: int | None = None  # serve on this inherited socket rather than bind http_host:http_port
+    nats_user_seed_file: Path | None = None
+    nats_ca_file: Path | None = None
+    checkpoint_seconds: float = 10.0
+
+    @property
+    def instance(self) -> str:
+        """The name this service goes by on the stream (durable consumer, checkpoints)."""
+        return f"{self.pilot}-{self.service}"
+
+    @classmethod
+    def from_env(cls, service: ServiceName, env: dict[str, str] | None = None) -> ServiceSettings:
+        env = dict(os.environ if env is None else env)
+        missing = [name for name in _REQUIRED if not env.get(name)]
+        if missing:
+            raise SystemExit(f"ess-{service}: missing environment variables: {', '.join(missing)}")
+        return cls(
+            pilot=env["ESS_PILOT"],
+            service=service,
+            database_url=with_password(env["ESS_DATABASE_URL"], _path(env, "ESS_DATABASE_PASSWORD_FILE")),
+            nats_url=env["ESS_NATS_URL"],
+            signing_seed_file=Path(env["ESS_SIGNING_SEED_FILE"]),
+            trust_file=Path(env["ESS_TRUST_FILE"]),
+            http_host=env.get("ESS_HTTP_HOST", "127.0.0.1"),
+            http_port=int(env.get("ESS_HTTP_PORT", "0")),
+            http_fd=int(env[HTTP_FD_ENV]) if env.get(HTTP_FD_ENV) else None,
+            nats_user_seed_file=_path(env, "ESS_NATS_SEED_FILE"),
+            nats_ca_file=_path(env, "ESS_NATS_CA_FILE"),
+            checkpoint_seconds=float(env.get("ESS_CHECKPOINT_SECONDS", "10")),
+        )
+
+
+_REQUIRED = ("ESS_PILOT", "ESS_DATABASE_URL", "ESS_NATS_URL", "ESS_SIGNING_SEED_FILE", "ESS_TRUST_FILE")
+
+
+def _path(env: dict[str, str], name: str) -> Path | None:
+    return Path(env[name]) if env.get(name) else None
+
+
+def with_password(database_url: str, password_file: Path | None) -> str:
+    """The URL with the password read from a file (a container secret), so no password sits in the
+    environment or the compose file."""
+    if password_file is None:
+        return database_url
+    url = make_url(database_url).set(password=password_file.read_text(encoding="utf-8").strip())
+    return url.render_as_string(hide_password=False)

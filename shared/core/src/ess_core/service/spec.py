@@ -1,0 +1,38 @@
+"""What makes one service different from another; everything else is the same harness."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from fastapi import APIRouter
+from sqlalchemy import MetaData
+
+from ess_contracts.base import Payload
+from ess_contracts.types import ServiceName
+from ess_core.messaging.outbox import published_by
+from ess_core.messaging.views import View
+from ess_core.service.runtime import ServiceRuntime
+from ess_core.service.settings import ServiceSettings
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: ServiceName
+    metadata: MetaData  # the service's own tables (its acts); shared tables come from ess_core and ess_views
+    views: Callable[[], Sequence[View]]  # the views every pilot's services fold and compare (`shared_views`)
+    own_views: Callable[[], Sequence[View]] = tuple  # the views only this kind of service holds
+    routers: Sequence[Callable[[ServiceRuntime], APIRouter]] = field(default_factory=tuple)
+    migrations: str | None = None  # the service's alembic script location, `package:folder`
+    publishes: tuple[type[Payload], ...] | None = None
+    """The payload types the service may publish (its outbox refuses others; its AsyncAPI document lists
+    them). Default: every catalogue type of its service, and the checkpoint every service reports with."""
+
+    def all_views(self) -> list[View]:
+        return [*self.views(), *self.own_views()]
+
+    def runtime(self, settings: ServiceSettings) -> ServiceRuntime:
+        return ServiceRuntime(settings, self.views(), self.own_views())
+
+    def published_types(self) -> tuple[type[Payload], ...]:
+        return published_by(self.name) if self.publishes is None else self.publishes
