@@ -3,26 +3,23 @@
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import ValidationError
 
 from ess_contracts import evaluation as ev
 from ess_contracts.types import Token
 from ess_core.auth import Principal, require_service_pilot
+from ess_core.refusals import Invalid
 from ess_core.service.runtime import ServiceRuntime
 from ess_evaluation.entrypoints.schemas import MeasureRequest, Recorded, StrategyDocument
-from ess_evaluation.service_layer.acts import Acts, MeasureDraft, Refused
-
-_ERRORS = {403: "forbidden", 404: "not_found", 409: "conflict", 422: "refused"}
+from ess_evaluation.service_layer.acts import Acts, MeasureDraft
 
 
-def refusal(error: Refused | ValidationError) -> HTTPException:
-    if isinstance(error, ValidationError):
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        return HTTPException(422, {"error": "invalid", "reason": f"{where}: {first['msg']}".lstrip(": ")})
-    detail: dict[str, Any] = {"error": _ERRORS.get(error.status, "refused"), "reason": error.reason}
-    return HTTPException(error.status, detail | error.details)
+def invalid(error: ValidationError) -> Invalid:
+    """A payload the act builds that its contract refuses: the first field and its rule."""
+    first = error.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    return Invalid(f"{where}: {first['msg']}".lstrip(": "))
 
 
 def acts_router(runtime: ServiceRuntime) -> APIRouter:
@@ -40,8 +37,8 @@ def acts_router(runtime: ServiceRuntime) -> APIRouter:
         """Define (or redefine) actions and indicators; each travels as its own event."""
         try:
             events = await acts.define_strategy(*document.payloads())
-        except (Refused, ValidationError) as e:
-            raise refusal(e) from e
+        except ValidationError as e:
+            raise invalid(e) from e
         return Recorded(event_ids=[e.id for e in events])
 
     @router.post("/indicators/{code}/measures", status_code=202, response_model=Recorded)
@@ -51,8 +48,8 @@ def acts_router(runtime: ServiceRuntime) -> APIRouter:
         """Record a measure of a measured indicator; only a lead pilot of its action may (else 403)."""
         try:
             event = await acts.record_measure(code, MeasureDraft(**body.model_dump()))
-        except (Refused, ValidationError) as e:
-            raise refusal(e) from e
+        except ValidationError as e:
+            raise invalid(e) from e
         return Recorded(event_ids=[event.id])
 
     @router.post("/projects/{project_id}/reviews", status_code=202, response_model=Recorded)
@@ -62,10 +59,7 @@ def acts_router(runtime: ServiceRuntime) -> APIRouter:
         _: Annotated[Principal, allowed("instructor", "admin")],
     ) -> Recorded:
         """Record a funded project's follow-up review at 12, 24 or 36 months."""
-        try:
-            event = await acts.record_review(project_id, body)
-        except Refused as e:
-            raise refusal(e) from e
+        event = await acts.record_review(project_id, body)
         return Recorded(event_ids=[event.id])
 
     @router.post("/sessions", status_code=202, response_model=Recorded)
@@ -75,10 +69,7 @@ def acts_router(runtime: ServiceRuntime) -> APIRouter:
         session_id: Annotated[Token | None, Query(description="default: a new id")] = None,
     ) -> Recorded:
         """Record a steering session the pilot attended, with its decisions and recommendations per action."""
-        try:
-            event = await acts.record_session(session_id, body)
-        except Refused as e:
-            raise refusal(e) from e
+        event = await acts.record_session(session_id, body)
         return Recorded(event_ids=[event.id])
 
     @router.post("/reports/{year}", status_code=202)
@@ -88,8 +79,8 @@ def acts_router(runtime: ServiceRuntime) -> APIRouter:
         """Build the year's report from this service's view and publish its digests as an event."""
         try:
             published = await acts.publish_report(year, as_of, runtime.views)
-        except (Refused, ValidationError) as e:
-            raise refusal(e) from e
+        except ValidationError as e:
+            raise invalid(e) from e
         return {"event_id": published.event.id, **published.payload.model_dump(mode="json")}
 
     return router

@@ -11,9 +11,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_contracts import evaluation as ev
@@ -21,19 +20,13 @@ from ess_contracts.base import Payload
 from ess_contracts.catalogue import CATALOGUE_VERSION
 from ess_contracts.event import Event, new_event_id
 from ess_core.messaging.views import View, view_digest
+from ess_core.refusals import Forbidden, NotFound, Refused
+from ess_core.service.unit_of_work import retried
 from ess_evaluation.adapters import queries
 from ess_evaluation.domain.derivations import UnknownDerivation, check_derivation
 from ess_evaluation.domain.sessions import Session, SessionItem, SessionRefused, check_session
 from ess_evaluation.domain.strategy import NotLeadPilot, check_lead
 from ess_evaluation.service_layer import reporting
-
-
-class Refused(Exception):
-    def __init__(self, status: int, reason: str, **details: Any) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
-        self.details = details
 
 
 class Recorder(Protocol):
@@ -96,20 +89,18 @@ class Acts:
         async def act(conn: AsyncConnection) -> Event:
             indicator = (await queries.indicators(conn)).get(indicator_code)
             if indicator is None:
-                raise Refused(404, f"no indicator {indicator_code} is defined")
+                raise NotFound(f"no indicator {indicator_code} is defined")
             if indicator.source != "measured" or indicator.action_code is None:
-                raise Refused(
-                    422, f"indicator {indicator_code} is derived from the stream; nobody records it"
-                )
+                raise Refused(f"indicator {indicator_code} is derived from the stream; nobody records it")
             action = (await queries.actions(conn)).get(indicator.action_code)
             if action is None:
                 raise Refused(
-                    422, f"indicator {indicator_code} belongs to action {indicator.action_code}, not defined"
+                    f"indicator {indicator_code} belongs to action {indicator.action_code}, not defined"
                 )
             try:
                 check_lead(action, self.pilot)
             except NotLeadPilot as e:
-                raise Refused(403, str(e), action_code=e.action_code, lead_pilots=list(e.lead_pilots)) from e
+                raise Forbidden(str(e), action_code=e.action_code, lead_pilots=list(e.lead_pilots)) from e
             payload = ev.IndicatorMeasureRecorded(
                 measure_id=draft.measure_id or new_event_id(),
                 indicator_code=indicator_code,
@@ -131,7 +122,6 @@ class Acts:
             due = [d for d in await queries.dues(conn) if d.project_id == project_id]
             if not any(d.milestone_months == payload.milestone_months for d in due):
                 raise Refused(
-                    422,
                     f"project {project_id} has no follow-up review due: it is not funded (no live commitment "
                     "is known here yet)",
                 )
@@ -153,7 +143,7 @@ class Acts:
             try:
                 check_session(self.pilot, session, await queries.actions(conn))
             except SessionRefused as e:
-                raise Refused(422, str(e)) from e
+                raise Refused(str(e)) from e
             return (await self.runtime.outbox.record(conn, session.session_id, [payload]))[0]
 
         return await self._in_transaction(act)
@@ -176,26 +166,22 @@ class Acts:
 
         return await self._in_transaction(act)
 
-    async def _in_transaction(self, act: Callable[[AsyncConnection], Awaitable[T]], attempts: int = 3) -> T:
+    async def _in_transaction(self, act: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """One transaction per attempt; a concurrent act on the same aggregate (the outbox's unique issuer
         sequence) makes it try again with the next sequence."""
-        for attempt in range(1, attempts + 1):
-            try:
-                async with self.runtime.transaction() as conn:
-                    return await act(conn)
-            except IntegrityError:
-                if attempt == attempts:
-                    raise Refused(
-                        409, "another act on the same record was written at the same time; retry"
-                    ) from None
-        raise AssertionError("unreachable")
+
+        async def attempt() -> T:
+            async with self.runtime.transaction() as conn:
+                return await act(conn)
+
+        return await retried(attempt)
 
 
 def _check_indicator(indicator: ev.IndicatorDefined, actions: set[str]) -> None:
     if indicator.action_code is not None and indicator.action_code not in actions:
-        raise Refused(422, f"indicator {indicator.code}: action {indicator.action_code} is not defined")
+        raise Refused(f"indicator {indicator.code}: action {indicator.action_code} is not defined")
     if indicator.derivation is not None:
         try:
             check_derivation(indicator.derivation, indicator.unit)
         except UnknownDerivation as e:
-            raise Refused(422, f"indicator {indicator.code}: {e}") from e
+            raise Refused(f"indicator {indicator.code}: {e}") from e

@@ -6,19 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ess_core import refusals
+from ess_core.refusals import Conflict, Refused
 from ess_views.funding_plan.verdict import Verdict
-
-
-class Refused(Exception):
-    status = 422
-    error = "refused"
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-    def detail(self) -> dict[str, object]:
-        return {"error": self.error, "reason": self.reason}
 
 
 class WrongPilot(Refused):
@@ -33,17 +23,11 @@ class WrongPilot(Refused):
         )
 
 
-class Invalid(Refused):
+class Invalid(refusals.Invalid):
     """The act does not fit the event contract."""
 
-    error = "invalid"
-
     def __init__(self, reason: str, errors: Sequence[object] = ()) -> None:
-        super().__init__(reason)
-        self.errors = list(errors)
-
-    def detail(self) -> dict[str, object]:
-        return {**super().detail(), "errors": self.errors}
+        super().__init__(reason, errors=list(errors))
 
 
 class Inconsistent(Refused):
@@ -52,24 +36,17 @@ class Inconsistent(Refused):
     error = "inconsistent"
 
 
-class RuleBreach(Refused):
+class RuleBreach(Conflict):
     """The act would breach (or worsen a breach of) a rule across funders."""
 
-    status = 409
     error = "rule_breach"
 
     def __init__(self, act: str, verdicts: Sequence[Verdict], acknowledgeable: bool) -> None:
-        rules = ", ".join(sorted({v.rule for v in verdicts}))
-        super().__init__(f"{act} would breach {rules}: " + "; ".join(v.message for v in verdicts))
-        self.act = act
-        self.verdicts = list(verdicts)
-        self.acknowledgeable = acknowledgeable
-
-    def detail(self) -> dict[str, object]:
-        return {
-            **super().detail(),
-            "act": self.act,
-            "rules": sorted({v.rule for v in self.verdicts}),
-            "verdicts": [v.as_dict() for v in self.verdicts],
-            "acknowledgeable": self.acknowledgeable,
-        }
+        rules = sorted({v.rule for v in verdicts})
+        super().__init__(
+            f"{act} would breach {', '.join(rules)}: " + "; ".join(v.message for v in verdicts),
+            act=act,
+            rules=rules,
+            verdicts=[v.as_dict() for v in verdicts],
+            acknowledgeable=acknowledgeable,
+        )

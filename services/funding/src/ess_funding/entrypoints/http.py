@@ -24,7 +24,6 @@ from ess_core.auth import Principal, require_service_pilot
 from ess_core.service.runtime import ServiceRuntime
 from ess_funding.adapters.reading import agenda, plan_document
 from ess_funding.domain.acts import KINDS, ActKind, parse_act
-from ess_funding.domain.refusals import Refused
 from ess_funding.service_layer.recording import Recorder
 
 ProjectId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -65,11 +64,8 @@ def _act_route(router: APIRouter, kind: ActKind, pilot: str, recorder: Recorder)
         principal: Annotated[Principal, Depends(actor)],
         body: Annotated[dict[str, Any], Body()],
     ) -> JSONResponse:
-        try:
-            act = parse_act(kind, body, pilot)
-            recorded = await recorder.record(project_id, act, principal.subject)
-        except Refused as refused:
-            raise HTTPException(refused.status, refused.detail()) from refused
+        act = parse_act(kind, body, pilot)  # a refusal is answered by the harness (ess_core.refusals)
+        recorded = await recorder.record(project_id, act, principal.subject)
         event = recorded.event
         return JSONResponse(
             status_code=201,

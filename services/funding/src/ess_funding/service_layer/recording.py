@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import insert, select
-from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_contracts.event import Event, new_event
@@ -22,6 +21,7 @@ from ess_contracts.types import format_timestamp
 from ess_core.messaging.outbox import Outbox
 from ess_core.messaging.schema import applied, outbox
 from ess_core.service.runtime import ServiceRuntime
+from ess_core.service.unit_of_work import retried
 from ess_funding.adapters.tables import act as act_table
 from ess_funding.domain.acts import ACKNOWLEDGEABLE, Act
 from ess_funding.domain.consistency import check
@@ -29,16 +29,6 @@ from ess_funding.domain.refusals import RuleBreach
 from ess_views.funding_plan.fold import PlanView, refresh
 from ess_views.funding_plan.store import load_plan, read_verdicts
 from ess_views.funding_plan.verdict import Verdict
-
-ATTEMPTS = 3
-RETRIED_SQLSTATES = frozenset({"40001", "40P01"})  # PostgreSQL: serialization failure, deadlock
-
-
-def _worth_retrying(error: DBAPIError) -> bool:
-    """Two acts of this service on one project at once (the outbox sequence lets one win), or a deadlock
-    with the projection writing the same plan rows while the act is tried out (PostgreSQL)."""
-    code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
-    return isinstance(error, IntegrityError) or code in RETRIED_SQLSTATES
 
 
 @dataclass(frozen=True)
@@ -67,14 +57,11 @@ class Recorder:
         self.view = PlanView()
 
     async def record(self, project_id: str, act: Act, recorded_by: str) -> Recorded:
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                async with self.runtime.transaction() as conn:
-                    return await self._record(conn, project_id, act, recorded_by)
-            except DBAPIError as error:
-                if attempt == ATTEMPTS or not _worth_retrying(error):
-                    raise
-        raise AssertionError("unreachable")
+        async def attempt() -> Recorded:
+            async with self.runtime.transaction() as conn:
+                return await self._record(conn, project_id, act, recorded_by)
+
+        return await retried(attempt)
 
     async def _record(self, conn: AsyncConnection, project_id: str, act: Act, recorded_by: str) -> Recorded:
         box = self.runtime.outbox

@@ -1,67 +1,75 @@
-"""Why an act is refused, in the domain's words; the HTTP layer maps each kind to its status."""
+"""Why intake refuses an act, in the domain's words: kinds of the core's refusals (`ess_core.refusals`),
+each with its status; the harness answers them all the same way."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
 
-class IntakeError(Exception):
-    """`code` is a stable machine word, `reason` a sentence for the person."""
+from ess_core import refusals
+from ess_core.refusals import Conflict, Forbidden, NotFound, Refused
 
-    status = 400
-    code = "refused"
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class NotFound(IntakeError):
-    status = 404
-    code = "not_found"
-
-
-class Forbidden(IntakeError):
-    status = 403
-    code = "forbidden"
+__all__ = [
+    "Conflict",
+    "Duplicate",
+    "Forbidden",
+    "IdempotencyKeyReused",
+    "Invalid",
+    "InvalidState",
+    "NotFound",
+]
 
 
-class InvalidState(IntakeError):
+class InvalidState(Conflict):
     """The act does not fit the project's current status (closed, withdrawn, a request pending)."""
 
-    status = 409
-    code = "invalid_state"
+    error = "invalid_state"
 
 
-class Duplicate(IntakeError):
+class Duplicate(Conflict):
     """An open project with the same SIRET and normalised title exists."""
 
-    status = 409
-    code = "duplicate"
+    error = "duplicate"
 
     def __init__(self, existing_project_id: str) -> None:
-        super().__init__(f"an open project with this SIRET and title exists: {existing_project_id}")
-        self.existing_project_id = existing_project_id
+        super().__init__(
+            f"an open project with this SIRET and title exists: {existing_project_id}",
+            existing_project_id=existing_project_id,
+        )
 
 
-class Conflict(IntakeError):
-    status = 409
-    code = "conflict"
-
-
-class Invalid(IntakeError):
+class Invalid(refusals.Invalid):
     """A rule that needs stored state (an attachment to remove, a network to answer for), reported like
     a validation error: the field's location and the rule."""
-
-    status = 422
-    code = "invalid"
 
     def __init__(self, loc: tuple[str | int, ...], rule: str, kind: str = "value_error") -> None:
         super().__init__(rule)
         self.loc = loc
         self.kind = kind
 
+    def detail(self) -> object:
+        return field_errors([{"loc": self.loc, "msg": self.reason, "type": self.kind}])
 
-class IdempotencyKeyReused(IntakeError):
+
+class IdempotencyKeyReused(Refused):
     """The key was used before with a different request body (IETF draft: 422)."""
 
-    status = 422
-    code = "idempotency_key_reused"
+    error = "idempotency_key_reused"
+
+
+def field_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    """422s list each failing field with its rule, as FastAPI does, without echoing the input."""
+    return [_field_error(e) for e in errors]
+
+
+def _field_error(error: Any) -> dict[str, Any]:
+    loc = [p if isinstance(p, int) else str(p) for p in error.get("loc", ())]
+    message = str(error.get("msg", "invalid"))
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    return {
+        "loc": loc,
+        "field": ".".join(str(p) for p in loc[1:]),
+        "msg": message,
+        "type": str(error.get("type")),
+    }

@@ -6,13 +6,13 @@ from __future__ import annotations
 import hashlib
 import json
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_contracts import intake as events
 from ess_contracts.base import Payload
 from ess_contracts.event import new_event_id
 from ess_contracts.intake import SubmissionChannel
+from ess_core.service.unit_of_work import retried
 from ess_intake.adapters import idempotency, networks, orientations, projects
 from ess_intake.domain.commands import Actor, Submit
 from ess_intake.domain.errors import Duplicate, Forbidden, IdempotencyKeyReused
@@ -30,21 +30,12 @@ from ess_intake.domain.submission import Submission
 from ess_intake.service_layer.context import Intake
 from ess_intake.service_layer.results import Submitted
 
-ATTEMPTS = 3
-"""A unique key that another transaction took meanwhile (same idempotency key, same open project)
-rolls the act back; the next attempt sees the winner's row and answers from it."""
-
 
 async def submit(cmd: Submit, intake: Intake) -> tuple[Submitted, bool]:
-    """The answer and whether it is a replay of an earlier one."""
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            answer, replayed = await _submit_once(cmd, intake)
-            return answer.model_copy(update={"follow_link": intake.links.path(answer.project_id)}), replayed
-        except IntegrityError:
-            if attempt == ATTEMPTS:
-                raise
-    raise AssertionError("unreachable")
+    """The answer and whether it is a replay of an earlier one. A unique key another act took meanwhile
+    (same idempotency key, same open project) makes it try again: it then answers from the winner's row."""
+    answer, replayed = await retried(lambda: _submit_once(cmd, intake))
+    return answer.model_copy(update={"follow_link": intake.links.path(answer.project_id)}), replayed
 
 
 def fingerprint(submission: Submission) -> str:

@@ -7,11 +7,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Response
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from ess_contracts.ops import CheckpointRecorded
 from ess_core.auth import Principal, TokenVerifier, require_service_pilot, verifier_from_env
+from ess_core.refusals import Refused
 from ess_core.service.checkpoints import checkpoint_figures, snapshot
 from ess_core.service.metrics import CONTENT_TYPE
 from ess_core.service.operations import operations_router
@@ -44,11 +46,18 @@ def build_app(spec: ServiceSpec, runtime: ServiceRuntime, verifier: TokenVerifie
     app.state.pilot = runtime.settings.pilot
     app.state.runtime = runtime
     runtime.declare_published(spec.published_types())
+    app.add_exception_handler(Refused, refusal_response)
     app.include_router(_operations(runtime))
     app.include_router(operations_router(runtime))
     for make_router in spec.routers:
         app.include_router(make_router(runtime))
     return app
+
+
+async def refusal_response(_: Request, refusal: Exception) -> JSONResponse:
+    """Every service's refusals, one way: their status, and `{"detail": ...}` as FastAPI's own errors."""
+    assert isinstance(refusal, Refused)
+    return JSONResponse(status_code=refusal.status, content={"detail": refusal.detail()})
 
 
 def _operations(runtime: ServiceRuntime) -> APIRouter:

@@ -4,7 +4,7 @@ read `{"detail": {"error": ..., "reason": ...}}` like the access control's."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import Request, Response
@@ -13,40 +13,13 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from ess_intake.domain.attachments import MAX_TOTAL_ATTACHMENT_BYTES
-from ess_intake.domain.errors import Duplicate, IntakeError, Invalid
+from ess_intake.domain.errors import field_errors
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
-def field_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
-    return [_field_error(e) for e in errors]
-
-
-def _field_error(error: Any) -> dict[str, Any]:
-    loc = [p if isinstance(p, int) else str(p) for p in error.get("loc", ())]
-    message = str(error.get("msg", "invalid"))
-    for prefix in ("Value error, ", "Assertion failed, "):
-        message = message.removeprefix(prefix)
-    return {
-        "loc": loc,
-        "field": ".".join(str(p) for p in loc[1:]),
-        "msg": message,
-        "type": str(error.get("type")),
-    }
-
-
-def refusal(error: IntakeError) -> JSONResponse:
-    if isinstance(error, Invalid):
-        detail: Any = field_errors([{"loc": error.loc, "msg": error.reason, "type": error.kind}])
-        return JSONResponse(status_code=422, content={"detail": detail})
-    body: dict[str, Any] = {"error": error.code, "reason": error.reason}
-    if isinstance(error, Duplicate):
-        body["existing_project_id"] = error.existing_project_id
-    return JSONResponse(status_code=error.status, content={"detail": body})
-
-
 class IntakeRoute(APIRoute):
-    """Routes whose handlers may raise the domain's errors and whose validation errors are cleaned."""
+    """Routes whose validation errors are cleaned (the harness answers the domain's refusals)."""
 
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()
@@ -56,8 +29,6 @@ class IntakeRoute(APIRoute):
                 return await handler(request)
             except RequestValidationError as error:
                 return JSONResponse(status_code=422, content={"detail": field_errors(error.errors())})
-            except IntakeError as error:
-                return refusal(error)
 
         return route
 

@@ -1,0 +1,39 @@
+"""An act's unit of work, the same in every service: one transaction per attempt (the state change and
+its outbox rows commit together, or neither does), tried again when a concurrent act won a race.
+
+A race shows as a unique key another transaction took meanwhile (the outbox's issuer sequence, an
+idempotency key, an open project's SIRET and title) or, on PostgreSQL, a serialization failure or a
+deadlock (an act tried out against the view while the projection writes the same rows). The next
+attempt reads the winner's rows and decides again. After the last attempt the act is refused (409)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from ess_core.refusals import Concurrent
+
+T = TypeVar("T")
+
+ATTEMPTS = 3
+RETRIED_SQLSTATES = frozenset({"40001", "40P01"})  # PostgreSQL: serialization failure, deadlock
+
+
+def lost_a_race(error: DBAPIError) -> bool:
+    code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return isinstance(error, IntegrityError) or code in RETRIED_SQLSTATES
+
+
+async def retried(attempt: Callable[[], Awaitable[T]], attempts: int = ATTEMPTS) -> T:
+    """`attempt` opens its own transaction; it runs again after a lost race, at most `attempts` times."""
+    for number in range(1, attempts + 1):
+        try:
+            return await attempt()
+        except DBAPIError as error:
+            if not lost_a_race(error):
+                raise
+            if number == attempts:
+                raise Concurrent() from error
+    raise AssertionError("unreachable")
