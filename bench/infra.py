@@ -25,8 +25,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bench.events import Wire
 from ess_contracts.subjects import STREAM
 from ess_core.service.migrate import upgrade
-from ess_ops.runtime.natsserver import NatsServer
-from ess_ops.runtime.provision import default_stream_config_path, load_stream_config, provision
+from ess_ops.nats.natsserver import NatsServer
+from ess_ops.nats.provision import default_stream_config_path, load_stream_config, provision
 
 POSTGRES_ENV = "ESS_BENCH_POSTGRES_URL"
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"

@@ -47,8 +47,8 @@ from ess_contracts.types import PILOTS
 from ess_core.auth.tokens import LocalIssuer
 from ess_ops import keys
 from ess_ops.cli.services import Child, spawn, stop_all
-from ess_ops.runtime.natsserver import NatsServer
-from ess_ops.runtime.provision import default_stream_config_path, load_stream_config, provision
+from ess_ops.nats.natsserver import NatsServer
+from ess_ops.nats.provision import default_stream_config_path, load_stream_config, provision
 from ess_ops.topology import StateDir
 from tests.support import intake_data
 

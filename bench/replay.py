@@ -38,7 +38,7 @@ from ess_contracts.types import format_timestamp
 from ess_core.messaging.db import make_engine
 from ess_core.messaging.projection import ProjectionRunner
 from ess_core.messaging.schema import applied
-from ess_core.messaging.views import View, view_digest
+from ess_core.messaging.view_idiom import View, view_digest
 from ess_core.service.probe import ProbeView, probe
 from ess_views import followup, shared_views, timeline
 from ess_views.project import ProjectView, decision, project

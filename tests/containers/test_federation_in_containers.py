@@ -31,8 +31,8 @@ from ess_contracts.types import PILOTS
 from ess_ops.deploy.compose import services_of
 from ess_ops.deploy.files import DevFederation, dev_federation, render_config
 from ess_ops.deploy.settings import Node
-from ess_ops.runtime.connect import provision_as_operator
-from ess_ops.runtime.provision import default_stream_config_path
+from ess_ops.nats.connect import provision_as_operator
+from ess_ops.nats.provision import default_stream_config_path
 from ess_ops.topology import TOPOLOGY
 from tests.support.compose_stack import stack_containers
 from tests.support.federation_story import SHARES, fund, give_opinion, submit

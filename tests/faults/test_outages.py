@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from ess_contracts.codec import encode
 from ess_core.messaging.db import make_engine
 from ess_core.messaging.schema import outbox
-from ess_ops.runtime.natsserver import NatsServer
+from ess_ops.nats.natsserver import NatsServer
 from tests.support import events as ev
 from tests.support.deployment import Deployment, deployment
 from tests.support.faults_checks import FUNDERS, check, commit_acts, settle

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from ess_core.messaging.db import make_engine
 from ess_core.messaging.schema import outbox
-from ess_ops.runtime.provision import provision
+from ess_ops.nats.provision import provision
 from tests.support.deployment import Deployment, deployment, stream_config
 from tests.support.faults_checks import FUNDERS, check, commit_acts, settle
 from tests.support.faults_identities import connected

@@ -17,7 +17,7 @@ from nats.errors import NoServersError
 from nats.js import JetStreamContext
 
 from ess_ops.deploy.files import PilotFolder
-from ess_ops.runtime.provision import (
+from ess_ops.nats.provision import (
     ProvisionError,
     await_leader,
     default_stream_config_path,

@@ -13,12 +13,12 @@ from ess_contracts.codec import WireMessage, encode
 from ess_contracts.event import new_event
 from ess_core.messaging.db import make_engine
 from ess_core.messaging.projection import ProjectionRunner
-from ess_core.messaging.views import view_digest
+from ess_core.messaging.view_idiom import view_digest
 from ess_core.service.migrate import upgrade
 from ess_evaluation.adapters.views import service_views
 from ess_evaluation.bootstrap import service
-from ess_ops.runtime.natsserver import NatsServer
-from ess_ops.runtime.provision import default_stream_config_path, load_stream_config, provision
+from ess_ops.nats.natsserver import NatsServer
+from ess_ops.nats.provision import default_stream_config_path, load_stream_config, provision
 from tests.support.databases import database_url
 from tests.support.evaluation_scenario import story
 from tests.support.harness import publish

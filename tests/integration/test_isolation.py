@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from ess_ops.runtime.natsserver import NatsServer
+from ess_ops.nats.natsserver import NatsServer
 from tests.support.databases import PREFIX, database_url, skip_unless_postgres, url_of_database
 from tests.support.natsfixtures import nats_backend, running_nats
 

@@ -20,8 +20,8 @@ from ess_core.messaging.outbox import Outbox
 from ess_core.messaging.relay import Relay
 from ess_core.messaging.schema import outbox
 from ess_core.service.migrate import upgrade
-from ess_ops.runtime.natsserver import NatsServer
-from ess_ops.runtime.provision import default_stream_config_path, load_stream_config, provision
+from ess_ops.nats.natsserver import NatsServer
+from ess_ops.nats.provision import default_stream_config_path, load_stream_config, provision
 from tests.support import events as ev
 from tests.support.databases import BACKENDS, database_url
 from tests.support.harness import ViewHolder, publish

@@ -30,8 +30,8 @@ from ess_ops.cli import runfile
 from ess_ops.cli.runfile import NatsInfo, RunInfo, ServiceInfo
 from ess_ops.cli.status import collect
 from ess_ops.cli.status_model import Thresholds
-from ess_ops.runtime.natsserver import NatsServer
-from ess_ops.runtime.provision import default_stream_config_path, load_stream_config, provision
+from ess_ops.nats.natsserver import NatsServer
+from ess_ops.nats.provision import default_stream_config_path, load_stream_config, provision
 from tests.support.events import project_story
 from tests.support.pilots import Pilots
 

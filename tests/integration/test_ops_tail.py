@@ -20,8 +20,8 @@ from ess_contracts.codec import encode
 from ess_contracts.event import Event
 from ess_contracts.ops import ProbeSent
 from ess_ops.cli.tail import Line, StartAt, TailFilter, parse_from, summarize, tail
-from ess_ops.runtime.natsserver import NatsServer
-from ess_ops.runtime.provision import default_stream_config_path, load_stream_config, provision
+from ess_ops.nats.natsserver import NatsServer
+from ess_ops.nats.provision import default_stream_config_path, load_stream_config, provision
 from tests.support.events import decided, event, project_story, qualified, submitted
 from tests.support.pilots import Pilots
 

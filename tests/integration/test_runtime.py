@@ -14,9 +14,9 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.api import StorageType
 
-from ess_ops.runtime import natsserver
-from ess_ops.runtime.natsserver import NatsServer, PortInUse
-from ess_ops.runtime.provision import (
+from ess_ops.nats import natsserver
+from ess_ops.nats.natsserver import NatsServer, PortInUse
+from ess_ops.nats.provision import (
     ProvisionError,
     await_leader,
     default_stream_config_path,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ess_ops.runtime.natsserver import NatsServer
-from ess_ops.runtime.provision import default_stream_config_path, load_stream_config, provision
+from ess_ops.nats.natsserver import NatsServer
+from ess_ops.nats.provision import default_stream_config_path, load_stream_config, provision
 from tests.support.faults_identities import Identities, connected
 
 

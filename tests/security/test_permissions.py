@@ -12,7 +12,7 @@ import pytest
 from nats.js.api import StreamConfig
 
 from ess_core.security.identities import generate_user_seed, user_public_key
-from ess_ops.runtime.natsserver import NatsServer
+from ess_ops.nats.natsserver import NatsServer
 from tests.security.conftest import SecureBroker
 from tests.support.faults_identities import connected
 

@@ -26,8 +26,8 @@ from ess_contracts.signing import Signer
 from ess_contracts.types import PILOTS, Pilot
 from ess_ops import keys
 from ess_ops.cli.services import Child, spawn, stop_all
-from ess_ops.runtime.natsserver import HeldPort, NatsServer
-from ess_ops.runtime.provision import default_stream_config_path, load_stream_config, provision
+from ess_ops.nats.natsserver import HeldPort, NatsServer
+from ess_ops.nats.provision import default_stream_config_path, load_stream_config, provision
 from ess_ops.topology import STAFF_ROLES, StateDir
 from tests.support.faults_identities import Identities, connected, publish_as_pilots
 

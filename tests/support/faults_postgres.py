@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ess_ops.runtime.natsserver import HeldPort
+from ess_ops.nats.natsserver import HeldPort
 
 
 def _binaries() -> Path | None:

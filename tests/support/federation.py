@@ -21,7 +21,7 @@ from ess_core.security.client import connect_options
 from ess_ops.deploy.files import DevFederation, dev_federation, render_config
 from ess_ops.deploy.natsconf import NodePaths
 from ess_ops.deploy.settings import Node
-from ess_ops.runtime.natsserver import HeldPort, find_nats_server
+from ess_ops.nats.natsserver import HeldPort, find_nats_server
 
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 

@@ -17,8 +17,8 @@ import pytest
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 
-from ess_ops.runtime.natsserver import NatsServer
-from ess_ops.runtime.provision import default_stream_config_path, load_stream_config, provision
+from ess_ops.nats.natsserver import NatsServer
+from ess_ops.nats.provision import default_stream_config_path, load_stream_config, provision
 
 BACKEND_ENV = "ESS_TEST_NATS_BACKEND"
 IMAGE_ENV = "ESS_TEST_NATS_IMAGE"

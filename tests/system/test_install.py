@@ -29,7 +29,13 @@ pytestmark = [pytest.mark.system, pytest.mark.timeout(900)]
 
 REPO = Path(__file__).resolve().parents[2]
 DISTRIBUTIONS = {
-    "ess-contracts", "ess-core", "ess-views", "ess-intake", "ess-funding", "ess-evaluation", "ess-ops"
+    "ess-contracts",
+    "ess-core",
+    "ess-views",
+    "ess-intake",
+    "ess-funding",
+    "ess-evaluation",
+    "ess-ops",
 }
 # Scripts that a host program runs and that cannot be imported on their own; each says why.
 NOT_IMPORTABLE = {

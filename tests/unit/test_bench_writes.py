@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, PrimaryKeyConstraint, String, Table, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from ess_core.messaging.views import (
+from ess_core.messaging.view_idiom import (
     InsertIgnore,
     Update,
     Upsert,

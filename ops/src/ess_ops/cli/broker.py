@@ -19,7 +19,7 @@ from ess_contracts.ops import ProbeSent
 from ess_contracts.signing import Signer
 from ess_contracts.types import Pilot
 from ess_core.security.client import connect_options
-from ess_ops.runtime.provision import ProvisionReport, load_stream_config, provision
+from ess_ops.nats.provision import ProvisionReport, load_stream_config, provision
 
 
 async def _quiet(_: Exception) -> None:

@@ -12,7 +12,7 @@ import httpx
 
 from ess_ops.cli import runfile
 from ess_ops.cli.console import fail
-from ess_ops.cli.intake_view import show_errors, show_project_file, show_submitted
+from ess_ops.cli.intake_display import show_errors, show_project_file, show_submitted
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ TrustOpt = Annotated[Path | None, typer.Option(envvar="ESS_TRUST_FILE", help="[d
 
 
 def _stream_file(given: Path | None) -> Path:
-    from ess_ops.runtime.provision import ProvisionError, default_stream_config_path
+    from ess_ops.nats.provision import ProvisionError, default_stream_config_path
 
     try:
         return given if given is not None else default_stream_config_path()
@@ -93,8 +93,8 @@ def provision_command(
     """Apply the stream config (create or repair) as the operator identity and print the drift report."""
     from nats.errors import Error as NatsError
 
-    from ess_ops.runtime.connect import provision_as_operator
-    from ess_ops.runtime.provision import ProvisionError
+    from ess_ops.nats.connect import provision_as_operator
+    from ess_ops.nats.provision import ProvisionError
 
     if server is None:
         try:
@@ -269,7 +269,7 @@ def project_show(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """A project folded from its signed events on the stream, now or as it stood at a point in time."""
-    from ess_ops.cli import project, project_view
+    from ess_ops.cli import project, project_display
 
     if as_of is not None and not as_of.isdigit():
         try:
@@ -277,7 +277,7 @@ def project_show(
         except ValueError:
             fail(f"--as-of {as_of!r}: give a stream sequence (digits) or a date YYYY-MM-DD")
     server, trust_file = _broker_and_trust(state_dir, server, trust_file)
-    project_view.show(project.run(server, trust_file, project_id, as_of), as_of, as_json)
+    project_display.show(project.run(server, trust_file, project_id, as_of), as_of, as_json)
 
 
 def _register_recovery_commands() -> None:

@@ -15,7 +15,7 @@ from ess_ops.topology import STREAM, StateDir
 
 if TYPE_CHECKING:  # `ess status` reads run.json without loading the supervisor's modules
     from ess_ops.cli.services import Child
-    from ess_ops.runtime.natsserver import NatsServer
+    from ess_ops.nats.natsserver import NatsServer
 
 
 class NatsInfo(BaseModel):

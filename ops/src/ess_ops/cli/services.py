@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO
 
 from ess_core.service.settings import HTTP_FD_ENV
-from ess_ops.runtime.natsserver import HOST
+from ess_ops.nats.natsserver import HOST
 
 STOP_GRACE_SECONDS = 10.0
 LOG_LINES_ON_EXIT = 8  # what a failed start shows of the child's log

@@ -371,7 +371,7 @@ def command(
     dead letters (other pilots' services from their checkpoints). Exit 1 if unhealthy: a probe."""
     import json
 
-    from ess_ops.cli import runfile, status_view
+    from ess_ops.cli import runfile, status_display
     from ess_ops.cli.console import fail
 
     thresholds = Thresholds(max_lag_seconds=max_lag, max_outbox_age_seconds=max_outbox_age)
@@ -387,9 +387,9 @@ def command(
             info = None
         report = asyncio.run(collect(info, thresholds, server=server, trust_file=trust_file))
         if watch is None:
-            (status_view.show_json if as_json else status_view.show)(report)
+            (status_display.show_json if as_json else status_display.show)(report)
             raise typer.Exit(0 if report.healthy else 1)
-        status_view.show_watch(report, as_json, watch)
+        status_display.show_watch(report, as_json, watch)
         try:
             time.sleep(watch)
         except KeyboardInterrupt:

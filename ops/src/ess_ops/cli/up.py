@@ -24,7 +24,7 @@ from ess_contracts.types import Pilot
 from ess_core.security.identities import OPERATOR
 from ess_core.security.permissions import authorization_block
 from ess_ops import keys
-from ess_ops.cli import runfile, up_view
+from ess_ops.cli import runfile, up_display
 from ess_ops.cli.broker import new_probe_id
 from ess_ops.cli.console import error, note, warn
 from ess_ops.cli.services import (
@@ -35,9 +35,9 @@ from ess_ops.cli.services import (
     stop_all,
     wait_healthy,
 )
-from ess_ops.runtime.connect import connect_as
-from ess_ops.runtime.natsserver import NatsServer, NatsServerError
-from ess_ops.runtime.provision import ProvisionError, ProvisionReport, load_stream_config, provision
+from ess_ops.nats.connect import connect_as
+from ess_ops.nats.natsserver import NatsServer, NatsServerError
+from ess_ops.nats.provision import ProvisionError, ProvisionReport, load_stream_config, provision
 from ess_ops.topology import PROBE_PILOT, STAFF_ROLES, STREAM, TOPOLOGY, StateDir, pilots
 
 
@@ -130,7 +130,7 @@ class Supervisor:
         info = runfile.build(self.state, self.nats, self.children, probe_id, tokens)
         runfile.save(self.state.run_file, info)
         self.wrote_run_file = True
-        up_view.show(info)
+        up_display.show(info)
 
     async def _provision(self) -> ProvisionReport:
         """Only the operator identity creates or changes streams."""

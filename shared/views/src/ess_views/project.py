@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ess_contracts import funding, intake
 from ess_contracts.event import Event
 from ess_core.messaging.schema import metadata
-from ess_core.messaging.views import Update, Upsert, Write, execute_writes, table_digest
+from ess_core.messaging.view_idiom import Update, Upsert, Write, execute_writes, table_digest
 from ess_views import followup, timeline
 
 project = Table(

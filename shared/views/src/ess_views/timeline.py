@@ -16,7 +16,7 @@ from ess_contracts.catalogue import PAYLOAD_TYPES
 from ess_contracts.event import Event
 from ess_contracts.types import format_timestamp
 from ess_core.messaging.schema import metadata
-from ess_core.messaging.views import InsertIgnore
+from ess_core.messaging.view_idiom import InsertIgnore
 
 timeline = Table(
     "view_project_timeline",

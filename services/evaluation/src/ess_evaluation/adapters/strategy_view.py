@@ -8,8 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_contracts import evaluation as ev
 from ess_contracts.event import Event
+from ess_core.messaging.db import upsert_columns as upsert
+from ess_core.messaging.view_idiom import Handler, HandlerView
 from ess_evaluation.adapters import tables as t
-from ess_evaluation.adapters.fold import Handler, HandlerView, upsert
 
 
 async def _action(conn: AsyncConnection, event: Event, p: ev.ActionDefined) -> None:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from ess_core.messaging.views import View
-from ess_evaluation.adapters.fold import HandlerView
-from ess_evaluation.adapters.projects_view import FollowUpView
+from ess_core.messaging.view_idiom import HandlerView, View
+from ess_evaluation.adapters.followup_view import FollowUpView
 from ess_evaluation.adapters.strategy_view import StrategyView
 from ess_views import shared_views
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from ess_core.auth import Principal, require_service_pilot
-from ess_core.messaging.views import view_digest
+from ess_core.messaging.view_idiom import view_digest
 from ess_core.service.runtime import ServiceRuntime
 from ess_evaluation.adapters import queries
 from ess_evaluation.adapters.views import evaluation_views

@@ -8,40 +8,23 @@ to and a sentence naming what was refused and why.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_contracts import evaluation as ev
-from ess_contracts.base import Payload
 from ess_contracts.catalogue import CATALOGUE_VERSION
 from ess_contracts.event import Event, new_event_id
-from ess_core.messaging.views import View, view_digest
+from ess_core.messaging.view_idiom import View, view_digest
 from ess_core.refusals import Forbidden, NotFound, Refused
-from ess_core.service.unit_of_work import retried
+from ess_core.service.unit_of_work import ActHarness, retried
 from ess_evaluation.adapters import queries
 from ess_evaluation.domain.derivations import UnknownDerivation, check_derivation
 from ess_evaluation.domain.sessions import Session, SessionItem, SessionRefused, check_session
 from ess_evaluation.domain.strategy import NotLeadPilot, check_lead
 from ess_evaluation.service_layer import reporting
-
-
-class Recorder(Protocol):
-    async def record(
-        self, conn: AsyncConnection, aggregate_id: str, payloads: Sequence[Payload]
-    ) -> list[Event]: ...
-
-
-class Runtime(Protocol):
-    """What the acts need of the service harness (ServiceRuntime provides it; tests may fake it)."""
-
-    @property
-    def outbox(self) -> Recorder: ...
-
-    def transaction(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
 
 
 @dataclass(frozen=True)
@@ -66,7 +49,7 @@ T = TypeVar("T")
 
 
 class Acts:
-    def __init__(self, runtime: Runtime, pilot: str, today: Callable[[], date] = date.today) -> None:
+    def __init__(self, runtime: ActHarness, pilot: str, today: Callable[[], date] = date.today) -> None:
         self.runtime = runtime
         self.pilot = pilot
         self.today = today

@@ -6,26 +6,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_contracts.base import Payload
-from ess_core.messaging.outbox import Outbox
+from ess_core.service.unit_of_work import ActHarness
 from ess_intake.config import IntakeConfig
 from ess_intake.service_layer.links import FollowLinks
-
-
-class Runtime(Protocol):
-    """The part of `ServiceRuntime` the acts use, so tests can run them without a broker."""
-
-    engine: AsyncEngine
-    outbox: Outbox
-
-    def transaction(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
 
 
 def utc_today() -> date:
@@ -41,7 +30,7 @@ projection and the checkpoints keep connections of their own."""
 
 @dataclass
 class Intake:
-    runtime: Runtime
+    runtime: ActHarness
     config: IntakeConfig
     clock: Callable[[], date] = utc_today
     _slots: asyncio.Semaphore | None = field(default=None, repr=False)

@@ -97,3 +97,11 @@ async def upsert(
     if not rows:
         return
     await conn.execute(upsert_statement(conn.dialect.name, table, keys), list(rows))
+
+
+async def upsert_columns(conn: AsyncConnection, table: Table, row: Mapping[str, Any]) -> None:
+    """Insert the row, or update the columns it names (and only those) where its key exists."""
+    keys = [c.name for c in table.primary_key.columns]
+    stmt = _dialect(conn.dialect.name).insert(table).values(dict(row))
+    updates = {name: stmt.excluded[name] for name in row if name not in keys}
+    await conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=updates))

@@ -31,7 +31,7 @@ from ess_contracts.signing import TrustStore
 from ess_contracts.subjects import STREAM
 from ess_core.messaging.db import insert_ignoring_conflicts, upsert
 from ess_core.messaging.schema import applied, consumer_position, dead_letters, issuer_position, parked
-from ess_core.messaging.views import View, WritingView, execute_waves, gather
+from ess_core.messaging.view_idiom import View, WritingView, execute_waves, gather
 
 log = logging.getLogger(__name__)
 

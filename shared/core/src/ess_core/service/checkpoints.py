@@ -16,7 +16,7 @@ from ess_contracts.event import Event
 from ess_contracts.ops import CheckpointRecorded
 from ess_core.messaging.outbox import Outbox
 from ess_core.messaging.schema import applied, consumer_position, dead_letters, parked
-from ess_core.messaging.views import View, view_digest
+from ess_core.messaging.view_idiom import View, view_digest
 
 log = logging.getLogger(__name__)
 

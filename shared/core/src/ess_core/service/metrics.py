@@ -35,7 +35,7 @@ from ess_contracts.subjects import STREAM
 from ess_core.messaging.projection import FinishingView
 from ess_core.messaging.schema import consumer_position, dead_letters, outbox, parked
 from ess_core.messaging.sqlite_writer import WriterSQLiteDialect, WriteTurns
-from ess_core.messaging.views import View, Write, WritingView
+from ess_core.messaging.view_idiom import View, Write, WritingView
 from ess_core.service.logs import about
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ess_contracts.event import Event
 from ess_contracts.types import format_timestamp
 from ess_core.messaging.schema import metadata
-from ess_core.messaging.views import InsertIgnore, Write, execute_writes
+from ess_core.messaging.view_idiom import InsertIgnore, Write, execute_writes
 
 probe = Table(
     "view_probe",

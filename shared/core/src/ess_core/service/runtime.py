@@ -30,7 +30,7 @@ from ess_core.messaging.recovery import (
 )
 from ess_core.messaging.relay import Relay
 from ess_core.messaging.schema import applied, consumer_position, dead_letters, issuer_position, parked
-from ess_core.messaging.views import View
+from ess_core.messaging.view_idiom import View
 from ess_core.security.client import connect_options
 from ess_core.service.checkpoints import Checkpointer
 from ess_core.service.metrics import ServiceMetrics

@@ -11,7 +11,7 @@ from sqlalchemy import MetaData
 from ess_contracts.base import Payload
 from ess_contracts.types import ServiceName
 from ess_core.messaging.outbox import published_by
-from ess_core.messaging.views import View
+from ess_core.messaging.view_idiom import View
 from ess_core.service.runtime import ServiceRuntime
 from ess_core.service.settings import ServiceSettings
 

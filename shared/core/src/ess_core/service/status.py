@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_core.messaging.schema import consumer_position, dead_letters, outbox, parked
-from ess_core.messaging.views import View, view_digest
+from ess_core.messaging.view_idiom import View, view_digest
 from ess_core.service.probe import probe
 
 

@@ -9,16 +9,29 @@ attempt reads the winner's rows and decides again. After the last attempt the ac
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol, TypeVar
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from ess_core.messaging.outbox import Outbox
 from ess_core.refusals import Concurrent
 
 T = TypeVar("T")
 
 ATTEMPTS = 3
 RETRIED_SQLSTATES = frozenset({"40001", "40P01"})  # PostgreSQL: serialization failure, deadlock
+
+
+class ActHarness(Protocol):
+    """What a service's acts use of the harness (`ServiceRuntime` is one): its database, its outbox, and
+    the transaction an act's state change and events commit in."""
+
+    engine: AsyncEngine
+    outbox: Outbox
+
+    def transaction(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
 
 
 def lost_a_race(error: DBAPIError) -> bool:

@@ -7,7 +7,7 @@ project view fold it with the same code and run the same rules.
   loading of a plan from its rows.
 """
 
-from ess_core.messaging.views import View
+from ess_core.messaging.view_idiom import View
 from ess_views.funding_plan.fold import PlanView
 
 

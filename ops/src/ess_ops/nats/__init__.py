@@ -1,6 +1,6 @@
 """Run-time helpers: an embedded nats-server and the provisioning of the ESS stream."""
 
-from ess_ops.runtime.natsserver import (
+from ess_ops.nats.natsserver import (
     NatsServer,
     NatsServerError,
     NatsServerMissing,
@@ -8,7 +8,7 @@ from ess_ops.runtime.natsserver import (
     find_nats_server,
     free_port,
 )
-from ess_ops.runtime.provision import (
+from ess_ops.nats.provision import (
     Drift,
     ProvisionError,
     ProvisionReport,

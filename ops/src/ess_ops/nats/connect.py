@@ -15,7 +15,7 @@ from nats.aio.client import Client
 
 from ess_core.security.client import connect_options
 from ess_core.security.identities import OPERATOR
-from ess_ops.runtime.provision import ProvisionReport, load_stream_config, provision
+from ess_ops.nats.provision import ProvisionReport, load_stream_config, provision
 
 
 async def _quiet(_: Exception) -> None:

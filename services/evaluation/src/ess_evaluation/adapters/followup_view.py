@@ -16,9 +16,10 @@ from ess_contracts import evaluation as ev
 from ess_contracts import funding as fu
 from ess_contracts import intake as it
 from ess_contracts.event import Event
+from ess_core.messaging.db import upsert_columns as upsert
+from ess_core.messaging.view_idiom import Handler, HandlerView
 from ess_evaluation.adapters import rows as r
 from ess_evaluation.adapters import tables as t
-from ess_evaluation.adapters.fold import Handler, HandlerView, upsert
 from ess_evaluation.domain.portfolio import Portfolio
 from ess_evaluation.domain.reviews import schedule
 

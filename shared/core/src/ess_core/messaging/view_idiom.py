@@ -1,15 +1,16 @@
 """What a view is to the projection runner, and the digest that proves two copies of a view agree.
 
-A view folds events with `apply`, one event at a time. A view may also say what to write instead of
-writing it (`WritingView.writes`): the runner then gathers the writes of a whole batch into a few
-executemany statements, which replaying a stream needs (one round trip per statement otherwise).
+A view folds events with `apply`, one event at a time; `HandlerView` writes one as a table of handlers by
+event type. A view may also say what to write instead of writing it (`WritingView.writes`): the runner
+then gathers the writes of a whole batch into a few executemany statements, which replaying a stream
+needs (one round trip per statement otherwise).
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -49,6 +50,24 @@ class View(Protocol):
     def handles(self, event_type: str) -> bool: ...
 
     async def apply(self, conn: AsyncConnection, event: Event) -> None: ...
+
+
+Handler = Callable[[AsyncConnection, Event, Any], Awaitable[None]]
+
+
+class HandlerView:
+    """A view defined by a table of handlers by event type (who handles what, at one glance)."""
+
+    name: str
+    tables: Sequence[Table]
+    handlers: Mapping[str, Handler]
+    digest_excluded: frozenset[str] = frozenset()
+
+    def handles(self, event_type: str) -> bool:
+        return event_type in self.handlers
+
+    async def apply(self, conn: AsyncConnection, event: Event) -> None:
+        await self.handlers[event.type](conn, event, event.payload)
 
 
 @dataclass(frozen=True, slots=True)
