@@ -2,7 +2,7 @@
 
     python -m tests.tools.digest_from_stream --server nats://127.0.0.1:4222 --trust .ess/trust.json
 
-It uses the contracts and the shared fold (the `ess-shared` package every partner has), never a
+It uses the contracts and the shared views (every partner has them), never a
 service's code or database: it reads every event, verifies it, folds it into a scratch database and
 prints the digest that every service's checkpoint must report once it has applied the same events.
 """
