@@ -5,6 +5,14 @@
     python -m bench --only memory --memory 100000,1000000
     python -m bench --only intake           # submissions per second and end-to-end latency
     ESS_BENCH_POSTGRES_URL= python -m bench # SQLite only
+    python -m bench --compare 9dfe702       # that commit against the working tree (about 10 minutes)
+
+`--compare REV` (bench/compare.py) checks REV out into a temporary git worktree and runs REV's own bench and
+the working tree's, each in a child process with its own code, alternately (`--compare-rounds`, default 6),
+on one cached corpus, replay and relay only, one backend (`--backends`, default sqlite); the events options
+pass through (defaults under --compare: 50,000 replayed, 5,000 with every view, 10,000 relayed, 3 relay runs).
+It prints the medians of CPU µs per event and writes `bench/compare.md` and `bench/compare.json`; exit status
+1 when a figure of the working tree is more than 5% above REV's.
 
 PostgreSQL runs where the server at ESS_BENCH_POSTGRES_URL (default postgresql+asyncpg://postgres@
 127.0.0.1:5432/test) answers; each run creates its own database and drops it.
@@ -27,22 +35,34 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from bench import events, infra, intake, memory, relay, replay
+from bench import compare, events, infra, intake, memory, relay, replay
 from bench.report import markdown
 
 HERE = Path(__file__).resolve().parent
 PARTS = ("replay", "relay", "memory", "intake")
+DEFAULTS: dict[str, object] = {
+    "replay_events": 200_000,
+    "relay_events": 20_000,
+    "all_views": 5_000,
+    "backends": "sqlite,postgres",
+}
+COMPARE_DEFAULTS: dict[str, object] = {
+    "replay_events": 50_000,
+    "relay_events": 10_000,
+    "all_views": 5_000,
+    "backends": "sqlite",
+}
 
 
 def _args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--replay-events", type=int, default=200_000)
+    parser.add_argument("--replay-events", type=int, help="default 200,000 (50,000 with --compare)")
     parser.add_argument("--replay-runs", type=int, default=1, help="runs of the replay (long: one is steady)")
-    parser.add_argument("--relay-events", type=int, default=20_000)
+    parser.add_argument("--relay-events", type=int, help="default 20,000 (10,000 with --compare)")
     parser.add_argument("--memory", default="5000,50000", help="event counts, comma-separated")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument(
-        "--all-views", type=int, default=5_000, help="events for one replay with every shared view (0: none)"
+        "--all-views", type=int, help="events for one replay with every shared view (0: none; default 5,000)"
     )
     parser.add_argument("--submissions", type=int, default=1_000, help="submissions, 32 clients")
     parser.add_argument("--latency", type=int, default=1_000, help="submissions at 100/s, and raw messages")
@@ -50,9 +70,16 @@ def _args(argv: list[str]) -> argparse.Namespace:
         "--slow-rate", type=float, default=20.0, help="latency again at this rate, the same seconds (0: not)"
     )
     parser.add_argument("--only", default=",".join(PARTS), help=f"some of {','.join(PARTS)}")
-    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--backends", help="default sqlite,postgres (sqlite with --compare)")
     parser.add_argument("--out", type=Path, default=HERE / "results.json")
-    return parser.parse_args(argv)
+    parser.add_argument("--compare", metavar="REV", help="REV against the working tree (bench/compare.py)")
+    parser.add_argument("--compare-rounds", type=int, default=6, help="runs of each side, alternating")
+    args = parser.parse_args(argv)
+    for name, value in (COMPARE_DEFAULTS if args.compare else DEFAULTS).items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    args.argv = argv
+    return args
 
 
 def _log(message: str) -> None:
@@ -269,5 +296,11 @@ async def main(argv: list[str]) -> int:
     return 0
 
 
+def cli(argv: list[str]) -> int:
+    """A compare runs in the main thread outside any event loop: Ctrl-C then stops it at once."""
+    args = _args(argv)
+    return compare.run(args) if args.compare else asyncio.run(main(argv))
+
+
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main(sys.argv[1:])))
+    sys.exit(cli(sys.argv[1:]))
