@@ -27,7 +27,6 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +38,7 @@ from ess_contracts.codec import KEY, MSG_ID, SIGNATURE, VERSION
 from ess_contracts.event import Event
 from ess_contracts.subjects import ROOT, STREAM
 from ess_contracts.types import PILOTS
-from ess_core.service.spec import ServiceSpec
+from ess_core.service.spec import ServiceSpec, load_spec
 
 DEFAULT_OUT_DIR = Path("docs")
 DOCUMENT_SERVER = "nats://localhost:4222"  # each pilot's broker; the document names none of them
@@ -74,15 +73,9 @@ HEADERS = {
 
 
 def load_specs(references: list[str]) -> dict[str, ServiceSpec]:
-    """Services named by their spec (`ess_intake.bootstrap:service`), by name. The core never imports a
-    service: whoever asks for the documents says which services they are about."""
-    found = {}
-    for reference in references:
-        module, _, attribute = reference.partition(":")
-        spec = getattr(import_module(module), attribute or "service")
-        assert isinstance(spec, ServiceSpec), reference
-        found[spec.name] = spec
-    return dict(sorted(found.items()))
+    """The services named by their specs' references (`load_spec`), by name."""
+    specs = [load_spec(reference) for reference in references]
+    return {spec.name: spec for spec in sorted(specs, key=lambda s: s.name)}
 
 
 def consumed_types(spec: ServiceSpec) -> list[type[Payload]]:

@@ -10,7 +10,6 @@ import asyncio
 import sys
 import tempfile
 from collections.abc import Callable
-from importlib import import_module
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -111,16 +110,11 @@ def _own_tables(shared: bool) -> Callable[..., bool]:
     return include
 
 
-def _spec(reference: str) -> ServiceSpec:
-    """`ess_intake.bootstrap:service`: a service's spec, named by the developer who runs this."""
-    module, _, name = reference.partition(":")
-    spec: ServiceSpec = getattr(import_module(module), name or "service")
-    return spec
-
-
 if __name__ == "__main__":
+    from ess_core.service.spec import load_spec
+
     # python -m ess_core.service.migrate ess_<service>.bootstrap:service [--shared] "message"
     arguments = [a for a in sys.argv[1:] if a != "--shared"]
     if len(arguments) != 2:
         raise SystemExit(__doc__)
-    asyncio.run(autogenerate(arguments[1], _spec(arguments[0]), shared="--shared" in sys.argv))
+    asyncio.run(autogenerate(arguments[1], load_spec(arguments[0]), shared="--shared" in sys.argv))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from importlib import import_module
 
 from fastapi import APIRouter
 from sqlalchemy import MetaData
@@ -36,3 +37,13 @@ class ServiceSpec:
 
     def published_types(self) -> tuple[type[Payload], ...]:
         return published_by(self.name) if self.publishes is None else self.publishes
+
+
+def load_spec(reference: str) -> ServiceSpec:
+    """A service's spec named by whoever runs a tool (`ess_intake.bootstrap:service`): the core never
+    imports a service by itself."""
+    module, _, attribute = reference.partition(":")
+    spec = getattr(import_module(module), attribute or "service")
+    if not isinstance(spec, ServiceSpec):
+        raise TypeError(f"{reference} is not a ServiceSpec")
+    return spec
