@@ -15,6 +15,7 @@ from ess_contracts.ops import CheckpointRecorded
 from ess_core.auth import Principal, TokenVerifier, require_service_pilot, verifier_from_env
 from ess_core.refusals import Refused
 from ess_core.service.checkpoints import checkpoint_figures, snapshot
+from ess_core.service.limits import RequestLimits
 from ess_core.service.metrics import CONTENT_TYPE
 from ess_core.service.operations import operations_router
 from ess_core.service.runtime import ServiceRuntime
@@ -41,7 +42,14 @@ def build_app(spec: ServiceSpec, runtime: ServiceRuntime, verifier: TokenVerifie
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=f"ESS {spec.name} ({runtime.settings.pilot})", version="1", lifespan=lifespan)
+    limits = runtime.settings.http_limits
+    app = FastAPI(
+        title=f"ESS {spec.name} ({runtime.settings.pilot})",
+        version="1",
+        lifespan=lifespan,
+        max_body_size=limits.max_body_bytes,  # before the token is read: FastAPI reads bodies first
+    )
+    app.add_middleware(RequestLimits, limits=limits)
     app.state.verifier = verifier or verifier_from_env()
     app.state.pilot = runtime.settings.pilot
     app.state.runtime = runtime

@@ -27,6 +27,8 @@ def serve(spec: ServiceSpec) -> None:
         log_level="warning",
         access_log=False,
         log_config=None,  # uvicorn's records go through the root logger's JSON formatter
+        http="h11",
+        h11_max_incomplete_event_size=settings.http_limits.max_header_bytes,
     )
     # An inherited socket (`ess up`) is already bound and listening: its port cannot have been taken.
     sockets = None if settings.http_fd is None else [socket.socket(fileno=settings.http_fd)]

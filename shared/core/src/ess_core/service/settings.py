@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import make_url
 
 from ess_contracts.types import Pilot, ServiceName
+from ess_core.service.limits import HttpLimits
 
 HTTP_FD_ENV = "ESS_HTTP_FD"  # a listening socket's descriptor, inherited from `ess up` (cli/services.py)
 
@@ -28,6 +29,7 @@ class ServiceSettings(BaseModel):
     nats_user_seed_file: Path | None = None
     nats_ca_file: Path | None = None
     checkpoint_seconds: float = 10.0
+    http_limits: HttpLimits = HttpLimits()
 
     @property
     def instance(self) -> str:
@@ -53,6 +55,7 @@ class ServiceSettings(BaseModel):
             nats_user_seed_file=_path(env, "ESS_NATS_SEED_FILE"),
             nats_ca_file=_path(env, "ESS_NATS_CA_FILE"),
             checkpoint_seconds=float(env.get("ESS_CHECKPOINT_SECONDS", "10")),
+            http_limits=HttpLimits.from_env(env),
         )
 
 
