@@ -9,8 +9,10 @@ import json
 import time
 
 import pytest
+from nats.errors import NoRespondersError
 from nats.js.api import StreamConfig
 
+from ess_core.messaging.reader import read_stream
 from ess_core.security.identities import generate_user_seed, user_public_key
 from ess_ops.nats.natsserver import NatsServer
 from tests.security.conftest import SecureBroker
@@ -102,10 +104,52 @@ async def test_a_pilot_reads_the_stream_like_ess_view_digest_and_project_show(
         assert (await js.get_last_msg("ESS", OWN)).seq == 3
         assert (await js.get_msg("ESS", seq=1, direct=True)).seq == 1
         assert (await js.get_msg("ESS", subject=OWN, direct=True)).seq == 3
-        ordered = await js.subscribe("ess.>", stream="ESS", ordered_consumer=True)
-        assert [json.loads((await ordered.next_msg(timeout=2)).data) for _ in range(3)] == [0, 1, 2]
-        await ordered.unsubscribe()
+        assert [json.loads(m.data) async for m in read_stream(js, "ess.>")] == [0, 1, 2]
         assert region.errors == []
+
+
+def consumer_requests(victim: str) -> list[tuple[str, dict[str, object]]]:
+    """Every consumer API request that could create, change or delete `victim`, as a client may send it:
+    the name in the body, in the subject, in the subject with a filter, the legacy durable form, delete."""
+    config = {
+        "name": victim,
+        "durable_name": victim,
+        "filter_subject": "ess.bdt.>",
+        "max_ack_pending": 7,
+        "inactive_threshold": 5_000_000_000,
+        "ack_policy": "explicit",
+        "deliver_policy": "all",
+    }
+    body = {"stream_name": "ESS", "config": config}
+    api = "$JS.API.CONSUMER"
+    return [
+        (f"{api}.CREATE.ESS", body),
+        (f"{api}.CREATE.ESS.{victim}", body),
+        (f"{api}.CREATE.ESS.{victim}.ess.bdt.>", body),
+        (f"{api}.DURABLE.CREATE.ESS.{victim}", body),
+        (f"{api}.DELETE.ESS.{victim}", {}),
+    ]
+
+
+async def test_no_pilot_nor_the_observer_can_take_over_another_pilots_consumer(
+    secure_broker: SecureBroker,
+) -> None:
+    """The consumer takeover: every consumer API subject, by each other pilot and by the observer,
+    against region's durable consumer; its configuration stays byte for byte what it was."""
+    ids = secure_broker.identities
+    async with connected(secure_broker.url, ids, "region") as region:
+        await region.js.pull_subscribe("ess.>", durable="region-funding", stream="ESS")
+        before = (await region.js.consumer_info("ESS", "region-funding")).config.as_dict()
+        for attacker in ("state", "bdt", "observer"):
+            async with connected(
+                secure_broker.url, None if attacker == "observer" else ids, attacker
+            ) as other:
+                for subject, body in consumer_requests("region-funding"):
+                    with pytest.raises((TimeoutError, NoRespondersError)):
+                        await other.nc.request(subject, json.dumps(body).encode(), timeout=0.5)
+                    await other.violation(subject)
+        after = (await region.js.consumer_info("ESS", "region-funding")).config.as_dict()
+    assert json.dumps(after, sort_keys=True) == json.dumps(before, sort_keys=True)
 
 
 async def test_inboxes_are_private(secure_broker: SecureBroker) -> None:

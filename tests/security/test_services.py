@@ -19,6 +19,7 @@ from ess_contracts.canonical import canonical_bytes
 from ess_contracts.codec import KEY, MSG_ID, SIGNATURE, VERSION, WireMessage, encode
 from ess_contracts.event import new_event_id
 from ess_core.auth.tokens import LocalIssuer
+from ess_core.messaging.reader import read_stream
 from tests.support import events as ev
 from tests.support.deployment import Deployment, deployment
 from tests.support.faults_checks import commit_acts
@@ -126,14 +127,8 @@ async def everything_on_the_stream(system: Deployment) -> list[bytes]:
     """Every message's headers and data, read as the read-only observer."""
     found: list[bytes] = []
     async with connected(system.nats.url, None, "observer") as observer:
-        sub = await observer.nc.jetstream().subscribe("ess.>", stream="ESS", ordered_consumer=True)
-        while True:
-            try:
-                msg = await sub.next_msg(timeout=1.0)
-            except TimeoutError:
-                break
-            found.append(json.dumps(dict(msg.headers or {})).encode() + msg.data)
-        await sub.unsubscribe()
+        async for message in read_stream(observer.nc.jetstream(), "ess.>"):
+            found.append(json.dumps(message.headers).encode() + message.data)
     return found
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from ess_contracts.signing import Signer, TrustFile, generate_seed
 from ess_contracts.types import PILOTS
 from ess_core.auth import LocalIssuer, LocalVerifier
+from ess_core.messaging.reader import read_stream
 from ess_core.messaging.schema import outbox
 from ess_core.service.http import build_app
 from ess_core.service.migrate import upgrade
@@ -205,20 +206,8 @@ def _app(spec: object, runtime: ServiceRuntime, issuer: LocalIssuer, tmp_path: P
 async def stream_messages(
     js: JetStreamContext, subject: str = "ess.>"
 ) -> list[tuple[str, bytes, dict[str, str]]]:
-    """Every message on the ESS stream under `subject`, read with an ephemeral ordered consumer."""
-    info = await js.stream_info("ESS", subjects_filter=subject)
-    total = sum((info.state.subjects or {}).values()) if info.state.subjects else 0
-    if total == 0:
-        return []
-    sub = await js.subscribe(subject, stream="ESS", ordered_consumer=True)
-    messages = []
-    try:
-        for _ in range(total):
-            msg = await sub.next_msg(timeout=10)
-            messages.append((msg.subject, msg.data, dict(msg.headers or {})))
-    finally:
-        await sub.unsubscribe()
-    return messages
+    """Every message on the ESS stream under `subject`, read by direct get."""
+    return [(m.subject, m.data, m.headers) async for m in read_stream(js, subject)]
 
 
 async def subject_counts(js: JetStreamContext, subject: str) -> dict[str, int]:

@@ -23,9 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ess_contracts.codec import Rejected, decode
 from ess_contracts.event import Event
 from ess_contracts.signing import TrustFile, TrustStore
-from ess_contracts.subjects import STREAM, project_filter
+from ess_contracts.subjects import project_filter
 from ess_core.messaging.db import make_engine, sqlite_url
 from ess_core.messaging.projection import Fold, Incoming
+from ess_core.messaging.reader import read_stream
 from ess_core.messaging.schema import metadata
 from ess_ops.cli.broker import connect
 from ess_views import shared_views
@@ -47,23 +48,13 @@ async def read_events(
     js: JetStreamContext, subjects: str, trust: TrustStore
 ) -> list[tuple[Incoming, Event | Rejected]]:
     """Every message on these subjects, in stream order, decoded and verified."""
-    sub = await js.subscribe(subjects, stream=STREAM, ordered_consumer=True)
     found: list[tuple[Incoming, Event | Rejected]] = []
-    try:
-        while True:
-            try:
-                msg = await sub.next_msg(timeout=1.0)
-            except TimeoutError:
-                break
-            message = Incoming.of(msg)
-            try:
-                found.append((message, decode(message.subject, message.data, message.headers, trust)))
-            except Rejected as rejected:
-                found.append((message, rejected))
-            if msg.metadata.num_pending == 0:
-                break
-    finally:
-        await sub.unsubscribe()
+    async for stored in read_stream(js, subjects):
+        message = Incoming(stored.stream_seq, stored.subject, stored.data, stored.headers)
+        try:
+            found.append((message, decode(message.subject, message.data, message.headers, trust)))
+        except Rejected as rejected:
+            found.append((message, rejected))
     return found
 
 

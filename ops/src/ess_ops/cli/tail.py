@@ -6,10 +6,10 @@ marked, with the reason: an operator must see it, never miss it.
 
 Filters: the narrowest subject the options allow goes to the server (`ess.<pilot>.<service>.<aggregate>.
 <id>.<type>`, a token given once is written out, else `*`); what one subject cannot say (two pilots, two
-types) is filtered here. The reader is an ordered consumer; it remembers the stream sequence of the last
-message it received and, after the broker restarts (or the client reconnects), opens a new ordered
-consumer just after it. A sequence at or below it is never shown again: across a restart no line is lost
-and none repeats.
+types) is filtered here. The reader asks the stream for the next message on that subject by direct get
+(no consumer: a pilot may create none but its services' own); it remembers the stream sequence of the
+last message it received and asks from just after it, also after the broker restarts. A sequence at or
+below it is never shown again: across a restart no line is lost and none repeats.
 
 Module-level imports stay light: `ess` imports this module to register the command.
 """
@@ -31,14 +31,11 @@ import typer
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
-    from nats.aio.msg import Msg
     from nats.js import JetStreamContext
-    from nats.js.client import JetStreamContext as _JS
 
     from ess_contracts.event import Event
     from ess_contracts.signing import TrustStore
-
-    Subscription = _JS.PushSubscription
+    from ess_core.messaging.reader import StoredMessage
 
 SUMMARY_WIDTH = 72
 
@@ -220,16 +217,15 @@ def summarize(payload: BaseModel, width: int = SUMMARY_WIDTH) -> str:
     return summary if len(summary) <= width else summary[: width - 1] + "…"
 
 
-def to_line(msg: Msg, trust: TrustStore) -> Line:
+def to_line(message: StoredMessage, trust: TrustStore) -> Line:
     from ess_contracts.codec import Rejected, decode
 
-    meta = msg.metadata
-    seq, when = meta.sequence.stream, meta.timestamp
+    seq, when = message.stream_seq, message.time
     try:
-        event = decode(msg.subject, msg.data, dict(msg.headers or {}), trust)
+        event = decode(message.subject, message.data, message.headers, trust)
     except Rejected as rejected:
-        return Line(seq, when, msg.subject, None, rejected.reason)
-    return Line(seq, when, msg.subject, event)
+        return Line(seq, when, message.subject, None, rejected.reason)
+    return Line(seq, when, message.subject, event)
 
 
 async def _quiet(_: Exception) -> None:
@@ -238,8 +234,9 @@ async def _quiet(_: Exception) -> None:
 
 @dataclass
 class Tail:
-    """Reads the stream from `start` with an ordered consumer, and again just after the last sequence
-    received whenever the connection came back."""
+    """Reads the stream from `start` by direct get, one message after another (no consumer), and keeps
+    looking for the next one; through a broker restart it asks again from just after the last sequence
+    received, so no line is shown twice or lost."""
 
     js: JetStreamContext
     trust: TrustStore
@@ -249,87 +246,46 @@ class Tail:
     last_seq: int = 0
     printed: int = 0
 
-    def __post_init__(self) -> None:
-        self.reconnected = asyncio.Event()
-        self._sub: Subscription | None = None
-
-    async def _open(self) -> Subscription:
-        from nats.js.api import ConsumerConfig, DeliverPolicy
-
+    async def _first_seq(self) -> int:
         from ess_contracts.subjects import STREAM
+        from ess_core.messaging.reader import first_seq_at
 
-        if self.last_seq or self.start.seq is not None:
-            config = ConsumerConfig(
-                deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
-                opt_start_seq=self.last_seq + 1 if self.last_seq else self.start.seq,
-            )
-        elif self.start.time is not None:
-            config = ConsumerConfig(
-                deliver_policy=DeliverPolicy.BY_START_TIME, opt_start_time=self.start.time
-            )
-        else:
-            last = (await self.js.stream_info(STREAM)).state.last_seq
-            self.last_seq = last  # live: after what is there now, and from there after a reconnect
-            self.start = StartAt(seq=last + 1)  # even on an empty stream: never "now" a second time
-            config = ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=last + 1)
-        return await self.js.subscribe(
-            self.filter.subject(), stream=STREAM, ordered_consumer=True, config=config, idle_heartbeat=2.0
-        )
-
-    async def _reopen(self, deadline: float | None) -> None:
-        """Drop the current consumer (if any) and open one just after the last sequence received; the
-        broker may still be starting: try again until it answers (or the idle deadline passes)."""
-        from nats.errors import Error as NatsError
-
-        if self._sub is not None:
-            with contextlib.suppress(Exception):
-                await self._sub.unsubscribe()
-            self._sub = None
-        loop = asyncio.get_running_loop()
-        while self._sub is None:
-            self.reconnected.clear()
-            try:
-                self._sub = await self._open()
-            except (NatsError, TimeoutError, OSError):
-                if deadline is not None and loop.time() > deadline:
-                    raise
-                await asyncio.sleep(0.25)
+        if self.start.seq is not None:
+            return self.start.seq
+        if self.start.time is not None:
+            return await first_seq_at(self.js, self.start.time)
+        return (await self.js.stream_info(STREAM)).state.last_seq + 1  # live: after what is there now
 
     async def run(self, limit: int | None = None, until_idle: float | None = None) -> int:
         """Show lines until `limit` were shown or nothing new was shown for `until_idle` seconds (else
         until cancelled). Returns how many were shown."""
+        from nats.errors import Error as NatsError
+
+        from ess_core.messaging.reader import next_message
+
         loop = asyncio.get_running_loop()
         idle_since = loop.time()
-
-        def deadline() -> float | None:
-            return None if until_idle is None else idle_since + until_idle
-
-        try:
-            await self._reopen(deadline())
-            while limit is None or self.printed < limit:
-                if self.reconnected.is_set():
-                    await self._reopen(deadline())
-                assert self._sub is not None
-                try:
-                    msg = await self._sub.next_msg(timeout=0.25)
-                except TimeoutError:
-                    end = deadline()
-                    if end is not None and loop.time() > end:
-                        break
-                    continue
-                seq = msg.metadata.sequence.stream
-                if seq <= self.last_seq:
-                    continue  # already received (a consumer reopened after a reconnect): never twice
-                self.last_seq = seq
-                if not self.filter.matches(msg.subject):
-                    continue
-                self.emit(to_line(msg, self.trust))
+        seq: int | None = None
+        while limit is None or self.printed < limit:
+            idle = until_idle is not None and loop.time() > idle_since + until_idle
+            try:
+                seq = seq or await self._first_seq()
+                message = await next_message(self.js, self.filter.subject(), seq)
+            except (NatsError, TimeoutError, OSError):
+                if idle:
+                    raise  # the broker stayed away for the whole idle time
+                message = None
+            if message is None:
+                if idle:
+                    break
+                await asyncio.sleep(0.25)
+                continue
+            seq = message.stream_seq + 1
+            self.last_seq = message.stream_seq
+            if self.filter.matches(message.subject):
+                self.emit(to_line(message, self.trust))
                 self.printed += 1
                 idle_since = loop.time()
-        finally:
-            if self._sub is not None:
-                with contextlib.suppress(Exception):
-                    await self._sub.unsubscribe()
         return self.printed
 
 
@@ -349,12 +305,6 @@ async def tail(
     from ess_contracts.signing import TrustFile, TrustStore
 
     trust = TrustStore(TrustFile.load(trust_file))
-    holder: list[Tail] = []
-
-    async def reconnected() -> None:
-        if holder:
-            holder[0].reconnected.set()
-
     nc = await nats.connect(
         url,
         name="ess-tail",
@@ -363,13 +313,10 @@ async def tail(
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.25,
         error_cb=_quiet,
-        reconnected_cb=reconnected,
         **(login or {}),
     )
     try:
-        reader = Tail(nc.jetstream(), trust, flt, start, emit)
-        holder.append(reader)
-        return await reader.run(limit, until_idle)
+        return await Tail(nc.jetstream(), trust, flt, start, emit).run(limit, until_idle)
     finally:
         with contextlib.suppress(Exception):
             await nc.close()

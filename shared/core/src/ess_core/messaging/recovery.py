@@ -34,7 +34,6 @@ from dataclasses import dataclass
 
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -45,6 +44,7 @@ from ess_contracts.signing import TrustStore
 from ess_contracts.subjects import STREAM
 from ess_core.messaging.db import insert_ignoring_conflicts
 from ess_core.messaging.projection import BatchOutcome, Incoming, ProjectionRunner
+from ess_core.messaging.reader import StoredMessage, read_stream
 from ess_core.messaging.schema import consumer_position, dead_letters, outbox, parked
 
 log = logging.getLogger(__name__)
@@ -183,7 +183,6 @@ async def recover_journal(
     pilot: str,
     service: str,
     *,
-    idle_timeout: float = 2.0,
     batch: int = 500,
 ) -> Recovered:
     """Take this service's own events that the stream holds and its journal lost back into the journal,
@@ -197,26 +196,18 @@ async def recover_journal(
         last_own = 0
     if last_own <= known:
         return Recovered(0, 0, known + 1)
-    # An ordered (ephemeral push) reader from just after what the journal knows: a pilot may open one.
-    config = ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=known + 1)
-    sub = await js.subscribe(own, stream=STREAM, ordered_consumer=True, config=config)
+    # Read by direct get from just after what the journal knows (a pilot may create no other consumer).
     read = inserted = 0
-    try:
-        done = False
-        while not done:
-            rows: list[dict[str, object]] = []
-            while len(rows) < batch:
-                msg = await sub.next_msg(timeout=idle_timeout)
-                read += 1
-                row = _journal_row(msg, trust, pilot, service)
-                if row is not None:
-                    rows.append(row)
-                if msg.metadata.sequence.stream >= last_own:
-                    done = True
-                    break
+    rows: list[dict[str, object]] = []
+    async for message in read_stream(js, own, known + 1, last_own):
+        read += 1
+        row = _journal_row(message, trust, pilot, service)
+        if row is not None:
+            rows.append(row)
+        if len(rows) >= batch:
             inserted += await _insert_missing(engine, rows)
-    finally:
-        await sub.unsubscribe()
+            rows = []
+    inserted += await _insert_missing(engine, rows)
     if inserted:
         log.warning("journal recovery: %s events of this service were on the stream only; restored", inserted)
     return Recovered(read, inserted, known + 1)
@@ -252,24 +243,24 @@ async def replay_if_views_behind(engine: AsyncEngine, js: JetStreamContext, dura
     return True
 
 
-def _journal_row(msg: Msg, trust: TrustStore, pilot: str, service: str) -> dict[str, object] | None:
-    headers = {k: v for k, v in (msg.headers or {}).items() if k in JOURNAL_HEADERS}
+def _journal_row(
+    message: StoredMessage, trust: TrustStore, pilot: str, service: str
+) -> dict[str, object] | None:
+    headers = {k: v for k, v in message.headers.items() if k in JOURNAL_HEADERS}
     try:
-        event = decode(msg.subject, msg.data, headers, trust)
+        event = decode(message.subject, message.data, headers, trust)
     except Rejected as rejected:
-        log.warning(
-            "journal recovery: skipping stream sequence %s: %s", msg.metadata.sequence.stream, rejected.reason
-        )
+        log.warning("journal recovery: skipping stream sequence %s: %s", message.stream_seq, rejected.reason)
         return None
     if (event.pilot, event.service) != (pilot, service):
         return None
     return {
         "event_id": event.id,
-        "subject": msg.subject,
+        "subject": message.subject,
         "aggregate": event.aggregate,
         "aggregate_id": event.aggregate_id,
         "sequence": event.sequence,
-        "data": msg.data,
+        "data": message.data,
         "headers": json.dumps(headers, sort_keys=True),
-        "stream_seq": msg.metadata.sequence.stream,
+        "stream_seq": message.stream_seq,
     }

@@ -3,23 +3,21 @@ NATS user keys (`nats-users.json`). Every subject below was checked against nats
 (tests/security/test_permissions.py); what they allow:
 
 - a **pilot** publishes events only under `ess.<pilot>.>`; it may create, inspect, pull from, ack and
-  delete (for `ess view rebuild`) only its own durable consumers on `ESS`, named `<pilot>-<service>`;
-  it reads stream info, single messages (`STREAM.MSG.GET`, direct get: `ess view digest`) and may open
-  ephemeral consumers (the ordered reader of `ess project show`); its replies come to `_INBOX_<pilot>.>`
-  and nobody else may subscribe there;
+  delete (for `ess view rebuild`) only its own durable consumers on `ESS`, named `<pilot>-<service>`,
+  through the consumer API subjects that name the consumer; it reads stream info and messages by get and
+  direct get (`ess view digest`, `ess project show`, `ess tail`: `ess_core/messaging/reader.py`); its
+  replies come to `_INBOX_<pilot>.>` and nobody else may subscribe there. No pilot (nor the observer) uses
+  `$JS.API.CONSUMER.CREATE.ESS`, the subject that takes the consumer's name in the request body: whoever
+  may send it can create or rewrite any consumer of the stream, another pilot's included;
 - the **operator** alone may create, update or delete streams (every `$JS.API` subject), and publishes
   no event;
 - the **observer** (local runs only, the `no_auth_user` of `ess up`'s loopback broker) reads like a
-  pilot and may neither publish an event nor touch a durable consumer, so `ess status`, `ess view digest`
-  and `ess project show` work without a seed on the machine that runs everything.
+  pilot and may neither publish an event nor create or touch any consumer, so `ess status`,
+  `ess view digest`, `ess project show` and `ess tail` work without a seed on the machine that runs
+  everything.
 
 NATS wildcards match whole tokens: `$JS.API.CONSUMER.INFO.ESS.region-*` does *not* match
 `region-intake` (the test proves it), so each pilot's consumers are listed by name, one per service.
-
-Known limit, documented rather than hidden: the server does not check the deliver subject of an
-ephemeral push consumer against its creator's subscribe permissions. A pilot could have genuine, signed
-stream messages delivered to another pilot's inbox subject; it cannot read them there, cannot guess the
-random reply tokens, and cannot forge an event (signatures), so this is noise, not a breach.
 """
 
 from __future__ import annotations
@@ -47,8 +45,6 @@ def reads(stream: str = STREAM) -> list[str]:
         f"$JS.API.STREAM.MSG.GET.{stream}",
         f"$JS.API.DIRECT.GET.{stream}",
         f"$JS.API.DIRECT.GET.{stream}.>",
-        f"$JS.API.CONSUMER.CREATE.{stream}",  # ephemeral only: the server refuses a durable name here
-        f"$JS.FC.{stream}.>",  # flow-control replies of an ordered (ephemeral push) consumer
     ]
 
 
