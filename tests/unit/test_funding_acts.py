@@ -167,3 +167,11 @@ def test_lines_covered_must_exist_and_fit_the_line() -> None:
         Inconsistent, match=re.escape("coverage of line staff by this act would reach EUR 100,000.01")
     ):
         check(facts, "state", too_much)
+
+
+def test_the_ess_command_knows_every_act_route_of_the_funding_service() -> None:
+    """`ess funding act KIND` checks KIND against its own list (ops imports no service): the same list."""
+    from ess_funding.domain.acts import BY_PATH
+    from ess_ops.cli.funding import ACT_KINDS
+
+    assert list(ACT_KINDS) == list(BY_PATH)

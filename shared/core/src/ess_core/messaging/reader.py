@@ -6,7 +6,6 @@ consumer in the request body could otherwise rewrite any consumer of the stream.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -72,16 +71,3 @@ async def read_stream(
         yield message
         seq = message.stream_seq + 1
 
-
-async def follow_stream(
-    js: JetStreamManager, subjects: str, start: int, poll: float = 0.25
-) -> AsyncIterator[StoredMessage]:
-    """Like `read_stream`, then waits for what comes next (`poll` seconds between looks), until cancelled."""
-    seq = start
-    while True:
-        message = await next_message(js, subjects, seq)
-        if message is None:
-            await asyncio.sleep(poll)
-            continue
-        yield message
-        seq = message.stream_seq + 1
