@@ -55,27 +55,14 @@ def report_command(
     from importlib.util import find_spec
 
     from ess_ops.cli.console import fail
+    from ess_ops.cli.targets import running
 
     if find_spec(REPORT_MODULE.partition(".")[0]) is None:
         fail("the evaluation service is not installed beside this `ess`: it writes the report")
     command = [sys.executable, "-m", REPORT_MODULE, "--year", str(year), "--out", str(out)]
-    command += ["--database", database or _running_database(state_dir, pilot)]
+    command += ["--database", database or running(state_dir, pilot, "evaluation").database_url]
     command += ["--as-of", as_of.date().isoformat()] if as_of else []
     raise typer.Exit(subprocess.run(command, check=False).returncode)
-
-
-def _running_database(state_dir: Path, pilot: str) -> str:
-    from ess_ops.cli import runfile
-    from ess_ops.cli.console import fail
-
-    try:
-        info = runfile.load(state_dir / "run.json")
-    except runfile.RunFileError as exc:
-        fail(f"no --database (or ESS_DATABASE_URL) given and {exc}")
-    for service in info.services:
-        if (service.pilot, service.service) == (pilot, "evaluation"):
-            return service.database_url
-    fail(f"the ess up in {state_dir} runs no evaluation service for pilot {pilot!r}")
 
 
 def strategy_load(
@@ -95,29 +82,15 @@ def strategy_load(
 
     from ess_ops.cli.console import fail, note
     from ess_ops.cli.evaluation_client import post_json
+    from ess_ops.cli.targets import endpoint
 
     if (file is None) == (not demo):
         fail("give a strategy FILE or --demo (one of them)")
     document = (
         file.read_bytes() if file else (files("ess_evaluation") / "demo" / "strategy-demo.json").read_bytes()
     )
-    if url is None or token is None:
-        url, token = _running_service(state_dir, pilot, url, token)
-    status, body = post_json(f"{url}/strategy", document, token)
+    target = endpoint(state_dir, pilot, "evaluation", url, None, token)
+    status, body = post_json(f"{target.url}/strategy", document, target.token)
     if status != 202:
         fail(f"the evaluation service refused the strategy ({status}): {body}")
-    note(f"strategy loaded at {url}: {len(body['event_ids'])} definitions published")
-
-
-def _running_service(state_dir: Path, pilot: str, url: str | None, token: str | None) -> tuple[str, str]:
-    from ess_ops.cli import runfile
-    from ess_ops.cli.console import fail
-
-    try:
-        info = runfile.load(state_dir / "run.json")
-    except runfile.RunFileError as exc:
-        fail(f"no --url and --token given and {exc}")
-    service = next((s for s in info.services if (s.pilot, s.service) == (pilot, "evaluation")), None)
-    if service is None or pilot not in info.tokens:
-        fail(f"the ess up in {state_dir} runs no evaluation service for pilot {pilot!r}")
-    return url or service.http_url, token or Path(info.tokens[pilot]).read_text().strip()
+    note(f"strategy loaded at {target.url}: {len(body['event_ids'])} definitions published")

@@ -142,25 +142,15 @@ def _call(
 ) -> Any:
     import httpx
 
-    from ess_ops.cli import runfile
     from ess_ops.cli.console import fail
+    from ess_ops.cli.targets import endpoint
 
-    if url is None or token_file is None:
-        try:
-            info = runfile.load(state_dir / "run.json")
-        except runfile.RunFileError as exc:
-            fail(f"give --url and --token-file, or run `ess up`: {exc}")
-        found = [s for s in info.services if (s.pilot, s.service) == (pilot, "funding")]
-        if not found or pilot not in info.tokens:
-            fail(f"no funding service of pilot {pilot!r} in {state_dir / 'run.json'}")
-        url = url or found[0].http_url
-        token_file = token_file or Path(info.tokens[pilot])
-    headers = {"Authorization": f"Bearer {token_file.read_text().strip()}"}
+    target = endpoint(state_dir, pilot, "funding", url, token_file)
     try:
-        with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
+        with target.client(timeout=30) as client:
             answer = client.request(method, path, json=body)
     except httpx.HTTPError as exc:
-        fail(f"cannot reach {url}: {exc}")
+        fail(f"cannot reach {target.url}: {exc}")
     if answer.status_code >= 400:
         detail = (
             answer.json().get("detail") if answer.headers.get("content-type") == "application/json" else None

@@ -4,46 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from ess_ops.cli import runfile
+from ess_ops.cli import targets
 from ess_ops.cli.console import fail
 from ess_ops.cli.intake_display import show_errors, show_project_file, show_submitted
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    url: str
-    token: str
-
-    def client(self) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {self.token}"}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=60, trust_env=False)
+from ess_ops.cli.targets import Endpoint
 
 
 def endpoint(state_dir: Path, pilot: str, url: str | None, token_file: Path | None) -> Endpoint:
     """`--url` and `--token-file` when given, else the running `ess up`'s intake service and token."""
-    info = None
-    if url is None or token_file is None:
-        try:
-            info = runfile.load(state_dir / "run.json")
-        except runfile.RunFileError as exc:
-            fail(f"no --url/--token-file given and {exc}")
-    if url is None and info is not None:
-        found = [s.http_url for s in info.services if (s.pilot, s.service) == (pilot, "intake")]
-        if not found:
-            fail(f"no intake service of pilot {pilot} in {state_dir / 'run.json'}")
-        url = found[0]
-    if token_file is None and info is not None:
-        if pilot not in info.tokens:
-            fail(f"no token for pilot {pilot} in {state_dir / 'run.json'}")
-        token_file = Path(info.tokens[pilot])
-    assert url is not None and token_file is not None
-    return Endpoint(url.rstrip("/"), token_file.read_text().strip())
+    return targets.endpoint(state_dir, pilot, "intake", url, token_file)
 
 
 def submit(target: Endpoint, file: Path, key: str | None, as_json: bool) -> int:

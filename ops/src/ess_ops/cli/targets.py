@@ -1,15 +1,21 @@
 """Which services a command addresses: those of the running `ess up` (its run.json), or one service given
-by `--url` and `--token` (a deployment), and the options of commands that follow a long operation. Used by
-`ess dlq`, `ess republish`, `ess view rebuild`."""
+by `--url` and a token (a deployment), and the options of commands that follow a long operation. Used by
+`ess dlq`, `ess republish`, `ess view rebuild` (`targets`) and by each service's commands (`endpoint`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ess_ops.cli.console import fail
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ess_ops.cli.runfile import ServiceInfo
 
 StateDirOpt = Annotated[Path, typer.Option("--state-dir", help="Where `ess up` keeps keys, data, logs.")]
 UrlOpt = Annotated[
@@ -56,3 +62,59 @@ def call(method: str, base: str, token: str, path: str) -> Any:
     if answer.status_code >= 400:
         fail(f"{base}{path}: {answer.status_code} {answer.text[:200]}")
     return answer.json()
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One pilot's service: its HTTP base and a bearer token of that pilot."""
+
+    url: str
+    token: str
+
+    def client(self, timeout: float = 60) -> httpx.Client:
+        import httpx
+
+        headers = {"Authorization": f"Bearer {self.token}"}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=timeout, trust_env=False)
+
+
+def running(state_dir: Path, pilot: str, service: str) -> ServiceInfo:
+    """The `ess up` in `state_dir`'s service of this pilot and kind."""
+    from ess_ops.cli import runfile
+
+    try:
+        info = runfile.load(state_dir / "run.json")
+    except runfile.RunFileError as exc:
+        fail(f"no --url given and {exc}")
+    found = [s for s in info.services if (s.pilot, s.service) == (pilot, service)]
+    if not found:
+        fail(f"the ess up in {state_dir} runs no {service} service for pilot {pilot!r}")
+    return found[0]
+
+
+def endpoint(
+    state_dir: Path,
+    pilot: str,
+    service: str,
+    url: str | None,
+    token_file: Path | None,
+    token: str | None = None,
+) -> Endpoint:
+    """`--url` and a token (`token`, else `token_file`) when given, else the running `ess up`'s service of
+    this pilot and kind, and the pilot's token there."""
+    from ess_ops.cli import runfile
+
+    if url is None:
+        url = running(state_dir, pilot, service).http_url
+    if token is None and token_file is None:
+        try:
+            tokens = runfile.load(state_dir / "run.json").tokens
+        except runfile.RunFileError as exc:
+            fail(f"no token given and {exc}")
+        if pilot not in tokens:
+            fail(f"no token for pilot {pilot} in {state_dir / 'run.json'}")
+        token_file = Path(tokens[pilot])
+    if token is None:
+        assert token_file is not None
+        token = token_file.read_text().strip()
+    return Endpoint(url.rstrip("/"), token)
