@@ -30,9 +30,9 @@ def submit_command(
     as_json: AsJson = False,
 ) -> None:
     """Submit a project to the intake service. Sending the same file again returns the first answer."""
-    from ess_ops.cli import intake_client
+    from ess_ops.cli import intake_client, targets
 
-    target = intake_client.endpoint(state_dir, pilot, url, token_file)
+    target = targets.endpoint(state_dir, pilot, "intake", url, token_file)
     raise typer.Exit(intake_client.submit(target, file, idempotency_key, as_json))
 
 
@@ -45,9 +45,9 @@ def project_file_command(
     as_json: AsJson = False,
 ) -> None:
     """The project's file at intake (holder, contact, budget, files, orientations) and its events."""
-    from ess_ops.cli import intake_client
+    from ess_ops.cli import intake_client, targets
 
-    target = intake_client.endpoint(state_dir, pilot, url, token_file)
+    target = targets.endpoint(state_dir, pilot, "intake", url, token_file)
     raise typer.Exit(intake_client.show_file(target, project_id, as_json))
 
 

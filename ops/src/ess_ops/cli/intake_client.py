@@ -9,15 +9,9 @@ from typing import Any
 
 import httpx
 
-from ess_ops.cli import targets
 from ess_ops.cli.console import fail
 from ess_ops.cli.intake_display import show_errors, show_project_file, show_submitted
 from ess_ops.cli.targets import Endpoint
-
-
-def endpoint(state_dir: Path, pilot: str, url: str | None, token_file: Path | None) -> Endpoint:
-    """`--url` and `--token-file` when given, else the running `ess up`'s intake service and token."""
-    return targets.endpoint(state_dir, pilot, "intake", url, token_file)
 
 
 def submit(target: Endpoint, file: Path, key: str | None, as_json: bool) -> int:
