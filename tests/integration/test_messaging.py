@@ -11,13 +11,14 @@ from pathlib import Path
 import nats
 import pytest
 from nats.js import JetStreamContext
+from nats.js.api import DiscardPolicy
 from sqlalchemy import func, select
 
 from ess_contracts.codec import WireMessage
 from ess_contracts.ops import ProbeSent
 from ess_core.messaging.db import make_engine
 from ess_core.messaging.outbox import Outbox
-from ess_core.messaging.relay import Relay
+from ess_core.messaging.relay import Relay, StreamFull
 from ess_core.messaging.schema import outbox
 from ess_core.service.migrate import upgrade
 from ess_ops.nats.natsserver import NatsServer
@@ -301,3 +302,40 @@ async def test_a_drain_cancelled_while_a_mark_commits_lets_the_mark_finish(
         marked = await conn.scalar(select(func.count()).where(outbox.c.stream_seq.is_not(None)))
     assert marked is not None and marked >= 10, "the batch acked before the stop was marked"
     await engine.dispose()
+
+
+async def test_a_full_stream_refuses_new_events_and_the_outbox_keeps_them_until_there_is_room(
+    db_url: str, nats_url: str, pilots: Pilots
+) -> None:
+    """`discard: new`: at its byte limit the stream refuses a publish instead of dropping its oldest event;
+    the relay keeps the rows and publishes them once the operator makes room."""
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    config = load_stream_config(default_stream_config_path())
+    assert config.discard == DiscardPolicy.NEW
+    engine = make_engine(db_url)
+    async with engine.begin() as conn:
+        await Outbox("region", "ops", pilots.signers["region"]).record(conn, "probe-1", [ProbeSent()])
+    await provision(js, config)
+    assert await Relay(engine, js).drain() == 1
+    one = (await js.stream_info("ESS")).state.bytes
+    await js.update_stream(dataclasses.replace(config, max_bytes=one * 3))
+    async with engine.begin() as conn:
+        box = Outbox("region", "ops", pilots.signers["region"])
+        for n in range(2, 7):
+            await box.record(conn, f"probe-{n}", [ProbeSent()])
+    with pytest.raises(StreamFull, match=f"of {one * 3} bytes"):
+        await Relay(engine, js, batch_size=1, publish_timeout=1.0).drain()
+    state = (await js.stream_info("ESS")).state
+    assert (state.first_seq, state.messages) == (1, 3)  # nothing dropped to make room
+    async with engine.connect() as conn:
+        waiting = await conn.scalar(
+            select(func.count()).select_from(outbox).where(outbox.c.stream_seq.is_(None))
+        )
+    assert waiting == 3
+    await js.update_stream(dataclasses.replace(config, max_bytes=-1))  # the operator makes room
+    assert await Relay(engine, js).drain() == 3
+    state = (await js.stream_info("ESS")).state
+    assert (state.first_seq, state.messages) == (1, 6)
+    await engine.dispose()
+    await nc.close()

@@ -4,6 +4,10 @@ It selects by "not yet published", never by "after the last position seen", so a
 committed after a higher position (the outbox gap) is still picked up on the next pass. A crash between
 the PubAck and the mark publishes the row again: within the duplicate window the broker drops it
 (`Nats-Msg-Id` = event id); after it, the views drop it by event id.
+
+A stream at its byte or message limit refuses new events (`discard: new`, deploy/stream.json) rather than
+dropping old ones: the rows stay in the outbox, the relay says so at ERROR level (`StreamFull`) and tries
+again until the operator makes room.
 """
 
 from __future__ import annotations
@@ -28,6 +32,23 @@ from ess_core.messaging.schema import outbox
 log = logging.getLogger(__name__)
 
 BeforeMark = Callable[[Sequence[PubAck]], Awaitable[None]]
+
+
+class StreamFull(RuntimeError):
+    """The stream is at its limit: nothing more is stored until the operator raises it."""
+
+
+async def full_stream(js: JetStreamContext, next_size: int) -> StreamFull | None:
+    """Why acks did not come, when the reason is the stream's limit. nats-py's `publish_async` raises the
+    broker's "maximum bytes exceeded" inside its reply handler, so the ack future is never completed and
+    the refusal shows as a timeout: the stream's own figures tell the two apart."""
+    info = await js.stream_info(STREAM)
+    limit, state = info.config, info.state
+    if limit.max_bytes is not None and 0 < limit.max_bytes < state.bytes + next_size:
+        return StreamFull(f"stream {STREAM} is full: {state.bytes} of {limit.max_bytes} bytes")
+    if limit.max_msgs is not None and 0 < limit.max_msgs <= state.messages:
+        return StreamFull(f"stream {STREAM} is full: {state.messages} of {limit.max_msgs} messages")
+    return None
 
 
 def _retrieve(task: asyncio.Task[None]) -> None:
@@ -69,6 +90,11 @@ class Relay:
                 if sent == self.batch_size:  # a backlog (a restart, a burst): pipelined until it is gone
                     await self.drain()
                 backoff = 0.1
+            except StreamFull as full:  # loud: no event is stored until the operator makes room
+                log.error("%s; the outbox keeps the events; retrying in %.1fs", full, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
             except Exception:  # broker or database away: keep the rows, try again later
                 log.warning("relay pass failed; retrying in %.1fs", backoff, exc_info=True)
                 await asyncio.sleep(backoff)
@@ -152,6 +178,11 @@ class Relay:
                 )
             async with asyncio.timeout(self.publish_timeout):
                 return list(await asyncio.gather(*pending))
+        except TimeoutError:
+            full = await full_stream(self.js, min(len(row.data) for row in rows))
+            if full is None:
+                raise
+            raise full from None
         finally:
             for future in pending:  # after a failure: forget the acks still awaited
                 future.cancel()
