@@ -160,16 +160,17 @@ async def test_ess_commands_log_in_from_the_environment(
 ) -> None:
     """`ess view digest`, `ess project show`, `ess status` against a federation: a pilot's seed and the
     authorities from ESS_* variables, over TLS to any node."""
-    from ess_ops.cli.broker import connect
+    from ess_ops.cli.broker import connect, reader_login
 
     await provision_replicated(federation)
     monkeypatch.setenv("ESS_PILOT", "bdt")
     monkeypatch.setenv("ESS_NATS_SEED_FILE", str(seed(federation, "bdt")))
     monkeypatch.setenv("ESS_NATS_CA_FILE", str(federation.made.ca_file))
-    async with connect(federation.client_url()) as nc:
+    nowhere = federation.made.root / "no-ess-up-here"  # no observer seed: the environment decides
+    async with connect(federation.client_url(), reader_login(nowhere)) as nc:
         info = await await_leader(nc.jetstream(timeout=10), STREAM)
         assert info.config.num_replicas == 3
     monkeypatch.delenv("ESS_NATS_SEED_FILE")
     with pytest.raises(Exception, match=r"(?i)authorization"):
-        async with connect(federation.client_url()):
+        async with connect(federation.client_url(), reader_login(nowhere)):
             pass

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.timeout(60)
 @pytest.mark.parametrize("backend", BACKENDS)
 async def test_a_row_in_another_pilots_name_is_refused_by_the_broker(backend: str, tmp_path: Path) -> None:
     identities = Identities.make(tmp_path / "ess" / "keys")
-    server = NatsServer(tmp_path / "nats", extra_config=identities.authorization(observer=False))
+    server = NatsServer(tmp_path / "nats", extra_config=identities.authorization())
     server.start()
     try:
         async with (

@@ -83,6 +83,9 @@ async def test_metrics_show_the_scenario(
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc") as http:
             refused = await http.get("/metrics", headers={"Authorization": f"Bearer {staff}"})
             answer = await http.get("/metrics", headers={"Authorization": f"Bearer {operator}"})
+            stored = (await js.stream_info("ESS")).state.bytes
+            await shrink(js, max_bytes=int(stored / 0.85))  # the operator's limit, nearly reached
+            alarmed = (await http.get("/metrics", headers={"Authorization": f"Bearer {operator}"})).text
     finally:
         await runtime.stop()
     assert refused.status_code == 403
@@ -109,3 +112,20 @@ async def test_metrics_show_the_scenario(
     assert turns is not None and turns >= 3
     waited = _value(text, "ess_sqlite_write_wait_seconds_total", **base)
     assert waited is not None and waited >= 0
+    # The shared stream against its limits (deploy/stream.json: 1 GiB, 64 consumers, no message count).
+    assert _value(text, "ess_stream_limit_used", limit="bytes", **base) == stored
+    assert _value(text, "ess_stream_limit_max", limit="bytes", **base) == 1 << 30
+    assert _value(text, "ess_stream_limit_alarm", limit="bytes", **base) == 0
+    assert _value(text, "ess_stream_limit_used", limit="consumers", **base) == 1
+    assert _value(text, "ess_stream_limit_max", limit="consumers", **base) == 64
+    assert _value(text, "ess_stream_limit_max", limit="messages", **base) is None
+    ratio = _value(alarmed, "ess_stream_limit_used_ratio", limit="bytes", **base)
+    assert ratio is not None and 0.8 <= ratio < 0.9
+    assert _value(alarmed, "ess_stream_limit_alarm", limit="bytes", **base) == 1
+    assert _value(alarmed, "ess_stream_limit_alarm", limit="consumers", **base) == 0
+
+
+async def shrink(js: JetStreamContext, *, max_bytes: int) -> None:
+    config = (await js.stream_info("ESS")).config
+    config.max_bytes = max_bytes
+    await js.update_stream(config)

@@ -93,6 +93,16 @@ async def _publish(url: str, pilots: Pilots, events: list[Event]) -> int:
         await nc.close()
 
 
+async def _shrink(url: str, *, max_bytes: int) -> None:
+    nc = await nats.connect(url)
+    try:
+        config = (await nc.jetstream().stream_info("ESS")).config
+        config.max_bytes = max_bytes
+        await nc.jetstream().update_stream(config)
+    finally:
+        await nc.close()
+
+
 def _ess_status(state: Path, *extra: str) -> tuple[int, str]:
     done = subprocess.run(
         [str(ESS), "status", "--state-dir", str(state), *extra],
@@ -190,3 +200,11 @@ def test_status_reports_lag_backlog_and_dead_letters_and_fails_then_recovers(
         # Without `ess up`: the broker's stream and every service's checkpoint, nothing local.
         alone = asyncio.run(collect(None, Thresholds(), server=server.url, trust_file=trust_file))
         assert alone.healthy and alone.services == [] and [p.service for p in alone.peers] == ["funding"]
+
+        # The stream near its byte limit: unhealthy before it refuses anyone's events.
+        limits = {limit.limit: limit for limit in alone.stream.limits}
+        assert limits["bytes"].maximum == 1 << 30 and not limits["bytes"].alarm
+        asyncio.run(_shrink(server.url, max_bytes=int(limits["bytes"].used / 0.82)))
+        near = asyncio.run(collect(None, Thresholds(), server=server.url, trust_file=trust_file))
+        [problem] = near.problems
+        assert problem.startswith("stream ESS: bytes at 82% of its limit") and "raise it" in problem, problem

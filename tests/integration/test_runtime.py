@@ -67,7 +67,7 @@ async def test_provision_creates_the_stream(nats_url: str) -> None:
         assert not config.allow_rollup_hdrs
         assert config.allow_direct
         assert config.duplicate_window == 2 * 3600
-        assert (config.max_msgs, config.max_bytes, config.max_age) == (-1, -1, 0)
+        assert (config.max_msgs, config.max_bytes, config.max_age) == (-1, 1 << 30, 0)
     finally:
         await nc.close()
 

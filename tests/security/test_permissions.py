@@ -109,8 +109,9 @@ async def test_a_pilot_reads_the_stream_like_ess_view_digest_and_project_show(
 
 
 def consumer_requests(victim: str) -> list[tuple[str, dict[str, object]]]:
-    """Every consumer API request that could create, change or delete `victim`, as a client may send it:
-    the name in the body, in the subject, in the subject with a filter, the legacy durable form, delete."""
+    """Every consumer API request of nats-server 2.15 that touches `victim` or lists the stream's
+    consumers: create (the name in the body, in the subject, with a filter, the legacy durable form),
+    delete, info, pull, pause, unpin, leader step-down, and the consumer list and names."""
     config = {
         "name": victim,
         "durable_name": victim,
@@ -128,6 +129,13 @@ def consumer_requests(victim: str) -> list[tuple[str, dict[str, object]]]:
         (f"{api}.CREATE.ESS.{victim}.ess.bdt.>", body),
         (f"{api}.DURABLE.CREATE.ESS.{victim}", body),
         (f"{api}.DELETE.ESS.{victim}", {}),
+        (f"{api}.INFO.ESS.{victim}", {}),
+        (f"{api}.MSG.NEXT.ESS.{victim}", {"batch": 1, "expires": 100_000_000}),
+        (f"{api}.PAUSE.ESS.{victim}", {"pause_until": "2099-01-01T00:00:00Z"}),
+        (f"{api}.UNPIN.ESS.{victim}", {"group": "g"}),
+        (f"{api}.LEADER.STEPDOWN.ESS.{victim}", {}),
+        (f"{api}.LIST.ESS", {}),
+        (f"{api}.NAMES.ESS", {}),
     ]
 
 
@@ -141,9 +149,7 @@ async def test_no_pilot_nor_the_observer_can_take_over_another_pilots_consumer(
         await region.js.pull_subscribe("ess.>", durable="region-funding", stream="ESS")
         before = (await region.js.consumer_info("ESS", "region-funding")).config.as_dict()
         for attacker in ("state", "bdt", "observer"):
-            async with connected(
-                secure_broker.url, None if attacker == "observer" else ids, attacker
-            ) as other:
+            async with connected(secure_broker.url, ids, attacker) as other:
                 for subject, body in consumer_requests("region-funding"):
                     with pytest.raises((TimeoutError, NoRespondersError)):
                         await other.nc.request(subject, json.dumps(body).encode(), timeout=0.5)
@@ -157,14 +163,28 @@ async def test_inboxes_are_private(secure_broker: SecureBroker) -> None:
         await state.nc.subscribe("_INBOX_region.>")
         await state.nc.flush()
         await state.violation('subscription to "_INBOX_region.>"')
-        await state.nc.subscribe("_INBOX.>")  # the observer's default prefix is not a pilot's either
+        await state.nc.subscribe("_INBOX.>")  # nats-py's default prefix is nobody's
         await state.violation('subscription to "_INBOX.>"')
+        await state.nc.subscribe("_INBOX_observer.>")
+        await state.violation('subscription to "_INBOX_observer.>"')
 
 
-async def test_without_credentials_only_reads(secure_broker: SecureBroker) -> None:
-    async with connected(secure_broker.url, None, "observer") as observer:
+async def test_nobody_logs_in_without_a_key(secure_broker: SecureBroker) -> None:
+    import nats
+
+    with pytest.raises(nats.errors.Error, match=r"[Aa]uthorization"):
+        await nats.connect(secure_broker.url, allow_reconnect=False, max_reconnect_attempts=0)
+
+
+async def test_the_observer_logs_in_with_its_own_key_and_only_reads(secure_broker: SecureBroker) -> None:
+    async with (
+        connected(secure_broker.url, secure_broker.identities, "region") as region,
+        connected(secure_broker.url, secure_broker.identities, "observer") as observer,
+    ):
+        await region.js.publish(OWN, b"{}", stream="ESS")
         js = observer.js
         assert (await js.stream_info("ESS")).config.name == "ESS"
+        assert [m.subject async for m in read_stream(js, "ess.>")] == [OWN]
         await observer.nc.publish(OWN, b"{}")
         await observer.violation(OWN)
         with pytest.raises(TimeoutError):

@@ -126,7 +126,7 @@ def test_no_personal_data_on_the_stream_over_a_full_scenario(system: Deployment)
 async def everything_on_the_stream(system: Deployment) -> list[bytes]:
     """Every message's headers and data, read as the read-only observer."""
     found: list[bytes] = []
-    async with connected(system.nats.url, None, "observer") as observer:
+    async with connected(system.nats.url, system.identities, "observer") as observer:
         async for message in read_stream(observer.nc.jetstream(), "ess.>"):
             found.append(json.dumps(message.headers).encode() + message.data)
     return found

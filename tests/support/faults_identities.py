@@ -17,7 +17,7 @@ from nats.js import JetStreamContext
 from ess_contracts.codec import WireMessage
 from ess_contracts.types import PILOTS
 from ess_core.security.client import connect_options
-from ess_core.security.identities import OPERATOR, NatsUsers
+from ess_core.security.identities import OBSERVER, OPERATOR, NatsUsers
 from ess_core.security.permissions import authorization_block
 from ess_ops import keys
 
@@ -28,7 +28,7 @@ class Identities:
     users: NatsUsers
 
     @classmethod
-    def make(cls, folder: Path, names: Sequence[str] = (OPERATOR, *PILOTS)) -> Identities:
+    def make(cls, folder: Path, names: Sequence[str] = (OPERATOR, OBSERVER, *PILOTS)) -> Identities:
         """Seeds under `folder` (kept if present, like `ess up`), and their public keys' settings."""
         public = {name: keys.ensure_nats_seed(folder / f"{name}.nats.seed") for name in names}
         return cls(folder, keys.ensure_nats_users(folder.parent / "nats-users.json", public))
@@ -36,8 +36,8 @@ class Identities:
     def seed(self, identity: str) -> Path:
         return self.folder / f"{identity}.nats.seed"
 
-    def authorization(self, observer: bool = True) -> str:
-        return authorization_block(self.users, observer=observer)
+    def authorization(self) -> str:
+        return authorization_block(self.users)
 
 
 @dataclass

@@ -19,17 +19,20 @@ import nats.errors
 
 from ess_contracts.signing import TrustFile, TrustStore
 from ess_core.messaging.view_idiom import view_digest
+from ess_ops.cli.broker import reader_login
 from ess_ops.cli.project import read_events, scratch_fold
 from ess_views import shared_views
 
 
-async def digest_from_stream(server: str, trust_file: Path, attempts: int = 5) -> str:
+async def digest_from_stream(server: str, trust_file: Path, state_dir: Path, attempts: int = 5) -> str:
     """`server`: one URL or several, comma-separated (a cluster's nodes). A cluster that has just lost or
-    regained a node may refuse a reader while it elects a leader: the read is tried again."""
+    regained a node may refuse a reader while it elects a leader: the read is tried again. It logs in as
+    `reader_login(state_dir)` says: a pilot's seed from the environment, else `ess up`'s observer."""
     trust = TrustStore(TrustFile.load(trust_file))
+    login = reader_login(state_dir)
     for attempt in range(1, attempts + 1):
         try:
-            nc = await nats.connect(server.split(","), connect_timeout=5)
+            nc = await nats.connect(server.split(","), connect_timeout=5, **login)
             try:
                 items = await read_events(nc.jetstream(timeout=10), "ess.>", trust)
             finally:
@@ -48,8 +51,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--server", required=True)
     parser.add_argument("--trust", required=True, type=Path)
+    parser.add_argument("--state-dir", type=Path, help="its observer seed [default: the trust file's folder]")
     args = parser.parse_args()
-    print(asyncio.run(digest_from_stream(args.server, args.trust)))
+    print(asyncio.run(digest_from_stream(args.server, args.trust, args.state_dir or args.trust.parent)))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import json
 import re
 
 from ess_contracts.types import PILOTS
-from ess_core.security.identities import OPERATOR, NatsUsers, generate_user_seed, user_public_key
+from ess_core.security.identities import OBSERVER, OPERATOR, NatsUsers, generate_user_seed, user_public_key
 from ess_core.security.permissions import authorization_block, users
 
 NAME_IN_BODY = "$JS.API.CONSUMER.CREATE.ESS"
@@ -27,7 +27,7 @@ def grants(pattern: str, subject: str) -> bool:
 
 def settings() -> NatsUsers:
     found = NatsUsers()
-    for identity in (OPERATOR, *PILOTS):
+    for identity in (OPERATOR, OBSERVER, *PILOTS):
         found = found.with_key(identity, user_public_key(generate_user_seed()))
     return found
 
@@ -42,11 +42,15 @@ def test_only_the_operator_may_create_a_consumer_named_in_the_body() -> None:
         assert may == (entry["nkey"] in operator_keys), (entry["nkey"][:8], allowed)
 
 
-def test_the_observer_may_create_no_consumer() -> None:
-    block = authorization_block(settings(), observer=True)
-    observer = next(json.loads(line.strip().rstrip(",")) for line in block.splitlines() if '"user":' in line)
+def test_the_observer_has_its_own_key_and_may_create_no_consumer() -> None:
+    keys = settings()
+    block = authorization_block(keys)
+    entries = [json.loads(line.strip().rstrip(",")) for line in block.splitlines() if '"nkey":' in line]
+    [observer] = [e for e in entries if e["nkey"] in keys.active(OBSERVER)]
     allowed = observer["permissions"]["publish"]["allow"]
     assert not [p for p in allowed if re.search(r"CONSUMER|\$JS\.API\.>|^>$", p)], allowed
+    assert observer["permissions"]["subscribe"]["allow"] == ["_INBOX_observer.>"]
+    assert "no_auth_user" not in block and '"user":' not in block and "password" not in block
 
 
 def test_the_pattern_matcher_reads_wildcards_as_nats_does() -> None:

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from ess_contracts.signing import Signer, TrustFile, TrustStore, generate_seed
 from ess_contracts.types import PILOTS, Pilot
 from ess_core.auth.tokens import PRIVATE_KEY_FILE, LocalIssuer
-from ess_core.security.identities import OPERATOR, NatsUsers, generate_user_seed, user_public_key
+from ess_core.security.identities import OBSERVER, OPERATOR, NatsUsers, generate_user_seed, user_public_key
 
 
 class KeysError(ValueError):
@@ -73,7 +73,7 @@ def ensure_nats_seed(path: Path) -> str:
 
 
 def check_identity(identity: str) -> str:
-    return OPERATOR if identity == OPERATOR else check_pilot(identity)
+    return identity if identity in (OPERATOR, OBSERVER) else check_pilot(identity)
 
 
 def nats_users_with(users: NatsUsers, identity: str, key: str, on: date | None = None) -> NatsUsers:

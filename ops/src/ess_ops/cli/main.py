@@ -89,12 +89,15 @@ def provision_command(
     replicas: Annotated[
         int | None, typer.Option(min=1, max=5, help="num_replicas for a cluster [default: the file's].")
     ] = None,
+    max_bytes: Annotated[
+        str | None, typer.Option(help="The stream's byte limit, e.g. 200GiB [default: the file's].")
+    ] = None,
 ) -> None:
     """Apply the stream config (create or repair) as the operator identity and print the drift report."""
     from nats.errors import Error as NatsError
 
     from ess_ops.nats.connect import provision_as_operator
-    from ess_ops.nats.provision import ProvisionError
+    from ess_ops.nats.provision import ProvisionError, parse_size
 
     if server is None:
         try:
@@ -103,11 +106,16 @@ def provision_command(
             fail(f"no server given (--server or ESS_NATS_URL) and {exc}")
     config = _stream_file(stream_file)
     try:
+        limit = parse_size(max_bytes) if max_bytes is not None else None
+    except ValueError as exc:
+        fail(f"--max-bytes: {exc}", 2)
+    try:
         local = state_dir / "keys" / "operator.nats.seed"
         seed = seed or (local if local.exists() else None)
-        report = asyncio.run(
-            provision_as_operator(server, config, seed, apply=not check, ca_file=ca_file, replicas=replicas)
+        applying = provision_as_operator(
+            server, config, seed, apply=not check, ca_file=ca_file, replicas=replicas, max_bytes=limit
         )
+        report = asyncio.run(applying)
     except ProvisionError as exc:
         fail(str(exc), 2)
     except (NatsError, OSError, TimeoutError) as exc:
@@ -122,12 +130,13 @@ def keys_generate(
     out: Annotated[Path, typer.Option("--out", help="Directory for the seeds (owner-only).")],
 ) -> None:
     """Generate this pilot's seeds locally: <pilot>.seed (signs events) and <pilot>.nats.seed (logs in to
-    the broker); prints only the public keys, to share with partners. `--pilot operator`: the NATS one."""
+    the broker); prints only the public keys, to share with partners. `--pilot operator` or
+    `--pilot observer`: the NATS one only."""
     from ess_ops import keys
 
     try:
         identity = keys.check_identity(pilot)
-        signing = None if identity == "operator" else keys.new_seed(out / f"{identity}.seed")
+        signing = None if identity in ("operator", "observer") else keys.new_seed(out / f"{identity}.seed")
         nats_key = keys.new_nats_seed(out / f"{identity}.nats.seed")
     except (keys.KeysError, OSError) as exc:
         fail(str(exc))
@@ -210,9 +219,10 @@ def view_digest(
     """Every service's latest checkpoint, side by side; exit 1 when services that applied the same events
     disagree (each disagreeing service is named) or a checkpoint does not verify."""
     from ess_ops.cli import view
+    from ess_ops.cli.broker import reader_login
 
     server, trust_file = _broker_and_trust(state_dir, server, trust_file)
-    comparison = asyncio.run(view.digest_report(server, trust_file))
+    comparison = asyncio.run(view.digest_report(server, trust_file, reader_login(state_dir)))
     view.show(comparison, as_json)
     raise typer.Exit(0 if comparison.agree else 1)
 
@@ -270,6 +280,7 @@ def project_show(
 ) -> None:
     """A project folded from its signed events on the stream, now or as it stood at a point in time."""
     from ess_ops.cli import project, project_display
+    from ess_ops.cli.broker import reader_login
 
     if as_of is not None and not as_of.isdigit():
         try:
@@ -277,7 +288,8 @@ def project_show(
         except ValueError:
             fail(f"--as-of {as_of!r}: give a stream sequence (digits) or a date YYYY-MM-DD")
     server, trust_file = _broker_and_trust(state_dir, server, trust_file)
-    project_display.show(project.run(server, trust_file, project_id, as_of), as_of, as_json)
+    found = project.run(server, trust_file, project_id, as_of, reader_login(state_dir))
+    project_display.show(found, as_of, as_json)
 
 
 def _register_recovery_commands() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -105,12 +105,16 @@ async def _rows(conn: AsyncConnection, table: Table, project_id: str, *order: An
     return [dict(r) for r in (await conn.execute(query)).mappings()]
 
 
-async def project_as_of(nats_url: str, trust_file: Path, project_id: str, as_of: str | None) -> ProjectAsOf:
+async def project_as_of(
+    nats_url: str, trust_file: Path, project_id: str, as_of: str | None, login: Mapping[str, Any]
+) -> ProjectAsOf:
     trust = TrustStore(TrustFile.load(trust_file))
-    async with connect(nats_url) as nc:
+    async with connect(nats_url, login) as nc:
         items = await read_events(nc.jetstream(), project_filter(project_id), trust)
     return await fold_project(project_id, cut(items, as_of))
 
 
-def run(nats_url: str, trust_file: Path, project_id: str, as_of: str | None) -> ProjectAsOf:
-    return asyncio.run(project_as_of(nats_url, trust_file, project_id, as_of))
+def run(
+    nats_url: str, trust_file: Path, project_id: str, as_of: str | None, login: Mapping[str, Any]
+) -> ProjectAsOf:
+    return asyncio.run(project_as_of(nats_url, trust_file, project_id, as_of, login))

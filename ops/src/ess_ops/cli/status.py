@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -32,6 +33,7 @@ from ess_ops.cli.status_model import (
     PeerState,
     Report,
     ServiceState,
+    StreamLimit,
     StreamState,
     Thresholds,
 )
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
     from nats.js import JetStreamContext
 
     from ess_contracts.signing import TrustStore
+    from ess_core.messaging.stream_usage import LimitUse
     from ess_ops.cli.digests import Checkpoint
     from ess_ops.cli.runfile import RunInfo, ServiceInfo
 
@@ -79,16 +82,23 @@ class Reading:
     times: dict[int, datetime] = field(default_factory=dict)
 
 
-async def _broker(url: str, stream_name: str, trust: TrustStore | None, positions: list[int]) -> Reading:
+def _limit(use: LimitUse) -> StreamLimit:
+    return StreamLimit(limit=use.limit, used=use.used, maximum=use.maximum, ratio=use.ratio, alarm=use.alarm)
+
+
+async def _broker(
+    url: str, login: Mapping[str, Any], stream_name: str, trust: TrustStore | None, positions: list[int]
+) -> Reading:
     from nats.errors import Error as NatsError
     from nats.js.errors import NotFoundError
 
+    from ess_core.messaging.stream_usage import stream_usage
     from ess_ops.cli.broker import connect
     from ess_ops.cli.digests import latest_checkpoints
 
     reading = Reading(BrokerState(url=url), StreamState(name=stream_name))
     try:
-        async with connect(url) as nc:
+        async with connect(url, login) as nc:
             js = nc.jetstream()
             account = await js.account_info()
             reading.broker = reading.broker.model_copy(
@@ -113,6 +123,7 @@ async def _broker(url: str, stream_name: str, trust: TrustStore | None, position
                     "consumers": live.state.consumer_count,
                     "subjects": list(live.config.subjects or []),
                     "last_event_seq": await _last_event_seq(js, stream_name, last) if last else 0,
+                    "limits": [_limit(use) for use in stream_usage(live)],
                 }
             )
             if trust is not None:
@@ -254,6 +265,12 @@ def _problems(report: Report, run_alive: bool | None) -> list[str]:
         problems.append(f"broker {broker.url} unreachable: {broker.error}")
     elif not stream.ok:
         problems.append(f"stream {stream.name}: {stream.error}")
+    for limit in stream.limits:
+        if limit.alarm:
+            problems.append(
+                f"stream {stream.name}: {limit.limit} at {limit.ratio:.0%} of its limit ({limit.used} of "
+                f"{limit.maximum}); at the limit it refuses every pilot's events: raise it (`ess provision`)"
+            )
     for s in report.services:
         name = f"{s.pilot}-{s.service}"
         if not s.alive:
@@ -297,10 +314,13 @@ async def collect(
     *,
     server: str | None = None,
     trust_file: Path | None = None,
+    state_dir: Path = Path(".ess"),
 ) -> Report:
-    """The report for a run of `ess up` (`info`), or for a broker alone (`server`: checkpoints only)."""
+    """The report for a run of `ess up` (`info`), or for a broker alone (`server`: checkpoints only).
+    Reads the broker as `reader_login` says (by default, the observer of `state_dir`)."""
     from ess_contracts.signing import TrustFile, TrustStore
     from ess_contracts.subjects import STREAM
+    from ess_ops.cli.broker import reader_login
     from ess_ops.cli.runfile import alive
 
     thresholds = thresholds or Thresholds()
@@ -316,7 +336,8 @@ async def collect(
     runs = [_service(s, info.probe_id) for s in info.services] if info else []
     services = list(await asyncio.gather(*runs))
     wanted = [s.applied_position + 1 for s in services if s.applied_position is not None]
-    reading = await _broker(url, info.stream if info else STREAM, trust, wanted)
+    login = reader_login(Path(info.state_dir) if info else state_dir)
+    reading = await _broker(url, login, info.stream if info else STREAM, trust, wanted)
     broker, stream = reading.broker, reading.stream
     now = datetime.now(UTC)
     services = [_with_lag(s, stream, reading.times, now) for s in services]
@@ -385,7 +406,9 @@ def command(
                     raise typer.Exit(1) from exc
                 fail(f"{exc} (or give --server to read a broker's stream and checkpoints)")
             info = None
-        report = asyncio.run(collect(info, thresholds, server=server, trust_file=trust_file))
+        report = asyncio.run(
+            collect(info, thresholds, server=server, trust_file=trust_file, state_dir=state_dir)
+        )
         if watch is None:
             (status_display.show_json if as_json else status_display.show)(report)
             raise typer.Exit(0 if report.healthy else 1)

@@ -81,6 +81,10 @@ def show(report: Report) -> None:
             f"stream  [green]{st.name}[/green]  messages {st.messages}, last seq {st.last_seq}, "
             f"consumers {st.consumers}, subjects {', '.join(st.subjects)}, last event {st.last_event_seq}"
         )
+        for limit in st.limits:
+            if limit.maximum is not None:
+                colour = "red" if limit.alarm else "green"
+                note(f"        {limit.limit} [{colour}]{limit.ratio:.0%}[/{colour}] of {limit.maximum}")
     elif b.ok:
         note(f"stream  [red]{st.name}: {escape(str(st.error))}[/red]")
     t = report.thresholds

@@ -25,6 +25,16 @@ class BrokerState(BaseModel):
     storage_bytes: int | None = None
 
 
+class StreamLimit(BaseModel):
+    """The stream against one of its limits (deploy/stream.json): `alarm` at 80 % or more."""
+
+    limit: str
+    used: int
+    maximum: int | None = None
+    ratio: float | None = None
+    alarm: bool = False
+
+
 class StreamState(BaseModel):
     name: str
     ok: bool = False
@@ -35,6 +45,7 @@ class StreamState(BaseModel):
     subjects: list[str] = []
     last_event_seq: int | None = None
     """The last stream sequence of an event a view applies (checkpoints excluded)."""
+    limits: list[StreamLimit] = []
 
 
 class ServiceState(BaseModel):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -404,13 +405,12 @@ def command(
         except runfile.RunFileError as exc:
             fail(f"give --server and --trust-file (or ESS_NATS_URL, ESS_TRUST_FILE), or run `ess up`: {exc}")
         server, trust_file = server or info.nats.url, trust_file or Path(info.trust_file)
-    login: dict[str, Any] = {}
-    if seed is not None:
-        if identity is None:
-            fail("--as PILOT (or ESS_PILOT) is needed with a NATS seed: it names the inbox prefix")
-        from ess_core.security.client import connect_options
+    if seed is not None and identity is None:
+        fail("--as PILOT (or ESS_PILOT) is needed with a NATS seed: it names the inbox prefix")
+    from ess_ops.cli.broker import reader_login
 
-        login = connect_options(identity, seed)
+    given = {"ESS_NATS_SEED_FILE": str(seed), "ESS_PILOT": str(identity)} if seed is not None else {}
+    login = reader_login(state_dir, {**os.environ, **given})
     try:
         asyncio.run(
             tail(

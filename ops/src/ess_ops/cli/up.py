@@ -7,6 +7,7 @@ own process groups), then SIGKILL after a grace period, then the nats-server sto
 from __future__ import annotations
 
 import asyncio
+import secrets
 import signal
 import time
 from dataclasses import dataclass, field
@@ -21,11 +22,10 @@ from ess_contracts.event import new_event
 from ess_contracts.ops import ProbeSent
 from ess_contracts.signing import Signer
 from ess_contracts.types import Pilot
-from ess_core.security.identities import OPERATOR
+from ess_core.security.identities import OBSERVER, OPERATOR
 from ess_core.security.permissions import authorization_block
 from ess_ops import keys
 from ess_ops.cli import runfile, up_display
-from ess_ops.cli.broker import new_probe_id
 from ess_ops.cli.console import error, note, warn
 from ess_ops.cli.services import (
     STOP_GRACE_SECONDS,
@@ -39,6 +39,10 @@ from ess_ops.nats.connect import connect_as
 from ess_ops.nats.natsserver import NatsServer, NatsServerError
 from ess_ops.nats.provision import ProvisionError, ProvisionReport, load_stream_config, provision
 from ess_ops.topology import PROBE_PILOT, STAFF_ROLES, STREAM, TOPOLOGY, StateDir, pilots
+
+
+def new_probe_id() -> str:
+    return f"probe-{secrets.token_hex(8)}"
 
 
 async def publish_probe_on(nc: Client, stream: str, signer: Signer, pilot: Pilot, probe_id: str) -> int:
@@ -84,7 +88,7 @@ class Supervisor:
         # Keys first: the broker's users are written from the public NATS keys.
         signers = {pilot: keys.ensure_seed(self.state.seed(pilot)) for pilot in pilots()}
         keys.ensure_trust(self.state.trust_file, {p: s.public_key for p, s in signers.items()})
-        identities = (OPERATOR, *pilots())
+        identities = (OPERATOR, OBSERVER, *pilots())
         nats_keys = {i: keys.ensure_nats_seed(self.state.nats_seed(i)) for i in identities}
         users = keys.ensure_nats_users(self.state.nats_users, nats_keys)
         issuer, public_key = keys.ensure_issuer(self.state.auth)
@@ -94,7 +98,7 @@ class Supervisor:
             port=nats_port or None,
             server_name="ess-local",
             own_session=True,
-            extra_config=authorization_block(users, observer=True),
+            extra_config=authorization_block(users),
         )
         self.nats.start()
         note(f"keys         {self.state.keys} (seeds, 0600), trust file {self.state.trust_file}")

@@ -4,6 +4,7 @@ rebuild a service's views from the stream."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,9 @@ from ess_ops.cli.runfile import RunInfo
 from ess_ops.cli.targets import STALL_AFTER_S
 
 
-async def digest_report(nats_url: str, trust_file: Path) -> Comparison:
+async def digest_report(nats_url: str, trust_file: Path, login: Mapping[str, Any]) -> Comparison:
     trust = TrustStore(TrustFile.load(trust_file))
-    async with connect(nats_url) as nc:
+    async with connect(nats_url, login) as nc:
         found, unverified = await latest_checkpoints(nc.jetstream(), trust)
     return compare(found, unverified)
 

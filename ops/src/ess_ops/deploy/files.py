@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ess_contracts.signing import TrustFile
 from ess_contracts.types import Pilot
-from ess_core.security.identities import OPERATOR, NatsUsers
+from ess_core.security.identities import OBSERVER, OPERATOR, NatsUsers
 from ess_ops import keys
 from ess_ops.deploy import compose, natsconf, tls
 from ess_ops.deploy.settings import Federation, Node
@@ -24,6 +24,7 @@ SITE_AUTH_KEY = "auth-public.pem"
 SERVICES_UID = 10001  # the services image's user (deploy/images/services/Containerfile)
 POSTGRES_UID = 999  # the official postgres image's user, and ours (deploy/images/base/setup.sh)
 OPERATOR_SEED = Path("operator") / "nats.seed"  # in a development federation's folder
+OBSERVER_SEED = Path("observer") / "nats.seed"  # a monitoring host's read-only login
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,7 @@ def dev_federation(root: Path, nodes: dict[Pilot, Node], *, on: date | None = No
     issuer, auth_key = keys.ensure_issuer(root / "auth")
     keys.mint_tokens(issuer, {pilot: STAFF_ROLES[pilot] for pilot in nodes}, root / "tokens")
     users = NatsUsers().with_key(OPERATOR, keys.ensure_nats_seed(root / OPERATOR_SEED), on)
+    users = users.with_key(OBSERVER, keys.ensure_nats_seed(root / OBSERVER_SEED), on)
     trust = TrustFile(pilots={})
     for pilot, node in nodes.items():
         folder = PilotFolder(root / pilot)

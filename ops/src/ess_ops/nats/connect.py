@@ -53,12 +53,16 @@ async def provision_as_operator(
     apply: bool = True,
     ca_file: Path | None = None,
     replicas: int | None = None,
+    max_bytes: int | None = None,
 ) -> ProvisionReport:
     """`ess provision`: only the operator identity may create or change the stream. `replicas`: a
-    cluster's (the file says 1, for one server)."""
+    cluster's (the file says 1, for one server); `max_bytes`: sized from each node's disk (the file says
+    1 GiB, for one machine), since JetStream reserves it against the storage of every replica's node."""
     config = load_stream_config(config_file)
     if replicas is not None:
         config = dataclasses.replace(config, num_replicas=replicas)
+    if max_bytes is not None:
+        config = dataclasses.replace(config, max_bytes=max_bytes)
     servers = [part.strip() for part in url.split(",")]
     tls = connect_options(OPERATOR, None, ca_file)
     async with connect_as(servers, OPERATOR, seed_file, **tls) as nc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -93,6 +94,18 @@ def load_stream_config(path: Path) -> StreamConfig:
     parsed: StreamConfig = StreamConfig.from_response(raw)  # nanoseconds -> seconds, nested types
     unset: dict[str, Any] = {name: None for name in _FIELDS - given}
     return parsed.evolve(**unset)
+
+
+_UNITS = {"": 1, "B": 1, "KIB": 1 << 10, "MIB": 1 << 20, "GIB": 1 << 30, "TIB": 1 << 40}
+
+
+def parse_size(text: str) -> int:
+    """`200GiB`, `512MiB`, `1048576`: a positive number of bytes (binary units only, so no one wonders
+    whether a GB is 10^9 or 2^30)."""
+    found = re.fullmatch(r"\s*(\d+)\s*([KMGT]iB|B)?\s*", text, flags=re.IGNORECASE)
+    if found is None or int(found[1]) == 0:
+        raise ValueError(f"{text!r} is not a size: give bytes, or a number with KiB, MiB, GiB or TiB")
+    return int(found[1]) * _UNITS[(found[2] or "").upper()]
 
 
 def default_stream_config_path() -> Path:
@@ -221,5 +234,6 @@ __all__ = [
     "declared_fields",
     "default_stream_config_path",
     "load_stream_config",
+    "parse_size",
     "provision",
 ]

@@ -70,4 +70,3 @@ async def read_stream(
             return
         yield message
         seq = message.stream_seq + 1
-

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ess_contracts.types import Pilot
 
 OPERATOR = "operator"
+OBSERVER = "observer"  # reads the stream (`ess status`, `ess tail`...), publishes nothing, owns no consumer
 USERS_FILE_NAME = "nats-users.json"
 
 
@@ -47,15 +48,18 @@ class UserKey(BaseModel):
 
 
 class NatsUsers(BaseModel):
-    """The public NATS user keys of the operator and of each pilot, with their history."""
+    """The public NATS user keys of the operator, the observer and each pilot, with their history."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     version: int = 1
     operator: tuple[UserKey, ...] = ()
+    observer: tuple[UserKey, ...] = ()
     pilots: dict[Pilot, tuple[UserKey, ...]] = Field(default_factory=dict)
 
     def history(self, identity: str) -> tuple[UserKey, ...]:
-        return self.operator if identity == OPERATOR else self.pilots.get(identity, ())  # type: ignore[call-overload]
+        if identity in (OPERATOR, OBSERVER):
+            return self.operator if identity == OPERATOR else self.observer
+        return self.pilots.get(identity, ())  # type: ignore[call-overload, no-any-return]
 
     def active(self, identity: str, on: date | None = None) -> list[str]:
         """Keys that may log in on `on` (default today): added by then and not yet retired."""
@@ -73,8 +77,8 @@ class NatsUsers(BaseModel):
         _check_public_key(key)
         kept = tuple(k if k.retired else k.model_copy(update={"retired": day}) for k in history)
         updated = (*kept, UserKey(key=key, added=day))
-        if identity == OPERATOR:
-            return self.model_copy(update={"operator": updated})
+        if identity in (OPERATOR, OBSERVER):
+            return self.model_copy(update={identity: updated})
         return self.model_copy(update={"pilots": {**self.pilots, identity: updated}})
 
     def save(self, path: Path) -> None:

@@ -11,10 +11,10 @@ NATS user keys (`nats-users.json`). Every subject below was checked against nats
   may send it can create or rewrite any consumer of the stream, another pilot's included;
 - the **operator** alone may create, update or delete streams (every `$JS.API` subject), and publishes
   no event;
-- the **observer** (local runs only, the `no_auth_user` of `ess up`'s loopback broker) reads like a
-  pilot and may neither publish an event nor create or touch any consumer, so `ess status`,
-  `ess view digest`, `ess project show` and `ess tail` work without a seed on the machine that runs
-  everything.
+- the **observer** logs in with its own generated seed (`ess up` writes it beside the pilots'; a
+  federation may give one to a monitoring host), reads like a pilot through direct get, replies to its
+  own `_INBOX_observer.>`, and may neither publish an event nor create or touch any consumer: its
+  readers need none. Nobody logs in without a key (no `no_auth_user`).
 
 NATS wildcards match whole tokens: `$JS.API.CONSUMER.INFO.ESS.region-*` does *not* match
 `region-intake` (the test proves it), so each pilot's consumers are listed by name, one per service.
@@ -29,9 +29,8 @@ from typing import Any
 
 from ess_contracts.subjects import STREAM, pilot_prefix
 from ess_contracts.types import PILOTS, SERVICES
-from ess_core.security.identities import OPERATOR, NatsUsers, inbox_prefix
+from ess_core.security.identities import OBSERVER, OPERATOR, NatsUsers, inbox_prefix
 
-OBSERVER = "observer"
 RUNNING_SERVICES = tuple(s for s in SERVICES if s != "ops")  # ops events are issued by tools, not consumers
 
 Permissions = dict[str, dict[str, list[str]]]
@@ -81,41 +80,33 @@ def operator_permissions() -> Permissions:
 
 
 def observer_permissions() -> Permissions:
-    return {"publish": {"allow": reads()}, "subscribe": {"allow": ["_INBOX.>"]}}
+    return {"publish": {"allow": reads()}, "subscribe": {"allow": [f"{inbox_prefix(OBSERVER)}.>"]}}
 
 
 def users(settings: NatsUsers, *, on: date | None = None) -> list[dict[str, Any]]:
-    """One entry per key that may log in today: the operator's and each pilot's."""
+    """One entry per key that may log in today: the operator's, the observer's and each pilot's."""
     entries: list[dict[str, Any]] = [
         {"nkey": key, "permissions": operator_permissions()} for key in settings.active(OPERATOR, on)
     ]
+    entries += [{"nkey": key, "permissions": observer_permissions()} for key in settings.active(OBSERVER, on)]
     for pilot in PILOTS:
         permissions = pilot_permissions(pilot)
         entries += [{"nkey": key, "permissions": permissions} for key in settings.active(pilot, on)]
     return entries
 
 
-def authorization_block(
-    settings: NatsUsers, *, observer: bool = False, on: date | None = None, password: str | None = None
-) -> str:
-    """The server config text. `observer` (local loopback runs only) lets connections without
-    credentials in as the read-only observer; `password` is that user's (never used by clients)."""
+def authorization_block(settings: NatsUsers, *, on: date | None = None) -> str:
+    """The server config text: every key that may log in on `on`, each with its identity's permissions."""
     entries = users(settings, on=on)
     if not entries:
         raise ValueError("no NATS user key in the settings: generate them with `ess keys generate`")
     lines = ["authorization {", "  users = ["]
     lines += [f"    {json.dumps(entry, sort_keys=True)}," for entry in entries]
-    if observer:
-        secret = json.dumps(password or "observer-is-read-only")
-        perms = json.dumps(observer_permissions(), sort_keys=True)
-        lines.append(f'    {{"user": "{OBSERVER}", "password": {secret}, "permissions": {perms}}},')
     lines += ["  ]", "}"]
-    if observer:
-        lines.append(f"no_auth_user: {OBSERVER}")
     return "\n".join(lines) + "\n"
 
 
 def summary(settings: NatsUsers, *, on: date | None = None) -> Sequence[str]:
     """One line per identity that may log in, for people reading `ess up`'s output."""
-    names = [OPERATOR, *PILOTS]
+    names = [OPERATOR, OBSERVER, *PILOTS]
     return [f"{name}: {', '.join(k[:8] + '…' for k in settings.active(name, on))}" for name in names]

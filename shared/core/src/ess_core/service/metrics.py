@@ -35,6 +35,7 @@ from ess_contracts.subjects import STREAM
 from ess_core.messaging.projection import FinishingView
 from ess_core.messaging.schema import consumer_position, dead_letters, outbox, parked
 from ess_core.messaging.sqlite_writer import WriterSQLiteDialect, WriteTurns
+from ess_core.messaging.stream_usage import ALARM_RATIO, LimitUse, stream_usage
 from ess_core.messaging.view_idiom import View, Write, WritingView
 from ess_core.service.logs import about
 
@@ -121,6 +122,7 @@ class Figures:
     applied_position: int = 0
     applied_events: int = 0
     stream_last_seq: int | None = None
+    stream_usage: list[LimitUse] = field(default_factory=list)  # empty: broker away
     parked: dict[str, int] = field(default_factory=dict)
     dead_letters: int = 0
     write_turns: WriteTurns | None = None  # SQLite only
@@ -221,8 +223,31 @@ class _Snapshot:
         yield from gauge(
             "ess_dead_letters", "Messages that can never be applied as they are.", f.dead_letters
         )
+        yield from _stream_usage(f.stream_usage, base)
         if f.write_turns is not None:
             yield from _write_turns(f.write_turns, base)
+
+
+def _stream_usage(usage: Sequence[LimitUse], base: dict[str, str]) -> Iterator[Any]:
+    """The shared stream against each of its limits, so that every pilot's monitoring rings its alarm
+    (`ess_stream_limit_alarm`, at ALARM_RATIO) before the stream refuses events."""
+    from prometheus_client.core import GaugeMetricFamily
+
+    keys = [*base, "limit"]
+    used = GaugeMetricFamily("ess_stream_limit_used", "The stream's bytes, messages, consumers.", labels=keys)
+    maximum = GaugeMetricFamily("ess_stream_limit_max", "The stream's limit (absent: none).", labels=keys)
+    ratio = GaugeMetricFamily("ess_stream_limit_used_ratio", "Used over the limit.", labels=keys)
+    alarm = GaugeMetricFamily(
+        "ess_stream_limit_alarm", f"1 at {ALARM_RATIO:.0%} of the limit or more: make room.", labels=keys
+    )
+    for use in usage:
+        labels = [*base.values(), use.limit]
+        used.add_metric(labels, use.used)
+        if use.maximum is not None and use.ratio is not None:
+            maximum.add_metric(labels, use.maximum)
+            ratio.add_metric(labels, use.ratio)
+            alarm.add_metric(labels, 1 if use.alarm else 0)
+    yield from (used, maximum, ratio, alarm)
 
 
 def _write_turns(turns: WriteTurns, base: dict[str, str]) -> Iterator[Any]:
@@ -305,6 +330,7 @@ class ServiceMetrics:
         try:
             info = await asyncio.wait_for(js.stream_info(STREAM), STREAM_INFO_TIMEOUT)
             figures.stream_last_seq = info.state.last_seq
+            figures.stream_usage = stream_usage(info)
         except Exception:  # broker away: the lag is absent rather than wrong
             figures.stream_last_seq = None
         if isinstance(engine.dialect, WriterSQLiteDialect):
