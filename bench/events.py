@@ -322,8 +322,8 @@ Step = tuple[str, str, str, str, dict[str, Any]]  # pilot, service, aggregate_id
 
 def _project_story(n: int, rnd: random.Random) -> list[Step]:
     """One project's events in an order every issuer could have produced them."""
-    pid = f"prj-{n:07d}"
     host: Pilot = "region" if rnd.random() < 0.8 else "state"
+    pid = f"{host}-prj-{n:07d}"  # a project's id names its owner, the intake of the pilot it was submitted to
     day = n // 40
     total_lines = [rnd.randrange(5_000_00, 60_000_00, 100) for _ in range(rnd.randint(1, 4))]
     base = {

@@ -56,13 +56,14 @@ def test_sigkill_between_commit_and_publish_and_between_publish_and_mark(tmp_pat
     with deployment(tmp_path / "ess", secure=True, fault_hooks=True) as system:
         short_ack_wait(system)
         system.start_all(FUNDERS)
-        asyncio.run(commit_acts(system, "state", "funding", "p1", 3))
+        asyncio.run(commit_acts(system, "state", "funding", "region-p1", 3))
 
         started = time.monotonic()
         flag = arm(system, "bdt-funding", "kill-before-publish")
-        asyncio.run(commit_acts(system, "bdt", "funding", "p2", 5))
+        asyncio.run(commit_acts(system, "bdt", "funding", "region-p2", 5))
         wait_fired(system, "bdt-funding", "kill-before-publish")
-        asyncio.run(commit_acts(system, "bdt", "funding", "p2", 2, first=5))  # committed while it is down
+        # committed while it is down
+        asyncio.run(commit_acts(system, "bdt", "funding", "region-p2", 2, first=5))
         flag.unlink()
         system.start("bdt", "funding")
         verdict = settle(
@@ -77,7 +78,7 @@ def test_sigkill_between_commit_and_publish_and_between_publish_and_mark(tmp_pat
 
         started = time.monotonic()
         flag = arm(system, "bdt-funding", "kill-after-publish")
-        asyncio.run(commit_acts(system, "bdt", "funding", "p3", 4))
+        asyncio.run(commit_acts(system, "bdt", "funding", "region-p3", 4))
         wait_fired(system, "bdt-funding", "kill-after-publish")
         flag.unlink()
         system.start("bdt", "funding")
@@ -89,7 +90,7 @@ def test_sigkill_between_commit_and_publish_and_between_publish_and_mark(tmp_pat
             started=started,
         )
         check(verdict)
-        assert asyncio.run(stream_copies(system, "ess.bdt.funding.project.p3.>")) == 4  # stored once
+        assert asyncio.run(stream_copies(system, "ess.bdt.funding.project.region-p3.>")) == 4  # stored once
 
 
 def test_sigkill_between_view_commit_and_ack(tmp_path: Path) -> None:
@@ -98,10 +99,10 @@ def test_sigkill_between_view_commit_and_ack(tmp_path: Path) -> None:
         system.start_all(FUNDERS)
         started = time.monotonic()
         flag = arm(system, "state-funding", "kill-before-ack")
-        asyncio.run(commit_acts(system, "region", "funding", "p1", 6))
+        asyncio.run(commit_acts(system, "region", "funding", "region-p1", 6))
         wait_fired(system, "state-funding", "kill-before-ack")
         flag.unlink()
-        asyncio.run(commit_acts(system, "region", "funding", "p1", 3, first=6))
+        asyncio.run(commit_acts(system, "region", "funding", "region-p1", 3, first=6))
         system.start("state", "funding")
         verdict = settle(
             system,

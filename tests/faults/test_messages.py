@@ -60,13 +60,13 @@ def test_duplicates_inside_and_outside_the_window_and_out_of_order(tmp_path: Pat
     with deployment(tmp_path / "ess", duplicate_window=window, secure=True) as system:
         system.start_all(FUNDERS)
         started = time.monotonic()
-        story = ev.project_story("p1")
+        story = ev.project_story("region-p1")
         wires = [(p, ev.wire(system.signers, p, e)) for p, e in story]
         asyncio.run(system.publish(wires))
         asyncio.run(system.publish(wires))  # inside the window: the broker drops them
         time.sleep(window + 0.5)
         asyncio.run(system.publish(wires[2:]))  # outside: stored again, the views skip them by id
-        later = ev.project_story("p2") + ev.followup_story("p2")
+        later = ev.project_story("region-p2") + ev.followup_story("region-p2")
         shuffled = [later[i] for i in (6, 1, 8, 3, 0, 7, 2, 5, 4)]  # each issuer's sequence out of order
         asyncio.run(system.publish([(p, ev.wire(system.signers, p, e)) for p, e in shuffled]))
         ids = {e.id for _, e in story + later}
@@ -88,22 +88,29 @@ def test_poison_dead_letters_retry_after_a_fix_and_version_skew(tmp_path: Path) 
         system.start_all(FUNDERS)
         started = time.monotonic()
         region, bdt = system.signers["region"], system.signers["bdt"]
-        decided = ev.event(ev.decided("x1", 9_000_00), "region", "funding", "p9", 1)
+        decided = ev.event(ev.decided("x1", 9_000_00), "region", "funding", "region-p9", 1)
         good = encode(decided, region)
-        forged = encode(ev.event(ev.decided("x2", 1_00), "region", "funding", "p8", 1), bdt)
+        forged = encode(ev.event(ev.decided("x2", 1_00), "region", "funding", "region-p8", 1), bdt)
         tampered = WireMessage(good.subject, good.data.replace(b"900000", b"999999"), good.headers)
         teleported = json.loads(good.data) | {"payload": {"type": "project_teleported"}}
         rotated = Signer(generate_seed())  # state's new key, not yet in the trust file
-        unknown_key = encode(ev.event(ev.decided("s1", 5_000_00), "state", "funding", "p7", 1), rotated)
+        unknown_key = encode(
+            ev.event(ev.decided("s1", 5_000_00), "state", "funding", "region-p7", 1), rotated
+        )
         newer = ev.probe("probe-v2").wire_dict() | {"version": 2}
         poison = [
-            ("region", signed(region, "ess.region.funding.project.p6.project_decision_recorded", b"{oops")),
+            (
+                "region",
+                signed(region, "ess.region.funding.project.region-p6.project_decision_recorded", b"{oops"),
+            ),
             ("region", forged),
             ("region", tampered),
             (
                 "region",
                 signed(
-                    region, "ess.region.funding.project.p9.project_teleported", canonical_bytes(teleported)
+                    region,
+                    "ess.region.funding.project.region-p9.project_teleported",
+                    canonical_bytes(teleported),
                 ),
             ),
             ("state", unknown_key),
@@ -113,7 +120,7 @@ def test_poison_dead_letters_retry_after_a_fix_and_version_skew(tmp_path: Path) 
             ),
         ]
         asyncio.run(system.publish(poison))
-        after = ev.project_story("p1")  # the events behind the poison still apply
+        after = ev.project_story("region-p1")  # the events behind the poison still apply
         asyncio.run(system.publish([(p, ev.wire(system.signers, p, e)) for p, e in after]))
         time.sleep(1.0)
         for pilot, service in FUNDERS:

@@ -30,7 +30,7 @@ def load(system: Deployment, rounds: int, pause: float, refused: list[str], tag:
     for n in range(rounds):
         for pilot, service in FUNDERS:
             try:
-                asyncio.run(commit_acts(system, pilot, service, f"{tag}-{pilot}", 1, first=n))
+                asyncio.run(commit_acts(system, pilot, service, f"region-{tag}-{pilot}", 1, first=n))
             except Exception as error:
                 refused.append(f"{pilot}: {type(error).__name__}")
         time.sleep(pause)
@@ -102,7 +102,7 @@ def test_a_three_node_cluster_losing_one_node_then_two(tmp_path: Path) -> None:
         started = time.monotonic()
         second = next(n for n in system.nodes if n.running)
         second.kill()
-        asyncio.run(commit_acts(system, "state", "funding", "two-state", 3))
+        asyncio.run(commit_acts(system, "state", "funding", "region-two-state", 3))
         problem = asyncio.run(try_publish(system, wait=2.0))
         assert problem is not None, "a publish without a quorum must fail, not succeed silently"
         time.sleep(2.0)

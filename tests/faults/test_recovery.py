@@ -46,7 +46,7 @@ def load(system: Deployment, rounds: int, pause: float, errors: list[BaseExcepti
     try:
         for n in range(rounds):
             for pilot, service in FUNDERS:
-                asyncio.run(commit_acts(system, pilot, service, f"load-{pilot}", 2, first=2 * n))
+                asyncio.run(commit_acts(system, pilot, service, f"region-load-{pilot}", 2, first=2 * n))
             time.sleep(pause)
     except BaseException as error:  # reported by the test, not lost in the thread
         errors.append(error)
@@ -87,7 +87,7 @@ def test_stream_deleted_then_rebuilt_by_republishing_every_journal(tmp_path: Pat
         system.start_all(FUNDERS)
         started = time.monotonic()
         for pilot, service in FUNDERS:
-            asyncio.run(commit_acts(system, pilot, service, f"p-{pilot}", 5))
+            asyncio.run(commit_acts(system, pilot, service, f"region-p-{pilot}", 5))
         before = settle(system, FUNDERS, "(before the stream is deleted)", "", started=started)
         check(before)
         from tests.support.faults_checks import RESULTS
@@ -126,7 +126,7 @@ def test_a_database_restored_from_an_older_backup(tmp_path: Path) -> None:
     with deployment(tmp_path / "ess", secure=True) as system:
         system.start_all(FUNDERS)
         started = time.monotonic()
-        asyncio.run(commit_acts(system, "bdt", "funding", "p1", 3))
+        asyncio.run(commit_acts(system, "bdt", "funding", "region-p1", 3))
         check(settle(system, FUNDERS, "(before the backup)", ""))
         from tests.support.faults_checks import RESULTS
 
@@ -135,7 +135,7 @@ def test_a_database_restored_from_an_older_backup(tmp_path: Path) -> None:
         backup = tmp_path / "bdt-funding.backup.db"
         with closing(sqlite3.connect(database)) as source, closing(sqlite3.connect(backup)) as copy:
             source.backup(copy)  # an online backup, as a nightly job takes it
-        newer = asyncio.run(commit_acts(system, "bdt", "funding", "p1", 2, first=3))  # sequences 4, 5
+        newer = asyncio.run(commit_acts(system, "bdt", "funding", "region-p1", 2, first=3))  # sequences 4, 5
         check(settle(system, FUNDERS, "(after the backup)", ""))
         RESULTS.pop()
 
@@ -144,7 +144,7 @@ def test_a_database_restored_from_an_older_backup(tmp_path: Path) -> None:
             Path(f"{database}{suffix}").unlink(missing_ok=True)
         shutil.copyfile(backup, database)
         system.start("bdt", "funding")
-        [decided] = asyncio.run(commit_acts(system, "bdt", "funding", "p1", 1, first=5))
+        [decided] = asyncio.run(commit_acts(system, "bdt", "funding", "region-p1", 1, first=5))
         assert decided.sequence == 6  # after the recovered 4 and 5: no sequence issued twice
         verdict = settle(
             system,

@@ -91,8 +91,8 @@ async def _act(service: EvaluationProcess, js: JetStreamContext) -> None:
         assert derived.status_code == 422 and "derived" in derived.json()["detail"]["reason"]
         review = {"milestone_months": 12, "reviewed_on": "2025-05-10", "still_operating": True,
                   "jobs_created": 2, "jobs_kept": 3}  # fmt: skip
-        assert (await api.post("/projects/pa/reviews", json=review)).status_code == 202
-        unfunded = await api.post("/projects/pd/reviews", json=review)
+        assert (await api.post("/projects/region-pa/reviews", json=review)).status_code == 202
+        unfunded = await api.post("/projects/region-pd/reviews", json=review)
         assert unfunded.status_code == 422 and "not funded" in unfunded.json()["detail"]["reason"]
         item = {"action_code": "T-A1", "kind": "decision", "text": "Poursuivre", "progress": "on_track"}
         session = {"held_on": "2025-06-05", "pilots_present": ["region", "state"], "items": [item]}
@@ -183,12 +183,12 @@ def _hand_computed(
     assert actuals["T-EPCI"]["status"] == "no_data"
     assert overdue == {
         "2025-04-20": [],  # pa's 12-month review is due that day, not yet late
-        "2025-05-01": [("pa", 12, date(2025, 4, 20))],
+        "2025-05-01": [("region-pa", 12, date(2025, 4, 20))],
         "2025-05-10": [],  # held that day
-        "2026-02-01": [("pb", 12, date(2026, 1, 20))],
+        "2026-02-01": [("region-pb", 12, date(2026, 1, 20))],
         "2026-07-01": [
-            ("pb", 12, date(2026, 1, 20)),
-            ("pa", 24, date(2026, 4, 20)),
-            ("pc", 12, date(2026, 6, 1)),
+            ("region-pb", 12, date(2026, 1, 20)),
+            ("region-pa", 24, date(2026, 4, 20)),
+            ("region-pc", 12, date(2026, 6, 1)),
         ],
     }

@@ -95,7 +95,7 @@ def _evaluation_events(pilots: Pilots) -> list[WireMessage]:
         ),
         (
             "region",
-            "pa",
+            "region-pa",
             ev.ProjectReviewRecorded(
                 milestone_months=12,
                 reviewed_on="2025-05-01",
@@ -106,7 +106,7 @@ def _evaluation_events(pilots: Pilots) -> list[WireMessage]:
         ),
         (
             "state",
-            "pa",
+            "region-pa",
             ev.ProjectReviewRecorded(
                 milestone_months=12,
                 reviewed_on="2025-05-03",
@@ -160,7 +160,9 @@ async def _digest(order: list[WireMessage], work: Path, url: str, pilots: Pilots
         async with engine.connect() as conn:
             digest = await view_digest(conn, service_views())
             parked = (await conn.exec_driver_sql("select count(*) from ess_parked")).scalar()
+            dead = (await conn.exec_driver_sql("select reason from ess_dead_letters")).scalars().all()
         assert parked == 0
+        assert dead == [], dead  # every event applied: a digest over dead letters would prove nothing
         await runner.stop()
         await engine.dispose()
         await nc.close()

@@ -43,13 +43,15 @@ async def test_a_row_in_another_pilots_name_is_refused_by_the_broker(backend: st
             state_key = Signer(generate_seed())
             async with engine.begin() as conn:  # someone with state's database, not bdt's key
                 forged = decision("x1", 999_000_00, date(2026, 4, 1))
-                await Outbox("bdt", "funding", state_key).record(conn, "p1", [forged])
+                # region's project: any pilot's funding may record a decision on it, so the outbox writes it
+                await Outbox("bdt", "funding", state_key).record(conn, "region-p1", [forged])
             async with connected(server.url, identities, "state") as state:
                 relay = Relay(engine, state.js, publish_timeout=1.0)  # state's relay, state's NATS user
                 with pytest.raises(TimeoutError):
                     await relay.publish_pending()
-                violation = await state.violation("ess.bdt.funding.project.p1.project_decision_recorded")
-            assert 'publish to "ess.bdt.funding.project.p1' in violation
+                subject = "ess.bdt.funding.project.region-p1.project_decision_recorded"
+                violation = await state.violation(subject)
+            assert 'publish to "ess.bdt.funding.project.region-p1' in violation
             assert (await operator.js.stream_info("ESS")).state.messages == 0
             async with engine.connect() as conn:
                 assert (await conn.scalars(select(outbox.c.stream_seq))).all() == [None]

@@ -38,7 +38,8 @@ from tests.support.pilots import Pilots
 
 PILOTS = Pilots.generate()
 TEMPLATE = Path(tempfile.mkdtemp(prefix="ess-funding-fold-")) / "template.db"
-WIRES = [ev.wire(PILOTS.signers, p, e) for p, e in story("pf")]
+PROJECT = "region-pf"  # submitted by region's intake: its id names region
+WIRES = [ev.wire(PILOTS.signers, p, e) for p, e in story(PROJECT)]
 Case = tuple[list[Incoming], list[int]]
 
 
@@ -92,7 +93,7 @@ async def fold(url: str, case: Case) -> tuple[str, list[list[tuple[object, ...]]
                 [tuple(r) for r in await conn.execute(select(t).order_by(*t.primary_key.columns))]
                 for t in tables.PLAN_TABLES
             ]
-            return await plan_digest(conn, "pf"), rows
+            return await plan_digest(conn, PROJECT), rows
     finally:
         await engine.dispose()
 
@@ -174,8 +175,8 @@ async def test_the_fold_names_the_acts_that_crossed_the_lines(backend: str, tmp_
                 conn, [(m, decode(m.subject, m.data, m.headers, PILOTS.trust)) for m in backwards]
             )
         async with engine.connect() as conn:
-            verdicts = {v.rule: v for v in await read_verdicts(conn, "pf")}
-            status = await read_status(conn, "pf")
+            verdicts = {v.rule: v for v in await read_verdicts(conn, PROJECT)}
+            status = await read_status(conn, PROJECT)
         await engine.dispose()
     assert status is not None and status["status"] == "in_conflict"
     assert (status["eligible_total"], status["funded"]) == (100_000_00, 110_000_01)

@@ -55,7 +55,8 @@ async def funders(
 
 
 def project() -> str:
-    return f"p-{uuid.uuid4().hex[:10]}"
+    """A project id naming its owner: region's intake submits it (Funders.submit)."""
+    return f"region-{uuid.uuid4().hex[:10]}"
 
 
 def body(payload: Any, **extra: Any) -> dict[str, Any]:

@@ -46,7 +46,7 @@ async def test_outbox_to_view_end_to_end(db_url: str, js_stream: tuple, pilots: 
     engine = make_engine(db_url)
     box = Outbox("region", "intake", pilots.signers["region"])
     async with engine.begin() as conn:
-        await box.record(conn, "p1", [ev.submitted(), ev.qualified()])
+        await box.record(conn, "region-p1", [ev.submitted(), ev.qualified()])
     assert await Relay(engine, js).drain() == 2
     view = await ViewHolder.start(db_url, js, pilots, "region-intake")
     await view.catch_up(2)
@@ -96,7 +96,7 @@ async def test_relay_crash_before_mark_republishes_after_window_and_views_apply_
 
 async def test_redelivered_batch_changes_nothing(db_url: str, js_stream: tuple, pilots: Pilots) -> None:
     _, js = js_stream
-    last = await publish(js, [ev.wire(pilots.signers, p, e) for p, e in ev.project_story("p1")])
+    last = await publish(js, [ev.wire(pilots.signers, p, e) for p, e in ev.project_story("region-p1")])
     view = await ViewHolder.start(db_url, js, pilots, "state-funding", ack_wait=1.0)
     messages = await view.runner._sub.fetch(10, timeout=2)
     # Commit without acking: a crash between the view commit and the ack.
@@ -120,7 +120,7 @@ async def test_a_batch_that_fails_while_the_database_is_away_leaves_no_stale_cac
     the events as applied, or dead-letter them as sequence conflicts). Seen in the fault suite: PostgreSQL
     stopped during a load dead-lettered an event with "sequence conflict: ... already at 5"."""
     _, js = js_stream
-    await publish(js, [ev.wire(pilots.signers, p, e) for p, e in ev.project_story("p1")])
+    await publish(js, [ev.wire(pilots.signers, p, e) for p, e in ev.project_story("region-p1")])
     view = await ViewHolder.start(db_url, js, pilots, "state-funding", ack_wait=1.0)
     runner, fold = view.runner, view.runner.fold
     real_apply, real_reload = fold.apply_batch, runner.reload
@@ -156,7 +156,7 @@ async def test_rebuild_from_sequence_one_equals_live_view(
     live = await ViewHolder.start(db_url, js, pilots, "bdt-evaluation", batch_size=3)
     last = 0
     for n in range(4):  # the live view applies as events arrive, in small batches
-        last = await publish(js, [ev.wire(pilots.signers, p, e) for p, e in ev.project_story(f"p{n}")])
+        last = await publish(js, [ev.wire(pilots.signers, p, e) for p, e in ev.project_story(f"region-p{n}")])
         await live.catch_up(last)
     async with database_url("sqlite", tmp_path) as rebuilt_url:
         await upgrade(rebuilt_url)
@@ -169,7 +169,7 @@ async def test_rebuild_from_sequence_one_equals_live_view(
 
 
 async def test_interleavings_give_byte_identical_views(tmp_path: Path, pilots: Pilots) -> None:
-    story = ev.project_story("p1") + ev.project_story("p2")
+    story = ev.project_story("region-p1") + ev.project_story("region-p2")
     wires = [ev.wire(pilots.signers, p, e) for p, e in story]
     orders = {
         "as issued": wires,
@@ -197,9 +197,9 @@ async def test_bad_messages_go_to_dead_letters_and_unknown_types_are_parked(
     db_url: str, js_stream: tuple, pilots: Pilots
 ) -> None:
     _, js = js_stream
-    good = ev.wire(pilots.signers, "region", ev.event(ev.submitted(), "region", "intake", "p1", 1))
+    good = ev.wire(pilots.signers, "region", ev.event(ev.submitted(), "region", "intake", "region-p1", 1))
     malformed = WireMessage(
-        "ess.region.intake.project.p2.project_submitted",
+        "ess.region.intake.project.region-p2.project_submitted",
         b'{"not": "an event"}',
         {
             **good.headers,
@@ -210,9 +210,11 @@ async def test_bad_messages_go_to_dead_letters_and_unknown_types_are_parked(
     forged = dataclasses.replace(
         good, headers={**good.headers, "Nats-Msg-Id": "m3"}, data=good.data.replace(b"scic", b"scop")
     )
-    stolen_key = ev.wire(pilots.signers, "state", ev.event(ev.submitted(), "region", "intake", "p3", 1))
+    stolen_key = ev.wire(
+        pilots.signers, "state", ev.event(ev.submitted(), "region", "intake", "region-p3", 1)
+    )
     unknown = WireMessage(
-        "ess.region.intake.project.p4.project_teleported",
+        "ess.region.intake.project.region-p4.project_teleported",
         b"{}",
         {
             "Nats-Msg-Id": "m5",
@@ -221,7 +223,7 @@ async def test_bad_messages_go_to_dead_letters_and_unknown_types_are_parked(
             "Ess-Version": "1",
         },
     )
-    later = ev.wire(pilots.signers, "region", ev.event(ev.qualified(), "region", "intake", "p1", 2))
+    later = ev.wire(pilots.signers, "region", ev.event(ev.qualified(), "region", "intake", "region-p1", 2))
     last = await publish(js, [good, malformed, forged, stolen_key, unknown, later])
 
     view = await ViewHolder.start(db_url, js, pilots, "region-intake", batch_size=2)
@@ -242,8 +244,8 @@ async def test_a_second_copy_of_a_parked_event_does_not_wait_forever(
     db_url: str, js_stream: tuple, pilots: Pilots
 ) -> None:
     _, js = js_stream
-    first = ev.wire(pilots.signers, "region", ev.event(ev.submitted(), "region", "intake", "p1", 1))
-    second = ev.wire(pilots.signers, "region", ev.event(ev.qualified(), "region", "intake", "p1", 2))
+    first = ev.wire(pilots.signers, "region", ev.event(ev.submitted(), "region", "intake", "region-p1", 1))
+    second = ev.wire(pilots.signers, "region", ev.event(ev.qualified(), "region", "intake", "region-p1", 2))
     copy = dataclasses.replace(second, headers={**second.headers, "Nats-Msg-Id": "republished"})
     view = await ViewHolder.start(db_url, js, pilots, "region-intake", batch_size=1)
     await view.catch_up(await publish(js, [second, copy]))
@@ -258,9 +260,9 @@ async def test_two_events_claiming_one_issuer_sequence_keep_the_second_as_a_dead
     db_url: str, js_stream: tuple, pilots: Pilots
 ) -> None:
     _, js = js_stream
-    waiting = ev.wire(pilots.signers, "region", ev.event(ev.qualified(), "region", "intake", "p1", 2))
+    waiting = ev.wire(pilots.signers, "region", ev.event(ev.qualified(), "region", "intake", "region-p1", 2))
     rival = ev.wire(
-        pilots.signers, "region", ev.event(ev.submitted("Autre titre"), "region", "intake", "p1", 2)
+        pilots.signers, "region", ev.event(ev.submitted("Autre titre"), "region", "intake", "region-p1", 2)
     )
     view = await ViewHolder.start(db_url, js, pilots, "region-intake", batch_size=1)
     await view.catch_up(await publish(js, [waiting, rival]))

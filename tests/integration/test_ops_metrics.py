@@ -69,13 +69,13 @@ async def test_metrics_show_the_scenario(
     staff = issuer.mint("staff", "region", ("instructor",))
     try:
         for e in (
-            event(submitted(), "region", "intake", "P-1", 1),
-            event(qualified(), "region", "intake", "P-1", 2),
+            event(submitted(), "region", "intake", "region-P-1", 1),
+            event(qualified(), "region", "intake", "region-P-1", 2),
         ):
             wire = encode(e, region)
             await js.publish(wire.subject, wire.data, headers=wire.headers, stream="ESS")
         async with runtime.transaction() as conn:
-            await runtime.outbox.record(conn, "P-1", [decided("d1", 10_000_00)])
+            await runtime.outbox.record(conn, "region-P-1", [decided("d1", 10_000_00)])
         deadline = time.monotonic() + 15
         while runtime.runner.committed_seq < 3:
             assert time.monotonic() < deadline, "the service did not apply the scenario"

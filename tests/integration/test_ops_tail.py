@@ -16,6 +16,7 @@ from typing import IO, Any
 import nats
 import pytest
 
+from ess_contracts.canonical import canonical_bytes
 from ess_contracts.codec import encode
 from ess_contracts.event import Event
 from ess_contracts.ops import ProbeSent
@@ -81,22 +82,26 @@ def test_tail_json_with_filters_prints_exactly_the_matching_events_across_a_brok
     pilots = Pilots.generate()
     trust_file = tmp_path / "trust.json"
     pilots.trust.trust.save(trust_file)
-    story_a = [e for _, e in project_story("P-A")]  # region intake x2, state funding x2, bdt funding
-    story_b = [e for _, e in project_story("P-B")]
-    first = [*story_a, event(submitted("Autre"), "region", "intake", "P-C", 1)]
+    story_a = [e for _, e in project_story("region-P-A")]  # region intake x2, state funding x2, bdt funding
+    story_b = [e for _, e in project_story("region-P-B")]
+    first = [*story_a, event(submitted("Autre"), "region", "intake", "region-P-C", 1)]
     asyncio.run(_publish(server.url, pilots, first, provision_first=True))
 
     # region and state, funding decisions and intake submissions, projects A and B (not C)
     wanted_types = ("project_submitted", "project_decision_recorded")
     command = [str(ESS), "tail", "--json", "--from", "1", "--server", server.url]
-    command += ["--trust-file", str(trust_file), "--pilot", "region,state", "--project", "P-A"]
-    command += ["--project", "P-B", "--type", ",".join(wanted_types)]
+    command += ["--trust-file", str(trust_file), "--pilot", "region,state", "--project", "region-P-A"]
+    command += ["--project", "region-P-B", "--type", ",".join(wanted_types)]
 
     def wanted(e: Event) -> bool:
-        return e.pilot in ("region", "state") and e.aggregate_id in ("P-A", "P-B") and e.type in wanted_types
+        return (
+            e.pilot in ("region", "state")
+            and e.aggregate_id in ("region-P-A", "region-P-B")
+            and e.type in wanted_types
+        )
 
-    second = [*story_b, event(qualified(), "region", "intake", "P-C", 2)]
-    forged = event(decided("d9", 1_00), "region", "funding", "P-B", 1, 30)
+    second = [*story_b, event(qualified(), "region", "intake", "region-P-C", 2)]
+    forged = event(decided("d9", 1_00), "region", "funding", "region-P-B", 1, 30)
     expected_first = [e.id for e in first if wanted(e)]
     expected_second = [e.id for e in second if wanted(e)]
     total = len(expected_first) + len(expected_second) + 1  # + the forged one, shown unverified
@@ -124,6 +129,12 @@ def test_tail_json_with_filters_prints_exactly_the_matching_events_across_a_brok
     unverified = after[-1]
     assert unverified["verified"] is False and "bad signature" in unverified["reason"]
     assert unverified["subject"] == forged.subject
+    # The signature as received, so that a reader can check it again (canonical bytes of the envelope).
+    for line in before + after[:-1]:
+        fields = {k: v for k, v in line.items() if k not in ("seq", "verified", "key", "signature")}
+        data = canonical_bytes(Event.model_validate(fields))
+        pilots.trust.verify(line["pilot"], line["key"], data, line["signature"])
+    assert unverified["key"] == pilots.signers["bdt"].public_key and unverified["signature"]
 
 
 def test_filter_subject_is_the_narrowest_one() -> None:
@@ -154,9 +165,11 @@ def test_from_reads_a_sequence_or_a_time() -> None:
 
 
 def test_a_line_is_short_and_readable() -> None:
-    e = event(submitted("Un titre de projet bien trop long pour une ligne"), "region", "intake", "P-1", 1)
+    e = event(
+        submitted("Un titre de projet bien trop long pour une ligne"), "region", "intake", "region-P-1", 1
+    )
     line = Line(7, e.occurred_at, e.subject, e).as_text()
-    assert "#7" in line and "region" in line and "project/P-1" in line and "project_submitted" in line
+    assert "#7" in line and "region" in line and "project/region-P-1" in line and "project_submitted" in line
     assert len(summarize(e.payload)) <= 72
     assert summarize(ProbeSent(note="hello there")) == 'note="hello there"'
 
@@ -165,11 +178,11 @@ async def test_live_tail_starts_after_what_is_there(server: NatsServer, tmp_path
     pilots = Pilots.generate()
     trust_file = tmp_path / "trust.json"
     pilots.trust.trust.save(trust_file)
-    old = event(submitted(), "region", "intake", "P-OLD", 1)
+    old = event(submitted(), "region", "intake", "region-P-OLD", 1)
     await _publish(server.url, pilots, [old], provision_first=True)
     seen: list[Line] = []
     reader = asyncio.create_task(tail(server.url, trust_file, TailFilter(), StartAt(), seen.append, limit=1))
-    new = event(submitted(), "region", "intake", "P-NEW", 1)
+    new = event(submitted(), "region", "intake", "region-P-NEW", 1)
     for _ in range(100):  # the live reader opens after the old event: publish until it shows the new one
         await asyncio.sleep(0.05)
         if reader.done():
@@ -186,8 +199,8 @@ async def test_from_a_time_starts_at_the_first_event_stored_after_it(
     pilots = Pilots.generate()
     trust_file = tmp_path / "trust.json"
     pilots.trust.trust.save(trust_file)
-    before = event(submitted(), "region", "intake", "P-BEFORE", 1)
-    after = [event(submitted(), "region", "intake", f"P-AFTER-{i}", 1) for i in range(2)]
+    before = event(submitted(), "region", "intake", "region-P-BEFORE", 1)
+    after = [event(submitted(), "region", "intake", f"region-P-AFTER-{i}", 1) for i in range(2)]
     await _publish(server.url, pilots, [before], provision_first=True)
     await asyncio.sleep(0.3)
     cut = datetime.now(UTC)

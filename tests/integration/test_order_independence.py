@@ -26,7 +26,7 @@ from tests.support.databases import BACKENDS, database_url
 from tests.support.pilots import Pilots
 
 PILOTS = Pilots.generate()
-STORY = [e for n in range(3) for e in ev.project_story(f"p{n}") + ev.followup_story(f"p{n}")]
+STORY = [e for n in range(3) for e in ev.project_story(f"region-p{n}") + ev.followup_story(f"region-p{n}")]
 WIRES = [ev.wire(PILOTS.signers, p, e) for p, e in STORY]
 
 

@@ -19,11 +19,11 @@ async def test_project_now_and_as_of_a_sequence_or_a_date(tmp_path: Path, js_str
     pilots = Pilots.generate()
     trust_file = tmp_path / "trust.json"
     pilots.trust.trust.save(trust_file)
-    story = ev.project_story("p1") + ev.project_story("p2")
+    story = ev.project_story("region-p1") + ev.project_story("region-p2")
     last = await publish(js, [ev.wire(pilots.signers, p, e) for p, e in story])
     url = nc.connected_url.geturl()
 
-    now = await project_as_of(url, trust_file, "p1", None, {})
+    now = await project_as_of(url, trust_file, "region-p1", None, {})
     assert now.record is not None and now.record["status"] == "qualified"
     assert sorted((d["pilot"], d["decision_id"]) for d in now.decisions) == [
         ("bdt", "d1"),
@@ -32,11 +32,11 @@ async def test_project_now_and_as_of_a_sequence_or_a_date(tmp_path: Path, js_str
     ]
     assert [t["type"] for t in now.timeline][:2] == ["project_submitted", "project_qualified"]
 
-    before_funding = await project_as_of(url, trust_file, "p1", "2", {})
+    before_funding = await project_as_of(url, trust_file, "region-p1", "2", {})
     assert before_funding.record is not None and before_funding.decisions == []
     assert before_funding.record["status"] == "qualified"
 
-    mid_april = await project_as_of(url, trust_file, "p1", "2026-04-15", {})
+    mid_april = await project_as_of(url, trust_file, "region-p1", "2026-04-15", {})
     assert sorted(d["decision_id"] for d in mid_april.decisions) == ["d1", "d1"]  # d2 is decided 2026-05-01
     assert len({now.digest, before_funding.digest, mid_april.digest}) == 3
 
@@ -45,5 +45,5 @@ async def test_project_now_and_as_of_a_sequence_or_a_date(tmp_path: Path, js_str
         live = await ViewHolder.start(db_url, js, pilots, "region-funding")
         await live.catch_up(last)
         async with live.engine.connect() as conn:
-            assert await project_digest(conn, "p1") == now.digest
+            assert await project_digest(conn, "region-p1") == now.digest
         await live.close()

@@ -1,7 +1,8 @@
 """A two-year story of six projects as intake and three funders publish it, for evaluation's tests.
 
 Built only from the shared contracts (never the evaluation service's code). Each issuer's sequence is
-numbered as its service would. What the story contains, by project (dates are the events' own):
+numbered as its service would. Every project is the region's (its intake submits it), so its id is
+`region-pa`...`region-pf`. What the story contains, by project (dates are the events' own):
 
 - pa: submitted 2024-02-05 (44, creation, third place), qualified O1+O14, oriented; state grant 30k and bdt
   loan 50k committed in 2024 (first 2024-04-20); opinion: eligible 100k, self 10k, in kind 5k, plus a
@@ -172,17 +173,22 @@ def story() -> Story:
     intake = "intake"
     # pa: 2024, funded by state and bdt, fully funded plan
     s.add(
-        "region", intake, "pa", submission(D(2024, 2, 5), "44", "creation_or_takeover", 4, third_place=True)
+        "region",
+        intake,
+        "region-pa",
+        submission(D(2024, 2, 5), "44", "creation_or_takeover", 4, third_place=True),
     )
-    s.add("region", intake, "pa", qualified(D(2024, 2, 20), ("O1", "O14"), "44"))
-    s.add("region", intake, "pa", it.ProjectOriented(oriented_on=D(2024, 3, 1), network_ids=("net-1",)))
-    s.add("state", "funding", "pa", requested("r1", D(2024, 3, 5), "grant", 30_000_00))
-    s.add("bdt", "funding", "pa", requested("r1", D(2024, 3, 10), "loan", 50_000_00))
-    s.add("state", "funding", "pa", opinion(D(2024, 4, 1), 100_000_00, 10_000_00, 5_000_00))
+    s.add("region", intake, "region-pa", qualified(D(2024, 2, 20), ("O1", "O14"), "44"))
+    s.add(
+        "region", intake, "region-pa", it.ProjectOriented(oriented_on=D(2024, 3, 1), network_ids=("net-1",))
+    )
+    s.add("state", "funding", "region-pa", requested("r1", D(2024, 3, 5), "grant", 30_000_00))
+    s.add("bdt", "funding", "region-pa", requested("r1", D(2024, 3, 10), "loan", 50_000_00))
+    s.add("state", "funding", "region-pa", opinion(D(2024, 4, 1), 100_000_00, 10_000_00, 5_000_00))
     s.add(
         "state",
         "funding",
-        "pa",
+        "region-pa",
         fu.ProjectCofunderDeclared(
             cofunder_line_id="dep44",
             declared_on=D(2024, 4, 5),
@@ -192,45 +198,60 @@ def story() -> Story:
             status="granted",
         ),
     )
-    s.add("state", "funding", "pa", decided("d1", D(2024, 4, 10), "grant", 30_000_00))
-    s.add("state", "funding", "pa", committed("c1", "d1", D(2024, 4, 20), 30_000_00))
-    s.add("bdt", "funding", "pa", decided("d1", D(2024, 5, 2), "loan", 50_000_00, gge=5_000_00))
-    s.add("bdt", "funding", "pa", committed("c1", "d1", D(2024, 5, 15), 50_000_00))
-    s.add("state", "funding", "pa", paid("x1", "c1", D(2024, 6, 1), 15_000_00))
-    s.add("state", "funding", "pa", paid("x2", "c1", D(2025, 2, 1), 15_000_00))
+    s.add("state", "funding", "region-pa", decided("d1", D(2024, 4, 10), "grant", 30_000_00))
+    s.add("state", "funding", "region-pa", committed("c1", "d1", D(2024, 4, 20), 30_000_00))
+    s.add("bdt", "funding", "region-pa", decided("d1", D(2024, 5, 2), "loan", 50_000_00, gge=5_000_00))
+    s.add("bdt", "funding", "region-pa", committed("c1", "d1", D(2024, 5, 15), 50_000_00))
+    s.add("state", "funding", "region-pa", paid("x1", "c1", D(2024, 6, 1), 15_000_00))
+    s.add("state", "funding", "region-pa", paid("x2", "c1", D(2025, 2, 1), 15_000_00))
     # pb: decided in 2024, committed in 2025
-    s.add("region", intake, "pb", submission(D(2024, 9, 10), "49", "development_or_scale_up", 6))
-    s.add("region", intake, "pb", qualified(D(2024, 10, 1), ("O2",), "49"))
-    s.add("region", "funding", "pb", requested("r1", D(2024, 9, 20), "grant", 25_000_00))
-    s.add("region", "funding", "pb", decided("d1", D(2024, 11, 15), "grant", 20_000_00))
-    s.add("region", "funding", "pb", committed("c1", "d1", D(2025, 1, 20), 20_000_00))
+    s.add("region", intake, "region-pb", submission(D(2024, 9, 10), "49", "development_or_scale_up", 6))
+    s.add("region", intake, "region-pb", qualified(D(2024, 10, 1), ("O2",), "49"))
+    s.add("region", "funding", "region-pb", requested("r1", D(2024, 9, 20), "grant", 25_000_00))
+    s.add("region", "funding", "region-pb", decided("d1", D(2024, 11, 15), "grant", 20_000_00))
+    s.add("region", "funding", "region-pb", committed("c1", "d1", D(2025, 1, 20), 20_000_00))
     # pc: a cancelled conditional decision, and a second funder
-    s.add("region", intake, "pc", submission(D(2025, 1, 15), "85", "consolidation", 3, epci=True))
-    s.add("region", intake, "pc", qualified(D(2025, 1, 30), ("O3", "O13"), "85"))
-    s.add("region", intake, "pc", it.ProjectOriented(oriented_on=D(2025, 2, 10), network_ids=("net-2",)))
-    s.add("state", "funding", "pc", requested("r1", D(2025, 2, 1), "grant", 40_000_00))
-    s.add("bdt", "funding", "pc", requested("r1", D(2025, 2, 15), "repayable_advance", 10_000_00))
+    s.add("region", intake, "region-pc", submission(D(2025, 1, 15), "85", "consolidation", 3, epci=True))
+    s.add("region", intake, "region-pc", qualified(D(2025, 1, 30), ("O3", "O13"), "85"))
     s.add(
-        "bdt", "funding", "pc", opinion(D(2025, 3, 1), 60_000_00, 5_000_00, 0, "favourable_with_reservations")
+        "region", intake, "region-pc", it.ProjectOriented(oriented_on=D(2025, 2, 10), network_ids=("net-2",))
     )
-    s.add("state", "funding", "pc", decided("d1", D(2025, 3, 20), "grant", 40_000_00, outcome="conditional"))
-    s.add("state", "funding", "pc", committed("c1", "d1", D(2025, 4, 1), 40_000_00))
-    s.add("bdt", "funding", "pc", decided("d1", D(2025, 5, 5), "repayable_advance", 10_000_00, gge=2_000_00))
-    s.add("bdt", "funding", "pc", committed("c1", "d1", D(2025, 6, 1), 10_000_00))
+    s.add("state", "funding", "region-pc", requested("r1", D(2025, 2, 1), "grant", 40_000_00))
+    s.add("bdt", "funding", "region-pc", requested("r1", D(2025, 2, 15), "repayable_advance", 10_000_00))
+    s.add(
+        "bdt",
+        "funding",
+        "region-pc",
+        opinion(D(2025, 3, 1), 60_000_00, 5_000_00, 0, "favourable_with_reservations"),
+    )
     s.add(
         "state",
         "funding",
-        "pc",
+        "region-pc",
+        decided("d1", D(2025, 3, 20), "grant", 40_000_00, outcome="conditional"),
+    )
+    s.add("state", "funding", "region-pc", committed("c1", "d1", D(2025, 4, 1), 40_000_00))
+    s.add(
+        "bdt",
+        "funding",
+        "region-pc",
+        decided("d1", D(2025, 5, 5), "repayable_advance", 10_000_00, gge=2_000_00),
+    )
+    s.add("bdt", "funding", "region-pc", committed("c1", "d1", D(2025, 6, 1), 10_000_00))
+    s.add(
+        "state",
+        "funding",
+        "region-pc",
         fu.ProjectDecisionCancelled(
             decision_id="d1", cancelled_on=D(2025, 10, 1), reason="conditions_not_met"
         ),
     )
     # pd: ineligible, refused
-    s.add("region", intake, "pd", submission(D(2025, 3, 3), "44", "social_innovation", 1))
+    s.add("region", intake, "region-pd", submission(D(2025, 3, 3), "44", "social_innovation", 1))
     s.add(
         "region",
         intake,
-        "pd",
+        "region-pd",
         it.ProjectQualified(
             qualified_on=D(2025, 3, 20),
             objectives=(),
@@ -239,28 +260,33 @@ def story() -> Story:
             ineligibility_reasons=("outside_strategy_scope",),
         ),
     )
-    s.add("region", "funding", "pd", decided("d1", D(2025, 4, 14), "grant", 0, outcome="refused"))
+    s.add("region", "funding", "region-pd", decided("d1", D(2025, 4, 14), "grant", 0, outcome="refused"))
     # pe: corrected before qualification, funded and paid
-    s.add("region", intake, "pe", submission(D(2025, 5, 5), "72", "creation_or_takeover", 5))
+    s.add("region", intake, "region-pe", submission(D(2025, 5, 5), "72", "creation_or_takeover", 5))
     s.add(
         "region",
         intake,
-        "pe",
+        "region-pe",
         it.ProjectCorrected(
             corrected_on=D(2025, 5, 10),
             organisation=_organisation("53", False),
             project=_details("creation_or_takeover", 2, False),
         ),
     )
-    s.add("region", intake, "pe", qualified(D(2025, 5, 20), ("O1",), "53"))
+    s.add("region", intake, "region-pe", qualified(D(2025, 5, 20), ("O1",), "53"))
     s.add(
-        "region", intake, "pe", it.ProjectOriented(oriented_on=D(2025, 6, 1), network_ids=("net-1", "net-3"))
+        "region",
+        intake,
+        "region-pe",
+        it.ProjectOriented(oriented_on=D(2025, 6, 1), network_ids=("net-1", "net-3")),
     )
-    s.add("region", "funding", "pe", requested("r1", D(2025, 6, 10), "honour_loan", 8_000_00))
-    s.add("region", "funding", "pe", decided("d1", D(2025, 7, 1), "honour_loan", 8_000_00, gge=1_000_00))
-    s.add("region", "funding", "pe", committed("c1", "d1", D(2025, 7, 15), 8_000_00))
-    s.add("region", "funding", "pe", paid("x1", "c1", D(2025, 8, 1), 8_000_00))
+    s.add("region", "funding", "region-pe", requested("r1", D(2025, 6, 10), "honour_loan", 8_000_00))
+    s.add(
+        "region", "funding", "region-pe", decided("d1", D(2025, 7, 1), "honour_loan", 8_000_00, gge=1_000_00)
+    )
+    s.add("region", "funding", "region-pe", committed("c1", "d1", D(2025, 7, 15), 8_000_00))
+    s.add("region", "funding", "region-pe", paid("x1", "c1", D(2025, 8, 1), 8_000_00))
     # pf: submitted late in 2025, a request in 2026
-    s.add("region", intake, "pf", submission(D(2025, 11, 20), "44", "collective_project", 2))
-    s.add("state", "funding", "pf", requested("r1", D(2026, 1, 5), "grant", 12_000_00))
+    s.add("region", intake, "region-pf", submission(D(2025, 11, 20), "44", "collective_project", 2))
+    s.add("state", "funding", "region-pf", requested("r1", D(2026, 1, 5), "grant", 12_000_00))
     return s

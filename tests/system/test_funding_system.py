@@ -44,7 +44,7 @@ def funders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FundingSystem]
 
 
 def opened(funders: FundingSystem) -> str:
-    pid = f"p-{uuid.uuid4().hex[:10]}"
+    pid = f"region-{uuid.uuid4().hex[:10]}"  # region's intake submits it: its id names region
     funders.submit(pid, LINES)
     funders.plans(pid)
     funders.ok("region", pid, "opinions", OPINION)

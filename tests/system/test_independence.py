@@ -23,7 +23,7 @@ WINDOW = 2.0  # the stream's duplicate window in this test, in seconds
 
 
 async def publish_projects(system: Deployment, first: int, count: int) -> int:
-    story = [e for n in range(first, first + count) for e in ev.project_story(f"p{n}")]
+    story = [e for n in range(first, first + count) for e in ev.project_story(f"region-p{n}")]
     nc = await nats.connect(system.nats.url)
     try:
         return await publish(nc.jetstream(), [ev.wire(system.signers, p, e) for p, e in story])
@@ -36,7 +36,7 @@ async def commit_without_publishing(system: Deployment) -> None:
     engine = make_engine(system.database_url("bdt", "funding"))
     async with engine.begin() as conn:
         box = Outbox("bdt", "funding", system.signers["bdt"])
-        await box.record(conn, "p-bdt", [ev.decided("b1", 40_000_00), ev.decided("b2", 10_000_00)])
+        await box.record(conn, "region-p-bdt", [ev.decided("b1", 40_000_00), ev.decided("b2", 10_000_00)])
     await engine.dispose()
 
 

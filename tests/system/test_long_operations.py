@@ -42,7 +42,7 @@ def test_rebuild_and_republish_show_progress_wait_while_it_moves_and_name_a_stal
     with deployment(tmp_path / "ess", fault_hooks=True) as system:
         system.extra_env[NAME] = {"ESS_FAULT_FOLD_DELAY": str(FOLD_DELAY_S)}
         system.start(*NAME)
-        story = [e for n in range(4) for e in ev.project_story(f"p{n}")]
+        story = [e for n in range(4) for e in ev.project_story(f"region-p{n}")]
         asyncio.run(system.publish([(p, ev.wire(system.signers, p, e)) for p, e in story]))
         system.wait_applied([NAME], events=len(story))
 

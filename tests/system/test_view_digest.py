@@ -69,7 +69,7 @@ async def publish_story(system: RunningSystem) -> int:
         p: Signer((system.state_dir / "keys" / f"{p}.seed").read_text().strip())
         for p in ("region", "state", "bdt")
     }
-    story = [e for n in range(3) for e in ev.project_story(f"p{n}")]
+    story = [e for n in range(3) for e in ev.project_story(f"region-p{n}")]
     identities = Identities.make(system.state_dir / "keys")  # each pilot publishes as its own NATS user
     messages = [(p, ev.wire(signers, p, e)) for p, e in story]  # type: ignore[arg-type]
     return await publish_as_pilots(system.nats_url, identities, messages)
@@ -88,7 +88,9 @@ def test_digest_agrees_names_a_tampered_service_and_rebuild_repairs_it(tmp_path:
         victim = system.service("bdt", "evaluation")
         database = victim.database_url.split("///", 1)[1]
         with sqlite3.connect(database) as db:
-            db.execute("UPDATE view_project SET title = 'changed behind its back' WHERE project_id = 'p1'")
+            db.execute(
+                "UPDATE view_project SET title = 'changed behind its back' WHERE project_id = 'region-p1'"
+            )
         report = checkpoint_now(system, "bdt-evaluation")
         assert report["code"] == 1 and report["disagreeing"] == ["bdt-evaluation"], report
 
@@ -116,3 +118,17 @@ def test_digest_agrees_names_a_tampered_service_and_rebuild_repairs_it(tmp_path:
             check=True,
         ).stdout.strip()
         assert {s["view_digest"] for s in report["services"]} == {recomputed}
+
+        # An auditor's check, offline: the export reproduces every service's latest checkpoint.
+        export = system.state_dir / "audit.jsonl"
+        assert ess("export", "--out", str(export), state=system.state_dir).returncode == 0
+        checked = subprocess.run(
+            [str(ESS), "verify", str(export), "--trust", system.info.trust_file, "--json"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=REPO,
+        )
+        verdict = json.loads(checked.stdout)
+        assert checked.returncode == 0 and verdict["ok"] and verdict["digest"] == recomputed, verdict
+        assert len(verdict["checkpoints"]) == 7 and all(c["agrees"] for c in verdict["checkpoints"])

@@ -31,7 +31,7 @@ async def test_a_backlog_drains_pipelined_each_row_once(
     try:
         async with engine.begin() as conn:
             for n in range(47):
-                await box.record(conn, f"p{n % 5}", [decided(f"d{n}", 1_000_00 + n)])
+                await box.record(conn, f"region-p{n % 5}", [decided(f"d{n}", 1_000_00 + n)])
         relay = Relay(engine, js, batch_size=10)
         assert await relay.drain() == 47
         assert await relay.drain() == 0

@@ -60,7 +60,7 @@ def make_event(
     *,
     pilot: Pilot = "region",
     service: str = "ops",
-    aggregate_id: str = "P1",
+    aggregate_id: str = "region-P1",
     occurred_at: Any = T0,
     event_id: str = EVENT_ID,
     version: int | None = None,
@@ -321,15 +321,15 @@ def _rejected(pilots: Pilots, subject: str, data: bytes, headers: dict[str, str]
 @pytest.mark.parametrize(
     "subject",
     [
-        "ess.region.intake.project.P2.project_submitted",  # another aggregate id
-        "ess.region.funding.project.P1.project_submitted",  # another service
-        "ess.region.intake.network.P1.project_submitted",  # another aggregate
-        "ess.region.intake.project.P1.project_qualified",  # another (known) type
+        "ess.region.intake.project.region-P2.project_submitted",  # another aggregate id
+        "ess.region.funding.project.region-P1.project_submitted",  # another service
+        "ess.region.intake.network.region-P1.project_submitted",  # another aggregate
+        "ess.region.intake.project.region-P1.project_qualified",  # another (known) type
     ],
 )
 def test_a_subject_that_disagrees_with_the_envelope_is_rejected(pilots: Pilots, subject: str) -> None:
     message = encode(make_event(submitted(), service="intake"), pilots.signers["region"])
-    assert message.subject == "ess.region.intake.project.P1.project_submitted"
+    assert message.subject == "ess.region.intake.project.region-P1.project_submitted"
     rejected = _rejected(pilots, subject, message.data, message.headers)
     assert rejected.park is False
     assert "does not match the envelope" in rejected.reason
@@ -398,7 +398,7 @@ def signed_version_1_probe(pilots: Pilots, payload: dict[str, Any]) -> WireMessa
     data = canonical_bytes(raw)
     signer = pilots.signers["region"]
     headers = {MSG_ID: raw["id"], KEY: signer.public_key, SIGNATURE: signer.sign(data), VERSION: "1"}
-    return WireMessage("ess.region.ops.probe.P1.probe_sent", data, headers)
+    return WireMessage("ess.region.ops.probe.region-P1.probe_sent", data, headers)
 
 
 @pytest.fixture

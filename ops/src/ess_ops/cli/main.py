@@ -292,6 +292,48 @@ def project_show(
     project_display.show(found, as_of, as_json)
 
 
+@app.command("export")
+def export_command(
+    out: Annotated[Path, typer.Option("--out", help="The file to write (JSON lines).")],
+    project_id: Annotated[str | None, typer.Option("--project", help="Only this project's events.")] = None,
+    state_dir: StateDirOpt = Path(".ess"),
+    server: ServerOpt = None,
+) -> None:
+    """Write the stream (or one project's part of it) to a file, each message's headers and bytes exactly as
+    stored, for `ess verify` on any machine, offline."""
+    from ess_ops.cli import export
+    from ess_ops.cli.broker import connect, reader_login
+
+    server = server or _run_info(state_dir).nats.url
+
+    async def write() -> int:
+        async with connect(server, reader_login(state_dir)) as nc:
+            with out.open("w", encoding="utf-8") as file:
+                return await export.export(nc.jetstream(), file, project_id)
+
+    note(f"{asyncio.run(write())} messages written to {out}")
+
+
+@app.command("verify")
+def verify_command(
+    file: Annotated[Path, typer.Argument(help="A file written by `ess export`.")],
+    trust_file: Annotated[Path, typer.Option("--trust", help="The trust file to judge signatures with.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Check an export offline: every signature against the key history, every event's authority, the
+    shared views' digest folded again; names each message that fails and why, and each service checkpoint
+    whose digest the file does not reproduce. Exit 1 when anything fails."""
+    from ess_contracts.signing import TrustFile, TrustStore
+    from ess_ops.cli import export, export_display
+
+    try:
+        verdict = asyncio.run(export.verify(file, TrustStore(TrustFile.load(trust_file))))
+    except (OSError, export.ExportError) as exc:
+        fail(str(exc), 2)
+    export_display.show(verdict, as_json)
+    raise typer.Exit(0 if verdict.ok else 1)
+
+
 def _register_recovery_commands() -> None:
     from ess_ops.cli import dlq, republish
 

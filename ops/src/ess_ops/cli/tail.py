@@ -22,7 +22,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import Enum
 from pathlib import Path
@@ -155,13 +155,15 @@ class Line:
     subject: str
     event: Event | None
     problem: str | None = None
+    signed: dict[str, str | None] = field(default_factory=dict)  # the key and signature as received
 
     def as_json(self) -> dict[str, Any]:
         if self.event is not None:
-            return {"seq": self.seq, "verified": True, **self.event.wire_dict()}
+            return {"seq": self.seq, "verified": True, **self.signed, **self.event.wire_dict()}
         return {
             "seq": self.seq,
             "verified": False,
+            **self.signed,
             "subject": self.subject,
             "stream_time": self.time.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             "reason": self.problem,
@@ -219,14 +221,15 @@ def summarize(payload: BaseModel, width: int = SUMMARY_WIDTH) -> str:
 
 
 def to_line(message: StoredMessage, trust: TrustStore) -> Line:
-    from ess_contracts.codec import Rejected, decode
+    from ess_contracts.codec import KEY, SIGNATURE, Rejected, decode
 
-    seq, when = message.stream_seq, message.time
+    seq, when, headers = message.stream_seq, message.time, message.headers or {}
+    signed = {"key": headers.get(KEY), "signature": headers.get(SIGNATURE)}
     try:
         event = decode(message.subject, message.data, message.headers, trust)
     except Rejected as rejected:
-        return Line(seq, when, message.subject, None, rejected.reason)
-    return Line(seq, when, message.subject, event)
+        return Line(seq, when, message.subject, None, rejected.reason, signed)
+    return Line(seq, when, message.subject, event, signed=signed)
 
 
 async def _quiet(_: Exception) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from ess_contracts.authority import refusal
 from ess_contracts.canonical import canonical_bytes
 from ess_contracts.catalogue import current_version, upcast
 from ess_contracts.event import Event
@@ -67,6 +68,9 @@ def decode(subject: str, data: bytes, headers: dict[str, str] | None, trust: Tru
     event = _parse(parts.event_type, headers.get(VERSION, ""), data)
     if (event.pilot, event.service, event.aggregate, event.aggregate_id, event.type) != parts:
         raise Rejected(f"subject {subject!r} does not match the envelope ({event.subject!r})")
+    not_allowed = refusal(event)  # signed by whom it says, but had it the right to speak?
+    if not_allowed is not None:
+        raise Rejected(not_allowed)
     return event
 
 

@@ -9,8 +9,8 @@ import json
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_contracts import intake as events
+from ess_contracts.authority import owned_id
 from ess_contracts.base import Payload
-from ess_contracts.event import new_event_id
 from ess_contracts.intake import SubmissionChannel
 from ess_core.service.unit_of_work import retried
 from ess_intake.adapters import idempotency, networks, orientations, projects
@@ -71,7 +71,7 @@ async def _open_project(conn: AsyncConnection, cmd: Submit, intake: Intake) -> S
     if existing is not None:
         raise Duplicate(existing)
     channel, via = await _channel(conn, cmd.actor)
-    project_id = new_event_id()
+    project_id = owned_id(intake.runtime.outbox.pilot)  # the id names its owner: this pilot's intake
     q = qualify(record.organisation, record.project)
     fitting = await networks.profiles(conn) if q.eligible else []
     oriented = matching_networks(record.project, record.organisation.department, fitting, ())

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ess_contracts.authority import refusal
 from ess_contracts.base import Payload
 from ess_contracts.catalogue import PAYLOAD_TYPES
 from ess_contracts.codec import encode
@@ -20,6 +21,7 @@ from ess_contracts.ops import CheckpointRecorded
 from ess_contracts.signing import Signer
 from ess_contracts.types import Pilot, ServiceName
 from ess_core.messaging.schema import outbox
+from ess_core.refusals import Invalid
 
 
 def published_by(service: str) -> tuple[type[Payload], ...]:
@@ -74,8 +76,13 @@ class Outbox:
         return events
 
     def _check_issuable(self, events: Sequence[Event]) -> None:
-        """Only this pilot's service, only declared types: a row the broker would refuse must never be
-        written, since the relay could not publish it and the journal would hold it for ever."""
+        """Only this pilot's service, only declared types, only about aggregates it may speak for: a row
+        the broker would refuse, or every fold dead-letter, must never be written, since the relay could
+        not publish it and the journal would hold it for ever."""
+        for event in events:
+            not_allowed = refusal(event)
+            if not_allowed is not None:
+                raise Invalid(not_allowed, aggregate_id=event.aggregate_id)
         foreign = sorted({f"{e.pilot}.{e.service}" for e in events} - {f"{self.pilot}.{self.service}"})
         if foreign:
             raise NotPublished(

@@ -1,0 +1,114 @@
+"""Authority, attacked as a pilot acting in bad faith would: with nothing but its own, valid NATS login and
+signing key, against the seven service processes. A valid signature proves who spoke, not that they had
+the right to: every forgery is dead-lettered by all seven with "not the owner", and no view changes."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Iterator
+from datetime import date
+
+import httpx
+import pytest
+
+from ess_contracts import intake
+from ess_contracts.authority import owned_id
+from ess_contracts.catalogue import CATALOGUE_VERSION
+from ess_contracts.codec import WireMessage, encode
+from ess_contracts.ops import CheckpointRecorded
+from ess_ops.topology import TOPOLOGY
+from tests.support import events as ev
+from tests.support.deployment import Deployment, deployment
+from tests.support.faults_checks import reference_digest
+from tests.support.intake_data import submission
+
+pytestmark = [pytest.mark.system, pytest.mark.timeout(240)]
+
+SEVEN = list(TOPOLOGY)
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    with deployment(tmp_path_factory.mktemp("authority") / "ess", secure=True) as running:
+        running.start_all(SEVEN)
+        yield running
+
+
+def forgeries(system: Deployment, victim: str, late: str) -> list[tuple[str, WireMessage]]:
+    """Each signed by its sender's own key and published with its own NATS login."""
+    state, bdt = system.signers["state"], system.signers["bdt"]
+    withdrawn = intake.ProjectWithdrawn(withdrawn_on=date(2026, 5, 1), reason="other")
+    checkpoint = CheckpointRecorded(
+        reporting_service="region-funding",
+        stream_sequence=1,
+        applied_events=1,
+        view_digest="0" * 64,
+        parked=0,
+        dead_letters=0,
+        catalogue_version=CATALOGUE_VERSION,
+        trust_hash="0" * 64,
+    )
+    return [
+        ("state", encode(ev.event(withdrawn, "state", "intake", victim, 1), state)),
+        ("state", encode(ev.event(ev.submitted("Titre usurpé"), "state", "intake", victim, 2), state)),
+        ("bdt", encode(ev.event(ev.submitted("Création usurpée"), "bdt", "intake", late, 1), bdt)),
+        ("state", encode(ev.event(ev.decided("d9", 1_000_00), "state", "funding", "p-no-owner", 1), state)),
+        ("state", encode(ev.event(checkpoint, "state", "ops", "funding", 1), state)),
+    ]
+
+
+def project_row(system: Deployment, pilot: str, service: str, project_id: str) -> tuple[str, str, str]:
+    database = system.state.database(pilot, service)
+    with sqlite3.connect(database) as db:
+        row = db.execute(
+            "SELECT title, status, intake_pilot FROM view_project WHERE project_id = ?", (project_id,)
+        ).fetchone()
+    assert row is not None, (pilot, service, project_id)
+    return tuple(row)
+
+
+def dead_letter_reasons(system: Deployment, pilot: str, service: str) -> list[str]:
+    with system.client(pilot, service) as client:
+        answer = client.get("/dlq")
+        answer.raise_for_status()
+        return [item["reason"] for item in answer.json()["items"] if item["kind"] == "dead"]
+
+
+def test_another_pilots_project_cannot_be_rewritten_by_a_pilot_with_its_own_credentials(
+    system: Deployment,
+) -> None:
+    token = system.state.token("region").read_text().strip()
+    url = system.children[("region", "intake")].http_url
+    headers = {"Authorization": f"Bearer {token}"}
+    answer = httpx.post(f"{url}/projects", json=submission(title="Recyclerie du bocage"), headers=headers)
+    assert answer.status_code == 201, answer.text
+    victim = answer.json()["project_id"]
+    assert victim.startswith("region-"), victim
+    system.wait_applied(SEVEN, 2)  # submitted and qualified
+    before = {name: project_row(system, *name, victim) for name in SEVEN}
+    assert set(before.values()) == {("Recyclerie du bocage", before[SEVEN[0]][1], "region")}
+
+    late = owned_id("region")  # bdt's forged creation arrives before region's genuine one
+    genuine = ev.event(ev.submitted("Le vrai projet"), "region", "intake", late, 1)
+    forged = forgeries(system, victim, late)
+    asyncio.run(system.publish([*forged, ("region", encode(genuine, system.signers["region"]))]))
+
+    deadline = time.monotonic() + 60
+    for name in SEVEN:
+        while sum(r.startswith("not the owner") for r in dead_letter_reasons(system, *name)) < len(forged):
+            assert time.monotonic() < deadline, (name, dead_letter_reasons(system, *name))
+            time.sleep(0.2)
+    system.wait_applied(SEVEN, 3)
+    for name in SEVEN:
+        reasons = dead_letter_reasons(system, *name)
+        assert len(reasons) == len(forged), (name, reasons)
+        withdrawal = f"{victim}: it is region's intake's; state's intake may not emit project_withdrawn"
+        assert any(withdrawal in r for r in reasons), reasons
+        assert any("p-no-owner: the id names no pilot" in r for r in reasons)
+        assert any("checkpoint region-funding: state reports on state-funding only" in r for r in reasons)
+        assert project_row(system, *name, victim) == before[name]
+        assert project_row(system, *name, late) == ("Le vrai projet", "submitted", "region")
+    digests = {system.digest(*name)["view_digest"] for name in SEVEN}
+    assert digests == {reference_digest(system)}
