@@ -52,7 +52,9 @@ async def test_postgres_rows_committed_out_of_position_order_are_all_published(
 async def test_sqlite_and_postgres_hold_byte_identical_views(tmp_path: Path, js_stream: tuple) -> None:
     _, js = js_stream
     pilots = Pilots.generate()
-    story = [e for n in range(3) for e in ev.project_story(f"region-p{n}") + ev.followup_story(f"region-p{n}")]
+    story = [
+        e for n in range(3) for e in ev.project_story(f"region-p{n}") + ev.followup_story(f"region-p{n}")
+    ]
     last = await publish(js, [ev.wire(pilots.signers, p, e) for p, e in story])
     dumps, digests = {}, {}
     for backend in ("sqlite", "postgres"):

@@ -107,6 +107,7 @@ async def intake_service(
     clock: Clock | None = None,
     delay_days: int = 30,
     retention_days: int = 365,
+    link_keys: tuple[bytes, ...] = (b"test link key",),
 ) -> AsyncIterator[IntakeService]:
     seed_file, trust_file = write_keys(tmp_path / "keys")
     settings = ServiceSettings(
@@ -119,9 +120,7 @@ async def intake_service(
         checkpoint_seconds=3600,  # checkpoints are the harness's business, not these tests'
     )
     clock = clock or Clock()
-    config = IntakeConfig(
-        b"test link key", orientation_delay_days=delay_days, contact_retention_days=retention_days
-    )
+    config = IntakeConfig(link_keys, orientation_delay_days=delay_days, contact_retention_days=retention_days)
     spec = build_service(config, clock)
     await upgrade(database_url, spec)
     runtime = spec.runtime(settings)

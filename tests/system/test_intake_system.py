@@ -10,6 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.support.intake_data import submission, with_value
@@ -56,6 +57,13 @@ def test_ess_submit_and_project_file_against_the_running_topology(tmp_path: Path
 
         with system.client("region", "intake", token_pilot="state") as other_pilot:
             assert other_pilot.get(f"/projects/{project_id}").status_code == 403
+
+        link = json.loads(ess(system, "intake", "link", "issue", project_id, "--json").stdout)["follow_link"]
+        revoked = ess(system, "intake", "link", "revoke", project_id)
+        assert revoked.returncode == 0 and "revoked" in revoked.stdout, revoked.stderr
+        with httpx.Client(base_url=system.service("region", "intake").http_url) as holder:
+            gone = holder.get(link)
+        assert gone.status_code == 410 and "révoqué" in gone.json()["detail"]["reason"]
         deadline = time.monotonic() + 30
         while any(
             view_status(system, p, "funding", project_id) != "qualified" for p in ("region", "state", "bdt")

@@ -136,10 +136,15 @@ def test_money_is_exact() -> None:
 
 
 def test_follow_links_are_stable_and_unforgeable() -> None:
-    links = FollowLinks(b"key")
+    links = FollowLinks((b"key",))
     token = links.token("p1")
     assert links.token("p1") == token and len(token) == 43
-    assert links.valid("p1", token)
-    assert not links.valid("p2", token)
-    assert not FollowLinks(b"other key").valid("p1", token)
+    assert links.generation_of("p1", token, current=0) == 0
+    assert links.generation_of("p2", token, current=0) is None
+    assert FollowLinks((b"other key",)).generation_of("p1", token, current=3) is None
     assert links.path("p1") == f"/follow/p1/{token}"
+    reissued = links.token("p1", 2)
+    assert reissued != token and links.generation_of("p1", reissued, current=2) == 2
+    assert links.generation_of("p1", reissued, current=1) is None  # a generation not issued yet
+    rotated = FollowLinks((b"new key", b"key"))  # newest first: old links still recognised
+    assert rotated.generation_of("p1", token, current=0) == 0 and rotated.token("p1") != token

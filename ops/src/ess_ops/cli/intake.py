@@ -51,10 +51,46 @@ def project_file_command(
     raise typer.Exit(intake_client.show_file(target, project_id, as_json))
 
 
+def link_issue_command(
+    project_id: Annotated[str, typer.Argument(help="The project's id.")],
+    state_dir: StateDir = Path(".ess"),
+    pilot: Pilot = "region",
+    url: Url = None,
+    token_file: TokenFile = None,
+    as_json: AsJson = False,
+) -> None:
+    """Give the holder a new private link, valid for the configured period; the previous one stops working."""
+    from ess_ops.cli import intake_client, targets
+
+    target = targets.endpoint(state_dir, pilot, "intake", url, token_file)
+    raise typer.Exit(intake_client.follow_link(target, project_id, revoke=False, as_json=as_json))
+
+
+def link_revoke_command(
+    project_id: Annotated[str, typer.Argument(help="The project's id.")],
+    state_dir: StateDir = Path(".ess"),
+    pilot: Pilot = "region",
+    url: Url = None,
+    token_file: TokenFile = None,
+    as_json: AsJson = False,
+) -> None:
+    """Stop the holder's private link at once (`ess intake link issue` gives a new one)."""
+    from ess_ops.cli import intake_client, targets
+
+    target = targets.endpoint(state_dir, pilot, "intake", url, token_file)
+    raise typer.Exit(intake_client.follow_link(target, project_id, revoke=True, as_json=as_json))
+
+
 def register(app: typer.Typer) -> None:
     """Add this service's commands to `ess`. Keep imports inside the commands: `ess` starts fast."""
     app.command("submit")(submit_command)
     _project_group(app).command("file")(project_file_command)
+    links = typer.Typer(no_args_is_help=True, help="The holder's private link to a project.")
+    links.command("issue")(link_issue_command)
+    links.command("revoke")(link_revoke_command)
+    group = typer.Typer(no_args_is_help=True, help="The intake service.")
+    group.add_typer(links, name="link")
+    app.add_typer(group, name="intake")
 
 
 def _project_group(app: typer.Typer) -> typer.Typer:

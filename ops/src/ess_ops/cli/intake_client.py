@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from ess_ops.cli.console import fail
+from ess_ops.cli.console import fail, note
 from ess_ops.cli.intake_display import show_errors, show_project_file, show_submitted
 from ess_ops.cli.targets import Endpoint
 
@@ -42,6 +42,23 @@ def show_file(target: Endpoint, project_id: str, as_json: bool) -> int:
         print(json.dumps({"file": record.json(), "history": history}, indent=2, ensure_ascii=False))
     else:
         show_project_file(record.json(), history)
+    return 0
+
+
+def follow_link(target: Endpoint, project_id: str, revoke: bool, as_json: bool) -> int:
+    """Issue a new holder link (the previous one stops working), or revoke the current one."""
+    method = "DELETE" if revoke else "POST"
+    response = _call(target, method, f"/projects/{project_id}/follow-link")
+    if response.status_code != 200:
+        show_errors(response.status_code, response.json())
+        return 1
+    answer = response.json()
+    if as_json:
+        print(json.dumps(answer, indent=2, ensure_ascii=False))
+    elif revoke:
+        note(f"{project_id}: the holder's link is revoked from {answer['revoked_on']}")
+    else:
+        note(f"{project_id}: {target.url}{answer['follow_link']}  (until {answer['expires_on']})")
     return 0
 
 

@@ -12,13 +12,16 @@ from pathlib import Path
 from ess_core.service.settings import ServiceSettings
 
 DEFAULT_ORIENTATION_DELAY_DAYS = 30
+DEFAULT_LINK_TTL_DAYS = 180
+"""How long a holder's link works after it is given; staff re-issue one (`ess intake link issue`)."""
 DEFAULT_CONTACT_RETENTION_DAYS = 3 * 365
 """Three years after the file ends: a default, not legal advice; set the period your legal basis fixes."""
 
 
 @dataclass(frozen=True)
 class IntakeConfig:
-    link_key: bytes
+    link_keys: tuple[bytes, ...]
+    link_ttl_days: int = DEFAULT_LINK_TTL_DAYS
     orientation_delay_days: int = DEFAULT_ORIENTATION_DELAY_DAYS
     contact_retention_days: int = DEFAULT_CONTACT_RETENTION_DAYS
 
@@ -26,7 +29,8 @@ class IntakeConfig:
     def from_env(cls, settings: ServiceSettings, env: Mapping[str, str] | None = None) -> IntakeConfig:
         env = os.environ if env is None else env
         return cls(
-            link_key=_link_key(env.get("ESS_INTAKE_LINK_KEY_FILE"), settings.signing_seed_file),
+            link_keys=_link_keys(env.get("ESS_INTAKE_LINK_KEY_FILE"), settings.signing_seed_file),
+            link_ttl_days=_days(env, "ESS_INTAKE_LINK_TTL_DAYS", DEFAULT_LINK_TTL_DAYS),
             orientation_delay_days=_days(
                 env, "ESS_INTAKE_ORIENTATION_DELAY_DAYS", DEFAULT_ORIENTATION_DELAY_DAYS
             ),
@@ -45,10 +49,14 @@ def _days(env: Mapping[str, str], name: str, default: int) -> int:
     return int(raw)
 
 
-def _link_key(key_file: str | None, seed_file: Path) -> bytes:
-    """The key that signs holders' private links: its own file when given, else derived from the pilot's
-    signing seed (domain-separated, so the link key reveals nothing of the seed)."""
+def _link_keys(key_file: str | None, seed_file: Path) -> tuple[bytes, ...]:
+    """The keys that sign holders' private links: their own file when given (one per line, newest first:
+    keep the previous ones there after a rotation, so links already given keep working), else one derived
+    from the pilot's signing seed (domain-separated, so the link key reveals nothing of the seed)."""
     if key_file:
-        return Path(key_file).read_bytes().strip()
+        keys = tuple(line.strip() for line in Path(key_file).read_bytes().splitlines() if line.strip())
+        if not keys:
+            raise SystemExit(f"ess-intake: ESS_INTAKE_LINK_KEY_FILE {key_file} holds no key")
+        return keys
     seed = seed_file.read_bytes().strip()
-    return hmac.new(seed, b"ess-intake follow links v1", hashlib.sha256).digest()
+    return (hmac.new(seed, b"ess-intake follow links v1", hashlib.sha256).digest(),)

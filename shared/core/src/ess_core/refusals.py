@@ -39,6 +39,13 @@ class NotFound(Refused):
     error = "not_found"
 
 
+class Gone(Refused):
+    """What was addressed existed and no longer answers (an expired or revoked link)."""
+
+    status = 410
+    error = "gone"
+
+
 class Conflict(Refused):
     status = 409
     error = "conflict"

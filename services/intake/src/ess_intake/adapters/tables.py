@@ -137,3 +137,13 @@ idempotency = Table(
     Column("created_at", String(27), nullable=False),
     PrimaryKeyConstraint("principal", "key"),
 )
+
+follow_link = Table(
+    "intake_follow_link",
+    metadata,
+    Column("project_id", String(64), ForeignKey("intake_project.project_id"), primary_key=True),
+    Column("generation", Integer, nullable=False, comment="0 at submission; each re-issue adds one"),
+    Column("issued_on", Day, nullable=False),
+    Column("expires_on", Day, nullable=False, comment="the link works until this day, included"),
+    Column("revoked_on", Day, nullable=True),
+)

@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from ess_core import refusals
-from ess_core.refusals import Conflict, Forbidden, NotFound, Refused
+from ess_core.refusals import Conflict, Forbidden, Gone, NotFound, Refused
 
 __all__ = [
     "Conflict",
     "Duplicate",
     "Forbidden",
+    "Gone",
     "IdempotencyKeyReused",
     "Invalid",
     "InvalidState",

@@ -37,7 +37,7 @@ class Intake:
 
     @property
     def links(self) -> FollowLinks:
-        return FollowLinks(self.config.link_key)
+        return FollowLinks(self.config.link_keys)
 
     def today(self) -> date:
         return self.clock()

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from ess_intake.adapters import corrections, orientations, reading
-from ess_intake.domain.errors import NotFound
+from datetime import date
+
+from ess_intake.adapters import corrections, follow_links, orientations, reading
+from ess_intake.domain.errors import Gone, NotFound
 from ess_intake.domain.records import PublicRecord
 from ess_intake.service_layer.context import Intake
 from ess_intake.service_layer.read_models import CorrectionRequestView, FollowPage, OrientationView
 from ess_intake.service_layer.reading import split
+from ess_intake.service_layer.results import FollowLink
 
 
 async def follow_page(project_id: str, token: str, intake: Intake) -> FollowPage:
-    ensure_link(project_id, token, intake)
+    await ensure_link(project_id, token, intake)
     async with intake.runtime.engine.connect() as conn:
         p = await reading.project_row(conn, project_id)
         oriented = await orientations.of_project(conn, project_id)
@@ -30,7 +33,51 @@ async def follow_page(project_id: str, token: str, intake: Intake) -> FollowPage
     )
 
 
-def ensure_link(project_id: str, token: str, intake: Intake) -> None:
-    """A wrong token reads as an unknown project: the link's holder learns nothing else."""
-    if not intake.links.valid(project_id, token):
+async def ensure_link(project_id: str, token: str, intake: Intake) -> None:
+    """A wrong token reads as an unknown project: the link's holder learns nothing else. The holder of a
+    link that was real but no longer works is told so, in French, and whom to ask for a new one."""
+    async with intake.runtime.engine.connect() as conn:
+        state = await follow_links.current(conn, project_id, intake.config.link_ttl_days)
+    generation = None if state is None else intake.links.generation_of(project_id, token, state.generation)
+    if state is None or generation is None:
         raise NotFound(f"no project {project_id}")
+    if generation < state.generation:
+        raise Gone(f"Ce lien de suivi a été remplacé par un nouveau lien. {ASK}", link="replaced")
+    if state.revoked_on is not None:
+        raise Gone(f"Ce lien de suivi a été révoqué le {_day(state.revoked_on)}. {ASK}", link="revoked")
+    if intake.today() > state.expires_on:
+        raise Gone(f"Ce lien de suivi a expiré le {_day(state.expires_on)}. {ASK}", link="expired")
+
+
+ASK = "Demandez un nouveau lien au service qui instruit votre projet."
+
+
+def _day(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+async def issue_link(project_id: str, intake: Intake) -> FollowLink:
+    """A new link for the holder (the previous one stops working), valid for the configured period."""
+    today = intake.today()
+    async with intake.act() as conn:
+        state = await follow_links.current(conn, project_id, intake.config.link_ttl_days)
+        if state is None:
+            raise NotFound(f"no project {project_id}")
+        generation = state.generation + 1
+        expires = date.fromordinal(today.toordinal() + intake.config.link_ttl_days)
+        await follow_links.save(conn, project_id, follow_links.LinkState(generation, today, expires))
+    return FollowLink(
+        project_id=project_id, follow_link=intake.links.path(project_id, generation), expires_on=expires
+    )
+
+
+async def revoke_link(project_id: str, intake: Intake) -> FollowLink:
+    """The holder's link stops working at once; `issue_link` gives a new one."""
+    today = intake.today()
+    async with intake.act() as conn:
+        state = await follow_links.current(conn, project_id, intake.config.link_ttl_days)
+        if state is None:
+            raise NotFound(f"no project {project_id}")
+        revoked = follow_links.LinkState(state.generation, state.issued_on, state.expires_on, today)
+        await follow_links.save(conn, project_id, revoked)
+    return FollowLink(project_id=project_id, follow_link=None, expires_on=state.expires_on, revoked_on=today)

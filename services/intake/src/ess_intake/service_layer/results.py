@@ -23,6 +23,18 @@ class Qualified(BaseModel):
 class Submitted(Qualified):
     follow_link: str = ""
     """The holder's private link (path on this service): follow the project, answer corrections."""
+    follow_link_expires_on: date | None = None
+    """The link works until this day, included; staff can issue a new one."""
+
+
+class FollowLink(BaseModel):
+    """The holder's link after staff issued or revoked it."""
+
+    project_id: str
+    follow_link: str | None
+    """The new link (path on this service); none once revoked."""
+    expires_on: date
+    revoked_on: date | None = None
 
 
 class Acted(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -13,7 +14,7 @@ from ess_contracts.authority import owned_id
 from ess_contracts.base import Payload
 from ess_contracts.intake import SubmissionChannel
 from ess_core.service.unit_of_work import retried
-from ess_intake.adapters import idempotency, networks, orientations, projects
+from ess_intake.adapters import follow_links, idempotency, networks, orientations, projects
 from ess_intake.domain.commands import Actor, Submit
 from ess_intake.domain.errors import Duplicate, Forbidden, IdempotencyKeyReused
 from ess_intake.domain.lifecycle import status_after
@@ -35,7 +36,14 @@ async def submit(cmd: Submit, intake: Intake) -> tuple[Submitted, bool]:
     """The answer and whether it is a replay of an earlier one. A unique key another act took meanwhile
     (same idempotency key, same open project) makes it try again: it then answers from the winner's row."""
     answer, replayed = await retried(lambda: _submit_once(cmd, intake))
-    return answer.model_copy(update={"follow_link": intake.links.path(answer.project_id)}), replayed
+    async with intake.runtime.engine.connect() as conn:  # a replay answers with the link as it is now
+        link = await follow_links.current(conn, answer.project_id, intake.config.link_ttl_days)
+    assert link is not None  # the project was just opened or found
+    update = {
+        "follow_link": intake.links.path(answer.project_id, link.generation),
+        "follow_link_expires_on": link.expires_on,
+    }
+    return answer.model_copy(update=update), replayed
 
 
 def fingerprint(submission: Submission) -> str:
@@ -55,7 +63,7 @@ async def _submit_once(cmd: Submit, intake: Intake) -> tuple[Submitted, bool]:
                 return Submitted.model_validate(stored.body), True
         answer = await _open_project(conn, cmd, intake)
         if key is not None:
-            body = answer.model_dump(mode="json", exclude={"follow_link"})
+            body = answer.model_dump(mode="json", exclude={"follow_link", "follow_link_expires_on"})
             await idempotency.store(conn, cmd.actor.subject, key, digest, 201, body)
     return answer, False
 
@@ -93,6 +101,8 @@ async def _open_project(conn: AsyncConnection, cmd: Submit, intake: Intake) -> S
     await projects.save_private(conn, project_id, private, s.contact, new=True)
     await projects.add_files(conn, project_id, s.attachments)
     await orientations.add(conn, project_id, oriented, today.isoformat())
+    expires = date.fromordinal(today.toordinal() + intake.config.link_ttl_days)
+    await follow_links.save(conn, project_id, follow_links.LinkState(0, today, expires))
     submitted = events.ProjectSubmitted(
         submitted_on=today,
         channel=channel,

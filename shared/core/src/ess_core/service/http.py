@@ -10,6 +10,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ess_contracts.ops import CheckpointRecorded
 from ess_core.auth import Principal, TokenVerifier, require_service_pilot, verifier_from_env
@@ -24,6 +26,28 @@ from ess_core.service.status import ServiceStatus, read_status
 
 Operator = Annotated[Principal, Depends(require_service_pilot(None, "operator", "admin"))]
 Admin = Annotated[Principal, Depends(require_service_pilot(None, "admin"))]
+
+
+class NoStore:
+    """Every answer says `Cache-Control: no-store` unless its route chose otherwise: answers carry personal
+    data (a holder's file, a contact) or a pilot's acts, and no browser or proxy on the way may keep them."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_no_store(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if "cache-control" not in headers:
+                    headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, send_no_store)
 
 
 class CheckpointAnswer(BaseModel):
@@ -50,6 +74,7 @@ def build_app(spec: ServiceSpec, runtime: ServiceRuntime, verifier: TokenVerifie
         max_body_size=limits.max_body_bytes,  # before the token is read: FastAPI reads bodies first
     )
     app.add_middleware(RequestLimits, limits=limits)
+    app.add_middleware(NoStore)
     app.state.verifier = verifier or verifier_from_env()
     app.state.pilot = runtime.settings.pilot
     app.state.runtime = runtime

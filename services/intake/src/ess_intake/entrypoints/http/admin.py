@@ -1,4 +1,4 @@
-"""Follow-up across projects and the erasure of contact data."""
+"""Follow-up across projects, the holders' links, and the erasure of contact data."""
 
 from datetime import date
 from typing import Annotated
@@ -6,12 +6,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from ess_core.auth import Principal
-from ess_intake.entrypoints.http.deps import who
+from ess_intake.entrypoints.http.deps import ProjectId, who
 from ess_intake.entrypoints.http.errors import REFUSALS, SMALL_BODY, IntakeRoute
-from ess_intake.service_layer import erasure, reports
+from ess_intake.service_layer import erasure, follow, reports
 from ess_intake.service_layer.context import Intake
 from ess_intake.service_layer.read_models import UnacceptedReport
-from ess_intake.service_layer.results import Erasure
+from ess_intake.service_layer.results import Erasure, FollowLink
 
 READERS = ("instructor", "decider", "admin", "operator")
 
@@ -30,6 +30,21 @@ def admin_router(intake: Intake, pilot: str) -> APIRouter:
         """Eligible open projects that no network accepted within the delay, as of a date."""
         delay = intake.config.orientation_delay_days if delay_days is None else delay_days
         return await reports.unaccepted_projects(as_of or intake.today(), delay, intake)
+
+    @router.post("/projects/{project_id}/follow-link", tags=["holder link"], response_model=FollowLink)
+    async def issue_follow_link(
+        project_id: ProjectId, _: Annotated[Principal, who(pilot, "instructor", "admin")]
+    ) -> FollowLink:
+        """A new private link for the holder, valid for the configured period; the previous one stops
+        working (its holder is told, in French, that it was replaced)."""
+        return await follow.issue_link(project_id, intake)
+
+    @router.delete("/projects/{project_id}/follow-link", tags=["holder link"], response_model=FollowLink)
+    async def revoke_follow_link(
+        project_id: ProjectId, _: Annotated[Principal, who(pilot, "instructor", "admin")]
+    ) -> FollowLink:
+        """The holder's link stops working at once (a link sent to the wrong address, a holder who left)."""
+        return await follow.revoke_link(project_id, intake)
 
     @router.post("/erasure/contacts", tags=["erasure"], response_model=Erasure)
     async def erase_contacts(_: Annotated[Principal, who(pilot, "admin")]) -> Erasure:

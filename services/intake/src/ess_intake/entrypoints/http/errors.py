@@ -43,5 +43,6 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
     403: {"description": "token of another pilot, or without a role this route accepts"},
     404: {"description": "no such project (or a wrong private link)"},
     409: {"description": "the act does not fit the project's state, or a duplicate"},
+    410: {"description": "a private link that expired, was revoked or was replaced (message in French)"},
     422: {"description": "each failing field with its rule"},
 }

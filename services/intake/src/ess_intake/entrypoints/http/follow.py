@@ -24,7 +24,7 @@ def follow_router(intake: Intake) -> APIRouter:
         route_class=IntakeRoute,
         max_body_size=FILE_BODY,
     )
-    router.responses = {n: REFUSALS[n] for n in (404, 409, 413, 422)}
+    router.responses = {n: REFUSALS[n] for n in (404, 409, 410, 413, 422)}
 
     @router.get("", response_model=FollowPage)
     async def follow_project(project_id: ProjectId, token: LinkToken) -> FollowPage:
@@ -34,13 +34,13 @@ def follow_router(intake: Intake) -> APIRouter:
     @router.put("/dossier", response_model=Qualified)
     async def answer_correction(project_id: ProjectId, token: LinkToken, body: Correction) -> Qualified:
         """Send the corrected dossier (the full one, as at submission)."""
-        follow.ensure_link(project_id, token, intake)
+        await follow.ensure_link(project_id, token, intake)
         return await corrections.correct(Correct(project_id, body, Actor.holder_link(project_id)), intake)
 
     @router.post("/withdrawal", response_model=Acted)
     async def withdraw(project_id: ProjectId, token: LinkToken, body: WithdrawalInput) -> Acted:
         """The holder withdraws the project through the link."""
-        follow.ensure_link(project_id, token, intake)
+        await follow.ensure_link(project_id, token, intake)
         return await lifecycle.withdraw(Withdraw(project_id, body, Actor.holder_link(project_id)), intake)
 
     return router
