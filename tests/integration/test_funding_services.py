@@ -8,7 +8,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -319,3 +319,24 @@ async def test_the_committee_agenda_lists_projects_waiting_for_two_funders(funde
             break
         await asyncio.sleep(0.05)
     assert await agenda_entry() is None  # only state waits now
+
+
+async def test_acts_before_the_submission_and_rights_far_ahead_are_refused_naming_the_field(
+    funders: Funders,
+) -> None:
+    pid = await opened(funders)  # submitted on 2024-01-02
+    state = funders["state"]
+    await state.ok(pid, "requests", request("r-d1", 10 * K))
+    early = await state.act(pid, "decisions", decided("d1", 10 * K, "2023-12-31"))
+    assert early.status_code == 422, early.text
+    detail = early.json()["detail"]
+    assert detail["field"] == "decided_on" and detail["rule"] == "not before the project's submission"
+    assert detail["reason"].startswith(
+        "decided_on: 2023-12-31 is before the project's submission on 2024-01-02"
+    )
+    ahead = (date.today() + timedelta(days=181)).isoformat()
+    far = await state.act(pid, "decisions", decided("d1", 10 * K, "2026-04-01", legal_right_on=ahead))
+    assert far.status_code == 422 and far.json()["detail"]["field"] == "legal_right_on", far.text
+    assert (await state.act(pid, "decisions", decided("d1", 10 * K, "2024-01-02"))).status_code == 201
+    plan = (await funders.plans(pid, lambda p: len(p["facts"]["decisions"]) == 1))["bdt"]
+    assert [d["decided_on"] for d in plan["facts"]["decisions"]] == ["2024-01-02"]  # nothing else recorded

@@ -199,21 +199,23 @@ def expected_figures(events: list[Event], year: int) -> dict[str, Any]:
     metrics = {m: t.result() for m, t in {**counts, **sums}.items()}
     metrics["projects_funded"]["pilot"] = by_pilot_funded.result()["pilot"]
     metrics["jobs_planned"]["pilot"] = by_pilot_jobs.result()["pilot"]
-    plans, fully = _plans(r, end)
+    plans, fully, over = _plans(r, end)
     days = _days_to_first_decision(r, year)
     return {
         "year": year,
         "metrics": metrics,
         "plans": plans,
         "plans_fully_funded": fully,
+        "plans_over_funded": over,
         "fully_funded_percent": _tenths(1000 * fully, plans) if plans else None,
         "decided_projects": len(days),
         "median_days_to_first_decision": _median_tenths(days),
     }
 
 
-def _plans(r: Replay, end: date) -> tuple[int, int]:
-    plans = fully = 0
+def _plans(r: Replay, end: date) -> tuple[int, int, int]:
+    """Favourable plans, those covered exactly, those covered beyond the eligible total."""
+    plans = fully = over = 0
     for pid in sorted({key[0] for key in r.records["opinion"]}):
         given = [o for key, o in r.records["opinion"].items() if key[0] == pid and o["given_on"] <= end]
         if not given:
@@ -231,8 +233,9 @@ def _plans(r: Replay, end: date) -> tuple[int, int]:
             for key, line in r.records["cofunder"].items()
             if key[0] == pid and line["status"] == "granted" and line["declared_on"] <= end
         )
-        fully += covered >= o["eligible_total"]
-    return plans, fully
+        fully += covered == o["eligible_total"]
+        over += covered > o["eligible_total"]
+    return plans, fully, over
 
 
 def _days_to_first_decision(r: Replay, year: int) -> list[int]:

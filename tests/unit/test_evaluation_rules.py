@@ -3,6 +3,7 @@ medians and rounding, targets against actuals. Every expected figure here is wor
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from fractions import Fraction
 
@@ -35,6 +36,7 @@ from ess_evaluation.domain.strategy import (
     in_force,
     measure_counts,
 )
+from ess_views.funding_plan.verdict import funding_state
 
 D = date
 
@@ -365,3 +367,18 @@ def test_an_actions_derived_indicators_count_its_projects_or_all_when_it_serves_
     assert project_scope(action(objectives=("O1", "O6", "O14"))) == {"O1", "O14"}
     assert project_scope(action(objectives=("O6", "O7"))) is None  # orientation to networks: all projects
     assert project_scope(action(objectives=("O10",))) is None
+
+
+def test_an_over_funded_plan_is_never_counted_fully_funded() -> None:
+    """110,000 covered against a 100,000 eligible budget: funding says over_funded, and so do the figures."""
+    portfolio = _portfolio()
+    over = Opinion("p2", "region", "o1", "e2", D(2025, 3, 20), "favourable", 50_000_00, 55_000_00, 0)
+    portfolio = dataclasses.replace(portfolio, opinions=(portfolio.opinions[0], over, portfolio.opinions[2]))
+    f = compute(portfolio, 2025)
+    assert (f.plans, f.plans_fully_funded, f.plans_over_funded, f.fully_funded_share) == (2, 1, 1, 50)
+    assert [funding_state(n, 100) for n in (0, 40, 100, 110)] == [
+        "unfunded",
+        "partly_funded",
+        "fully_funded",
+        "over_funded",
+    ]

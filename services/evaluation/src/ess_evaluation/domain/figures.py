@@ -13,15 +13,17 @@ a project serving two objectives counts under each.
 
 Plans fully funded, as of the year's end: among projects whose opinion in force is favourable (with or
 without reservations), those whose live commitments, granted co-funder lines, self-financing and in-kind
-contributions reach the eligible total. Median days from submission to a project's first funding decision
-(any funder, any outcome), over projects whose first decision falls in the year.
+contributions equal the eligible total; beyond it a plan is over-funded and counted apart (the funding
+plan's own vocabulary, ess_views.funding_plan.verdict.funding_state). Median days from submission to a
+project's first funding decision (any funder, any outcome), over projects whose first decision falls in
+the year.
 
 `scope`: a set of objectives; only projects serving one of them count (an action's derived indicators).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -29,6 +31,7 @@ from fractions import Fraction
 
 from ess_evaluation.domain.calendar import year_end
 from ess_evaluation.domain.portfolio import ELIGIBLE_OPINIONS, Portfolio, Project
+from ess_views.funding_plan.verdict import FundingState, funding_state
 
 Breakdown = dict[str, dict[str, int]]
 """dimension -> key -> value"""
@@ -51,6 +54,7 @@ class Figures:
     metrics: dict[str, Breakdown] = field(default_factory=dict)
     plans: int = 0
     plans_fully_funded: int = 0
+    plans_over_funded: int = 0
     decided_projects: int = 0
     median_days_to_first_decision: Fraction | None = None
 
@@ -82,13 +86,14 @@ class _Year:
         return day is not None and day.year == self.year
 
     def figures(self) -> Figures:
-        plans, fully = self.plans()
+        plans, states = self.plans()
         days = self.days_to_first_decision()
         return Figures(
             year=self.year,
             metrics={**self.project_counts(), **self.funded(), **self.funds()},
             plans=plans,
-            plans_fully_funded=fully,
+            plans_fully_funded=states["fully_funded"],
+            plans_over_funded=states["over_funded"],
             decided_projects=len(days),
             median_days_to_first_decision=median(days),
         )
@@ -147,8 +152,8 @@ class _Year:
             "funds_disbursed": self.tally(disbursed, distinct=False),
         }
 
-    def plans(self) -> tuple[int, int]:
-        plans = fully = 0
+    def plans(self) -> tuple[int, Counter[FundingState]]:
+        plans, states = 0, Counter[FundingState]()
         committed: dict[str, int] = defaultdict(int)
         for c in self.live:
             committed[c.project_id] += c.amount
@@ -161,8 +166,8 @@ class _Year:
                 continue
             plans += 1
             covered = committed[project_id] + opinion.self_financing + opinion.in_kind
-            fully += covered >= opinion.eligible_total
-        return plans, fully
+            states[funding_state(covered, opinion.eligible_total)] += 1
+        return plans, states
 
     def days_to_first_decision(self) -> list[int]:
         first: dict[str, date] = {}

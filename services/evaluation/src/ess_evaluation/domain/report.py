@@ -78,6 +78,7 @@ def key_figures(data: ReportInput) -> Section:
         ("plans with a favourable opinion", str(f.plans)),
         ("plans fully funded", str(f.plans_fully_funded)),
         ("plans fully funded (%)", decimal_text(share, 1) if share is not None else ""),
+        ("plans over-funded", str(f.plans_over_funded)),
         ("projects with a first funding decision", str(f.decided_projects)),
         ("median days to first decision", decimal_text(days, 1) if days is not None else ""),
         ("reviews due in the year", str(len(states))),

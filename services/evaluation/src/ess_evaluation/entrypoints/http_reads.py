@@ -29,6 +29,7 @@ def figures_out(f: Figures) -> FiguresOut:
         metrics=f.metrics,
         plans=f.plans,
         plans_fully_funded=f.plans_fully_funded,
+        plans_over_funded=f.plans_over_funded,
         fully_funded_percent=DecimalValue(value=to_scale(share, 1), scale=1) if share is not None else None,
         decided_projects=f.decided_projects,
         median_days_to_first_decision=DecimalValue(value=to_scale(days, 1), scale=1)

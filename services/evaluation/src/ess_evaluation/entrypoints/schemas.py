@@ -112,7 +112,8 @@ class FiguresOut(BaseModel):
         "-> key -> value; counts of projects, jobs, or cents"
     )
     plans: int
-    plans_fully_funded: int
+    plans_fully_funded: int = Field(description="covered exactly: the eligible total, no more")
+    plans_over_funded: int = Field(description="covered beyond the eligible total: never fully funded")
     fully_funded_percent: DecimalValue | None
     decided_projects: int
     median_days_to_first_decision: DecimalValue | None

@@ -11,7 +11,7 @@ the event comes back from the stream, in every pilot's service, and all agree wh
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -25,10 +25,12 @@ from ess_core.service.unit_of_work import retried
 from ess_funding.adapters.tables import act as act_table
 from ess_funding.domain.acts import ACKNOWLEDGEABLE, Act
 from ess_funding.domain.consistency import check
+from ess_funding.domain.dates import check_dates
 from ess_funding.domain.refusals import RuleBreach
 from ess_views.funding_plan.fold import PlanView, refresh
 from ess_views.funding_plan.store import load_plan, read_verdicts
 from ess_views.funding_plan.verdict import Verdict
+from ess_views.project import project
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,12 @@ async def pending_own(conn: AsyncConnection, box: Outbox, project_id: str) -> li
     return [e for e in events if (e.pilot, e.service) == (box.pilot, box.service)]
 
 
+async def submitted_on(conn: AsyncConnection, project_id: str) -> date | None:
+    """The project's submission date, as the project view folded it (None: not known here yet)."""
+    found = await conn.scalar(select(project.c.submitted_on).where(project.c.project_id == project_id))
+    return date.fromisoformat(found) if found else None
+
+
 class Recorder:
     def __init__(self, runtime: ServiceRuntime) -> None:
         self.runtime = runtime
@@ -65,6 +73,7 @@ class Recorder:
 
     async def _record(self, conn: AsyncConnection, project_id: str, act: Act, recorded_by: str) -> Recorded:
         box = self.runtime.outbox
+        check_dates(act.payload, await submitted_on(conn, project_id), datetime.now(UTC).date())
         sequence = await box.last_sequence(conn, "project", project_id) + 1
         event = new_event(
             act.payload, pilot=box.pilot, service=box.service, aggregate_id=project_id, sequence=sequence

@@ -15,7 +15,7 @@ from datetime import date
 
 from ess_views.funding_plan.deminimis import de_minimis
 from ess_views.funding_plan.facts import Plan
-from ess_views.funding_plan.verdict import Judgement, PlanStatus, Summary, Verdict
+from ess_views.funding_plan.verdict import Judgement, PlanStatus, Summary, Verdict, funding_state
 
 NOT_FUNDING = frozenset({"guarantee"})
 
@@ -151,8 +151,9 @@ def summarize(plan: Plan, verdicts: tuple[Verdict, ...]) -> Summary:
         status = "in_conflict"
     elif "over_funding" in rules:
         status = "over_funded"
-    elif summary.eligible_total is not None and summary.funded == summary.eligible_total:
-        status = "fully_funded"
+    elif summary.eligible_total is not None:
+        covered = funding_state(summary.funded, summary.eligible_total)
+        status = covered if covered in ("fully_funded", "over_funded") else "open"
     return replace(summary, status=status)
 
 

@@ -13,6 +13,19 @@ RULES: tuple[RuleName, ...] = ("over_funding", "double_funding", "de_minimis")
 PlanStatus = Literal["open", "fully_funded", "over_funded", "in_conflict"]
 """`fully_funded` is the plan the funders call "bouclé"; `in_conflict` means double funding or de minimis."""
 
+FundingState = Literal["unfunded", "partly_funded", "fully_funded", "over_funded"]
+"""How much of the eligible budget is covered: one vocabulary for funding's plans and evaluation's figures,
+so that no figure counts an over-funded plan as fully funded."""
+
+
+def funding_state(funded: int, eligible_total: int) -> FundingState:
+    """`funded`: self-financing, in-kind, live commitments and granted co-funding, in cents."""
+    if funded > eligible_total:
+        return "over_funded"
+    if funded == eligible_total:
+        return "fully_funded"
+    return "partly_funded" if funded > 0 else "unfunded"
+
 
 def euros(cents: int) -> str:
     """`EUR 300,000.00` from 30000000: exact, from integer cents, never through a float."""
