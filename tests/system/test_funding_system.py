@@ -264,6 +264,26 @@ def test_ess_funding_commands_show_the_plan_and_the_reason_of_a_refusal(funders:
     assert shown.returncode == 0 and f"{pid}: open; funded EUR 15,000.00" in shown.stdout, shown.stderr
     assert "eligible budget EUR 100,000.00" in shown.stdout
 
+    # Over-funding acknowledged: `ess project show` tells the plan, each funder's acts and the verdict
+    # as every pilot's fold judges them, from the stream alone.
+    funders.ok("state", pid, "decisions", decision(90 * K, "2026-04-01"))
+    funders.ok(
+        "state", pid, "commitments", commitment(90 * K, "2026-04-02") | {"acknowledge": ["over_funding"]}
+    )
+    plan = json.loads(funders.plans(pid, lambda p: len(p["verdicts"]) == 1)["bdt"])
+    server = ["--server", funders.system.nats.url, "--trust-file", str(funders.system.state.trust_file)]
+    nowhere = ["--state-dir", str(funders.system.state.root / "no-ess-up")]
+    told = ess("project", "show", pid, "--json", *server, *nowhere)
+    assert told.returncode == 0, told.stderr
+    found = json.loads(told.stdout)
+    assert found["plan"]["status"] == plan["status"]["status"] == "over_funded"
+    assert found["plan"]["funded"] == 105 * K
+    assert [v["rule"] for v in found["verdicts"]] == ["over_funding"] == [v["rule"] for v in plan["verdicts"]]
+    assert [r["pilot"] for r in found["facts"]["requests"]] == ["state"]
+    assert [c["amount"] for c in found["facts"]["commitments"]] == [90 * K]
+    table = ess("project", "show", pid, *server, *nowhere)
+    assert "plan over_funded" in table.stdout and "verdict over funding" in table.stdout, table.stdout
+
 
 def ess(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(ESS), *args], capture_output=True, text=True, timeout=60, cwd=REPO)

@@ -8,6 +8,7 @@ Without --as-of the result equals every service's view of the project.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import tempfile
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -30,6 +31,8 @@ from ess_core.messaging.reader import read_stream
 from ess_core.messaging.schema import metadata
 from ess_ops.cli.broker import connect
 from ess_views import shared_views
+from ess_views.funding_plan.facts import Plan
+from ess_views.funding_plan.store import load_plan, read_status, read_verdicts
 from ess_views.project import decision, project, project_digest
 from ess_views.timeline import act_date, timeline
 
@@ -42,6 +45,9 @@ class ProjectAsOf:
     timeline: list[dict[str, Any]]
     digest: str
     rejected: list[str] = field(default_factory=list)
+    plan: dict[str, Any] | None = None  # the funding plan's status, as every pilot's fold judges it
+    verdicts: list[dict[str, object]] = field(default_factory=list)
+    facts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # each funder's acts, by kind
 
 
 async def read_events(
@@ -95,7 +101,20 @@ async def fold_project(project_id: str, items: list[tuple[Incoming, Event | Reje
             await _rows(conn, timeline, project_id, timeline.c.act_on, timeline.c.event_id),
             await project_digest(conn, project_id),
             [r.reason for _, r in items if isinstance(r, Rejected)],
+            await read_status(conn, project_id),
+            [v.as_dict() for v in await read_verdicts(conn, project_id)],
+            plan_facts(await load_plan(conn, project_id)),
         )
+
+
+FACT_KINDS = ("opinions", "requests", "cofunders", "commitments", "tranches", "disbursements")
+"""The plan's facts besides the decisions (the project view lists those)."""
+
+
+def plan_facts(plan: Plan) -> dict[str, list[dict[str, Any]]]:
+    """Each funder's acts on the plan, by kind, as plain rows (empty kinds left out)."""
+    found = {kind: [dataclasses.asdict(fact) for fact in getattr(plan, kind)] for kind in FACT_KINDS}
+    return {kind: rows for kind, rows in found.items() if rows}
 
 
 async def _rows(conn: AsyncConnection, table: Table, project_id: str, *order: Any) -> list[dict[str, Any]]:

@@ -41,6 +41,7 @@ def show(result: ProjectAsOf, as_of: str | None, as_json: bool) -> None:
                 d["cancelled_on"] or "",
             )
         out.print(table)
+    show_plan(result)
     events = Table("act on", "pilot", "service", "event", title="timeline")
     for t in result.timeline:
         events.add_row(t["act_on"], t["pilot"], t["service"], t["type"])
@@ -48,3 +49,30 @@ def show(result: ProjectAsOf, as_of: str | None, as_json: bool) -> None:
     for reason in result.rejected:
         out.print(f"[red]not applied[/red] {reason}")
     out.print(f"project digest {result.digest}")
+
+
+def _euros(cents: int | None) -> str:
+    return "-" if cents is None else f"{cents / 100:,.2f}"
+
+
+def show_plan(result: ProjectAsOf) -> None:
+    """The funding plan as every pilot's fold judges it: its status, each funder's acts, every verdict."""
+    if result.plan is None:
+        return
+    p = result.plan
+    out.print(
+        f"plan {p['status']} · eligible {_euros(p['eligible_total'])} EUR · funded {_euros(p['funded'])} EUR "
+        f"(committed {_euros(p['committed'])}, co-funded {_euros(p['cofunded'])}, own funds "
+        f"{_euros(p['self_financing'] + p['in_kind'])})"
+    )
+    acts = Table("kind", "pilot", "id", "on", "amount (EUR)", title="funders' acts")
+    for kind, rows in result.facts.items():
+        for row in rows:
+            on = next((str(v) for k, v in row.items() if k.endswith("_on") and v is not None), "")
+            ident = next((str(v) for k, v in row.items() if k.endswith("_id") and k != "event_id"), "")
+            cents = row.get("amount", row.get("nominal_amount", row.get("eligible_total")))
+            acts.add_row(kind.rstrip("s"), row["pilot"], ident, on, _euros(cents))
+    if result.facts:
+        out.print(acts)
+    for v in result.verdicts:
+        out.print(f"[red]verdict[/red] {v['message']}")
