@@ -5,6 +5,7 @@ commitment."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import httpx
@@ -18,7 +19,19 @@ class Topology(Protocol):
 
 K = 1_000_00  # a thousand euros, in cents
 SIREN = "732829320"
-SHARES = {"state": (40 * K, "2026-04-02"), "bdt": (25 * K, "2026-04-03"), "region": (20 * K, "2026-04-04")}
+
+
+def after_submission(days: int) -> str:
+    """Acts come after the project's submission (today, as the services date it; a day's margin covers a
+    run across midnight): funding refuses an act dated before it."""
+    return (datetime.now(UTC).date() + timedelta(days=days)).isoformat()
+
+
+SHARES = {
+    "state": (40 * K, after_submission(2)),
+    "bdt": (25 * K, after_submission(3)),
+    "region": (20 * K, after_submission(4)),
+}
 
 
 def created(answer: httpx.Response) -> dict[str, Any]:
@@ -46,7 +59,12 @@ def fund(system: Topology, pilot: str, pid: str) -> None:
         acts = [
             (
                 "requests",
-                {"request_id": "r1", "requested_on": "2026-03-20", "instrument": "grant", "amount": cents},
+                {
+                    "request_id": "r1",
+                    "requested_on": after_submission(1),
+                    "instrument": "grant",
+                    "amount": cents,
+                },
             ),
             (
                 "decisions",
@@ -87,7 +105,7 @@ def give_opinion(system: Topology, pid: str) -> None:
                 f"/projects/{pid}/opinions",
                 json={
                     "opinion_id": "op1",
-                    "given_on": "2026-03-15",
+                    "given_on": after_submission(1),
                     "outcome": "favourable",
                     "eligible_total": 120_000_50,
                     "eligible_lines": [
