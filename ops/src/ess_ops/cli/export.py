@@ -92,9 +92,8 @@ class Finding:
     seq: int
     subject: str
     reason: str
-    kind: (
-        str  # "dead": never applied as it is; "gap", "unknown": waits for an earlier event, a newer catalogue
-    )
+    kind: str
+    """`dead`: never applied as it is; `gap`, `unknown`: waits for an earlier event, a newer catalogue."""
 
 
 @dataclass(frozen=True)

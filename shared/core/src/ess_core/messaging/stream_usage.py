@@ -28,12 +28,6 @@ class LimitUse:
     def alarm(self) -> bool:
         return self.ratio is not None and self.ratio >= ALARM_RATIO
 
-    def describe(self, stream: str) -> str:
-        if self.maximum is None:
-            return f"stream {stream}: {self.used} {self.limit}, no limit"
-        share = f"{self.ratio:.0%}"
-        return f"stream {stream}: {self.limit} at {share} of its limit ({self.used} of {self.maximum})"
-
 
 def _set(limit: int | None) -> int | None:
     """JetStream says -1 (or 0 for consumers) for no limit."""
