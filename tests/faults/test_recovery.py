@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from contextlib import closing
@@ -26,19 +24,7 @@ from tests.support.faults_identities import connected
 
 pytestmark = [pytest.mark.system, pytest.mark.timeout(240)]
 
-ESS = Path(sys.executable).parent / "ess"
 REPO = Path(__file__).resolve().parents[2]
-
-
-def ess(system: Deployment, pilot: str, service: str, *args: str) -> subprocess.CompletedProcess[str]:
-    url = system.children[(pilot, service)].http_url
-    return subprocess.run(
-        [str(ESS), *args, "--url", url, "--token", str(system.state.token(pilot))],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=REPO,
-    )
 
 
 def load(system: Deployment, rounds: int, pause: float, errors: list[BaseException]) -> None:
@@ -102,7 +88,7 @@ def test_stream_deleted_then_rebuilt_by_republishing_every_journal(tmp_path: Pat
 
         asyncio.run(delete_and_provision())
         for pilot, service in FUNDERS:
-            done = ess(system, pilot, service, "republish")
+            done = system.ess(pilot, service, "republish")
             assert done.returncode == 0 and "published again" in done.stdout, done.stdout + done.stderr
         verdict = settle(
             system,
@@ -115,7 +101,7 @@ def test_stream_deleted_then_rebuilt_by_republishing_every_journal(tmp_path: Pat
         assert {system.digest(*name)["view_digest"] for name in FUNDERS} == digests  # as they were
         count = asyncio.run(stream_messages(system))
         assert count >= 15  # the acts of the three funders, republished once
-        again = ess(system, "bdt", "funding", "republish")
+        again = system.ess("bdt", "funding", "republish")
         assert again.returncode == 0, again.stderr
         time.sleep(0.5)
         assert asyncio.run(stream_messages(system)) == count  # inside the window: all duplicates

@@ -18,10 +18,12 @@ from ess_contracts.authority import owned_id
 from ess_contracts.catalogue import CATALOGUE_VERSION
 from ess_contracts.codec import WireMessage, encode
 from ess_contracts.ops import CheckpointRecorded
+from ess_ops.nats.provision import provision
 from ess_ops.topology import TOPOLOGY
 from tests.support import events as ev
-from tests.support.deployment import Deployment, deployment
+from tests.support.deployment import Deployment, deployment, stream_config
 from tests.support.faults_checks import reference_digest
+from tests.support.faults_identities import connected
 from tests.support.intake_data import submission
 
 pytestmark = [pytest.mark.system, pytest.mark.timeout(240)]
@@ -112,3 +114,20 @@ def test_another_pilots_project_cannot_be_rewritten_by_a_pilot_with_its_own_cred
         assert project_row(system, *name, late) == ("Le vrai projet", "submitted", "region")
     digests = {system.digest(*name)["view_digest"] for name in SEVEN}
     assert digests == {reference_digest(system)}
+
+    # The stream lost, then rebuilt from the journals in another order: the forgeries were never in a
+    # journal (the outbox refuses them), and a fold of the new stream alone gives the same digest.
+    asyncio.run(delete_and_provision(system))
+    for name in reversed(SEVEN):
+        done = system.ess(*name, "republish")
+        assert done.returncode == 0 and "published again" in done.stdout, done.stdout + done.stderr
+    late_creation = ("region", encode(genuine, system.signers["region"]))  # the test spoke as region's intake
+    asyncio.run(system.publish([late_creation]))
+    assert {reference_digest(system)} == digests
+    assert {system.digest(*name)["view_digest"] for name in SEVEN} == digests
+
+
+async def delete_and_provision(system: Deployment) -> None:
+    async with connected(system.nats.url, system.identities, "operator") as operator:
+        await operator.js.delete_stream("ESS")
+        await provision(operator.nc.jetstream(), stream_config())

@@ -12,6 +12,8 @@ import contextlib
 import dataclasses
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -133,6 +135,24 @@ class Deployment:
         token = self.state.token(pilot).read_text().strip()
         child = self.children[(pilot, service)]
         return httpx.Client(base_url=child.http_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+    def ess(self, pilot: str, service: str, *args: str) -> subprocess.CompletedProcess[str]:
+        """An `ess` command aimed at one service over HTTP, with its pilot's token (`ess republish`...)."""
+        url = self.children[(pilot, service)].http_url
+        return subprocess.run(
+            [
+                str(Path(sys.executable).parent / "ess"),
+                *args,
+                "--url",
+                url,
+                "--token",
+                str(self.state.token(pilot)),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=REPO,
+        )
 
     def digest(self, pilot: str, service: str) -> dict[str, object]:
         with self.client(pilot, service) as client:
