@@ -326,6 +326,8 @@ async def test_acts_before_the_submission_and_rights_far_ahead_are_refused_namin
 ) -> None:
     pid = await opened(funders)  # submitted on 2024-01-02
     state = funders["state"]
+    unknown = await state.act("region-never-submitted", "requests", request("r-d1", 10 * K))
+    assert unknown.status_code == 404 and "region-never-submitted" in unknown.json()["detail"]["reason"]
     await state.ok(pid, "requests", request("r-d1", 10 * K))
     early = await state.act(pid, "decisions", decided("d1", 10 * K, "2023-12-31"))
     assert early.status_code == 422, early.text

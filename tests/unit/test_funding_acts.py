@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from ess_contracts import funding as f
+from ess_core.refusals import NotFound
 from ess_funding.domain.acts import BY_PATH, parse_act
 from ess_funding.domain.consistency import check
 from ess_funding.domain.refusals import Inconsistent, Invalid, WrongPilot
@@ -57,7 +58,7 @@ def _plan(**facts: object) -> object:
 
 
 def test_a_project_never_submitted_is_refused() -> None:
-    with pytest.raises(Inconsistent, match="not known to this service"):
+    with pytest.raises(NotFound, match="not known to this service"):
         check(
             plan(),
             "state",

@@ -98,3 +98,22 @@ def test_the_outbox_refuses_a_type_its_service_does_not_declare() -> None:
     with pytest.raises(NotPublished, match="probe_sent"):
         asyncio.run(outbox.store(None, [probe]))  # type: ignore[arg-type]  # refused before any write
     assert CheckpointRecorded in published_by("funding") and ProbeSent not in published_by("funding")
+
+
+def test_funding_documents_each_acts_body_and_its_refusals(generated: dict[Path, str]) -> None:
+    """Every act's request body lists its payload's fields (not a free-form object), and each refusal has
+    the body the harness really answers."""
+    from ess_funding.domain.acts import KINDS
+
+    document = json.loads(generated[Path("openapi") / "funding.json"])
+    for kind in KINDS:
+        operation = document["paths"][f"/projects/{{project_id}}/{kind.path}"]["post"]
+        schema = operation["requestBody"]["content"]["application/json"]["schema"]
+        fields = set(kind.payload.model_fields) - {"type"}
+        assert set(schema["properties"]) == fields | {"pilot", "acknowledge"}, kind.path
+        assert schema["additionalProperties"] is False and "$ref" not in json.dumps(schema)
+        assert kind.id_field is None or kind.id_field not in schema["required"]
+        for status in ("401", "403", "404", "409"):
+            ref = operation["responses"][status]["content"]["application/json"]["schema"]["$ref"]
+            assert ref == "#/components/schemas/RefusalBody", (kind.path, status)
+    assert document["components"]["schemas"]["RefusalDetail"]["required"] == ["error", "reason"]

@@ -9,6 +9,7 @@ from typing import Any
 
 from ess_contracts import funding as f
 from ess_contracts.base import Payload
+from ess_core.refusals import NotFound
 from ess_funding.domain.refusals import Inconsistent
 from ess_views.funding_plan.facts import Commitment, Decision, Plan
 from ess_views.funding_plan.verdict import euros
@@ -16,7 +17,7 @@ from ess_views.funding_plan.verdict import euros
 
 def check(plan: Plan, pilot: str, payload: Payload) -> None:
     if not plan.budget and not plan.opinions:
-        raise Inconsistent(
+        raise NotFound(
             f"project {plan.project_id} is not known to this service: no submission from intake has been "
             "applied to its plan yet"
         )

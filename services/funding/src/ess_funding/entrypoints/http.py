@@ -20,10 +20,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, HTTPException, Path
 from fastapi.responses import JSONResponse
 
+from ess_contracts.types import PILOTS
 from ess_core.auth import Principal, require_service_pilot
+from ess_core.service.http import refusal_responses
 from ess_core.service.runtime import ServiceRuntime
 from ess_funding.adapters.reading import agenda, plan_document
-from ess_funding.domain.acts import KINDS, ActKind, parse_act
+from ess_funding.domain.acts import ACKNOWLEDGEABLE, KINDS, ActKind, parse_act
 from ess_funding.service_layer.recording import Recorder
 
 ProjectId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -89,4 +91,42 @@ def _act_route(router: APIRouter, kind: ActKind, pilot: str, recorder: Recorder)
         status_code=201,
         name=f"record_{kind.path.replace('-', '_')}",
         summary=f"Record a {kind.label} ({', '.join(kind.roles)})",
+        responses=refusal_responses(401, 403, 404, 409),
+        openapi_extra={
+            "requestBody": {"required": True, "content": {"application/json": {"schema": body_schema(kind)}}}
+        },
     )
+
+
+def body_schema(kind: ActKind) -> dict[str, Any]:
+    """The act's body as the OpenAPI document shows it: its event payload's fields (without `type`; the
+    act's own id optional, the service mints it), `pilot` and `acknowledge`. The body is validated by
+    `parse_act`, which names the field and the rule; the schema tells clients and generators the fields."""
+    schema = kind.payload.model_json_schema()
+    schema = _inline(schema, schema.pop("$defs", {}))
+    properties = {name: spec for name, spec in schema["properties"].items() if name != "type"}
+    properties["pilot"] = {
+        "type": "string",
+        "enum": list(PILOTS),
+        "description": "this service's pilot, if given",
+    }
+    properties["acknowledge"] = {
+        "type": "array",
+        "items": {"type": "string", "enum": sorted(ACKNOWLEDGEABLE)},
+        "uniqueItems": True,
+        "description": "rules a decider knowingly goes through (never de minimis)",
+    }
+    required = [name for name in schema.get("required", []) if name not in ("type", kind.id_field)]
+    return {**schema, "properties": properties, "required": required, "additionalProperties": False}
+
+
+def _inline(node: Any, defs: dict[str, Any]) -> Any:
+    """`node` with every `#/$defs/...` reference replaced by the definition (the document has no $defs)."""
+    if isinstance(node, dict):
+        ref = node.get("$ref", "")
+        if ref.startswith("#/$defs/"):
+            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
+        return {key: _inline(value, defs) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inline(item, defs) for item in node]
+    return node

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -48,6 +48,41 @@ class NoStore:
             await send(message)
 
         await self.app(scope, receive, send_no_store)
+
+
+class RefusalDetail(BaseModel):
+    model_config = ConfigDict(extra="allow")  # the refusal's details: the field, the rule, the figures
+    error: str = Field(description="a stable word for programs: unauthorized, forbidden, not_found...")
+    reason: str = Field(description="one sentence for people, naming what is wrong")
+
+
+class RefusalBody(BaseModel):
+    """How every service refuses a request (ess_core.refusals, ess_core.auth): one shape for all."""
+
+    detail: RefusalDetail
+
+
+REFUSALS = {
+    401: "no token, or one that does not verify (with `WWW-Authenticate: Bearer`)",
+    403: "a token of another pilot, or without a role this route accepts",
+    404: "nothing of that name here",
+    409: "the act conflicts with what is recorded (a breach of a rule, a duplicate)",
+    410: "it existed and no longer answers",
+}
+
+
+def refusal_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI `responses` of these refusals, with their real body (`RefusalBody`); 422 is either a
+    refusal naming the field and the rule, or FastAPI's list of failing parameters."""
+    responses: dict[int | str, dict[str, Any]] = {
+        status: {"model": RefusalBody, "description": REFUSALS[status]} for status in statuses
+    }
+    either = [{"$ref": f"#/components/schemas/{name}"} for name in ("RefusalBody", "HTTPValidationError")]
+    responses[422] = {
+        "description": "the body or a parameter breaks a rule, named with its field",
+        "content": {"application/json": {"schema": {"anyOf": either}}},
+    }
+    return responses
 
 
 class CheckpointAnswer(BaseModel):
