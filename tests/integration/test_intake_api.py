@@ -219,7 +219,13 @@ def routes(pid: str, sha: str) -> list[tuple[str, str, Any, str, str]]:
     correction = {k: dossier[k] for k in ("organisation", "contact", "project")}
     return [
         ("POST", "/projects", submission(title="Autre"), "instructor", "holder"),
-        ("GET", f"/projects/{pid}", None, "operator", "instructor"),
+        (
+            "GET",
+            f"/projects/{pid}",
+            None,
+            "operator",
+            "decider",
+        ),  # another pilot's instructor may read: access-logged
         ("GET", f"/projects/{pid}/history", None, "operator", "decider"),
         ("GET", f"/projects/{pid}/attachments/{sha}", None, "operator", "admin"),
         (

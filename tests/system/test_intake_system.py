@@ -55,8 +55,14 @@ def test_ess_submit_and_project_file_against_the_running_topology(tmp_path: Path
         history = json.loads(ess(system, "project", "file", project_id, "--json").stdout)["history"]
         assert [h["type"] for h in history] == ["project_submitted", "project_qualified"]
 
-        with system.client("region", "intake", token_pilot="state") as other_pilot:
-            assert other_pilot.get(f"/projects/{project_id}").status_code == 403
+        with system.client("region", "intake", token_pilot="state") as other_pilot:  # holds instructor
+            assert other_pilot.get(f"/projects/{project_id}").status_code == 200
+            assert other_pilot.get(f"/projects/{project_id}/access-log").status_code == 403
+
+        read_log = json.loads(ess(system, "privacy", "access-log", "--project", project_id, "--json").stdout)
+        # `ess project file` above read the file twice (the table, then --json), then state's staff once
+        assert [e["reader_pilot"] for e in read_log] == ["region", "region", "state"]
+        assert "contact" in read_log[0]["fields"]
 
         link = json.loads(ess(system, "intake", "link", "issue", project_id, "--json").stdout)["follow_link"]
         revoked = ess(system, "intake", "link", "revoke", project_id)

@@ -81,6 +81,21 @@ def link_revoke_command(
     raise typer.Exit(intake_client.follow_link(target, project_id, revoke=True, as_json=as_json))
 
 
+def access_log_command(
+    project_id: Annotated[str, typer.Option("--project", help="The project's id.")],
+    state_dir: StateDir = Path(".ess"),
+    pilot: Pilot = "region",
+    url: Url = None,
+    token_file: TokenFile = None,
+    as_json: AsJson = False,
+) -> None:
+    """Who read the project's personal data at its intake: when, the reader's pilot and id, which fields."""
+    from ess_ops.cli import intake_client, targets
+
+    target = targets.endpoint(state_dir, pilot, "intake", url, token_file)
+    raise typer.Exit(intake_client.access_log(target, project_id, as_json))
+
+
 def register(app: typer.Typer) -> None:
     """Add this service's commands to `ess`. Keep imports inside the commands: `ess` starts fast."""
     app.command("submit")(submit_command)
@@ -91,6 +106,9 @@ def register(app: typer.Typer) -> None:
     group = typer.Typer(no_args_is_help=True, help="The intake service.")
     group.add_typer(links, name="link")
     app.add_typer(group, name="intake")
+    privacy = typer.Typer(no_args_is_help=True, help="Personal data: who read it.")
+    privacy.command("access-log")(access_log_command)
+    app.add_typer(privacy, name="privacy")
 
 
 def _project_group(app: typer.Typer) -> typer.Typer:

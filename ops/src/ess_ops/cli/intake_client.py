@@ -62,6 +62,23 @@ def follow_link(target: Endpoint, project_id: str, revoke: bool, as_json: bool) 
     return 0
 
 
+def access_log(target: Endpoint, project_id: str, as_json: bool) -> int:
+    """Every read of the project's personal data, as intake recorded it."""
+    response = _call(target, "GET", f"/projects/{project_id}/access-log")
+    if response.status_code != 200:
+        show_errors(response.status_code, response.json())
+        return 1
+    entries = response.json()
+    if as_json:
+        print(json.dumps(entries, indent=2, ensure_ascii=False))
+        return 0
+    for e in entries:
+        note(f"{e['read_at']}  {e['reader_pilot']}/{e['reader']}  {', '.join(e['fields'])}")
+    if not entries:
+        note(f"{project_id}: no read of its personal data recorded")
+    return 0
+
+
 def _call(target: Endpoint, method: str, path: str, **kw: Any) -> httpx.Response:
     try:
         with target.client() as client:

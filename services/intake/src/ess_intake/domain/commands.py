@@ -24,6 +24,7 @@ class Actor:
     subject: str
     roles: frozenset[str]
     via_link: bool = False
+    pilot: str = ""  # the token's pilot: another pilot's instructor may read a file (access-logged)
 
     @property
     def staff(self) -> bool:

@@ -143,3 +143,15 @@ class NetworkEntry(BaseModel):
     account: str | None
     registered_on: date
     updated_on: date
+
+
+class AccessLogEntry(BaseModel):
+    """One read of a project's personal data: when, by whom (the reader's pilot and its token's subject,
+    an id its own identity provider gives), which fields."""
+
+    entry: int
+    read_at: str
+    reader_pilot: str
+    reader: str
+    project_id: str
+    fields: list[str]

@@ -6,13 +6,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ess_intake.adapters import corrections, journal, networks, orientations, reading
+from ess_intake.adapters import access_log, corrections, journal, networks, orientations, reading
 from ess_intake.domain.commands import Actor
 from ess_intake.domain.errors import Forbidden
 from ess_intake.domain.money import to_euros
 from ess_intake.domain.records import PublicRecord
 from ess_intake.service_layer.context import Intake
 from ess_intake.service_layer.read_models import (
+    AccessLogEntry,
     AttachmentView,
     BudgetLineView,
     ContactView,
@@ -43,12 +44,25 @@ async def ensure_may_read(conn: AsyncConnection, project_id: str, actor: Actor) 
     raise Forbidden(f"this token may not read project {project_id}")
 
 
+FILE_FIELDS = ("organisation.name", "contact", "project.description", "budget_lines.label", "attachments")
+"""The personal data a file read serves, as the access log names it."""
+
+
+async def logged(project_id: str, actor: Actor, fields: tuple[str, ...], intake: Intake) -> None:
+    """A read of personal data, recorded with who read it (its pilot and the token's subject) and what."""
+    async with intake.act() as conn:
+        await access_log.record(
+            conn, project_id, actor.pilot or intake.runtime.outbox.pilot, actor.subject, fields
+        )
+
+
 async def read_file(project_id: str, actor: Actor, intake: Intake) -> ProjectFile:
     async with intake.runtime.engine.connect() as conn:
         await ensure_may_read(conn, project_id, actor)
         rows = await reading.file_rows(conn, project_id)
         oriented = await orientations.of_project(conn, project_id)
         requests = await corrections.of_project(conn, project_id)
+    await logged(project_id, actor, FILE_FIELDS, intake)
     p, record = rows.project, PublicRecord.model_validate_json(rows.project["record"])
     org, details = record.organisation, record.project
     lines = [
@@ -119,4 +133,12 @@ async def attachment(project_id: str, sha256: str, actor: Actor, intake: Intake)
     async with intake.runtime.engine.connect() as conn:
         await ensure_may_read(conn, project_id, actor)
         row = await reading.file_content(conn, project_id, sha256)
+    await logged(project_id, actor, (f"attachment:{sha256}",), intake)
     return bytes(row.content), str(row.media_type), str(row.file_name)
+
+
+async def access_entries(project_id: str, intake: Intake) -> list[AccessLogEntry]:
+    async with intake.runtime.engine.connect() as conn:
+        await reading.project_row(conn, project_id)  # 404 for an unknown project
+        entries = await access_log.of_project(conn, project_id)
+    return [AccessLogEntry.model_validate(e) for e in entries]

@@ -25,12 +25,14 @@ IdempotencyKey = Annotated[
 
 
 def actor(principal: Principal) -> Actor:
-    return Actor(subject=principal.subject, roles=principal.roles)
+    return Actor(subject=principal.subject, roles=principal.roles, pilot=principal.pilot)
 
 
-def who(pilot: str, *roles: str, personal: bool = True) -> Any:
+def who(pilot: str, *roles: str, personal: bool = True, cross_pilot: tuple[str, ...] = ()) -> Any:
     """Tokens of this service's pilot with one of `roles`. Routes that show personal data refuse every
-    other pilot, operators included; others let an operator of another pilot read, as the harness does."""
+    other pilot, operators included, but for the reading roles named in `cross_pilot` (another pilot's
+    instructor reads a file it co-instructs; every such read is access-logged); others let an operator of
+    another pilot read, as the harness does."""
     if personal:
-        return Depends(require_service_pilot(pilot, *roles, cross_pilot_read_roles=()))
+        return Depends(require_service_pilot(pilot, *roles, cross_pilot_read_roles=cross_pilot))
     return Depends(require_service_pilot(pilot, *roles))

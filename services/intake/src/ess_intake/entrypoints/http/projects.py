@@ -12,10 +12,11 @@ from ess_intake.entrypoints.http.deps import IdempotencyKey, ProjectId, actor, w
 from ess_intake.entrypoints.http.errors import FILE_BODY, REFUSALS, IntakeRoute
 from ess_intake.service_layer import reading, submit
 from ess_intake.service_layer.context import Intake
-from ess_intake.service_layer.read_models import HistoryEntry, ProjectFile
+from ess_intake.service_layer.read_models import AccessLogEntry, HistoryEntry, ProjectFile
 from ess_intake.service_layer.results import Submitted
 
 READERS = ("instructor", "decider", "admin", "holder", "network")
+CO_READERS = ("instructor",)  # another pilot's instructors read the files they co-instruct
 
 
 def projects_router(intake: Intake, pilot: str) -> APIRouter:
@@ -44,9 +45,10 @@ def projects_router(intake: Intake, pilot: str) -> APIRouter:
 
     @router.get("/{project_id}", response_model=ProjectFile)
     async def read_project(
-        project_id: ProjectId, principal: Annotated[Principal, who(pilot, *READERS)]
+        project_id: ProjectId, principal: Annotated[Principal, who(pilot, *READERS, cross_pilot=CO_READERS)]
     ) -> ProjectFile:
-        """The whole file, personal data included: for staff, the submitter and the oriented networks."""
+        """The whole file, personal data included: for staff, the submitter and the oriented networks, and
+        another pilot's instructors. Every read is recorded in the access log."""
         return await reading.read_file(project_id, actor(principal), intake)
 
     @router.get("/{project_id}/history", response_model=list[HistoryEntry])
@@ -60,14 +62,21 @@ def projects_router(intake: Intake, pilot: str) -> APIRouter:
     async def download_attachment(
         project_id: ProjectId,
         sha256: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")],
-        principal: Annotated[Principal, who(pilot, *READERS)],
+        principal: Annotated[Principal, who(pilot, *READERS, cross_pilot=CO_READERS)],
     ) -> Response:
-        """An attachment's bytes, with the type and file name it was sent with."""
+        """An attachment's bytes, with the type and file name it was sent with (access-logged)."""
         content, media_type, name = await reading.attachment(project_id, sha256, actor(principal), intake)
         headers = {
             "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
             "X-Content-Type-Options": "nosniff",
         }
         return Response(content, media_type=media_type, headers=headers)
+
+    @router.get("/{project_id}/access-log", response_model=list[AccessLogEntry])
+    async def access_log(
+        project_id: ProjectId, _: Annotated[Principal, who(pilot, "admin")]
+    ) -> list[AccessLogEntry]:
+        """Every read of the project's personal data, oldest first (`ess privacy access-log`)."""
+        return await reading.access_entries(project_id, intake)
 
     return router
