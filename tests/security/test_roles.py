@@ -45,6 +45,7 @@ ROUTES: dict[str, dict[str, frozenset[str]]] = {
         "GET /projects/{project_id}/history": FILE_READERS,
         "GET /projects/{project_id}/attachments/{sha256}": FILE_READERS,
         "GET /projects/{project_id}/access-log": frozenset({"admin"}),
+        "GET /privacy/notice": OPEN,
         "POST /projects/{project_id}/correction-requests": frozenset({"instructor", "admin"}),
         "PUT /projects/{project_id}/dossier": frozenset({"holder", "network", "instructor", "admin"}),
         "POST /projects/{project_id}/withdrawal": frozenset({"holder", "network", "instructor", "admin"}),

@@ -18,12 +18,17 @@ DEFAULT_CONTACT_RETENTION_DAYS = 3 * 365
 """Three years after the file ends: a default, not legal advice; set the period your legal basis fixes."""
 
 
+DEFAULT_PRIVACY_CONTACT = "le délégué à la protection des données du pilote"
+"""Whom holders write to about their data (the information notice): set the DPO's address."""
+
+
 @dataclass(frozen=True)
 class IntakeConfig:
     link_keys: tuple[bytes, ...]
     link_ttl_days: int = DEFAULT_LINK_TTL_DAYS
     orientation_delay_days: int = DEFAULT_ORIENTATION_DELAY_DAYS
     contact_retention_days: int = DEFAULT_CONTACT_RETENTION_DAYS
+    privacy_contact: str = DEFAULT_PRIVACY_CONTACT
 
     @classmethod
     def from_env(cls, settings: ServiceSettings, env: Mapping[str, str] | None = None) -> IntakeConfig:
@@ -37,6 +42,7 @@ class IntakeConfig:
             contact_retention_days=_days(
                 env, "ESS_INTAKE_CONTACT_RETENTION_DAYS", DEFAULT_CONTACT_RETENTION_DAYS
             ),
+            privacy_contact=env.get("ESS_INTAKE_PRIVACY_CONTACT") or DEFAULT_PRIVACY_CONTACT,
         )
 
 

@@ -39,6 +39,7 @@ from ess_contracts.codec import KEY, MSG_ID, SIGNATURE, VERSION
 from ess_contracts.event import Event
 from ess_contracts.subjects import ROOT, STREAM
 from ess_contracts.types import PILOTS
+from ess_core.service.privacy_docs import privacy_register
 from ess_core.service.spec import ServiceSpec, load_spec
 
 DEFAULT_OUT_DIR = Path("docs")
@@ -230,7 +231,10 @@ def authority_table() -> str:
 
 def documents(specs: dict[str, ServiceSpec]) -> dict[Path, str]:
     """Every document of these services, by path relative to the docs folder."""
-    found: dict[Path, str] = {Path("contracts") / "authority.md": authority_table()}
+    found: dict[Path, str] = {
+        Path("contracts") / "authority.md": authority_table(),
+        Path("privacy") / "register.md": privacy_register(),
+    }
     for name, spec in specs.items():
         found[Path("asyncapi") / f"{name}.json"] = _text(asyncapi_document(spec))
         found[Path("openapi") / f"{name}.json"] = _text(openapi_document(spec))

@@ -1,0 +1,88 @@
+"""The register of processing (GDPR art. 30) as far as the code can state it, generated from the event
+catalogue by `make docs` into docs/privacy/register.md, in French for the pilots' data-protection officers:
+what travels on the shared stream (every field of every event, its recipients, the free-text fields that
+could carry personal data) beside what stays in each pilot's own databases. The parts the code cannot
+know (the controllers' names and contacts, the legal basis each controller chose) are left for them to
+fill in, marked « à compléter »."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ess_contracts.catalogue import PAYLOAD_TYPES
+from ess_contracts.types import PILOTS
+
+PURPOSES = {
+    "intake": "instruction des demandes des porteurs de projets ESS, qualification et orientation",
+    "funding": "décisions de financement de chaque financeur, plan de financement partagé, aides d'État",
+    "evaluation": "suivi et évaluation de la stratégie (indicateurs, revues, instances, rapports)",
+    "ops": "exploitation : points de contrôle des vues et sondes, sans donnée personnelle",
+}
+
+HEAD = """# Registre des traitements (art. 30 RGPD) : ce que le code en dit
+
+Généré par `make docs` depuis le catalogue des événements (`ess_core/service/privacy_docs.py`) ; ne pas
+modifier à la main. Chaque pilote (Région, État, Banque des Territoires) est responsable de traitement
+pour ses propres services ; le flux partagé `ESS` est reçu et conservé par les trois (responsabilité
+conjointe, voir `joint-controllers.md`).
+
+- Responsables de traitement, délégués à la protection des données, base légale : à compléter par chaque
+  pilote (mission d'intérêt public, art. 6(1)(e), le plus souvent).
+- Personnes concernées : porteurs de projets (associations, coopératives, entreprises de l'ESS) et leurs
+  contacts ; agents des pilotes (instructeurs, décideurs, opérateurs) par leur identifiant opaque.
+- Restent dans la base de l'instruction (intake) du pilote qui reçoit le dossier, jamais sur le flux :
+  nom de l'organisation, nom, courriel et téléphone du contact, description du projet, libellés du
+  budget, pièces jointes (le flux n'en porte que l'empreinte SHA-256), journal des consultations.
+- Durées : contacts effacés `ESS_INTAKE_CONTACT_RETENTION_DAYS` jours (1 095 par défaut) après la fin du
+  dossier ; lien de suivi du porteur valable `ESS_INTAKE_LINK_TTL_DAYS` jours (180 par défaut) ; le flux
+  partagé est immuable et conservé pour la durée de la stratégie et de son évaluation (à compléter).
+- Transferts hors UE : aucun.
+
+## Ce qui circule sur le flux partagé, par événement
+
+Destinataires de chaque événement : les services des trois pilotes ({pilots}). Les champs de texte libre
+(marqués ✎) peuvent contenir des données personnelles si un agent ou un porteur en saisit : ils ne
+devraient pas, et l'effacement par destruction de clé (crypto-shredding) reste à construire.
+
+| événement | service émetteur | finalité | champs |
+|---|---|---|---|
+"""
+
+
+def _fields(schema: dict[str, Any], defs: dict[str, Any], prefix: str = "") -> Iterator[str]:
+    """Dotted field names, free text marked: a string with no enum, pattern, format or const."""
+    for name, spec in schema.get("properties", {}).items():
+        if name == "type" and not prefix:
+            continue
+        spec = _resolve(spec, defs)
+        dotted = f"{prefix}{name}"
+        nested = [_resolve(s, defs) for s in spec.get("anyOf", []) if s.get("type") != "null"]
+        target = nested[0] if len(nested) == 1 else spec
+        if target.get("type") == "array":
+            target = _resolve(target.get("items", {}), defs)
+            dotted += "[]"
+        if "properties" in target:
+            yield from _fields(target, defs, f"{dotted}.")
+        elif _free_text(target):
+            yield f"{dotted} ✎"
+        else:
+            yield dotted
+
+
+def _resolve(spec: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    ref = spec.get("$ref", "")
+    return _resolve(defs[ref.removeprefix("#/$defs/")], defs) if ref.startswith("#/$defs/") else spec
+
+
+def _free_text(spec: dict[str, Any]) -> bool:
+    return spec.get("type") == "string" and not ({"enum", "pattern", "format", "const"} & set(spec))
+
+
+def privacy_register() -> str:
+    lines = [HEAD.format(pilots=", ".join(PILOTS))]
+    for name, cls in sorted(PAYLOAD_TYPES.items()):
+        schema = cls.model_json_schema()
+        fields = ", ".join(_fields(schema, schema.get("$defs", {}))) or "-"
+        lines.append(f"| `{name}` | {cls.SERVICE} | {PURPOSES[cls.SERVICE]} | {fields} |\n")
+    return "".join(lines)
