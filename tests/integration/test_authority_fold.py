@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,6 @@ from sqlalchemy import func, select
 
 from ess_contracts.codec import Rejected, decode
 from ess_contracts.event import Event
-from ess_contracts.ops import CheckpointRecorded
 from ess_core.messaging.db import make_engine
 from ess_core.messaging.projection import Fold, Incoming
 from ess_core.messaging.schema import dead_letters
@@ -39,26 +37,13 @@ GENUINE = [e for n in range(2) for e in ev.project_story(f"region-p{n}") + ev.fo
 def forgeries() -> list[tuple[str, Event]]:
     """Each pilot's own key, another pilot's aggregate: withdraw, a competing creation, a retitle, an act
     about an id that names no owner, a checkpoint reporting for another pilot's service."""
-    from ess_contracts import intake
-
-    checkpoint = CheckpointRecorded(
-        reporting_service="region-funding",
-        stream_sequence=1,
-        applied_events=1,
-        view_digest="0" * 64,
-        parked=0,
-        dead_letters=0,
-        catalogue_version="v2",
-        trust_hash="0" * 64,
-    )
-    withdrawn = intake.ProjectWithdrawn(withdrawn_on=date(2026, 5, 1), reason="other")
     return [
-        ("state", ev.event(withdrawn, "state", "intake", "region-p0", 1)),
+        ("state", ev.event(ev.withdrawn(), "state", "intake", "region-p0", 1)),
         ("state", ev.event(ev.submitted("Titre usurpé"), "state", "intake", "region-p1", 1)),
         ("bdt", ev.event(ev.submitted("Autre"), "bdt", "intake", "region-p1", 1)),
         ("bdt", ev.event(ev.qualified(), "bdt", "intake", "region-p0", 7)),
         ("state", ev.event(ev.decided("d9", 1_000_00), "state", "funding", "p0", 1)),
-        ("state", ev.event(checkpoint, "state", "ops", "funding", 1)),
+        ("state", ev.event(ev.checkpoint_for("region-funding"), "state", "ops", "funding", 1)),
     ]
 
 

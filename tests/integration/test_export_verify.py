@@ -8,12 +8,10 @@ import asyncio
 import json
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
 import nats
 
-from ess_contracts import intake
 from ess_contracts.codec import WireMessage, encode
 from ess_contracts.signing import Signer, generate_seed
 from ess_ops.cli.export import fold_digest, judge, read_export
@@ -38,8 +36,7 @@ async def publish(url: str, messages: list[WireMessage]) -> list[int]:
 
 
 def bad_messages(pilots: Pilots) -> dict[str, WireMessage]:
-    withdrawn = intake.ProjectWithdrawn(withdrawn_on=date(2026, 5, 1), reason="other")
-    forged = encode(ev.event(withdrawn, "state", "intake", "region-p1", 1), pilots.signers["state"])
+    forged = encode(ev.event(ev.withdrawn(), "state", "intake", "region-p1", 1), pilots.signers["state"])
     genuine = encode(
         ev.event(ev.decided("d7", 7_000_00), "bdt", "funding", "region-p1", 3), pilots.signers["bdt"]
     )

@@ -8,16 +8,12 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import Iterator
-from datetime import date
 
 import httpx
 import pytest
 
-from ess_contracts import intake
 from ess_contracts.authority import owned_id
-from ess_contracts.catalogue import CATALOGUE_VERSION
 from ess_contracts.codec import WireMessage, encode
-from ess_contracts.ops import CheckpointRecorded
 from ess_ops.nats.provision import provision
 from ess_ops.topology import TOPOLOGY
 from tests.support import events as ev
@@ -41,23 +37,12 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
 def forgeries(system: Deployment, victim: str, late: str) -> list[tuple[str, WireMessage]]:
     """Each signed by its sender's own key and published with its own NATS login."""
     state, bdt = system.signers["state"], system.signers["bdt"]
-    withdrawn = intake.ProjectWithdrawn(withdrawn_on=date(2026, 5, 1), reason="other")
-    checkpoint = CheckpointRecorded(
-        reporting_service="region-funding",
-        stream_sequence=1,
-        applied_events=1,
-        view_digest="0" * 64,
-        parked=0,
-        dead_letters=0,
-        catalogue_version=CATALOGUE_VERSION,
-        trust_hash="0" * 64,
-    )
     return [
-        ("state", encode(ev.event(withdrawn, "state", "intake", victim, 1), state)),
+        ("state", encode(ev.event(ev.withdrawn(), "state", "intake", victim, 1), state)),
         ("state", encode(ev.event(ev.submitted("Titre usurpé"), "state", "intake", victim, 2), state)),
         ("bdt", encode(ev.event(ev.submitted("Création usurpée"), "bdt", "intake", late, 1), bdt)),
         ("state", encode(ev.event(ev.decided("d9", 1_000_00), "state", "funding", "p-no-owner", 1), state)),
-        ("state", encode(ev.event(checkpoint, "state", "ops", "funding", 1), state)),
+        ("state", encode(ev.event(ev.checkpoint_for("region-funding"), "state", "ops", "funding", 1), state)),
     ]
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from ess_contracts import funding, intake
+from ess_contracts.catalogue import CATALOGUE_VERSION
 from ess_contracts.codec import WireMessage, encode
 from ess_contracts.event import Event, new_event
-from ess_contracts.ops import ProbeSent
+from ess_contracts.ops import CheckpointRecorded, ProbeSent
 from ess_contracts.signing import Signer
 from ess_contracts.types import Pilot
 
@@ -109,3 +110,21 @@ def followup_story(project_id: str) -> list[tuple[Pilot, Event]]:
         ("state", event(review(12, 2), "state", "evaluation", project_id, 1, 30)),
         ("bdt", event(review(12, 3), "bdt", "evaluation", project_id, 1, 31)),
     ]
+
+
+def withdrawn() -> intake.ProjectWithdrawn:
+    return intake.ProjectWithdrawn(withdrawn_on=date(2026, 5, 1), reason="other")
+
+
+def checkpoint_for(reporting_service: str) -> CheckpointRecorded:
+    """A checkpoint's figures claiming to report for `reporting_service` (forgeries name another's)."""
+    return CheckpointRecorded(
+        reporting_service=reporting_service,
+        stream_sequence=1,
+        applied_events=1,
+        view_digest="0" * 64,
+        parked=0,
+        dead_letters=0,
+        catalogue_version=CATALOGUE_VERSION,
+        trust_hash="0" * 64,
+    )

@@ -3,11 +3,8 @@ services are attacked in tests/integration/test_authority_fold.py and tests/secu
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
-from ess_contracts import intake
 from ess_contracts.authority import OWN_ACTS, owned_id, owner_of, refusal, who_may_emit
 from ess_contracts.catalogue import PAYLOAD_TYPES
 from ess_core.messaging.outbox import Outbox
@@ -57,7 +54,7 @@ def test_a_project_id_names_its_owner() -> None:
         (
             "state",
             "intake",
-            intake.ProjectWithdrawn(withdrawn_on=date(2026, 5, 1), reason="other"),
+            ev.withdrawn(),
             "bdt-p1",
             "it is bdt's intake's; state's intake may not emit project_withdrawn",
         ),

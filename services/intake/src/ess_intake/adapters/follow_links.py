@@ -4,7 +4,7 @@ The link itself is never stored (service_layer/links.py): a database copy holds 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -32,7 +32,7 @@ async def current(conn: AsyncConnection, project_id: str, ttl_days: int) -> Link
     if submitted is None:
         return None
     issued = date.fromisoformat(submitted)
-    return LinkState(0, issued, date.fromordinal(issued.toordinal() + ttl_days))
+    return LinkState(0, issued, issued + timedelta(days=ttl_days))
 
 
 async def save(conn: AsyncConnection, project_id: str, state: LinkState) -> None:

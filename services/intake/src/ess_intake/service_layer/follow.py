@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from datetime import date, timedelta
 
 from ess_intake.adapters import corrections, follow_links, orientations, reading
 from ess_intake.domain.errors import Gone, NotFound
@@ -56,28 +57,39 @@ def _day(day: date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
-async def issue_link(project_id: str, intake: Intake) -> FollowLink:
-    """A new link for the holder (the previous one stops working), valid for the configured period."""
-    today = intake.today()
+Change = Callable[[follow_links.LinkState, date], follow_links.LinkState]
+
+
+async def _change_link(project_id: str, intake: Intake, change: Change) -> follow_links.LinkState:
+    """The link's state after `change`, saved in one act."""
     async with intake.act() as conn:
         state = await follow_links.current(conn, project_id, intake.config.link_ttl_days)
         if state is None:
             raise NotFound(f"no project {project_id}")
-        generation = state.generation + 1
-        expires = date.fromordinal(today.toordinal() + intake.config.link_ttl_days)
-        await follow_links.save(conn, project_id, follow_links.LinkState(generation, today, expires))
-    return FollowLink(
-        project_id=project_id, follow_link=intake.links.path(project_id, generation), expires_on=expires
-    )
+        changed = change(state, intake.today())
+        await follow_links.save(conn, project_id, changed)
+    return changed
+
+
+async def issue_link(project_id: str, intake: Intake) -> FollowLink:
+    """A new link for the holder (the previous one stops working), valid for the configured period."""
+    days = intake.config.link_ttl_days
+
+    def reissue(state: follow_links.LinkState, today: date) -> follow_links.LinkState:
+        return follow_links.LinkState(state.generation + 1, today, today + timedelta(days=days))
+
+    new = await _change_link(project_id, intake, reissue)
+    path = intake.links.path(project_id, new.generation)
+    return FollowLink(project_id=project_id, follow_link=path, expires_on=new.expires_on)
 
 
 async def revoke_link(project_id: str, intake: Intake) -> FollowLink:
     """The holder's link stops working at once; `issue_link` gives a new one."""
-    today = intake.today()
-    async with intake.act() as conn:
-        state = await follow_links.current(conn, project_id, intake.config.link_ttl_days)
-        if state is None:
-            raise NotFound(f"no project {project_id}")
-        revoked = follow_links.LinkState(state.generation, state.issued_on, state.expires_on, today)
-        await follow_links.save(conn, project_id, revoked)
-    return FollowLink(project_id=project_id, follow_link=None, expires_on=state.expires_on, revoked_on=today)
+
+    def revoke(state: follow_links.LinkState, today: date) -> follow_links.LinkState:
+        return follow_links.LinkState(state.generation, state.issued_on, state.expires_on, today)
+
+    gone = await _change_link(project_id, intake, revoke)
+    return FollowLink(
+        project_id=project_id, follow_link=None, expires_on=gone.expires_on, revoked_on=gone.revoked_on
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -101,7 +101,7 @@ async def _open_project(conn: AsyncConnection, cmd: Submit, intake: Intake) -> S
     await projects.save_private(conn, project_id, private, s.contact, new=True)
     await projects.add_files(conn, project_id, s.attachments)
     await orientations.add(conn, project_id, oriented, today.isoformat())
-    expires = date.fromordinal(today.toordinal() + intake.config.link_ttl_days)
+    expires = today + timedelta(days=intake.config.link_ttl_days)
     await follow_links.save(conn, project_id, follow_links.LinkState(0, today, expires))
     submitted = events.ProjectSubmitted(
         submitted_on=today,
