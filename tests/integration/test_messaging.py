@@ -307,10 +307,11 @@ async def test_a_drain_cancelled_while_a_mark_commits_lets_the_mark_finish(
 
 
 async def test_a_full_stream_refuses_new_events_and_the_outbox_keeps_them_until_there_is_room(
-    db_url: str, nats_url: str, pilots: Pilots
+    db_url: str, nats_url: str, pilots: Pilots, tmp_path: Path
 ) -> None:
     """`discard: new`: at its byte limit the stream refuses a publish instead of dropping its oldest event;
-    the relay keeps the rows and publishes them once the operator makes room."""
+    the relay keeps the rows and publishes them once the operator makes room. The limit is shared
+    (docs/decisions/0001-stream-limits.md): another pilot's relay is refused alike, and flows after."""
     nc = await nats.connect(nats_url)
     js = nc.jetstream()
     config = load_stream_config(default_stream_config_path())
@@ -335,9 +336,18 @@ async def test_a_full_stream_refuses_new_events_and_the_outbox_keeps_them_until_
             select(func.count()).select_from(outbox).where(outbox.c.stream_seq.is_(None))
         )
     assert waiting == 3
+    other_url = f"sqlite+aiosqlite:///{tmp_path / 'state-ops.db'}"  # another pilot, its own database
+    await upgrade(other_url)
+    other = make_engine(other_url)
+    async with other.begin() as conn:
+        await Outbox("state", "ops", pilots.signers["state"]).record(conn, "probe-s", [ProbeSent()])
+    with pytest.raises(StreamFull):
+        await Relay(other, js, batch_size=1, publish_timeout=1.0).drain()
     await js.update_stream(dataclasses.replace(config, max_bytes=-1))  # the operator makes room
     assert await Relay(engine, js).drain() == 3
+    assert await Relay(other, js).drain() == 1
     state = (await js.stream_info("ESS")).state
-    assert (state.first_seq, state.messages) == (1, 6)
+    assert (state.first_seq, state.messages) == (1, 7)
+    await other.dispose()
     await engine.dispose()
     await nc.close()

@@ -8,12 +8,16 @@ from datetime import date
 import pytest
 
 from ess_contracts import funding as f
+from ess_core import refusals
 from ess_core.refusals import NotFound
+from ess_funding.config import FundingConfig
 from ess_funding.domain.acts import BY_PATH, parse_act
 from ess_funding.domain.consistency import check
+from ess_funding.domain.dates import check_dates
 from ess_funding.domain.refusals import Inconsistent, Invalid, WrongPilot
 from ess_views.funding_plan.facts import BudgetLine, Disbursement, Tranche
 from tests.support.funding_facts import commitment, decision, eid, opinion, plan, request
+from tests.support.funding_story import decision as decided
 
 K = 1_000_00
 ON = date(2026, 4, 1)
@@ -176,3 +180,16 @@ def test_the_ess_command_knows_every_act_route_of_the_funding_service() -> None:
     from ess_ops.cli.funding import ACT_KINDS
 
     assert list(ACT_KINDS) == list(BY_PATH)
+
+
+def test_the_legal_right_margin_is_a_setting() -> None:
+    margin = FundingConfig.from_env({"ESS_FUNDING_LEGAL_RIGHT_MARGIN_DAYS": "30"}).legal_right_margin
+    assert margin.days == 30 and FundingConfig.from_env({}).legal_right_margin.days == 180
+    today = date(2026, 6, 1)
+    check_dates(decided("d1", 100, date(2026, 7, 1)), date(2026, 1, 1), today, margin)  # 30 days: in
+    with pytest.raises(
+        refusals.Invalid, match=r"legal_right_on: 2026-07-02 is more than 30 days after today"
+    ):
+        check_dates(decided("d1", 100, date(2026, 7, 2)), date(2026, 1, 1), today, margin)
+    with pytest.raises(SystemExit, match="whole number of days"):
+        FundingConfig.from_env({"ESS_FUNDING_LEGAL_RIGHT_MARGIN_DAYS": "six months"})

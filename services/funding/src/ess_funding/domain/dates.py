@@ -14,11 +14,9 @@ from ess_contracts.base import Payload
 from ess_core.refusals import Invalid
 from ess_views.timeline import act_date_field
 
-LEGAL_RIGHT_MARGIN = timedelta(days=180)
-"""How far ahead of today a legal right may arise (a convention signed after the decision)."""
 
-
-def check_dates(payload: Payload, submitted_on: date | None, today: date) -> None:
+def check_dates(payload: Payload, submitted_on: date | None, today: date, margin: timedelta) -> None:
+    """`margin`: how far ahead of `today` a legal right may arise (ESS_FUNDING_LEGAL_RIGHT_MARGIN_DAYS)."""
     name = act_date_field(type(payload))
     acted_on = getattr(payload, name) if name else None
     if submitted_on is not None and isinstance(acted_on, date) and acted_on < submitted_on:
@@ -29,10 +27,10 @@ def check_dates(payload: Payload, submitted_on: date | None, today: date) -> Non
             rule="not before the project's submission",
         )
     right = getattr(payload, "legal_right_on", None)
-    if isinstance(right, date) and right > today + LEGAL_RIGHT_MARGIN:
+    if isinstance(right, date) and right > today + margin:
         raise Invalid(
-            f"legal_right_on: {right} is more than {LEGAL_RIGHT_MARGIN.days} days after today ({today}): "
+            f"legal_right_on: {right} is more than {margin.days} days after today ({today}): "
             "the right to the aid must arise by then",
             field="legal_right_on",
-            rule=f"at most {LEGAL_RIGHT_MARGIN.days} days ahead",
+            rule=f"at most {margin.days} days ahead",
         )

@@ -25,6 +25,7 @@ from ess_core.auth import Principal, require_service_pilot
 from ess_core.service.http import refusal_responses
 from ess_core.service.runtime import ServiceRuntime
 from ess_funding.adapters.reading import agenda, plan_document
+from ess_funding.config import FundingConfig
 from ess_funding.domain.acts import ACKNOWLEDGEABLE, KINDS, ActKind, parse_act
 from ess_funding.service_layer.recording import Recorder
 
@@ -34,7 +35,7 @@ READERS = ("instructor", "decider", "operator", "admin")
 
 def funding_router(runtime: ServiceRuntime) -> APIRouter:
     pilot = runtime.settings.pilot
-    recorder = Recorder(runtime)
+    recorder = Recorder(runtime, FundingConfig.from_env())
     router = APIRouter(tags=["funding"])
     reader = require_service_pilot(pilot, *READERS)
 

@@ -23,6 +23,7 @@ from ess_core.messaging.schema import applied, outbox
 from ess_core.service.runtime import ServiceRuntime
 from ess_core.service.unit_of_work import retried
 from ess_funding.adapters.tables import act as act_table
+from ess_funding.config import FundingConfig
 from ess_funding.domain.acts import ACKNOWLEDGEABLE, Act
 from ess_funding.domain.consistency import check
 from ess_funding.domain.dates import check_dates
@@ -60,8 +61,9 @@ async def submitted_on(conn: AsyncConnection, project_id: str) -> date | None:
 
 
 class Recorder:
-    def __init__(self, runtime: ServiceRuntime) -> None:
+    def __init__(self, runtime: ServiceRuntime, config: FundingConfig) -> None:
         self.runtime = runtime
+        self.config = config
         self.view = PlanView()
 
     async def record(self, project_id: str, act: Act, recorded_by: str) -> Recorded:
@@ -73,7 +75,8 @@ class Recorder:
 
     async def _record(self, conn: AsyncConnection, project_id: str, act: Act, recorded_by: str) -> Recorded:
         box = self.runtime.outbox
-        check_dates(act.payload, await submitted_on(conn, project_id), datetime.now(UTC).date())
+        today, margin = datetime.now(UTC).date(), self.config.legal_right_margin
+        check_dates(act.payload, await submitted_on(conn, project_id), today, margin)
         sequence = await box.last_sequence(conn, "project", project_id) + 1
         event = new_event(
             act.payload, pilot=box.pilot, service=box.service, aggregate_id=project_id, sequence=sequence
