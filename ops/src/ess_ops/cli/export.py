@@ -14,8 +14,9 @@ latest checkpoint in the file states, at that checkpoint's position.
 from __future__ import annotations
 
 import base64
+import bisect
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,11 +30,11 @@ from ess_contracts.event import Event
 from ess_contracts.ops import CheckpointRecorded
 from ess_contracts.signing import TrustStore
 from ess_contracts.subjects import STREAM, project_filter
-from ess_core.messaging.projection import Incoming
+from ess_core.messaging.projection import Fold, Incoming
 from ess_core.messaging.reader import read_stream
 from ess_core.messaging.schema import dead_letters, parked
 from ess_core.messaging.view_idiom import view_digest
-from ess_ops.cli.project import scratch_fold
+from ess_ops.cli.project import scratch_database
 from ess_views import shared_views
 
 FORMAT, VERSION = "ess-export", 1
@@ -144,15 +145,38 @@ def judge(messages: list[Incoming], trust: TrustStore) -> list[tuple[Incoming, E
     return judged
 
 
-async def fold_digest(items: list[tuple[Incoming, Event | Rejected]]) -> tuple[str, list[Finding]]:
-    """The shared views' digest over these messages, and every one the fold refused or holds back."""
-    async with scratch_fold(items) as conn:
-        digest = await view_digest(conn, shared_views())
-        dead = (await conn.execute(select(dead_letters))).all()
-        held = (await conn.execute(select(parked))).all()
+async def fold_digests(
+    items: list[tuple[Incoming, Event | Rejected]], positions: Iterable[int] = ()
+) -> tuple[dict[int, str], str, list[Finding]]:
+    """One fold of the items in stream order, into a scratch database: the shared views' digest at each of
+    `positions` (what a service that had applied up to there held), at the end, and every message the fold
+    refused or holds back. A fold depends on the set of events, not on where its batches were cut."""
+    views, fold = shared_views(), Fold(shared_views())
+    ordered = sorted(items, key=lambda item: item[0].stream_seq)
+    seqs = [message.stream_seq for message, _ in ordered]
+    at: dict[int, str] = {}
+    done = 0
+    async with scratch_database() as engine:
+        for stop in sorted(set(positions)):
+            upto = bisect.bisect_right(seqs, stop)
+            async with engine.begin() as conn:
+                await fold.apply_batch(conn, ordered[done:upto])
+                at[stop] = await view_digest(conn, views)
+            done = upto
+        async with engine.begin() as conn:
+            await fold.apply_batch(conn, ordered[done:])
+            digest = await view_digest(conn, views)
+            dead = (await conn.execute(select(dead_letters))).all()
+            held = (await conn.execute(select(parked))).all()
     findings = [Finding(r.stream_seq, r.subject, r.reason, "dead") for r in dead]
     findings += [Finding(r.stream_seq, r.subject, r.reason, r.kind) for r in held]
-    return digest, sorted(findings, key=lambda f: f.seq)
+    return at, digest, sorted(findings, key=lambda f: f.seq)
+
+
+async def fold_digest(items: list[tuple[Incoming, Event | Rejected]]) -> tuple[str, list[Finding]]:
+    """The shared views' digest over these messages, and every one the fold refused or holds back."""
+    _, digest, findings = await fold_digests(items)
+    return digest, findings
 
 
 def latest_checkpoints(
@@ -168,15 +192,12 @@ def latest_checkpoints(
 async def verify(path: Path, trust: TrustStore) -> Verdict:
     header, messages = read_export(path)
     items = judge(messages, trust)
-    digest, findings = await fold_digest(items)
-    verdict = Verdict(header["subjects"], len(messages), 0, digest, findings)
-    verdict.applied = len(messages) - len(findings)
-    if header["subjects"] != "ess.>":
-        return verdict  # a project's part: the services' checkpoints cover the whole stream
-    for service, (seq, figures) in sorted(latest_checkpoints(items).items()):
-        upto = [(m, e) for m, e in items if m.stream_seq <= figures.stream_sequence]
-        recomputed, _ = await fold_digest(upto)
-        verdict.checkpoints.append(
-            CheckpointCheck(service, seq, figures.stream_sequence, figures.view_digest, recomputed)
-        )
+    whole = header["subjects"] == "ess.>"  # a project's part: the checkpoints cover the whole stream
+    checkpoints = sorted(latest_checkpoints(items).items()) if whole else []
+    at, digest, findings = await fold_digests(items, (f.stream_sequence for _, (_, f) in checkpoints))
+    verdict = Verdict(header["subjects"], len(messages), len(messages) - len(findings), digest, findings)
+    verdict.checkpoints = [
+        CheckpointCheck(service, seq, f.stream_sequence, f.view_digest, at[f.stream_sequence])
+        for service, (seq, f) in checkpoints
+    ]
     return verdict

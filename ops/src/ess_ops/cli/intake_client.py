@@ -47,12 +47,9 @@ def show_file(target: Endpoint, project_id: str, as_json: bool) -> int:
 
 def follow_link(target: Endpoint, project_id: str, revoke: bool, as_json: bool) -> int:
     """Issue a new holder link (the previous one stops working), or revoke the current one."""
-    method = "DELETE" if revoke else "POST"
-    response = _call(target, method, f"/projects/{project_id}/follow-link")
-    if response.status_code != 200:
-        show_errors(response.status_code, response.json())
+    answer = _answer(target, "DELETE" if revoke else "POST", f"/projects/{project_id}/follow-link")
+    if answer is None:
         return 1
-    answer = response.json()
     if as_json:
         print(json.dumps(answer, indent=2, ensure_ascii=False))
     elif revoke:
@@ -64,11 +61,9 @@ def follow_link(target: Endpoint, project_id: str, revoke: bool, as_json: bool) 
 
 def access_log(target: Endpoint, project_id: str, as_json: bool) -> int:
     """Every read of the project's personal data, as intake recorded it."""
-    response = _call(target, "GET", f"/projects/{project_id}/access-log")
-    if response.status_code != 200:
-        show_errors(response.status_code, response.json())
+    entries = _answer(target, "GET", f"/projects/{project_id}/access-log")
+    if entries is None:
         return 1
-    entries = response.json()
     if as_json:
         print(json.dumps(entries, indent=2, ensure_ascii=False))
         return 0
@@ -77,6 +72,15 @@ def access_log(target: Endpoint, project_id: str, as_json: bool) -> int:
     if not entries:
         note(f"{project_id}: no read of its personal data recorded")
     return 0
+
+
+def _answer(target: Endpoint, method: str, path: str) -> Any:
+    """The service's JSON answer, or None once its refusal is shown."""
+    response = _call(target, method, path)
+    if response.status_code != 200:
+        show_errors(response.status_code, response.json())
+        return None
+    return response.json()
 
 
 def _call(target: Endpoint, method: str, path: str, **kw: Any) -> httpx.Response:

@@ -19,7 +19,7 @@ from typing import Any
 
 from nats.js import JetStreamContext
 from sqlalchemy import Table, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ess_contracts.codec import Rejected, decode
 from ess_contracts.event import Event
@@ -77,18 +77,26 @@ def cut(
 
 
 @asynccontextmanager
-async def scratch_fold(items: list[tuple[Incoming, Event | Rejected]]) -> AsyncIterator[AsyncConnection]:
-    """The shared views folded from these items into a throwaway database, open for reading."""
+async def scratch_database() -> AsyncIterator[AsyncEngine]:
+    """A throwaway SQLite database holding the shared tables, gone on exit."""
     with tempfile.TemporaryDirectory() as scratch:
         engine = make_engine(sqlite_url(str(Path(scratch) / "scratch.db")))
         try:
             async with engine.begin() as conn:
                 await conn.run_sync(metadata.create_all)
-                await Fold(shared_views()).apply_batch(conn, items)
-            async with engine.connect() as conn:
-                yield conn
+            yield engine
         finally:
             await engine.dispose()
+
+
+@asynccontextmanager
+async def scratch_fold(items: list[tuple[Incoming, Event | Rejected]]) -> AsyncIterator[AsyncConnection]:
+    """The shared views folded from these items into a throwaway database, open for reading."""
+    async with scratch_database() as engine:
+        async with engine.begin() as conn:
+            await Fold(shared_views()).apply_batch(conn, items)
+        async with engine.connect() as conn:
+            yield conn
 
 
 async def fold_project(project_id: str, items: list[tuple[Incoming, Event | Rejected]]) -> ProjectAsOf:

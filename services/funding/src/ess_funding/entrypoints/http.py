@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse
 from ess_contracts.types import PILOTS
 from ess_core.auth import Principal, require_service_pilot
 from ess_core.service.http import refusal_responses
+from ess_core.service.json_schema import inlined
 from ess_core.service.runtime import ServiceRuntime
 from ess_funding.adapters.reading import agenda, plan_document
 from ess_funding.config import FundingConfig
@@ -103,8 +104,7 @@ def body_schema(kind: ActKind) -> dict[str, Any]:
     """The act's body as the OpenAPI document shows it: its event payload's fields (without `type`; the
     act's own id optional, the service mints it), `pilot` and `acknowledge`. The body is validated by
     `parse_act`, which names the field and the rule; the schema tells clients and generators the fields."""
-    schema = kind.payload.model_json_schema()
-    schema = _inline(schema, schema.pop("$defs", {}))
+    schema = inlined(kind.payload)
     properties = {name: spec for name, spec in schema["properties"].items() if name != "type"}
     properties["pilot"] = {
         "type": "string",
@@ -119,15 +119,3 @@ def body_schema(kind: ActKind) -> dict[str, Any]:
     }
     required = [name for name in schema.get("required", []) if name not in ("type", kind.id_field)]
     return {**schema, "properties": properties, "required": required, "additionalProperties": False}
-
-
-def _inline(node: Any, defs: dict[str, Any]) -> Any:
-    """`node` with every `#/$defs/...` reference replaced by the definition (the document has no $defs)."""
-    if isinstance(node, dict):
-        ref = node.get("$ref", "")
-        if ref.startswith("#/$defs/"):
-            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
-        return {key: _inline(value, defs) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_inline(item, defs) for item in node]
-    return node

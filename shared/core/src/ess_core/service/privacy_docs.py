@@ -12,6 +12,7 @@ from typing import Any
 
 from ess_contracts.catalogue import PAYLOAD_TYPES
 from ess_contracts.types import PILOTS
+from ess_core.service.json_schema import inlined
 
 PURPOSES = {
     "intake": "instruction des demandes des porteurs de projets ESS, qualification et orientation",
@@ -50,29 +51,23 @@ devraient pas, et l'effacement par destruction de clé (crypto-shredding) reste 
 """
 
 
-def _fields(schema: dict[str, Any], defs: dict[str, Any], prefix: str = "") -> Iterator[str]:
+def _fields(schema: dict[str, Any], prefix: str = "") -> Iterator[str]:
     """Dotted field names, free text marked: a string with no enum, pattern, format or const."""
     for name, spec in schema.get("properties", {}).items():
         if name == "type" and not prefix:
             continue
-        spec = _resolve(spec, defs)
         dotted = f"{prefix}{name}"
-        nested = [_resolve(s, defs) for s in spec.get("anyOf", []) if s.get("type") != "null"]
+        nested = [s for s in spec.get("anyOf", []) if s.get("type") != "null"]
         target = nested[0] if len(nested) == 1 else spec
         if target.get("type") == "array":
-            target = _resolve(target.get("items", {}), defs)
+            target = target.get("items", {})
             dotted += "[]"
         if "properties" in target:
-            yield from _fields(target, defs, f"{dotted}.")
+            yield from _fields(target, f"{dotted}.")
         elif _free_text(target):
             yield f"{dotted} ✎"
         else:
             yield dotted
-
-
-def _resolve(spec: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
-    ref = spec.get("$ref", "")
-    return _resolve(defs[ref.removeprefix("#/$defs/")], defs) if ref.startswith("#/$defs/") else spec
 
 
 def _free_text(spec: dict[str, Any]) -> bool:
@@ -82,7 +77,6 @@ def _free_text(spec: dict[str, Any]) -> bool:
 def privacy_register() -> str:
     lines = [HEAD.format(pilots=", ".join(PILOTS))]
     for name, cls in sorted(PAYLOAD_TYPES.items()):
-        schema = cls.model_json_schema()
-        fields = ", ".join(_fields(schema, schema.get("$defs", {}))) or "-"
+        fields = ", ".join(_fields(inlined(cls))) or "-"
         lines.append(f"| `{name}` | {cls.SERVICE} | {PURPOSES[cls.SERVICE]} | {fields} |\n")
     return "".join(lines)
