@@ -54,3 +54,4 @@ clean:
 docs: $(STAMP)  ## the AsyncAPI and OpenAPI documents of every service, generated into docs/
 	$(PY) -m ess_core.service.docs docs ess_intake.bootstrap:service ess_funding.bootstrap:service \
 		ess_evaluation.bootstrap:service
+	$(PY) -m ess_contracts.schema_export docs/contracts

@@ -22,8 +22,9 @@ from ess_core.messaging.schema import dead_letters
 from ess_views.funding_plan.tables import decision as decision_rows
 from tests.support.databases import BACKENDS
 from tests.support.funding_services import Funders, funding_services
-from tests.support.funding_story import SIREN, decision, opinion
+from tests.support.funding_story import decision, opinion
 from tests.support.natsfixtures import NatsEndpoint, provisioned_stream, running_nats
+from tests.support.sirens import fresh_siren
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -66,10 +67,12 @@ def body(payload: Any, **extra: Any) -> dict[str, Any]:
 
 
 def decided(
-    decision_id: str, cents: int, on: str, acknowledge: list[str] | None = None, **kw: Any
+    siren: str, decision_id: str, cents: int, on: str, acknowledge: list[str] | None = None, **kw: Any
 ) -> dict[str, Any]:
+    """A decision granting de minimis aid to `siren` (each test its own: the ledger spans projects)."""
     extra = {"acknowledge": acknowledge} if acknowledge else {}
-    return body(decision(decision_id, cents, date.fromisoformat(on), **kw), **extra)
+    fields = {"beneficiary_siren": siren, **kw}
+    return body(decision(decision_id, cents, date.fromisoformat(on), **fields), **extra)
 
 
 def request(request_id: str, cents: int) -> dict[str, Any]:
@@ -97,14 +100,14 @@ async def opened(funders: Funders) -> str:
 
 
 async def test_pilots_acting_at_once_hold_byte_identical_plans(funders: Funders) -> None:
-    pid = await opened(funders)
+    pid, siren = await opened(funders), fresh_siren()
     shares = {"state": 40 * K, "bdt": 25 * K, "region": 20 * K}  # with 15,000 own funds: 100,000.00
     dates = {"state": "2026-04-02", "bdt": "2026-04-03", "region": "2026-04-04"}
 
     async def fund(pilot: str) -> None:
         funder = funders[pilot]  # type: ignore[index]
         await funder.ok(pid, "requests", request("r-d1", shares[pilot]))
-        await funder.ok(pid, "decisions", decided("d1", shares[pilot], dates[pilot]))
+        await funder.ok(pid, "decisions", decided(siren, "d1", shares[pilot], dates[pilot]))
         await funder.ok(pid, "commitments", commit("c1", "d1", shares[pilot], dates[pilot]))
 
     await asyncio.gather(*(fund(pilot) for pilot in shares))
@@ -124,10 +127,10 @@ async def test_pilots_acting_at_once_hold_byte_identical_plans(funders: Funders)
 async def test_a_commitment_beyond_the_eligible_budget_is_refused_then_flagged_alike_when_acknowledged(
     funders: Funders,
 ) -> None:
-    pid = await opened(funders)
+    pid, siren = await opened(funders), fresh_siren()
     for pilot, cents, on in (("state", 70 * K, "2026-04-15"), ("region", 20 * K, "2026-04-20")):
         await funders[pilot].ok(pid, "requests", request("r-d1", cents))
-        await funders[pilot].ok(pid, "decisions", decided("d1", cents, on))
+        await funders[pilot].ok(pid, "decisions", decided(siren, "d1", cents, on))
     await funders["state"].ok(pid, "commitments", commit("c1", "d1", 40 * K, "2026-04-15"))
     await funders["region"].ok(pid, "commitments", commit("c1", "d1", 20 * K, "2026-04-20"))
     await funders.plans(pid, lambda p: p["status"]["committed"] == 60 * K)  # 75,000 of 100,000
@@ -160,9 +163,9 @@ async def test_a_commitment_beyond_the_eligible_budget_is_refused_then_flagged_a
 
 
 async def test_cross_pilot_acts_are_refused_naming_both_pilots(funders: Funders) -> None:
-    pid = await opened(funders)
+    pid, siren = await opened(funders), fresh_siren()
     await funders["bdt"].ok(pid, "requests", request("r-b1", 10 * K))
-    await funders["bdt"].ok(pid, "decisions", decided("b1", 10 * K, "2026-04-02", request_id="r-b1"))
+    await funders["bdt"].ok(pid, "decisions", decided(siren, "b1", 10 * K, "2026-04-02", request_id="r-b1"))
 
     foreign_token = await funders["state"].act(pid, "requests", request("r9", K), as_pilot="bdt")
     assert foreign_token.status_code == 403
@@ -190,14 +193,14 @@ async def test_cross_pilot_acts_are_refused_naming_both_pilots(funders: Funders)
 async def test_de_minimis_of_three_pilots_at_the_ceiling_passes_one_cent_above_is_refused(
     funders: Funders,
 ) -> None:
-    pid = await opened(funders)
+    pid, siren = await opened(funders), fresh_siren()
     for pilot, cents, on in (("region", 100 * K, "2025-06-01"), ("state", 100 * K, "2025-09-01")):
         await funders[pilot].ok(pid, "requests", request("r-d1", cents))
-        await funders[pilot].ok(pid, "decisions", decided("d1", cents, on))
+        await funders[pilot].ok(pid, "decisions", decided(siren, "d1", cents, on))
     await funders.plans(pid, lambda p: len(p["facts"]["decisions"]) == 2)
     await funders["bdt"].ok(pid, "requests", request("r-d1", 100 * K + 1))
 
-    above = await funders["bdt"].act(pid, "decisions", decided("d1", 100 * K + 1, "2026-02-01"))
+    above = await funders["bdt"].act(pid, "decisions", decided(siren, "d1", 100 * K + 1, "2026-02-01"))
     assert above.status_code == 409
     detail = above.json()["detail"]
     assert detail["rules"] == ["de_minimis"] and detail["acknowledgeable"] is False
@@ -210,15 +213,15 @@ async def test_de_minimis_of_three_pilots_at_the_ceiling_passes_one_cent_above_i
         1,
     )
     assert (
-        f"single undertaking {SIREN} to EUR 300,000.01 against EUR 300,000.00, EUR 0.01 beyond"
+        f"single undertaking {siren} to EUR 300,000.01 against EUR 300,000.00, EUR 0.01 beyond"
         in detail["reason"]
     )
 
     forced = await funders["bdt"].act(
-        pid, "decisions", decided("d1", 100 * K + 1, "2026-02-01", acknowledge=["de_minimis"])
+        pid, "decisions", decided(siren, "d1", 100 * K + 1, "2026-02-01", acknowledge=["de_minimis"])
     )
     assert forced.status_code == 422 and "cannot be acknowledged" in forced.json()["detail"]["reason"]
-    at = await funders["bdt"].act(pid, "decisions", decided("d1", 100 * K, "2026-02-01"))
+    at = await funders["bdt"].act(pid, "decisions", decided(siren, "d1", 100 * K, "2026-02-01"))
     assert at.status_code == 201 and at.json()["verdicts"] == []
 
 
@@ -275,7 +278,7 @@ async def test_events_in_another_pilots_name_are_never_applied_by_any_view(funde
 
 
 async def test_the_committee_agenda_lists_projects_waiting_for_two_funders(funders: Funders) -> None:
-    pid = await opened(funders)
+    pid, siren = await opened(funders), fresh_siren()
     await funders["state"].ok(pid, "requests", request("r1", 30 * K))
     await funders["bdt"].ok(pid, "requests", request("r1", 20 * K))
 
@@ -304,6 +307,7 @@ async def test_the_committee_agenda_lists_projects_waiting_for_two_funders(funde
         pid,
         "decisions",
         decided(
+            siren,
             "d1",
             0,
             "2026-04-01",
@@ -324,12 +328,12 @@ async def test_the_committee_agenda_lists_projects_waiting_for_two_funders(funde
 async def test_acts_before_the_submission_and_rights_far_ahead_are_refused_naming_the_field(
     funders: Funders,
 ) -> None:
-    pid = await opened(funders)  # submitted on 2024-01-02
+    pid, siren = await opened(funders), fresh_siren()  # submitted on 2024-01-02
     state = funders["state"]
     unknown = await state.act("region-never-submitted", "requests", request("r-d1", 10 * K))
     assert unknown.status_code == 404 and "region-never-submitted" in unknown.json()["detail"]["reason"]
     await state.ok(pid, "requests", request("r-d1", 10 * K))
-    early = await state.act(pid, "decisions", decided("d1", 10 * K, "2023-12-31"))
+    early = await state.act(pid, "decisions", decided(siren, "d1", 10 * K, "2023-12-31"))
     assert early.status_code == 422, early.text
     detail = early.json()["detail"]
     assert detail["field"] == "decided_on" and detail["rule"] == "not before the project's submission"
@@ -337,8 +341,8 @@ async def test_acts_before_the_submission_and_rights_far_ahead_are_refused_namin
         "decided_on: 2023-12-31 is before the project's submission on 2024-01-02"
     )
     ahead = (date.today() + timedelta(days=181)).isoformat()
-    far = await state.act(pid, "decisions", decided("d1", 10 * K, "2026-04-01", legal_right_on=ahead))
+    far = await state.act(pid, "decisions", decided(siren, "d1", 10 * K, "2026-04-01", legal_right_on=ahead))
     assert far.status_code == 422 and far.json()["detail"]["field"] == "legal_right_on", far.text
-    assert (await state.act(pid, "decisions", decided("d1", 10 * K, "2024-01-02"))).status_code == 201
+    assert (await state.act(pid, "decisions", decided(siren, "d1", 10 * K, "2024-01-02"))).status_code == 201
     plan = (await funders.plans(pid, lambda p: len(p["facts"]["decisions"]) == 1))["bdt"]
     assert [d["decided_on"] for d in plan["facts"]["decisions"]] == ["2024-01-02"]  # nothing else recorded

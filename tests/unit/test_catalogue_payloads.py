@@ -11,7 +11,7 @@ from typing import Any, get_args
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from ess_contracts import evaluation, funding, intake
+from ess_contracts import evaluation, funding, intake, undertaking
 from ess_contracts.base import Payload
 from ess_contracts.canonical import canonical_bytes
 from ess_contracts.catalogue import PAYLOAD_TYPES, AnyPayload
@@ -26,7 +26,7 @@ SHA = "ab" * 32
 
 MODULES = {
     "intake": intake.IntakePayload,
-    "funding": funding.FundingPayload,
+    "funding": funding.FundingPayload | undertaking.UndertakingPayload,
     "evaluation": evaluation.EvaluationPayload,
 }
 MEMBERS: list[type[Payload]] = list(get_args(get_args(AnyPayload)[0]))
@@ -213,6 +213,28 @@ EXAMPLES: list[Payload] = [
             ),
         ),
     ),
+    # the single undertaking (funding service)
+    undertaking.ControlLinkRecorded(
+        controlling_siren=EPCI,
+        controlled_siren=SIREN,
+        relation="majority_voting_rights",
+        starts_on=date(2024, 6, 1),
+        source="statuts-2024",
+        recorded_by="staff-1f2e",
+    ),
+    undertaking.ControlLinkWithdrawn(withdrawn_on=date(2025, 1, 3), reason="recorded_in_error"),
+    undertaking.OutsideAidRecorded(
+        recipient_siren=SIREN,
+        grantor="commune",
+        basis="de_minimis_general",
+        nominal_amount=2_000_000,
+        gross_grant_equivalent=2_000_000,
+        granted_on=date(2023, 3, 1),
+        legal_right_on=date(2023, 3, 1),
+        source="deliberation-2023-14",
+        recorded_by="staff-1f2e",
+    ),
+    undertaking.OutsideAidWithdrawn(withdrawn_on=date(2025, 1, 3), reason="duplicate"),
     # evaluation
     evaluation.ActionDefined(
         code="A01",
@@ -268,6 +290,8 @@ AGGREGATE_IDS = {
     "indicator": "I01",
     "session": "s-2025-11",
     "report": "report-2025",
+    "control_link": "region-0193b2c4-link",
+    "outside_aid": "region-0193b2c4-aid",
 }
 
 
@@ -554,3 +578,34 @@ def test_round_trip_through_the_envelope(payload: Payload) -> None:
 def test_envelope_refuses_a_payload_under_the_wrong_service() -> None:
     with pytest.raises(ValidationError, match="issued by service"):
         new_event(EXAMPLES[0], pilot="region", service="funding", aggregate_id="p-1", sequence=1)
+
+
+def test_a_control_link_joins_two_undertakings_in_date_order() -> None:
+    fields: dict[str, Any] = {
+        "controlling_siren": EPCI,
+        "controlled_siren": SIREN,
+        "relation": "board_majority",
+        "starts_on": date(2024, 6, 1),
+        "source": "statuts",
+        "recorded_by": "staff-1",
+    }
+    with pytest.raises(ValidationError, match="does not control itself"):
+        undertaking.ControlLinkRecorded(**(fields | {"controlled_siren": EPCI}))
+    with pytest.raises(ValidationError, match="ends_on is before starts_on"):
+        undertaking.ControlLinkRecorded(**(fields | {"ends_on": date(2024, 5, 31)}))
+    assert undertaking.ControlLinkRecorded(**(fields | {"ends_on": date(2024, 6, 1)})).ends_on
+
+
+def test_outside_aid_counts_no_more_than_its_amount() -> None:
+    with pytest.raises(ValidationError, match="cannot exceed the nominal amount"):
+        undertaking.OutsideAidRecorded(
+            recipient_siren=SIREN,
+            grantor="epci",
+            basis="de_minimis_sgei",
+            nominal_amount=100,
+            gross_grant_equivalent=101,
+            granted_on=date(2023, 3, 1),
+            legal_right_on=date(2023, 3, 1),
+            source="ref",
+            recorded_by="staff-1",
+        )

@@ -6,6 +6,7 @@ from ess_core.messaging.view_idiom import View
 from ess_core.service.spec import ServiceSpec
 from ess_funding.adapters.tables import metadata
 from ess_funding.entrypoints.http import funding_router
+from ess_funding.entrypoints.undertakings import undertaking_router
 from ess_views import shared_views
 from ess_views.funding_plan import funding_views
 
@@ -21,6 +22,6 @@ service = ServiceSpec(
     name="funding",
     metadata=metadata,
     views=service_views,
-    routers=(funding_router,),
+    routers=(funding_router, undertaking_router),
     migrations="ess_funding:migrations",
 )

@@ -13,11 +13,12 @@ from ess_contracts.evaluation import EvaluationPayload
 from ess_contracts.funding import FundingPayload
 from ess_contracts.intake import IntakePayload
 from ess_contracts.ops import OpsPayload
+from ess_contracts.undertaking import UndertakingPayload
 
-CATALOGUE_VERSION = "v2"  # v2: checkpoint_recorded version 2
+CATALOGUE_VERSION = "v3"  # v2: checkpoint_recorded version 2; v3: control links and outside aid
 
 AnyPayload = Annotated[
-    IntakePayload | FundingPayload | EvaluationPayload | OpsPayload,
+    IntakePayload | FundingPayload | UndertakingPayload | EvaluationPayload | OpsPayload,
     Field(discriminator="type"),
 ]
 

@@ -19,7 +19,16 @@ ServiceName = Literal["intake", "funding", "evaluation", "ops"]
 SERVICES: tuple[ServiceName, ...] = ("intake", "funding", "evaluation", "ops")
 
 AggregateKind = Literal[
-    "project", "network", "action", "indicator", "session", "report", "checkpoint", "probe"
+    "project",
+    "network",
+    "action",
+    "indicator",
+    "session",
+    "report",
+    "checkpoint",
+    "probe",
+    "control_link",
+    "outside_aid",
 ]
 
 Department = Literal["44", "49", "53", "72", "85"]

@@ -11,8 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_views.funding_plan import tables as t
 from ess_views.funding_plan.agenda import on_agenda
+from ess_views.funding_plan.facts import Plan
 from ess_views.funding_plan.store import load_plan, plan_digest, read_status, read_verdicts
 from ess_views.project import project
+from ess_views.undertaking.ledger import judge_ledger
+from ess_views.undertaking.store import load_ledger
 
 
 def _plain(value: Any) -> Any:
@@ -37,9 +40,21 @@ async def plan_document(conn: AsyncConnection, project_id: str) -> dict[str, Any
         "project_id": project_id,
         "status": status,
         "verdicts": [v.as_dict() for v in await read_verdicts(conn, project_id)],
+        "undertaking_verdicts": await undertaking_verdicts(conn, project_id, plan),
         "facts": facts,
         "digest": await plan_digest(conn, project_id),
     }
+
+
+async def undertaking_verdicts(conn: AsyncConnection, project_id: str, plan: Plan) -> list[dict[str, Any]]:
+    """The ledger's verdicts that name an aid of this project: de minimis across every project and
+    funder of the beneficiary's single undertaking (the plan's own verdicts see this project only)."""
+    sirens = {d.beneficiary_siren for d in plan.decisions if d.beneficiary_siren}
+    sirens |= {c.beneficiary_siren for c in plan.cofunders if c.beneficiary_siren}
+    if not sirens:
+        return []
+    verdicts = judge_ledger(await load_ledger(conn, sirens))
+    return [v.as_dict() for v in verdicts if v.act.startswith(f"{project_id}:")]
 
 
 async def agenda(conn: AsyncConnection) -> list[dict[str, Any]]:

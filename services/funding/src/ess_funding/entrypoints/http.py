@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse
 from ess_contracts.types import PILOTS
 from ess_core.auth import Principal, require_service_pilot
 from ess_core.service.http import refusal_responses
-from ess_core.service.json_schema import inlined
+from ess_core.service.json_schema import request_body
 from ess_core.service.runtime import ServiceRuntime
 from ess_funding.adapters.reading import agenda, plan_document
 from ess_funding.config import FundingConfig
@@ -104,18 +104,16 @@ def body_schema(kind: ActKind) -> dict[str, Any]:
     """The act's body as the OpenAPI document shows it: its event payload's fields (without `type`; the
     act's own id optional, the service mints it), `pilot` and `acknowledge`. The body is validated by
     `parse_act`, which names the field and the rule; the schema tells clients and generators the fields."""
-    schema = inlined(kind.payload)
-    properties = {name: spec for name, spec in schema["properties"].items() if name != "type"}
-    properties["pilot"] = {
+    schema = request_body(kind.payload, optional=(kind.id_field or "",))
+    schema["properties"]["pilot"] = {
         "type": "string",
         "enum": list(PILOTS),
         "description": "this service's pilot, if given",
     }
-    properties["acknowledge"] = {
+    schema["properties"]["acknowledge"] = {
         "type": "array",
         "items": {"type": "string", "enum": sorted(ACKNOWLEDGEABLE)},
         "uniqueItems": True,
         "description": "rules a decider knowingly goes through (never de minimis)",
     }
-    required = [name for name in schema.get("required", []) if name not in ("type", kind.id_field)]
-    return {**schema, "properties": properties, "required": required, "additionalProperties": False}
+    return schema

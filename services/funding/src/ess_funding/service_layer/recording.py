@@ -4,7 +4,9 @@ The check runs the fold itself, in a savepoint that is always rolled back: this 
 the view has not applied yet (still in the outbox, or on their way through the stream) are applied first,
 then the act's own event; the verdicts the fold computes then are compared with those before the act. A
 verdict that is new or changed is a breach the act causes or worsens: the act is refused, naming them,
-unless the rule is acknowledged. "Rules run twice, one code": the same handlers and rules run again when
+unless the rule is acknowledged. The beneficiary's ledger is judged the same way, before and after, across
+every project of its single undertaking: an aid that takes it beyond a de minimis ceiling is refused.
+"Rules run twice, one code": the same handlers and rules run again when
 the event comes back from the stream, in every pilot's service, and all agree whatever the order.
 """
 
@@ -16,6 +18,8 @@ from datetime import UTC, date, datetime
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ess_contracts import funding as f
+from ess_contracts.base import Payload
 from ess_contracts.event import Event, new_event
 from ess_contracts.types import format_timestamp
 from ess_core.messaging.outbox import Outbox
@@ -32,6 +36,9 @@ from ess_views.funding_plan.fold import PlanView, refresh
 from ess_views.funding_plan.store import load_plan, read_verdicts
 from ess_views.funding_plan.verdict import Verdict
 from ess_views.project import project
+from ess_views.undertaking import LedgerView
+from ess_views.undertaking.ledger import judge_ledger
+from ess_views.undertaking.store import load_ledger
 
 
 @dataclass(frozen=True)
@@ -39,18 +46,57 @@ class Recorded:
     event: Event
     verdicts: tuple[Verdict, ...]  # the plan's verdicts once the act is folded (as this service sees it)
     acknowledged: tuple[Verdict, ...]  # the new or changed verdicts the act went through with
+    undertaking: tuple[Verdict, ...] = ()  # the ledger's verdicts on the aid's undertaking, once folded
 
 
-async def pending_own(conn: AsyncConnection, box: Outbox, project_id: str) -> list[Event]:
-    """This service's events on the project that its view has not applied yet, in sequence order (only
-    those in its own pilot's name: a row written in another's name is never taken for its own)."""
-    query = (
-        select(outbox.c.data)
-        .where(outbox.c.aggregate == "project", outbox.c.aggregate_id == project_id)
-        .where(outbox.c.event_id.not_in(select(applied.c.event_id)))
-        .order_by(outbox.c.sequence)
-    )
-    events = [Event.model_validate_json(data) for data in (await conn.scalars(query)).all()]
+@dataclass(frozen=True)
+class Trial:
+    before: tuple[Verdict, ...]
+    after: tuple[Verdict, ...]
+    ledger_before: tuple[Verdict, ...]
+    ledger_after: tuple[Verdict, ...]
+
+    @property
+    def new(self) -> tuple[Verdict, ...]:
+        """Plan verdicts the act causes or changes."""
+        return tuple(v for v in self.after if v not in self.before)
+
+    @property
+    def ledger_worse(self) -> tuple[Verdict, ...]:
+        """Ledger verdicts the act causes or worsens (a higher total), but for one that only repeats, with
+        the same figures, a new verdict of the plan (the aid's own project holds all that counts)."""
+        totals = {(v.subject, v.act): v.total for v in self.ledger_before}
+        plan = {(v.act_event_id, v.limit, v.total) for v in self.new if v.rule == "de_minimis"}
+        return tuple(
+            v
+            for v in self.ledger_after
+            if v.total > totals.get((v.subject, v.act), -1) and (v.act_event_id, v.limit, v.total) not in plan
+        )
+
+
+def aid_sirens(payload: Payload) -> frozenset[str]:
+    """The SIRENs whose ledger an act of a plan can take further: the beneficiaries of its aid."""
+    if (
+        isinstance(payload, f.ProjectDecisionRecorded | f.ProjectCofunderDeclared)
+        and payload.beneficiary_siren
+    ):
+        return frozenset({payload.beneficiary_siren})
+    if isinstance(payload, f.ProjectDeMinimisDeclared):
+        return frozenset({payload.beneficiary_siren, *(a.recipient_siren for a in payload.prior_aids)})
+    return frozenset()
+
+
+async def pending_own(conn: AsyncConnection, box: Outbox, project_id: str | None = None) -> list[Event]:
+    """This service's events (on the project, or on anything) that its views have not applied yet, in
+    sequence order (only those in its own pilot's name: a row written in another's name is never taken
+    for its own)."""
+    query = select(outbox.c.data).where(outbox.c.event_id.not_in(select(applied.c.event_id)))
+    if project_id is not None:
+        query = query.where(outbox.c.aggregate == "project", outbox.c.aggregate_id == project_id)
+    events = [
+        Event.model_validate_json(data)
+        for data in (await conn.scalars(query.order_by(outbox.c.aggregate_id, outbox.c.sequence))).all()
+    ]
     return [e for e in events if (e.pilot, e.service) == (box.pilot, box.service)]
 
 
@@ -65,6 +111,7 @@ class Recorder:
         self.runtime = runtime
         self.config = config
         self.view = PlanView()
+        self.ledger = LedgerView()
 
     async def record(self, project_id: str, act: Act, recorded_by: str) -> Recorded:
         async def attempt() -> Recorded:
@@ -81,9 +128,9 @@ class Recorder:
         event = new_event(
             act.payload, pilot=box.pilot, service=box.service, aggregate_id=project_id, sequence=sequence
         )
-        before, after = await self.trial(conn, project_id, event)
-        new = tuple(v for v in after if v not in before)
-        refused = [v for v in new if v.rule not in act.acknowledge]
+        trial = await self.trial(conn, project_id, event)
+        new = trial.new
+        refused = [*(v for v in new if v.rule not in act.acknowledge), *trial.ledger_worse]
         if refused:
             acknowledgeable = all(v.rule in ACKNOWLEDGEABLE for v in refused)
             raise RuleBreach(
@@ -101,21 +148,29 @@ class Recorder:
                 recorded_at=format_timestamp(datetime.now(UTC)),
             )
         )
-        return Recorded(event, after, new)
+        return Recorded(event, trial.after, new, trial.ledger_after)
 
-    async def trial(
-        self, conn: AsyncConnection, project_id: str, event: Event
-    ) -> tuple[tuple[Verdict, ...], tuple[Verdict, ...]]:
-        """The plan's verdicts before and after `event`, with this service's pending events folded in;
-        raises `Refused` when the act contradicts the pilot's own acts. Leaves no trace in the view."""
+    async def trial(self, conn: AsyncConnection, project_id: str, event: Event) -> Trial:
+        """The plan's verdicts, and the ledger's on the aid's beneficiaries, before and after `event`,
+        with this service's pending events folded in (on every project when the act grants aid: the
+        ledger spans them); raises `Refused` when the act contradicts the pilot's own acts. Leaves no
+        trace in the views."""
+        sirens = aid_sirens(event.payload)
         scratch = await conn.begin_nested()
         try:
-            for own in await pending_own(conn, self.runtime.outbox, project_id):
-                await self.view.apply(conn, own)
+            for own in await pending_own(conn, self.runtime.outbox, None if sirens else project_id):
+                for view in (self.view, self.ledger):
+                    if view.handles(own.type):
+                        await view.apply(conn, own)
             await refresh(conn, project_id)
-            before = await read_verdicts(conn, project_id)
+            before, ledger_before = await read_verdicts(conn, project_id), await self._ledger(conn, sirens)
             check(await load_plan(conn, project_id), event.pilot, event.payload)
             await self.view.apply(conn, event)
-            return before, await read_verdicts(conn, project_id)
+            after, ledger_after = await read_verdicts(conn, project_id), await self._ledger(conn, sirens)
+            return Trial(before, after, ledger_before, ledger_after)
         finally:
             await scratch.rollback()
+
+    @staticmethod
+    async def _ledger(conn: AsyncConnection, sirens: frozenset[str]) -> tuple[Verdict, ...]:
+        return judge_ledger(await load_ledger(conn, sirens)) if sirens else ()

@@ -24,3 +24,14 @@ def _inline(node: Any, defs: dict[str, Any]) -> Any:
     if isinstance(node, list):
         return [_inline(item, defs) for item in node]
     return node
+
+
+def request_body(
+    model: type[BaseModel], exclude: tuple[str, ...] = ("type",), optional: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """A payload's schema as an OpenAPI request body: without the fields the service sets (`exclude`),
+    `optional` ones left to the service when absent, and nothing else accepted."""
+    schema = inlined(model)
+    properties = {k: v for k, v in schema["properties"].items() if k not in exclude}
+    required = [k for k in schema.get("required", []) if k not in exclude and k not in optional]
+    return {**schema, "properties": properties, "required": required, "additionalProperties": False}

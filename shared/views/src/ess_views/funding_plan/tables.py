@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Integer, PrimaryKeyConstraint, String, Table, Text
+from sqlalchemy import BigInteger, Column, Index, Integer, PrimaryKeyConstraint, String, Table, Text
 
 from ess_core.messaging.schema import metadata
 
@@ -257,3 +257,9 @@ PLAN_TABLES = (*FACT_TABLES, status, verdict)
 UNJUDGED = frozenset({request, tranche, disbursement, recovery})
 """Facts no rule across funders reads: the fold does not judge the plan again after them."""
 JUDGED_TABLES = tuple(table for table in FACT_TABLES if table not in UNJUDGED)
+
+# The ledger (ess_views.undertaking) finds an undertaking's aid across projects by SIREN.
+Index("ix_view_plan_decision_beneficiary", decision.c.beneficiary_siren)
+Index("ix_view_plan_cofunder_beneficiary", cofunder.c.beneficiary_siren)
+Index("ix_view_plan_prior_aid_recipient", prior_aid.c.recipient_siren)
+Index("ix_view_plan_declaration_beneficiary", declaration.c.beneficiary_siren)

@@ -62,10 +62,13 @@ class Verdict:
         lead = f"{self.rule.replace('_', ' ')}"
         if self.regulation:
             lead += f" ({self.regulation})"
-        return (
+        text = (
             f"{lead}: {self.act} ({self.act_on.isoformat()}) brings {self.subject} to {euros(self.total)}"
             f" against {euros(self.limit)}, {euros(self.excess)} beyond; window: {self.window}"
         )
+        if self.rule == "de_minimis":  # the beneficiary must see which aid makes up the total
+            text += "; aid counted: " + ", ".join(f"{act} {euros(cents)}" for act, cents in self.counted)
+        return text
 
     def as_dict(self) -> dict[str, object]:
         return {
