@@ -7,12 +7,10 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from sqlalchemy import select
 
 from ess_contracts.codec import encode
@@ -20,39 +18,14 @@ from ess_contracts.event import new_event
 from ess_core.messaging.outbox import Outbox
 from ess_core.messaging.schema import dead_letters
 from ess_views.funding_plan.tables import decision as decision_rows
-from tests.support.databases import BACKENDS
-from tests.support.funding_services import Funders, funding_services
+from tests.support.funding_services import Funders
 from tests.support.funding_story import decision, opinion
-from tests.support.natsfixtures import NatsEndpoint, provisioned_stream, running_nats
 from tests.support.sirens import fresh_siren
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 LINES = {"staff": 60_000_00, "equipment": 40_000_00}
 K = 1_000_00
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def backend_nats(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[str, NatsEndpoint]]:
-    if request.param == "postgres":
-        from tests.support.databases import skip_unless_postgres
-
-        skip_unless_postgres()
-    with running_nats(tmp_path_factory.mktemp(f"nats-{request.param}")) as server:
-        yield request.param, server
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def funders(
-    backend_nats: tuple[str, NatsEndpoint], tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Funders]:
-    backend, server = backend_nats
-    async with provisioned_stream(server.url) as (_, js):
-        folder = tmp_path_factory.mktemp(f"funding-{backend}")
-        async with funding_services(folder, server.url, js, backend) as trio:
-            yield trio
 
 
 def project() -> str:
