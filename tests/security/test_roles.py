@@ -82,6 +82,17 @@ ROUTES: dict[str, dict[str, frozenset[str]]] = {
         },
         "POST /projects/{project_id}/tranches": frozenset({"instructor", "decider"}),
         "POST /projects/{project_id}/disbursements": frozenset({"instructor", "decider"}),
+        "GET /undertakings/{siren}": READERS,
+        "GET /undertakings/{siren}/certificate": READERS,
+        **{
+            route: frozenset({"instructor"})
+            for path in ("control-links", "outside-aids")
+            for route in (
+                f"POST /{path}",
+                f"PUT /{path}/{{aggregate_id}}",
+                f"POST /{path}/{{aggregate_id}}/withdrawal",
+            )
+        },
     },
     "evaluation": {
         **{

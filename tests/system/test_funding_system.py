@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.support.funding_system import FundingSystem, funding_system
+from tests.support.sirens import fresh_siren
 from tests.support.system import ESS, REPO
 
 pytestmark = pytest.mark.system
@@ -106,17 +107,19 @@ def test_pilots_acting_unseen_during_a_partition_agree_afterwards_on_every_breac
     funders: FundingSystem,
 ) -> None:
     over, at_ceiling, sgei = opened(funders), opened(funders), opened(funders)
+    # Each project its own beneficiary: the ledger would otherwise join the three (one undertaking).
+    siren = {pid: fresh_siren() for pid in (over, at_ceiling, sgei)}
     funders.ok(
         "region",
         at_ceiling,
         "de-minimis-declarations",
         {
             "declared_on": "2026-03-10",
-            "beneficiary_siren": SIREN,
+            "beneficiary_siren": siren[at_ceiling],
             "prior_aids": [
                 {
                     "aid_ref": "epci-2023",
-                    "recipient_siren": SIREN,
+                    "recipient_siren": siren[at_ceiling],
                     "grantor": "epci",
                     "basis": "de_minimis_general",
                     "gross_grant_equivalent": 50 * K,
@@ -134,21 +137,21 @@ def test_pilots_acting_unseen_during_a_partition_agree_afterwards_on_every_breac
     try:
         acts = {
             "region": [
-                (over, decision(100 * K, "2025-06-01")),
+                (over, decision(100 * K, "2025-06-01", beneficiary_siren=siren[over])),
                 (over, commitment(30 * K, "2026-04-20")),
-                (at_ceiling, decision(100 * K, "2025-06-01")),
-                (sgei, decision(50 * K, "2024-01-15")),
+                (at_ceiling, decision(100 * K, "2025-06-01", beneficiary_siren=siren[at_ceiling])),
+                (sgei, decision(50 * K, "2024-01-15", beneficiary_siren=siren[sgei])),
             ],
             "state": [
-                (over, decision(100 * K, "2025-09-01")),
+                (over, decision(100 * K, "2025-09-01", beneficiary_siren=siren[over])),
                 (over, commitment(30 * K, "2026-04-15")),
-                (at_ceiling, decision(100 * K, "2025-09-01")),
-                (sgei, decision(700 * K + 1, "2024-06-01", "de_minimis_sgei")),
+                (at_ceiling, decision(100 * K, "2025-09-01", beneficiary_siren=siren[at_ceiling])),
+                (sgei, decision(700 * K + 1, "2024-06-01", "de_minimis_sgei", beneficiary_siren=siren[sgei])),
             ],
             "bdt": [
-                (over, decision(100 * K + 1, "2026-02-01")),
+                (over, decision(100 * K + 1, "2026-02-01", beneficiary_siren=siren[over])),
                 (over, commitment(25 * K + 1, "2026-04-10")),
-                (at_ceiling, decision(100 * K, "2026-02-01")),
+                (at_ceiling, decision(100 * K, "2026-02-01", beneficiary_siren=siren[at_ceiling])),
             ],
         }
 
@@ -177,6 +180,8 @@ def test_pilots_acting_unseen_during_a_partition_agree_afterwards_on_every_breac
         300_000_01,
     )
     assert verdicts["de_minimis"]["window"] == "any period of three years: 2023-02-02 to 2026-02-01"
+    # The ledger, across every project of the undertaking, names the same act on every pilot.
+    assert [v["act"] for v in over_plan["undertaking_verdicts"]] == [f"{over}:bdt/decision/d1"]
 
     at_plan = json.loads(funders.plans(at_ceiling, lambda p: len(p["facts"]["decisions"]) == 3)["state"])
     assert at_plan["verdicts"] == []  # 300,000.00 exactly; the EPCI's aid of 2023-02-01 is outside
@@ -283,6 +288,13 @@ def test_ess_funding_commands_show_the_plan_and_the_reason_of_a_refusal(funders:
     assert [c["amount"] for c in found["facts"]["commitments"]] == [90 * K]
     table = ess("project", "show", pid, *server, *nowhere)
     assert "plan over_funded" in table.stdout and "verdict over funding" in table.stdout, table.stdout
+
+    ledger = ess("undertaking", "show", SIREN, "--as-of", "2026-04-01", *where)
+    assert ledger.returncode == 0, ledger.stderr
+    assert f"{SIREN} on 2026-04-01: single undertaking {SIREN}" in ledger.stdout
+    assert f"2026-04-01 {pid}:state/decision/d1 {SIREN} EUR 90,000.00" in ledger.stdout
+    certificate = ess("undertaking", "show", SIREN, "--certificate", *where)
+    assert certificate.stdout.startswith("ATTESTATION RELATIVE AUX AIDES DE MINIMIS"), certificate.stderr
 
 
 def ess(*args: str) -> subprocess.CompletedProcess[str]:

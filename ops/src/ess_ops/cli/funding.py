@@ -6,6 +6,9 @@
         [--acknowledge RULE]...                       cofunders, de-minimis-declarations, decisions,
                                                       commitments, tranches, disbursements, cancellations,
                                                       recoveries); a refusal prints its reason, exit 1
+    ess undertaking show SIREN [--as-of DATE]         a single undertaking in the de minimis ledger: its
+        [--json | --certificate]                      members, aid, ceilings, headroom and verdicts, or
+                                                      the French certificate
 
 The service and token come from the running `ess up` (`--state-dir`), or from `--url` and `--token-file`.
 """
@@ -52,6 +55,9 @@ def register(app: typer.Typer) -> None:
     funding.command("agenda")(agenda_command)
     funding.command("act")(act_command)
     app.add_typer(funding, name="funding")
+    undertaking = typer.Typer(no_args_is_help=True, help="The de minimis ledger of a single undertaking.")
+    undertaking.command("show")(undertaking_command)
+    app.add_typer(undertaking, name="undertaking")
 
 
 def plan_command(
@@ -101,6 +107,42 @@ def agenda_command(
                 f"{p['act']} {euros(p['amount'])} since {p['since']}" for p in funder["pending"]
             )
             note(f"  {funder['funder']}: {pending}")
+
+
+def undertaking_command(
+    siren: str,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="The date to read at (YYYY-MM-DD).")] = None,
+    certificate: Annotated[
+        bool, typer.Option("--certificate", help="The de minimis certificate, in French.")
+    ] = False,
+    pilot: PilotOpt = "region",
+    state_dir: StateDirOpt = Path(".ess"),
+    url: UrlOpt = None,
+    token_file: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Where a SIREN's single undertaking stands: each ceiling, the aid counted, the headroom, verdicts."""
+    from ess_ops.cli.console import note
+    from ess_views.funding_plan.verdict import euros
+
+    query = f"?as_of={as_of}" if as_of else ""
+    path = f"/undertakings/{siren}{'/certificate' if certificate else ''}{query}"
+    answer = _call("GET", path, pilot, state_dir, url, token_file)
+    if certificate or as_json:
+        print(answer if certificate else json.dumps(answer, indent=2, ensure_ascii=False))
+        return
+    note(f"{siren} on {answer['as_of']}: single undertaking {' + '.join(answer['members'])}")
+    for ceiling in answer["ceilings"]:
+        window = f"{ceiling['window_from']} to {ceiling['window_to']}"
+        note(
+            f"  {ceiling['regulation']} ({ceiling['scope']}), {window}: {euros(ceiling['total_cents'])}"
+            f" of {euros(ceiling['limit_cents'])}, {euros(ceiling['headroom_cents'])} left"
+        )
+    for aid in answer["aids"]:
+        cents = euros(aid["gross_grant_equivalent_cents"])
+        note(f"  {aid['legal_right_on']} {aid['act']} {aid['recipient_siren']} {cents}")
+    for verdict in answer["verdicts"]:
+        note(f"  {verdict['message']}")
 
 
 def act_command(
@@ -157,4 +199,4 @@ def _call(
         )
         reason = detail.get("reason") if isinstance(detail, dict) else detail or answer.text
         fail(f"{answer.status_code} {detail.get('error', '') if isinstance(detail, dict) else ''}: {reason}")
-    return answer.json()
+    return answer.text if answer.headers.get("content-type", "").startswith("text/plain") else answer.json()
