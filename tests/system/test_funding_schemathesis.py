@@ -1,8 +1,10 @@
 """Schemathesis over funding's OpenAPI, against a running funding service (a real process, behind a real
 broker, with a submitted project and its opinion): every act route fuzzed with bodies generated from the
-documented schema, on a project the service knows, with a token that holds every role. No answer is a
-5xx, and none contradicts the document (status codes and bodies, content type). Driven without
-schemathesis' pytest plugin, which pytest 9 breaks (see test_intake_schemathesis.py)."""
+documented schema, then sent its documented example, on a project the service knows, with a token that
+holds every role. No answer is a 5xx, and none contradicts the document (status codes and bodies, content
+type). The examples reach the rules: the beneficiary's ledger already holds aid close to the ceiling, so
+the example decision is refused 409 with the verdict its document describes. Driven without schemathesis'
+pytest plugin, which pytest 9 breaks (see test_intake_schemathesis.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ schemathesis = pytest.importorskip(
     "schemathesis",
     reason="schemathesis is not installed: add it to the dev dependency group to run this test",
 )
+import httpx  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from schemathesis import GenerationMode  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
@@ -25,11 +28,12 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
 )
 
 from ess_core.auth import LocalIssuer  # noqa: E402
+from ess_funding.entrypoints.examples import EXAMPLES, SIREN  # noqa: E402
 from tests.support.funding_system import FundingSystem, funding_system  # noqa: E402
 
 pytestmark = [pytest.mark.system, pytest.mark.timeout(300)]
 
-EXAMPLES = settings(max_examples=12, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+GENERATED = settings(max_examples=12, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 LINES = {"staff": 60_000_00, "equipment": 40_000_00}
 OPINION = {
     "opinion_id": "op1",
@@ -59,6 +63,19 @@ def test_no_funding_act_answers_5xx_or_contradicts_its_document(funders: Funding
     url = funders.system.children[("state", "funding")].http_url
     roles = ("instructor", "decider", "operator", "admin")
     token = LocalIssuer.load(funders.system.state.auth).mint("fuzzer", "state", roles)
+    headers = {"Authorization": f"Bearer {token}"}
+    outside = {
+        "recipient_siren": SIREN,
+        "grantor": "commune",
+        "basis": "de_minimis_general",
+        "nominal_amount": 280_000_00,
+        "gross_grant_equivalent": 280_000_00,
+        "granted_on": "2025-06-01",
+        "legal_right_on": "2025-06-01",
+        "source": "deliberation-2025-06",
+    }
+    assert httpx.post(f"{url}/outside-aids", json=outside, headers=headers).status_code == 201
+    funders.ok("state", pid, "requests", EXAMPLES["requests"])
     schema = schemathesis.openapi.from_url(f"{url}/openapi.json").include(tag_regex="^funding$")
     checks = [
         not_a_server_error,
@@ -67,6 +84,7 @@ def test_no_funding_act_answers_5xx_or_contradicts_its_document(funders: Funding
         response_schema_conformance,
     ]
     statuses: Counter[int] = Counter()
+    examples: dict[str, int] = {}
     failures, operations = [], 0
     for result in schema.get_all_operations():
         operation = result.ok()
@@ -74,19 +92,27 @@ def test_no_funding_act_answers_5xx_or_contradicts_its_document(funders: Funding
             continue
         operations += 1
 
-        @EXAMPLES
+        @GENERATED
         @given(case=operation.as_strategy(generation_mode=GenerationMode.POSITIVE))
         def call(case: schemathesis.Case) -> None:
             case.path_parameters = {"project_id": pid}  # a project the service knows: bodies reach the rules
-            response = case.call_and_validate(
-                base_url=url, headers={"Authorization": f"Bearer {token}"}, checks=checks, timeout=30
-            )
+            response = case.call_and_validate(base_url=url, headers=headers, checks=checks, timeout=30)
             statuses[response.status_code] += 1
 
+        example = operation.Case(
+            path_parameters={"project_id": pid},
+            body=EXAMPLES[operation.path.rsplit("/", 1)[1]],
+            media_type="application/json",
+        )
         try:
             call()
+            answer = example.call_and_validate(base_url=url, headers=headers, checks=checks, timeout=30)
+            examples[operation.path.rsplit("/", 1)[1]] = answer.status_code
         except Exception as failure:  # every operation is tried; all failures are reported together
             failures.append(f"{operation.label}: {failure}")
     assert operations == 10
     assert not failures, "\n\n".join(failures)
     assert sum(statuses.values()) >= operations and not any(s >= 500 for s in statuses), statuses
+    # 280,000 outside aid + the example's 40,000: beyond the ceiling of (EU) 2023/2831, named by the ledger
+    assert examples["decisions"] == 409, examples
+    assert examples["opinions"] == 201, examples

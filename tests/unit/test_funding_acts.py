@@ -15,6 +15,7 @@ from ess_funding.domain.acts import BY_PATH, parse_act
 from ess_funding.domain.consistency import check
 from ess_funding.domain.dates import check_dates
 from ess_funding.domain.refusals import Inconsistent, Invalid, WrongPilot
+from ess_funding.entrypoints.examples import EXAMPLES
 from ess_views.funding_plan.facts import BudgetLine, Disbursement, Tranche
 from tests.support.funding_facts import commitment, decision, eid, opinion, plan, request
 from tests.support.funding_story import decision as decided
@@ -193,3 +194,18 @@ def test_the_legal_right_margin_is_a_setting() -> None:
         check_dates(decided("d1", 100, date(2026, 7, 2)), date(2026, 1, 1), today, margin)
     with pytest.raises(SystemExit, match="whole number of days"):
         FundingConfig.from_env({"ESS_FUNDING_LEGAL_RIGHT_MARGIN_DAYS": "six months"})
+
+
+@pytest.mark.parametrize("path", sorted(BY_PATH))
+def test_the_documented_example_of_each_act_fits_its_contract(path: str) -> None:
+    act = parse_act(BY_PATH[path], EXAMPLES[path], "state")
+    assert act.payload.model_dump(mode="json", exclude={"type"}) | EXAMPLES[path] == act.payload.model_dump(
+        mode="json", exclude={"type"}
+    )
+
+
+def test_a_json_number_without_fraction_is_an_integer_and_one_with_a_fraction_is_refused() -> None:
+    body = {**EXAMPLES["requests"], "amount": 4_000_000.0}
+    assert parse_act(BY_PATH["requests"], body, "state").payload.amount == 4_000_000  # type: ignore[attr-defined]
+    with pytest.raises(Invalid, match="amount"):
+        parse_act(BY_PATH["requests"], {**body, "amount": 4_000_000.5}, "state")

@@ -112,3 +112,14 @@ def test_the_standing_on_a_date_gives_the_window_total_and_headroom() -> None:
     assert (now.general.total, now.headroom) == (150 * K, 150 * K)
     before = standing(found, A, date(2024, 12, 31))  # the link starts in 2025: B is not counted yet...
     assert before.members == {A} and before.general.total == 170 * K  # ...the 2022 outside aid still is
+
+
+def test_aid_checked_under_rules_version_1_counts_but_is_never_named() -> None:
+    """The ledger is rules version 2: an older act keeps the verdicts its plan gave it."""
+    older = aid("p2:state/decision/d1", 100 * K + 1, date(2026, 2, 1))
+    older = Entry(older.aid, older.origin, older.granted_by, older.project_id, judged=False)
+    first = aid("p1:region/decision/d1", 200 * K, date(2025, 6, 1))
+    assert judge_ledger(ledger(first, older)) == ()
+    later = aid("p3:bdt/decision/d1", 1, date(2026, 3, 1))
+    [verdict] = judge_ledger(ledger(first, older, later))
+    assert verdict.act == "p3:bdt/decision/d1" and verdict.total == 300_000_02

@@ -82,6 +82,8 @@ def plan_command(
     note(f"  eligible budget {euros(eligible) if eligible is not None else '(no opinion yet)'}")
     for verdict in answer["verdicts"]:
         note(f"  {verdict['message']}")
+    for verdict in answer.get("undertaking_verdicts", []):
+        note(f"  across the undertaking's projects: {verdict['message']}")
     note(f"  plan digest {answer['digest']}")
 
 

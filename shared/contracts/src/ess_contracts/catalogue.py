@@ -15,7 +15,7 @@ from ess_contracts.intake import IntakePayload
 from ess_contracts.ops import OpsPayload
 from ess_contracts.undertaking import UndertakingPayload
 
-CATALOGUE_VERSION = "v3"  # v2: checkpoint_recorded version 2; v3: control links and outside aid
+CATALOGUE_VERSION = "v3"  # v2: checkpoint_recorded version 2; v3: control links, outside aid, rules versions
 
 AnyPayload = Annotated[
     IntakePayload | FundingPayload | UndertakingPayload | EvaluationPayload | OpsPayload,
@@ -34,7 +34,16 @@ def _checkpoint_1_to_2(payload: dict[str, Any]) -> dict[str, Any]:
     return {**payload, "own_view_digest": None}
 
 
-UPCASTERS: dict[tuple[str, int], Upcaster] = {("checkpoint_recorded", 1): _checkpoint_1_to_2}
+def _rules_version_1(payload: dict[str, Any]) -> dict[str, Any]:
+    """An act issued before rules had versions was checked under version 1 (each plan alone)."""
+    return {**payload, "rules_version": 1}
+
+
+UPCASTERS: dict[tuple[str, int], Upcaster] = {
+    ("checkpoint_recorded", 1): _checkpoint_1_to_2,
+    ("project_decision_recorded", 1): _rules_version_1,
+    ("project_cofunder_declared", 1): _rules_version_1,
+}
 """(type, from_version) -> function taking a payload dict of that version to the next one."""
 
 

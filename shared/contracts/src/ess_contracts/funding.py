@@ -7,6 +7,11 @@ tranche...), unique within the project; an event of the same issuer with the sam
 
 Rules across funders (over-funding, double funding, de minimis) order acts by the business dates carried here
 (`decided_on`, `committed_on`, `legal_right_on`...) and then by event id, never by arrival.
+
+Rules have versions (`RULES_VERSION`): an act that grants aid carries the version it was checked under
+(`rules_version`), in a payload version that a service on an older catalogue parks until it is upgraded, so
+two services never judge one act by different rules. A rule applies to the acts of its version on: the
+verdicts of older acts stay as they were given.
 """
 
 from __future__ import annotations
@@ -62,6 +67,13 @@ RecoveryReason = Literal["unspent_funds", "conditions_not_met", "project_abandon
 GrantorKind = Literal[
     "state", "region", "departement", "epci", "commune", "caisse_des_depots", "eu_fund", "other_public"
 ]
+
+RULES_VERSION = 2
+"""1: each plan judged alone (over-funding, double funding, de minimis within the plan). 2: de minimis
+judged per single undertaking, across every project and funder (ess_views.undertaking): the ledger names
+as crossing acts only aid of version 2 on; aid of version 1 counts in its totals."""
+
+RulesVersion = Annotated[int, Field(strict=True, ge=1, le=RULES_VERSION)]
 
 # --- field helpers ------------------------------------------------------------------------------------------
 
@@ -165,6 +177,7 @@ class ProjectCofunderDeclared(_FundingEvent):
     single undertaking like a pilot's decision.
     """
 
+    VERSION: ClassVar[int] = 2  # 2: rules_version
     type: Literal["project_cofunder_declared"] = "project_cofunder_declared"
     cofunder_line_id: Token
     declared_on: date
@@ -180,6 +193,7 @@ class ProjectCofunderDeclared(_FundingEvent):
     gross_grant_equivalent: Cents | None = None
     legal_right_on: date | None = None
     beneficiary_siren: Siren | None = None
+    rules_version: RulesVersion = RULES_VERSION
 
     @model_validator(mode="after")
     def _state_aid_complete(self) -> Self:
@@ -207,6 +221,7 @@ class ProjectDecisionRecorded(_FundingEvent):
     and places the aid in the three-year window. Conditions: required when conditional, none when refused.
     """
 
+    VERSION: ClassVar[int] = 2  # 2: rules_version
     type: Literal["project_decision_recorded"] = "project_decision_recorded"
     decision_id: Token
     request_id: Token
@@ -221,6 +236,7 @@ class ProjectDecisionRecorded(_FundingEvent):
     beneficiary_siren: Siren | None = None
     budget_lines: tuple[LineAmount, ...] = ()
     conditions: Annotated[tuple[Condition, ...], Field(max_length=20)] = ()
+    rules_version: RulesVersion = RULES_VERSION
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

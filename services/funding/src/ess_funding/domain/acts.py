@@ -71,12 +71,13 @@ def parse_act(kind: ActKind, body: Mapping[str, Any], service_pilot: str) -> Act
     """The act in `body`, or a refusal naming what is wrong with it."""
     if not isinstance(body, Mapping):
         raise Invalid("the body must be a JSON object of the act's fields")
-    fields = dict(body)
+    fields = integral(dict(body))
     named = fields.pop("pilot", None)
     if named is not None and named != service_pilot:
         raise WrongPilot(service_pilot, str(named))
     acknowledge = _acknowledged(fields.pop("acknowledge", []))
     fields.pop("type", None)
+    fields.pop("rules_version", None)  # the service checks every act under its own rules: it says which
     if kind.id_field and not fields.get(kind.id_field):
         fields[kind.id_field] = mint_id(kind)
     try:
@@ -88,6 +89,19 @@ def parse_act(kind: ActKind, body: Mapping[str, Any], service_pilot: str) -> Act
             f"{kind.label}: {where}: {first['msg']}", error.errors(include_url=False, include_context=False)
         ) from error
     return Act(kind, payload, acknowledge)
+
+
+def integral(value: Any) -> Any:
+    """JSON numbers with no fraction as integers (`192.0` is the integer 192 in JSON Schema, which the API
+    documents), so that no client's serializer is refused for it; other floats stay and are refused by
+    the contract (money is integer cents)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: integral(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [integral(v) for v in value]
+    return value
 
 
 def _acknowledged(value: object) -> frozenset[RuleName]:

@@ -28,6 +28,7 @@ from ess_core.service.runtime import ServiceRuntime
 from ess_funding.adapters.reading import agenda, plan_document
 from ess_funding.config import FundingConfig
 from ess_funding.domain.acts import ACKNOWLEDGEABLE, KINDS, ActKind, parse_act
+from ess_funding.entrypoints.examples import EXAMPLES
 from ess_funding.service_layer.recording import Recorder
 
 ProjectId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -104,7 +105,8 @@ def body_schema(kind: ActKind) -> dict[str, Any]:
     """The act's body as the OpenAPI document shows it: its event payload's fields (without `type`; the
     act's own id optional, the service mints it), `pilot` and `acknowledge`. The body is validated by
     `parse_act`, which names the field and the rule; the schema tells clients and generators the fields."""
-    schema = request_body(kind.payload, optional=(kind.id_field or "",))
+    schema = request_body(kind.payload, ("type", "rules_version"), optional=(kind.id_field or "",))
+    schema["examples"] = [EXAMPLES[kind.path]]
     schema["properties"]["pilot"] = {
         "type": "string",
         "enum": list(PILOTS),

@@ -68,6 +68,7 @@ class Decision:
     cancelled_on: date | None = None
     cancel_reason: str | None = None
     lines: LineAmounts = ()
+    rules_version: int = 1  # the rules the act was checked under (ess_contracts.funding.RULES_VERSION)
 
     @property
     def key(self) -> str:
@@ -99,6 +100,7 @@ class Cofunder:
     legal_right_on: date | None
     beneficiary_siren: str | None
     lines: LineAmounts = ()
+    rules_version: int = 1
 
     @property
     def key(self) -> str:

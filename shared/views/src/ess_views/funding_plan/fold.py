@@ -87,6 +87,7 @@ def _aid(p: f.ProjectDecisionRecorded | f.ProjectCofunderDeclared) -> dict[str, 
         "legal_right_on": day(p.legal_right_on),
         "beneficiary_siren": p.beneficiary_siren,
         "gross_grant_equivalent": p.gross_grant_equivalent,
+        "rules_version": p.rules_version,
     }
 
 

@@ -88,13 +88,14 @@ request = _fact(
 )
 
 
-def _aid() -> tuple[Column[str], ...]:
-    """What the de minimis rule reads from an act that grants aid."""
+def _aid() -> tuple[Column[Any], ...]:
+    """What the de minimis rule reads from an act that grants aid, and the rules it was checked under."""
     return (
         _text("state_aid_basis", 32),
         _text("scheme_reference", 64),
         _day("legal_right_on", nullable=True),
         _text("beneficiary_siren", 9),
+        Column("rules_version", Integer, nullable=False, server_default="1"),
     )
 
 

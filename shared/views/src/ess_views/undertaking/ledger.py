@@ -47,6 +47,7 @@ class Entry:
     origin: str  # decision | cofunder | outside | declared
     granted_by: str  # a pilot, or the grantor kind of outside and declared aid
     project_id: str | None
+    judged: bool = True  # checked under rules version 2 on: the ledger may name it as a crossing act
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,11 +100,15 @@ def subject(members: frozenset[str]) -> str:
 
 
 def judge_ledger(ledger: Ledger) -> tuple[Verdict, ...]:
-    """Each aid against the ceiling, with the aid before it (in the aid's order) of the undertaking its
-    recipient belonged to that day."""
-    ordered = [e.aid for e in ledger.counted]
+    """Each aid the ledger judges (`Entry.judged`) against the ceiling, with the aid before it (in the
+    aid's order) of the undertaking its recipient belonged to that day. Aid checked under rules version 1
+    (each plan alone) counts, but is never named: the verdicts given then stay as they were."""
+    entries = ledger.counted
+    ordered = [e.aid for e in entries]
     verdicts = []
     for index, aid in enumerate(ordered):
+        if not entries[index].judged:
+            continue
         members = ledger.undertaking(aid.recipient, aid.granted_on)
         so_far = [a for a in ordered[: index + 1] if a.recipient in members]
         verdict = judge_aid(subject(members), aid, so_far, ledger.fiscal_year_end_month)
@@ -113,10 +118,20 @@ def judge_ledger(ledger: Ledger) -> tuple[Verdict, ...]:
 
 
 def aid_entry(
-    key: str, event_id: str, granted_on: date, basis: str, cents: int, recipient: str, **where: str | None
+    key: str,
+    event_id: str,
+    granted_on: date,
+    basis: str,
+    cents: int,
+    recipient: str,
+    *,
+    origin: str,
+    granted_by: str,
+    project_id: str | None,
+    judged: bool = True,
 ) -> Entry:
     aid = Aid(key, event_id, granted_on, SCOPES[basis], cents, recipient)
-    return Entry(aid, where["origin"] or "", where["granted_by"] or "", where.get("project_id"))
+    return Entry(aid, origin, granted_by, project_id, judged)
 
 
 @dataclass(frozen=True, slots=True)

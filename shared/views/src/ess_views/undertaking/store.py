@@ -15,6 +15,7 @@ from ess_views.undertaking import tables as t
 from ess_views.undertaking.ledger import Entry, Ledger, Link, aid_entry, component
 
 DE_MINIMIS = tuple(SCOPES)
+LEDGER_RULES = 2  # the rules version from which the ledger judges an act (ess_contracts.funding)
 
 
 def _day(value: str | None) -> date | None:
@@ -80,6 +81,7 @@ async def _decisions(conn: AsyncConnection, members: frozenset[str]) -> list[Ent
             origin="decision",
             granted_by=r["pilot"],
             project_id=r["project_id"],
+            judged=r["rules_version"] >= LEDGER_RULES,
         )
         for r in (await conn.execute(query)).mappings()
         if r["legal_right_on"]
@@ -102,6 +104,7 @@ async def _cofunders(conn: AsyncConnection, members: frozenset[str]) -> list[Ent
             origin="cofunder",
             granted_by=r["kind"],
             project_id=r["project_id"],
+            judged=r["rules_version"] >= LEDGER_RULES,
         )
         for r in (await conn.execute(query)).mappings()
         if r["legal_right_on"] and r["gross_grant_equivalent"] is not None
@@ -157,6 +160,7 @@ async def _declared(conn: AsyncConnection, members: frozenset[str]) -> tuple[lis
             origin="declared",
             granted_by=r["grantor"],
             project_id=r["project_id"],
+            judged=False,  # the plan's rule judges the declaration it came with
         )
         for r in (await conn.execute(query)).mappings()
     ]

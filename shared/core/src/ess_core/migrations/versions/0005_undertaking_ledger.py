@@ -1,8 +1,8 @@
-"""undertaking ledger
+"""undertaking ledger, rules versions
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-12-03 07:41:39.520136
+Create Date: 2026-12-03 07:55:46.114645
 
 """
 
@@ -69,9 +69,11 @@ def upgrade() -> None:
         batch_op.create_index("ix_view_undertaking_outside_aid_recipient", ["recipient_siren"], unique=False)
 
     with op.batch_alter_table("view_plan_cofunder", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("rules_version", sa.Integer(), server_default="1", nullable=False))
         batch_op.create_index("ix_view_plan_cofunder_beneficiary", ["beneficiary_siren"], unique=False)
 
     with op.batch_alter_table("view_plan_decision", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("rules_version", sa.Integer(), server_default="1", nullable=False))
         batch_op.create_index("ix_view_plan_decision_beneficiary", ["beneficiary_siren"], unique=False)
 
     with op.batch_alter_table("view_plan_declaration", schema=None) as batch_op:
@@ -94,9 +96,11 @@ def downgrade() -> None:
 
     with op.batch_alter_table("view_plan_decision", schema=None) as batch_op:
         batch_op.drop_index("ix_view_plan_decision_beneficiary")
+        batch_op.drop_column("rules_version")
 
     with op.batch_alter_table("view_plan_cofunder", schema=None) as batch_op:
         batch_op.drop_index("ix_view_plan_cofunder_beneficiary")
+        batch_op.drop_column("rules_version")
 
     with op.batch_alter_table("view_undertaking_outside_aid", schema=None) as batch_op:
         batch_op.drop_index("ix_view_undertaking_outside_aid_recipient")
