@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
-from tests.support.databases import BACKENDS
+from ess_core.service.migrate import upgrade
+from tests.support.databases import BACKENDS, database_url
 from tests.support.funding_services import Funders, funding_services
 from tests.support.natsfixtures import NatsEndpoint, provisioned_stream, running_nats
+from tests.support.pilots import Pilots
+
+
+@pytest.fixture(params=BACKENDS)
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A migrated database of each backend, for one test."""
+    async with database_url(request.param, tmp_path) as url:
+        await upgrade(url)
+        yield url
+
+
+@pytest.fixture
+def pilots() -> Pilots:
+    """Three pilots' fresh signing keys and the trust store that lists them."""
+    return Pilots.generate()
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import nats
@@ -24,21 +23,9 @@ from ess_core.service.migrate import upgrade
 from ess_ops.nats.natsserver import NatsServer
 from ess_ops.nats.provision import default_stream_config_path, load_stream_config, provision
 from tests.support import events as ev
-from tests.support.databases import BACKENDS, database_url
+from tests.support.databases import database_url
 from tests.support.harness import ViewHolder, publish
 from tests.support.pilots import Pilots
-
-
-@pytest.fixture(params=BACKENDS)
-async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    async with database_url(request.param, tmp_path) as url:
-        await upgrade(url)
-        yield url
-
-
-@pytest.fixture
-def pilots() -> Pilots:
-    return Pilots.generate()
 
 
 async def test_outbox_to_view_end_to_end(db_url: str, js_stream: tuple, pilots: Pilots) -> None:

@@ -5,7 +5,6 @@ was upgraded all along."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
@@ -22,22 +21,9 @@ from ess_core.service.migrate import upgrade
 from ess_views import shared_views
 from ess_views.funding_plan.tables import decision as decision_rows
 from tests.support import events as ev
-from tests.support.databases import BACKENDS, database_url
 from tests.support.funding_story import decision
 from tests.support.harness import publish
 from tests.support.pilots import Pilots
-
-
-@pytest.fixture(params=BACKENDS)
-async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    async with database_url(request.param, tmp_path) as url:
-        await upgrade(url)
-        yield url
-
-
-@pytest.fixture
-def pilots() -> Pilots:
-    return Pilots.generate()
 
 
 def older_catalogue(event_type: str) -> int | None:

@@ -35,18 +35,6 @@ pytestmark = [pytest.mark.system, pytest.mark.timeout(300)]
 
 GENERATED = settings(max_examples=12, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 LINES = {"staff": 60_000_00, "equipment": 40_000_00}
-OPINION = {
-    "opinion_id": "op1",
-    "given_on": "2026-03-15",
-    "outcome": "favourable",
-    "eligible_total": 100_000_00,
-    "eligible_lines": [
-        {"code": "staff", "category": "staff", "eligible_amount": 60_000_00},
-        {"code": "equipment", "category": "equipment", "eligible_amount": 40_000_00},
-    ],
-    "self_financing": 10_000_00,
-    "in_kind": 5_000_00,
-}
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +47,7 @@ def test_no_funding_act_answers_5xx_or_contradicts_its_document(funders: Funding
     pid = "region-fuzzed"
     funders.submit(pid, LINES)
     funders.plans(pid)
-    funders.ok("state", pid, "opinions", OPINION)
+    funders.ok("state", pid, "opinions", EXAMPLES["opinions"])
     url = funders.system.children[("state", "funding")].http_url
     roles = ("instructor", "decider", "operator", "admin")
     token = LocalIssuer.load(funders.system.state.auth).mint("fuzzer", "state", roles)
