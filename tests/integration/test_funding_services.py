@@ -127,12 +127,33 @@ async def test_a_commitment_beyond_the_eligible_budget_is_refused_then_flagged_a
     assert verdict["window"].startswith("the eligible budget of region/opinion/op1 given on 2026-03-15")
     assert "EUR 100,000.01 against EUR 100,000.00, EUR 0.01 beyond" in verdict["message"]
 
-    acknowledged = await funders["state"].ok(pid, "commitments", early | {"acknowledge": ["over_funding"]})
+    held = await funders["state"].act(pid, "commitments", early | {"acknowledge": ["over_funding"]})
+    assert held.status_code == 202, held.text  # nothing signed yet: a second decider must approve
+    pending_id = held.json()["pending_id"]
+    alone = await funders["state"].approve(pending_id, by_second=False)
+    assert alone.status_code == 403 and alone.json()["detail"]["rules"] == ["over_funding"], alone.text
+    assert alone.json()["detail"]["reason"].startswith(
+        "over_funding: a breach is acknowledged by two deciders"
+    )
+    approved = await funders["state"].approve(pending_id)
+    assert approved.status_code == 201, approved.text
+    acknowledged = approved.json()
     assert [v["act"] for v in acknowledged["acknowledged"]] == ["region/commitment/c1"]
+    both = acknowledged["acknowledgement"]
+    assert both["act"] == "state/commitment/c2" and both["rules"] == ["over_funding"]
+    assert both["requested_by"].startswith("staff-") and both["approved_by"].startswith("staff-")
+    assert both["requested_by"] != both["approved_by"] and "state-staff" not in json.dumps(both)
+    assert (await funders["state"].approve(pending_id)).status_code == 409  # once only
     plans = await funders.plans(pid, lambda p: p["status"]["status"] == "over_funded")
     assert {json.dumps(p["verdicts"], sort_keys=True) for p in plans.values()} == {
         json.dumps([verdict], sort_keys=True)
     }
+    [shown] = plans["bdt"]["facts"]["acknowledgements"]  # every pilot sees who went through it
+    assert (shown["act"], shown["requested_by"], shown["approved_by"]) == (
+        "state/commitment/c2",
+        both["requested_by"],
+        both["approved_by"],
+    )
 
 
 async def test_cross_pilot_acts_are_refused_naming_both_pilots(funders: Funders) -> None:

@@ -82,6 +82,8 @@ ROUTES: dict[str, dict[str, frozenset[str]]] = {
         },
         "POST /projects/{project_id}/tranches": frozenset({"instructor", "decider"}),
         "POST /projects/{project_id}/disbursements": frozenset({"instructor", "decider"}),
+        "GET /pending-acts": READERS,
+        "POST /pending-acts/{pending_id}/approval": frozenset({"decider"}),
         "GET /undertakings/{siren}": READERS,
         "GET /undertakings/{siren}/certificate": READERS,
         **{

@@ -52,6 +52,12 @@ class Funder:
         assert answer.status_code == 201, answer.text
         return dict(answer.json())
 
+    async def approve(self, pending_id: str, *, by_second: bool = True) -> httpx.Response:
+        """The held act approved by the pilot's second decider (or, to be refused, by the first)."""
+        token = self.tokens[f"{self.pilot}-second" if by_second else self.pilot]
+        headers = {"Authorization": f"Bearer {token}"}
+        return await self.http.post(f"/pending-acts/{pending_id}/approval", headers=headers)
+
     async def plan(self, project_id: str) -> dict[str, Any] | None:
         answer = await self.http.get(f"/projects/{project_id}/plan")
         return None if answer.status_code == 404 else dict(answer.json())
@@ -124,6 +130,8 @@ async def funding_services(
     issuer = LocalIssuer.generate()
     public_key = issuer.save(tmp_path / "auth")
     tokens = {pilot: issuer.mint(f"{pilot}-staff", pilot, ROLES) for pilot in PILOTS}
+    # each pilot's second decider, another person: an acknowledged breach needs both
+    tokens |= {f"{pilot}-second": issuer.mint(f"{pilot}-decider-2", pilot, ("decider",)) for pilot in PILOTS}
     funders: dict[Pilot, Funder] = {}
     async with AsyncExitStack() as stack:
         for pilot in PILOTS:

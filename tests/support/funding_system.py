@@ -68,6 +68,13 @@ class FundingSystem:
         with self.client(pilot, token_pilot) as client:
             return client.post(f"/projects/{pid}/{kind}", json=dict(body))
 
+    def approve(self, pilot: str, pending_id: str) -> dict[str, Any]:
+        """The held act approved by the pilot's second decider (`ess up` mints that person's token)."""
+        with self.client(pilot, f"{pilot}-second-decider") as client:
+            answer = client.post(f"/pending-acts/{pending_id}/approval")
+        assert answer.status_code == 201, answer.text
+        return dict(answer.json())
+
     def ok(self, pilot: str, pid: str, kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
         answer = self.act(pilot, pid, kind, body)
         assert answer.status_code == 201, answer.text

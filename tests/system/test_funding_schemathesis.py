@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -74,31 +75,40 @@ def test_no_funding_act_answers_5xx_or_contradicts_its_document(funders: Funding
     statuses: Counter[int] = Counter()
     examples: dict[str, int] = {}
     failures, operations = [], 0
+
+    def fuzz(operation: Any, kind: str | None) -> Any:
+        """Bodies generated from the document; an act's on the project the service knows, so that
+        they reach the rules."""
+
+        @GENERATED
+        @given(case=operation.as_strategy(generation_mode=GenerationMode.POSITIVE))
+        def call(case: schemathesis.Case) -> None:
+            if kind:
+                case.path_parameters = {"project_id": pid}
+            response = case.call_and_validate(base_url=url, headers=headers, checks=checks, timeout=30)
+            statuses[response.status_code] += 1
+
+        return call
+
     for result in schema.get_all_operations():
         operation = result.ok()
         if operation.method.upper() != "POST":
             continue
         operations += 1
 
-        @GENERATED
-        @given(case=operation.as_strategy(generation_mode=GenerationMode.POSITIVE))
-        def call(case: schemathesis.Case) -> None:
-            case.path_parameters = {"project_id": pid}  # a project the service knows: bodies reach the rules
-            response = case.call_and_validate(base_url=url, headers=headers, checks=checks, timeout=30)
-            statuses[response.status_code] += 1
+        kind = operation.path.rsplit("/", 1)[1] if operation.path.startswith("/projects/") else None
 
-        example = operation.Case(
-            path_parameters={"project_id": pid},
-            body=EXAMPLES[operation.path.rsplit("/", 1)[1]],
-            media_type="application/json",
-        )
         try:
-            call()
-            answer = example.call_and_validate(base_url=url, headers=headers, checks=checks, timeout=30)
-            examples[operation.path.rsplit("/", 1)[1]] = answer.status_code
+            fuzz(operation, kind)()
+            if kind:
+                example = operation.Case(
+                    path_parameters={"project_id": pid}, body=EXAMPLES[kind], media_type="application/json"
+                )
+                answer = example.call_and_validate(base_url=url, headers=headers, checks=checks, timeout=30)
+                examples[kind] = answer.status_code
         except Exception as failure:  # every operation is tried; all failures are reported together
             failures.append(f"{operation.label}: {failure}")
-    assert operations == 10
+    assert operations == 11  # ten acts and the second decider's approval
     assert not failures, "\n\n".join(failures)
     assert sum(statuses.values()) >= operations and not any(s >= 500 for s in statuses), statuses
     # 280,000 outside aid + the example's 40,000: beyond the ceiling of (EU) 2023/2831, named by the ledger

@@ -272,9 +272,27 @@ def test_ess_funding_commands_show_the_plan_and_the_reason_of_a_refusal(funders:
     # Over-funding acknowledged: `ess project show` tells the plan, each funder's acts and the verdict
     # as every pilot's fold judges them, from the stream alone.
     funders.ok("state", pid, "decisions", decision(90 * K, "2026-04-01"))
-    funders.ok(
+    held = funders.act(
         "state", pid, "commitments", commitment(90 * K, "2026-04-02") | {"acknowledge": ["over_funding"]}
     )
+    assert held.status_code == 202, held.text
+    listed = ess("funding", "pending", "--pilot", "state", *where)
+    assert held.json()["pending_id"] in listed.stdout, listed.stderr
+    state_dir = ["--state-dir", str(funders.system.state.root)]
+    second = funders.system.state.token("state-second-decider")
+    approved = ess(
+        "funding",
+        "approve",
+        held.json()["pending_id"],
+        "--pilot",
+        "state",
+        "--url",
+        child.http_url,
+        "--token-file",
+        str(second),
+        *state_dir,
+    )
+    assert approved.returncode == 0 and '"approved_by": "staff-' in approved.stdout, approved.stderr
     plan = json.loads(funders.plans(pid, lambda p: len(p["verdicts"]) == 1)["bdt"])
     server = ["--server", funders.system.nats.url, "--trust-file", str(funders.system.state.trust_file)]
     nowhere = ["--state-dir", str(funders.system.state.root / "no-ess-up")]

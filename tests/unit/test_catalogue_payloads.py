@@ -213,6 +213,14 @@ EXAMPLES: list[Payload] = [
             ),
         ),
     ),
+    funding.ProjectBreachAcknowledged(
+        act="state/commitment/c2",
+        act_event_id="01a23ade-d304-71ae-9f21-be8e4479dbd3",
+        rules=("over_funding",),
+        acknowledged_on=date(2026, 4, 2),
+        requested_by="staff-1f2e",
+        approved_by="staff-9a0b",
+    ),
     # the single undertaking (funding service)
     undertaking.ControlLinkRecorded(
         controlling_siren=EPCI,
@@ -608,4 +616,16 @@ def test_outside_aid_counts_no_more_than_its_amount() -> None:
             legal_right_on=date(2023, 3, 1),
             source="ref",
             recorded_by="staff-1",
+        )
+
+
+def test_a_breach_is_acknowledged_by_two_people() -> None:
+    with pytest.raises(ValidationError, match="two different deciders"):
+        funding.ProjectBreachAcknowledged(
+            act="state/commitment/c2",
+            act_event_id="e1",
+            rules=("over_funding",),
+            acknowledged_on=date(2026, 4, 2),
+            requested_by="staff-1f2e",
+            approved_by="staff-1f2e",
         )

@@ -127,12 +127,23 @@ def ensure_issuer(directory: Path) -> tuple[LocalIssuer, Path]:
 
 
 def mint_tokens(issuer: LocalIssuer, roles: Mapping[Pilot, tuple[str, ...]], out: Path) -> dict[str, Path]:
-    """One token per pilot, written owner-only to ``out/<pilot>.jwt``."""
+    """One token per pilot, written owner-only to ``out/<pilot>.jwt``, and, where the pilot has deciders,
+    a second decider, another person (``out/<pilot>-second-decider.jwt``): an acknowledged breach needs
+    two. Keyed by file stem."""
     paths: dict[str, Path] = {}
     for pilot, pilot_roles in roles.items():
-        token = issuer.mint(f"{pilot}-local-operator", pilot, pilot_roles, name=f"{pilot} (local)")
-        paths[pilot] = out / f"{pilot}.jwt"
-        write_secret(paths[pilot], token + "\n")
+        people: dict[str, tuple[str, tuple[str, ...], str]] = {
+            pilot: (f"{pilot}-local-operator", pilot_roles, f"{pilot} (local)")
+        }
+        if "decider" in pilot_roles:
+            people[f"{pilot}-second-decider"] = (
+                f"{pilot}-local-decider-2",
+                ("decider",),
+                f"{pilot} (2nd decider)",
+            )
+        for stem, (subject, person_roles, name) in people.items():
+            paths[stem] = out / f"{stem}.jwt"
+            write_secret(paths[stem], issuer.mint(subject, pilot, person_roles, name=name) + "\n")
     return paths
 
 

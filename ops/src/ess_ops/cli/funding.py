@@ -6,6 +6,10 @@
         [--acknowledge RULE]...                       cofunders, de-minimis-declarations, decisions,
                                                       commitments, tranches, disbursements, cancellations,
                                                       recoveries); a refusal prints its reason, exit 1
+    ess funding pending [--pilot P]                   acts waiting for a second decider (an acknowledged
+                                                      over-funding or double funding)
+    ess funding approve PENDING_ID [--pilot P]        approve one as the second decider (`ess up`'s
+                                                      `<pilot>-second-decider` token unless given)
     ess undertaking show SIREN [--as-of DATE]         a single undertaking in the de minimis ledger: its
         [--json | --certificate]                      members, aid, ceilings, headroom and verdicts, or
                                                       the French certificate
@@ -54,6 +58,8 @@ def register(app: typer.Typer) -> None:
     funding.command("plan")(plan_command)
     funding.command("agenda")(agenda_command)
     funding.command("act")(act_command)
+    funding.command("pending")(pending_command)
+    funding.command("approve")(approve_command)
     app.add_typer(funding, name="funding")
     undertaking = typer.Typer(no_args_is_help=True, help="The de minimis ledger of a single undertaking.")
     undertaking.command("show")(undertaking_command)
@@ -109,6 +115,37 @@ def agenda_command(
                 f"{p['act']} {euros(p['amount'])} since {p['since']}" for p in funder["pending"]
             )
             note(f"  {funder['funder']}: {pending}")
+
+
+def pending_command(
+    pilot: PilotOpt = "region",
+    state_dir: StateDirOpt = Path(".ess"),
+    url: UrlOpt = None,
+    token_file: TokenOpt = None,
+) -> None:
+    """Acts of this pilot waiting for a second decider."""
+    answer = _call("GET", "/pending-acts", pilot, state_dir, url, token_file)
+    print(json.dumps(answer, indent=2, ensure_ascii=False))
+
+
+def approve_command(
+    pending_id: str,
+    pilot: PilotOpt = "region",
+    state_dir: StateDirOpt = Path(".ess"),
+    url: UrlOpt = None,
+    token_file: TokenOpt = None,
+) -> None:
+    """Approve a held act as the pilot's second decider: it is recorded with the signed acknowledgement."""
+    from ess_ops.cli import runfile
+    from ess_ops.cli.console import fail
+
+    if token_file is None and url is None:
+        tokens = runfile.load(state_dir / "run.json").tokens
+        if f"{pilot}-second-decider" not in tokens:
+            fail(f"no second decider's token for {pilot} in {state_dir / 'run.json'}: give --token-file")
+        token_file = Path(tokens[f"{pilot}-second-decider"])
+    answer = _call("POST", f"/pending-acts/{pending_id}/approval", pilot, state_dir, url, token_file)
+    print(json.dumps(answer, indent=2, ensure_ascii=False))
 
 
 def undertaking_command(

@@ -349,6 +349,29 @@ class ProjectDeMinimisDeclared(_FundingEvent):
         return self
 
 
+AcknowledgeableRule = Literal["over_funding", "double_funding"]
+
+
+class ProjectBreachAcknowledged(_FundingEvent):
+    """Two deciders of the issuing pilot knowingly went through an over-funding or double-funding breach
+    that its act `act` (its event `act_event_id`, on the same project) causes or worsens. A de minimis
+    breach is never acknowledged. The deciders appear as the opaque ids their pilot gives them."""
+
+    type: Literal["project_breach_acknowledged"] = "project_breach_acknowledged"
+    act: Reference  # `state/commitment/c1`
+    act_event_id: Token
+    rules: Annotated[tuple[AcknowledgeableRule, ...], Distinct, Field(min_length=1)]
+    acknowledged_on: date
+    requested_by: Token
+    approved_by: Token
+
+    @model_validator(mode="after")
+    def _two_people(self) -> Self:
+        if self.requested_by == self.approved_by:
+            raise ValueError("a breach is acknowledged by two different deciders")
+        return self
+
+
 def _check_state_aid(
     basis: StateAidBasis | None,
     scheme_reference: str | None,
@@ -375,4 +398,5 @@ FundingPayload = (
     | ProjectDecisionCancelled
     | ProjectRecoveryRecorded
     | ProjectDeMinimisDeclared
+    | ProjectBreachAcknowledged
 )

@@ -4,10 +4,11 @@ The check runs the fold itself, in a savepoint that is always rolled back: this 
 the view has not applied yet (still in the outbox, or on their way through the stream) are applied first,
 then the act's own event; the verdicts the fold computes then are compared with those before the act. A
 verdict that is new or changed is a breach the act causes or worsens: the act is refused, naming them,
-unless the rule is acknowledged. The beneficiary's ledger is judged the same way, before and after, across
-every project of its single undertaking: an aid that takes it beyond a de minimis ceiling is refused.
-"Rules run twice, one code": the same handlers and rules run again when
-the event comes back from the stream, in every pilot's service, and all agree whatever the order.
+unless the rule is acknowledged: then the act waits for a second decider (`approvals.py`). The
+beneficiary's ledger is judged the same way, before and after, across every project of its single
+undertaking: an aid that takes it beyond a de minimis ceiling is refused. "Rules run twice, one code": the
+same handlers and rules run again when the event comes back from the stream, in every pilot's service,
+and all agree whatever the order.
 """
 
 from __future__ import annotations
@@ -32,6 +33,14 @@ from ess_funding.domain.acts import ACKNOWLEDGEABLE, Act
 from ess_funding.domain.consistency import check
 from ess_funding.domain.dates import check_dates
 from ess_funding.domain.refusals import RuleBreach
+from ess_funding.service_layer.approvals import (
+    Approval,
+    Held,
+    acknowledgement,
+    approval_of,
+    hold,
+    mark_approved,
+)
 from ess_views.funding_plan.fold import PlanView, refresh
 from ess_views.funding_plan.store import load_plan, read_verdicts
 from ess_views.funding_plan.verdict import Verdict
@@ -47,6 +56,7 @@ class Recorded:
     verdicts: tuple[Verdict, ...]  # the plan's verdicts once the act is folded (as this service sees it)
     acknowledged: tuple[Verdict, ...]  # the new or changed verdicts the act went through with
     undertaking: tuple[Verdict, ...] = ()  # the ledger's verdicts on the aid's undertaking, once folded
+    acknowledgement: Event | None = None  # the two deciders' signed acknowledgement of `acknowledged`
 
 
 @dataclass(frozen=True)
@@ -113,14 +123,31 @@ class Recorder:
         self.view = PlanView()
         self.ledger = LedgerView()
 
-    async def record(self, project_id: str, act: Act, recorded_by: str) -> Recorded:
-        async def attempt() -> Recorded:
+    async def record(
+        self, project_id: str, act: Act, recorded_by: str, approval: Approval | None = None
+    ) -> Recorded | Held:
+        """Record the act, or hold it for a second decider when it goes through a breach it acknowledges
+        (`approval` is that decider's: the act is then recorded with its acknowledgement)."""
+
+        async def attempt() -> Recorded | Held:
             async with self.runtime.transaction() as conn:
-                return await self._record(conn, project_id, act, recorded_by)
+                return await self._record(conn, project_id, act, recorded_by, approval)
 
         return await retried(attempt)
 
-    async def _record(self, conn: AsyncConnection, project_id: str, act: Act, recorded_by: str) -> Recorded:
+    async def approve(self, pending_id: str, approver: str) -> tuple[str, Act, Recorded]:
+        """Record a held act with its acknowledgement by `approver`, a second decider."""
+        async with self.runtime.engine.connect() as conn:
+            project_id, act, approval = await approval_of(
+                conn, pending_id, approver, self.runtime.outbox.pilot
+            )
+        recorded = await self.record(project_id, act, approval.requested_by, approval)
+        assert isinstance(recorded, Recorded)  # with an approval, an act is never held again
+        return project_id, act, recorded
+
+    async def _record(
+        self, conn: AsyncConnection, project_id: str, act: Act, recorded_by: str, approval: Approval | None
+    ) -> Recorded | Held:
         box = self.runtime.outbox
         today, margin = datetime.now(UTC).date(), self.config.legal_right_margin
         check_dates(act.payload, await submitted_on(conn, project_id), today, margin)
@@ -130,13 +157,28 @@ class Recorder:
         )
         trial = await self.trial(conn, project_id, event)
         new = trial.new
+        act_key = f"{box.pilot}/{act.kind.label}/{act.act_id or event.id}"
         refused = [*(v for v in new if v.rule not in act.acknowledge), *trial.ledger_worse]
         if refused:
             acknowledgeable = all(v.rule in ACKNOWLEDGEABLE for v in refused)
-            raise RuleBreach(
-                f"{box.pilot}/{act.kind.label}/{act.act_id or event.id}", refused, acknowledgeable
+            raise RuleBreach(act_key, refused, acknowledgeable)
+        if new and approval is None:
+            return Held(await hold(conn, project_id, act, recorded_by), act, new)
+        events = [event]
+        if new and approval is not None:
+            acknowledged = acknowledgement(box, act_key, event, new, approval, today)
+            events.append(
+                new_event(
+                    acknowledged,
+                    pilot=box.pilot,
+                    service=box.service,
+                    aggregate_id=project_id,
+                    sequence=sequence + 1,
+                )
             )
-        await box.store(conn, [event])
+        await box.store(conn, events)
+        if approval is not None:
+            await mark_approved(conn, approval, event.id)
         await conn.execute(
             insert(act_table).values(
                 event_id=event.id,
@@ -148,7 +190,7 @@ class Recorder:
                 recorded_at=format_timestamp(datetime.now(UTC)),
             )
         )
-        return Recorded(event, trial.after, new, trial.ledger_after)
+        return Recorded(event, trial.after, new, trial.ledger_after, events[1] if len(events) > 1 else None)
 
     async def trial(self, conn: AsyncConnection, project_id: str, event: Event) -> Trial:
         """The plan's verdicts, and the ledger's on the aid's beneficiaries, before and after `event`,

@@ -5,7 +5,6 @@ takes the undertaking beyond a ceiling, and the answer carries the ledger's verd
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +18,7 @@ from ess_contracts.authority import owned_id
 from ess_contracts.base import Payload
 from ess_contracts.event import Event, new_event
 from ess_contracts.types import format_timestamp
-from ess_core.messaging.outbox import Outbox
+from ess_core.auth.alias import staff_alias
 from ess_core.refusals import NotFound
 from ess_core.service.runtime import ServiceRuntime
 from ess_core.service.unit_of_work import retried
@@ -47,14 +46,6 @@ OUTSIDE_AID = Kind("outside_aid", "outside-aids", "outside aid", u.OutsideAidRec
 class Recorded:
     event: Event
     verdicts: tuple[Verdict, ...]  # the ledger's verdicts on the SIRENs the act names, once folded here
-
-
-def staff_alias(box: Outbox, subject: str) -> str:
-    """The opaque id this pilot gives one of its staff on the shared stream: derived from the pilot's
-    signing key (ed25519 signatures are deterministic), so the same person keeps one id, no other pilot
-    can compute it, and the pilot maps it back through its own acts table."""
-    signature = box.signer.sign(b"ess staff alias\x00" + subject.encode())
-    return "staff-" + hashlib.sha256(signature.encode()).hexdigest()[:20]
 
 
 def parse(model: type[Payload], label: str, fields: dict[str, Any]) -> Payload:
@@ -85,7 +76,9 @@ class UndertakingRecorder:
     ) -> Recorded:
         """A new link or aid (`aggregate_id` None), or a correction of one this pilot recorded."""
         box = self.runtime.outbox
-        payload = parse(kind.recorded, kind.label, _fields(body, recorded_by=staff_alias(box, recorded_by)))
+        payload = parse(
+            kind.recorded, kind.label, _fields(body, recorded_by=staff_alias(box.signer, recorded_by))
+        )
         return await self._issue(
             kind, aggregate_id or owned_id(box.pilot), payload, recorded_by, aggregate_id is None
         )

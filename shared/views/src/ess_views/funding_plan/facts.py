@@ -185,6 +185,20 @@ class Declaration:
 
 
 @dataclass(frozen=True, slots=True)
+class Acknowledgement:
+    """Two deciders of `pilot` went through the breach its act caused (opaque ids)."""
+
+    pilot: str
+    act_event_id: str
+    event_id: str
+    act: str
+    rules: str  # comma-separated rule names
+    acknowledged_on: date
+    requested_by: str
+    approved_by: str
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     """Everything the fold holds about one project's funding, each collection sorted by its key."""
 
@@ -199,6 +213,7 @@ class Plan:
     disbursements: tuple[Disbursement, ...] = ()
     recoveries: tuple[Recovery, ...] = ()
     declarations: tuple[Declaration, ...] = field(default=())
+    acknowledgements: tuple[Acknowledgement, ...] = ()
 
     @property
     def opinion(self) -> Opinion | None:

@@ -219,6 +219,20 @@ async def _declaration(conn: AsyncConnection, event: Event, p: f.ProjectDeMinimi
     await _replace(conn, t.prior_aid, {"project_id": event.aggregate_id, "event_id": event.id}, aids)
 
 
+async def _acknowledged(conn: AsyncConnection, event: Event, p: f.ProjectBreachAcknowledged) -> None:
+    row = {
+        **_issuer(event),
+        "act_event_id": p.act_event_id,
+        "event_id": event.id,
+        "act": p.act,
+        "rules": ",".join(p.rules),
+        "acknowledged_on": day(p.acknowledged_on),
+        "requested_by": p.requested_by,
+        "approved_by": p.approved_by,
+    }
+    await upsert(conn, t.acknowledgement, [row], ["project_id", "pilot", "act_event_id"])
+
+
 HANDLERS: dict[str, Handler] = {
     "project_submitted": _budget,
     "project_corrected": _budget,
@@ -232,6 +246,7 @@ HANDLERS: dict[str, Handler] = {
     "project_decision_cancelled": _cancelled,
     "project_recovery_recorded": _recovery,
     "project_de_minimis_declared": _declaration,
+    "project_breach_acknowledged": _acknowledged,
 }
 
 

@@ -30,6 +30,7 @@ from ess_contracts.canonical import canonical_bytes
 from ess_core.messaging.db import delete_matching
 from ess_views.funding_plan import tables as t
 from ess_views.funding_plan.facts import (
+    Acknowledgement,
     BudgetLine,
     Cofunder,
     Commitment,
@@ -138,6 +139,7 @@ def plan_of(project_id: str, found: Mapping[str, list[Row]]) -> Plan:
         tranches=tuple(Tranche(**r) for r in facts(t.tranche)),
         disbursements=tuple(Disbursement(**r) for r in facts(t.disbursement)),
         recoveries=tuple(Recovery(**r) for r in facts(t.recovery)),
+        acknowledgements=tuple(Acknowledgement(**r) for r in facts(t.acknowledgement)),
         declarations=tuple(
             Declaration(
                 **{**r, "linked_undertakings": tuple(filter(None, r["linked_undertakings"].split(",")))},

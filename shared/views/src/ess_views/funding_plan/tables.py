@@ -205,6 +205,21 @@ prior_aid = Table(
     PrimaryKeyConstraint("project_id", "event_id", "aid_ref"),
 )
 
+acknowledgement = Table(
+    "view_plan_acknowledgement",
+    metadata,
+    _id("project_id"),
+    Column("pilot", String(16), nullable=False),
+    Column("act_event_id", String(64), nullable=False, comment="the act whose breach was acknowledged"),
+    Column("event_id", String(36), nullable=False),
+    _text("act", 64, nullable=False),
+    _text("rules", 64, nullable=False),  # comma-separated
+    _day("acknowledged_on"),
+    _id("requested_by"),
+    _id("approved_by"),
+    PrimaryKeyConstraint("project_id", "pilot", "act_event_id"),
+)
+
 status = Table(
     "view_plan_status",
     metadata,
@@ -253,9 +268,10 @@ FACT_TABLES = (
     recovery,
     declaration,
     prior_aid,
+    acknowledgement,
 )
 PLAN_TABLES = (*FACT_TABLES, status, verdict)
-UNJUDGED = frozenset({request, tranche, disbursement, recovery})
+UNJUDGED = frozenset({request, tranche, disbursement, recovery, acknowledgement})
 """Facts no rule across funders reads: the fold does not judge the plan again after them."""
 JUDGED_TABLES = tuple(table for table in FACT_TABLES if table not in UNJUDGED)
 
