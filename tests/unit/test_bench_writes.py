@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from ess_core.messaging.view_idiom import (
     InsertIgnore,
+    Replace,
     Update,
     Upsert,
     Write,
@@ -32,6 +33,15 @@ state = Table(
     PrimaryKeyConstraint("owner", "item"),
 )
 log = Table("toy_log", toy, Column("entry", String(32), primary_key=True), Column("owner", String(16)))
+line = Table(
+    "toy_line",
+    toy,
+    Column("owner", String(16), nullable=False),
+    Column("item", Integer, nullable=False),
+    Column("code", String(8), nullable=False),
+    Column("amount", Integer, nullable=False),
+    PrimaryKeyConstraint("owner", "item", "code"),
+)
 
 Step = tuple[str, Sequence[Write]]  # (issuer, writes of one event)
 
@@ -88,7 +98,8 @@ async def _rows(url: str, steps: list[Step], gathered: str) -> tuple[list[Any], 
             for _, writes in steps:
                 await execute_writes(conn, writes)
     async with engine.connect() as conn:
-        rows = [list(await conn.execute(select(t).order_by(*t.primary_key.columns))) for t in (state, log)]
+        tables = (state, log, line)
+        rows = [list(await conn.execute(select(t).order_by(*t.primary_key.columns))) for t in tables]
     await engine.dispose()
     return rows, sent
 
@@ -108,3 +119,36 @@ async def test_gathered_writes_leave_the_rows_of_one_event_after_another(
         how == "rows" and partial
     ):  # the point, with many issuers a batch: far fewer statements than writes
         assert sent < sum(len(w) for _, w in steps) / 3
+
+
+def _lines(seed: int, issuers: int) -> list[Step]:
+    """Events that set an act's child lines again (`Replace`), sometimes to none, with an upsert beside."""
+    rnd = random.Random(seed)
+    steps: list[Step] = []
+    for n, owner in enumerate(rnd.choices([f"o{i}" for i in range(issuers)], k=150)):
+        item = rnd.randrange(3)
+        codes = rnd.sample(["a", "b", "c", "d"], rnd.randrange(4))
+        lines = [{"code": code, "amount": n} for code in codes]
+        upsert = Upsert(state, [{"owner": owner, "item": item, "value": n, "note": "act"}], ("owner", "item"))
+        steps.append((owner, [upsert, Replace(line, {"owner": owner, "item": item}, lines)]))
+    return steps
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("issuers", [2, 60])
+async def test_replaced_child_rows_gathered_end_as_one_event_after_another(
+    tmp_path: Path, seed: int, issuers: int
+) -> None:
+    steps = _lines(seed, issuers)
+    one_by_one, _ = await _rows(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}", steps, gathered="none")
+    gathered, sent = await _rows(f"sqlite+aiosqlite:///{tmp_path / 'b.db'}", steps, gathered="rows")
+    assert gathered == one_by_one and gathered[2]
+    if issuers > 20:
+        assert sent < sum(len(w) for _, w in steps) / 3
+
+
+def test_a_table_replaced_and_written_otherwise_in_one_batch_is_refused() -> None:
+    replace = Replace(line, {"owner": "o1", "item": 1}, [{"code": "a", "amount": 1}])
+    upsert = Upsert(line, [{"owner": "o1", "item": 1, "code": "a", "amount": 2}], ("owner", "item", "code"))
+    with pytest.raises(ValueError, match="toy_line is written with Replace and with other writes"):
+        gather([[replace], [upsert]])

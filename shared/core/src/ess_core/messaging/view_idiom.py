@@ -22,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     bindparam,
+    delete,
     select,
     update,
 )
@@ -97,7 +98,19 @@ class Update:
     values: Mapping[str, Any]
 
 
-Write = InsertIgnore | Upsert | Update
+@dataclass(frozen=True, slots=True)
+class Replace:
+    """Delete the rows whose columns equal `match`, then insert `rows` (each completed with `match`): the
+    child rows of one act, set again by its latest event. `match` names the leading columns of the
+    table's primary key, so replaces of different groups touch different rows; a table written with
+    `Replace` in a batch is written with nothing else in it (`gather` checks)."""
+
+    table: Table
+    match: Mapping[str, Any]
+    rows: Sequence[Mapping[str, Any]]
+
+
+Write = InsertIgnore | Upsert | Update | Replace
 
 
 @runtime_checkable
@@ -135,9 +148,12 @@ def gather(events: Iterable[Sequence[Write]]) -> list[tuple[int, Sequence[Write]
     table_whole: dict[str, int] = {}
     open_to: dict[tuple[str, tuple[Any, ...]], int] = {}  # row -> index in `out` of a write it can fold into
     out: list[tuple[int, Sequence[Write]]] = []
+    replaced: dict[str, bool] = {}  # table -> written with Replace (True) or with row writes (False)
     for writes in events:
         for write in writes:
             name, rows = write.table.name, _row_keys(write)
+            if replaced.setdefault(name, isinstance(write, Replace)) != isinstance(write, Replace):
+                raise ValueError(f"{name} is written with Replace and with other writes in one batch")
             if rows is None:
                 step = table_last.get(name, -1) + 1
                 table_whole[name] = step
@@ -188,6 +204,10 @@ def _row_keys(write: Write) -> list[tuple[Any, ...]] | None:
     if found is None:
         return None
     key, names = found
+    if isinstance(write, Replace):  # a group: the rows under these leading key columns
+        if set(write.match) != set(key[: len(write.match)]):
+            return None
+        return [("replace", *(write.match[k] for k in key[: len(write.match)]))]
     try:
         if isinstance(write, Update):
             if write.where.keys() != names or not names.isdisjoint(write.values):
@@ -207,6 +227,13 @@ Signature = tuple[str, str, tuple[str, ...] | None, tuple[str, ...]]
 def _items(write: Write) -> list[tuple[Signature, dict[str, Any]]]:
     """One (statement signature, parameters) per row the write touches."""
     name = write.table.name
+    if isinstance(write, Replace):  # the delete first: its statement group is seen first in its wave
+        match = tuple(sorted(write.match))
+        deleting = (("delete", name, match, ()), {f"w_{k}": v for k, v in write.match.items()})
+        return [
+            deleting,
+            *((("insert", name, None, (*match, *row)), {**write.match, **row}) for row in write.rows),
+        ]
     if isinstance(write, Update):
         where, values = tuple(sorted(write.where)), tuple(sorted(write.values))
         params = {
@@ -230,9 +257,13 @@ def _statement(dialect: str, table: Table, sig: Signature) -> Executable:
     if cached is not None:
         return cached
     kind, _, keys, columns = sig
-    if kind == "update":
+    if kind in ("update", "delete"):
         where = and_(*(table.c[k] == bindparam(f"w_{k}") for k in keys or ()))
-        stmt: Executable = update(table).where(where).values({c: bindparam(f"v_{c}") for c in columns})
+        stmt: Executable = (
+            delete(table).where(where)
+            if kind == "delete"
+            else update(table).where(where).values({c: bindparam(f"v_{c}") for c in columns})
+        )
     elif kind == "insert":
         stmt = insert_ignoring_statement(dialect, table, keys)
     else:

@@ -111,6 +111,20 @@ class _CountingFinishingView(_CountingView):
         await self._finisher.finish(conn, events)
 
 
+class _CountingWritingFinishingView(_CountingWritingView):
+    """A writing view that also finishes each batch (the funding plan: rows gathered, then judged)."""
+
+    def __init__(self, inner: Any, metrics: ServiceMetrics) -> None:
+        super().__init__(inner, metrics)
+        self._finisher: FinishingView = inner
+
+    async def fold(self, conn: AsyncConnection, event: Event) -> None:
+        await self._finisher.fold(conn, event)
+
+    async def finish(self, conn: AsyncConnection, events: Sequence[Event]) -> None:
+        await self._finisher.finish(conn, events)
+
+
 @dataclass
 class Figures:
     """What the database and the stream say at scrape time."""
@@ -314,6 +328,8 @@ class ServiceMetrics:
         return [self._wrap(v) for v in views]
 
     def _wrap(self, view: View) -> View:
+        if isinstance(view, WritingView) and isinstance(view, FinishingView):
+            return _CountingWritingFinishingView(view, self)
         if isinstance(view, WritingView):
             return _CountingWritingView(view, self)
         if isinstance(view, FinishingView):

@@ -11,12 +11,13 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
-    String,
     Table,
     Text,
     bindparam,
     cast,
+    delete,
     func,
     insert,
     literal_column,
@@ -27,7 +28,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
 
 from ess_contracts.canonical import canonical_bytes
-from ess_core.messaging.db import delete_matching
 from ess_views.funding_plan import tables as t
 from ess_views.funding_plan.facts import (
     Acknowledgement,
@@ -63,16 +63,32 @@ def _dates(row: Row, drop: Sequence[str] = ("project_id",)) -> dict[str, Any]:
 
 
 async def read_rows(conn: AsyncConnection, tables: Sequence[Table], project_id: str) -> dict[str, list[Row]]:
-    """The project's rows in each table, in one round trip, ordered by primary key in Python (code point
-    order: the same on SQLite and PostgreSQL whatever the database's collation)."""
+    """The project's rows in each table, in one round trip (`read_many`)."""
+    return (await read_many(conn, tables, [project_id]))[project_id]
+
+
+async def read_many(
+    conn: AsyncConnection, tables: Sequence[Table], project_ids: Sequence[str]
+) -> dict[str, dict[str, list[Row]]]:
+    """Each project's rows in each table, a few hundred projects per round trip, ordered by primary key in
+    Python (code point order: the same on SQLite and PostgreSQL whatever the database's collation)."""
     query = _union(conn.dialect.name, tuple(tables))
-    found: dict[str, list[Row]] = {table.name: [] for table in tables}
-    for result in await conn.execute(query, {"project_id": project_id}):
-        found[result[0]].append(json.loads(result[1]))
+    found: dict[str, dict[str, list[Row]]] = {
+        pid: {table.name: [] for table in tables} for pid in project_ids
+    }
+    for start in range(0, len(project_ids), READ_CHUNK):
+        chunk = list(project_ids[start : start + READ_CHUNK])
+        for result in await conn.execute(query, {"project_ids": chunk}):
+            row = json.loads(result[1])
+            found[row["project_id"]][result[0]].append(row)
     for table in tables:
         keys = [c.name for c in table.primary_key.columns]
-        found[table.name].sort(key=lambda row: [row[k] for k in keys])
+        for rows in found.values():
+            rows[table.name].sort(key=lambda row: [row[k] for k in keys])
     return found
+
+
+READ_CHUNK = 500  # projects per query: a batch's worth, well within every driver's parameter limit
 
 
 @functools.cache
@@ -80,14 +96,14 @@ def _union(dialect: str, tables: tuple[Table, ...]) -> Executable:
     """Each row as a JSON object (json_object on SQLite, json_build_object on PostgreSQL; the names are
     ours, inlined as literals), all tables in one UNION ALL; built once per dialect and table set."""
     build = func.json_build_object if dialect == "postgresql" else func.json_object
-    project_id = bindparam("project_id", type_=String)
+    project_ids: BindParameter[str] = bindparam("project_ids", expanding=True)
     parts: list[Any] = []  # Select's type parameters differ between SQLAlchemy releases
     for table in tables:
         pairs: list[ColumnElement[Any]] = []
         for column in table.columns:
             pairs += [literal_column(f"'{column.name}'"), column]
         name: ColumnElement[str] = literal_column(f"'{table.name}'")
-        parts.append(select(name, cast(build(*pairs), Text)).where(table.c.project_id == project_id))
+        parts.append(select(name, cast(build(*pairs), Text)).where(table.c.project_id.in_(project_ids)))
     return union_all(*parts)
 
 
@@ -150,18 +166,32 @@ def plan_of(project_id: str, found: Mapping[str, list[Row]]) -> Plan:
     )
 
 
-async def refresh_judgement(conn: AsyncConnection, project_id: str, judge: Judge) -> None:
-    """Judge the plan from all its facts and store the status and verdicts, writing only what changed.
-    The facts no rule reads (requests, tranches, payments, recoveries) are not loaded."""
-    found = await read_rows(conn, [*t.JUDGED_TABLES, t.status, t.verdict], project_id)
-    judgement = judge(plan_of(project_id, found))
-    status = _status_row(project_id, judgement)
-    verdicts = sorted((_verdict_row(project_id, v) for v in judgement.verdicts), key=_verdict_key)
-    if found[t.status.name] == [status] and found[t.verdict.name] == verdicts:
+async def refresh_judgements(conn: AsyncConnection, project_ids: Sequence[str], judge: Judge) -> None:
+    """Judge each plan from all its facts and store the status and verdicts of those that changed, in a
+    few statements whatever the number of projects. The facts no rule reads (requests, tranches,
+    payments, recoveries) are not loaded."""
+    if not project_ids:
         return
-    for table in (t.status, t.verdict):
-        await conn.execute(delete_matching(table, ("project_id",)), {"project_id": project_id})
-    await conn.execute(insert(t.status), [status])
+    found = await read_many(conn, [*t.JUDGED_TABLES, t.status, t.verdict], project_ids)
+    changed: list[str] = []
+    statuses: list[dict[str, Any]] = []
+    verdicts: list[dict[str, Any]] = []
+    for project_id in project_ids:
+        rows = found[project_id]
+        judgement = judge(plan_of(project_id, rows))
+        status = _status_row(project_id, judgement)
+        judged = sorted((_verdict_row(project_id, v) for v in judgement.verdicts), key=_verdict_key)
+        if rows[t.status.name] == [status] and rows[t.verdict.name] == judged:
+            continue
+        changed.append(project_id)
+        statuses.append(status)
+        verdicts += judged
+    for start in range(0, len(changed), READ_CHUNK):
+        chunk = changed[start : start + READ_CHUNK]
+        for table in (t.status, t.verdict):
+            await conn.execute(delete(table).where(table.c.project_id.in_(chunk)))
+    if statuses:
+        await conn.execute(insert(t.status), statuses)
     if verdicts:
         await conn.execute(insert(t.verdict), verdicts)
 
