@@ -80,15 +80,19 @@ def parse_act(kind: ActKind, body: Mapping[str, Any], service_pilot: str) -> Act
     fields.pop("rules_version", None)  # the service checks every act under its own rules: it says which
     if kind.id_field and not fields.get(kind.id_field):
         fields[kind.id_field] = mint_id(kind)
+    return Act(kind, validated(kind.payload, kind.label, fields), acknowledge)
+
+
+def validated(model: type[Payload], label: str, fields: Mapping[str, Any]) -> Payload:
+    """The payload, or a refusal naming the first field that breaks its contract, and the rule."""
     try:
-        payload = kind.payload.model_validate(fields)
+        return model.model_validate(fields)
     except ValidationError as error:
         first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or kind.label
+        where = ".".join(str(p) for p in first["loc"]) or label
         raise Invalid(
-            f"{kind.label}: {where}: {first['msg']}", error.errors(include_url=False, include_context=False)
+            f"{label}: {where}: {first['msg']}", error.errors(include_url=False, include_context=False)
         ) from error
-    return Act(kind, payload, acknowledge)
 
 
 def integral(value: Any) -> Any:

@@ -111,6 +111,7 @@ def recorded_answer(project_id: str, act: Act, recorded: Recorded) -> dict[str, 
         "acknowledged": [v.as_dict() for v in recorded.acknowledged],
         "acknowledgement": acknowledgement.payload.model_dump(mode="json") if acknowledgement else None,
         "verdicts": [v.as_dict() for v in recorded.verdicts],
+        "undertaking_verdicts": [v.as_dict() for v in recorded.undertaking],
     }
 
 

@@ -74,11 +74,15 @@ def acknowledgement(
 
 
 async def mark_approved(conn: AsyncConnection, approval: Approval, event_id: str) -> None:
-    await conn.execute(
+    """In the act's transaction: of two deciders approving at once, one records the act, the other is
+    refused and nothing of theirs is kept."""
+    result = await conn.execute(
         update(pending_act)
-        .where(pending_act.c.pending_id == approval.pending_id)
+        .where(pending_act.c.pending_id == approval.pending_id, pending_act.c.status == "pending")
         .values(status="approved", approved_by=approval.approved_by, event_id=event_id)
     )
+    if result.rowcount != 1:
+        raise Conflict(f"{approval.pending_id} was approved meanwhile", pending_id=approval.pending_id)
 
 
 async def pending(conn: AsyncConnection) -> list[dict[str, Any]]:

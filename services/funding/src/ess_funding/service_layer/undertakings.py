@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -23,6 +22,7 @@ from ess_core.refusals import NotFound
 from ess_core.service.runtime import ServiceRuntime
 from ess_core.service.unit_of_work import retried
 from ess_funding.adapters.tables import act as act_table
+from ess_funding.domain.acts import validated
 from ess_funding.domain.refusals import Invalid
 from ess_views.funding_plan.verdict import Verdict
 from ess_views.undertaking.ledger import judge_ledger
@@ -48,17 +48,6 @@ class Recorded:
     verdicts: tuple[Verdict, ...]  # the ledger's verdicts on the SIRENs the act names, once folded here
 
 
-def parse(model: type[Payload], label: str, fields: dict[str, Any]) -> Payload:
-    try:
-        return model.model_validate(fields)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or label
-        raise Invalid(
-            f"{label}: {where}: {first['msg']}", error.errors(include_url=False, include_context=False)
-        ) from error
-
-
 def sirens_of(payload: Payload) -> set[str]:
     if isinstance(payload, u.ControlLinkRecorded):
         return {payload.controlling_siren, payload.controlled_siren}
@@ -76,7 +65,7 @@ class UndertakingRecorder:
     ) -> Recorded:
         """A new link or aid (`aggregate_id` None), or a correction of one this pilot recorded."""
         box = self.runtime.outbox
-        payload = parse(
+        payload = validated(
             kind.recorded, kind.label, _fields(body, recorded_by=staff_alias(box.signer, recorded_by))
         )
         return await self._issue(
@@ -86,7 +75,7 @@ class UndertakingRecorder:
     async def withdraw(self, kind: Kind, aggregate_id: str, body: Any, recorded_by: str) -> Recorded:
         """Take back one this pilot recorded in error (`withdrawn_on` defaults to today)."""
         fields = {"withdrawn_on": datetime.now(UTC).date().isoformat(), **_fields(body)}
-        payload = parse(kind.withdrawn, f"{kind.label} withdrawal", fields)
+        payload = validated(kind.withdrawn, f"{kind.label} withdrawal", fields)
         return await self._issue(kind, aggregate_id, payload, recorded_by, False)
 
     async def _issue(
