@@ -56,3 +56,17 @@ async def test_judging_once_per_batch_leaves_the_rows_of_judging_after_every_eve
     await engine.dispose()
 
     assert await _digest(batched) == await _digest(one_by_one)
+
+
+def test_events_the_plan_is_not_judged_after_write_only_facts_no_rule_reads() -> None:
+    from ess_views.funding_plan import tables as t
+    from ess_views.funding_plan.fold import UNJUDGED_TYPES
+    from tests.unit.test_catalogue_payloads import EXAMPLES, _event
+
+    unjudged = {table.name for table in t.UNJUDGED}
+    found = {e.type for e in map(_event, EXAMPLES) if e.type in UNJUDGED_TYPES}
+    assert found == UNJUDGED_TYPES
+    for payload in EXAMPLES:
+        event = _event(payload)
+        if event.type in UNJUDGED_TYPES:
+            assert {w.table.name for w in PlanView().writes(event)} <= unjudged, event.type

@@ -257,6 +257,19 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
+UNJUDGED_TYPES = frozenset(
+    {
+        "project_funding_requested",
+        "project_tranche_scheduled",
+        "project_disbursement_recorded",
+        "project_recovery_recorded",
+        "project_breach_acknowledged",
+    }
+)
+"""Events that write only facts no rule reads (`tables.UNJUDGED`): the plan is not judged again after
+them (a test holds each to its writes). A project's status row comes with its first judged event."""
+
+
 async def refresh(conn: AsyncConnection, *project_ids: str) -> None:
     """Judge the projects' plans again from all their facts and store the status and verdicts (written
     only when they change: after a request or a payment, which no rule reads, they do not)."""
@@ -279,7 +292,8 @@ class PlanView:
 
     async def apply(self, conn: AsyncConnection, event: Event) -> None:
         await self.fold(conn, event)
-        await refresh(conn, event.aggregate_id)
+        if event.type not in UNJUDGED_TYPES:
+            await refresh(conn, event.aggregate_id)
 
     async def fold(self, conn: AsyncConnection, event: Event) -> None:
         """The event's fact rows, the plan not judged yet."""
@@ -288,4 +302,4 @@ class PlanView:
     async def finish(self, conn: AsyncConnection, events: Sequence[Event]) -> None:
         """Judge each project the batch's events touched, all in a few statements: a judgement is a
         function of the project's facts alone, so its rows end as with `apply` after every event."""
-        await refresh(conn, *sorted({event.aggregate_id for event in events}))
+        await refresh(conn, *sorted({e.aggregate_id for e in events if e.type not in UNJUDGED_TYPES}))
