@@ -306,6 +306,9 @@ def test_ess_funding_commands_show_the_plan_and_the_reason_of_a_refusal(funders:
     assert [c["amount"] for c in found["facts"]["commitments"]] == [90 * K]
     table = ess("project", "show", pid, *server, *nowhere)
     assert "plan over_funded" in table.stdout and "verdict over funding" in table.stdout, table.stdout
+    [both] = found["facts"]["acknowledgements"]  # from the stream alone: who went through the breach
+    assert both["rules"] == "over_funding" and both["requested_by"] != both["approved_by"]
+    assert f"acknowledged over_funding on {both['acknowledged_on']}: state/commitment/c1" in table.stdout
 
     ledger = ess("undertaking", "show", SIREN, "--as-of", "2026-04-01", *where)
     assert ledger.returncode == 0, ledger.stderr

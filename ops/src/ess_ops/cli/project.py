@@ -115,7 +115,15 @@ async def fold_project(project_id: str, items: list[tuple[Incoming, Event | Reje
         )
 
 
-FACT_KINDS = ("opinions", "requests", "cofunders", "commitments", "tranches", "disbursements")
+FACT_KINDS = (
+    "opinions",
+    "requests",
+    "cofunders",
+    "commitments",
+    "tranches",
+    "disbursements",
+    "acknowledgements",
+)
 """The plan's facts besides the decisions (the project view lists those)."""
 
 

@@ -67,12 +67,19 @@ def show_plan(result: ProjectAsOf) -> None:
     )
     acts = Table("kind", "pilot", "id", "on", "amount (EUR)", title="funders' acts")
     for kind, rows in result.facts.items():
+        if kind == "acknowledgements":  # not an amount: told after the verdicts
+            continue
         for row in rows:
             on = next((str(v) for k, v in row.items() if k.endswith("_on") and v is not None), "")
             ident = next((str(v) for k, v in row.items() if k.endswith("_id") and k != "event_id"), "")
             cents = row.get("amount", row.get("nominal_amount", row.get("eligible_total")))
             acts.add_row(kind.rstrip("s"), row["pilot"], ident, on, _euros(cents))
-    if result.facts:
+    if acts.row_count:
         out.print(acts)
     for v in result.verdicts:
         out.print(f"[red]verdict[/red] {v['message']}")
+    for a in result.facts.get("acknowledgements", []):
+        deciders = f"{a['requested_by']}, {a['approved_by']}"
+        out.print(
+            f"acknowledged {a['rules']} on {a['acknowledged_on']}: {a['act']} ({a['pilot']}: {deciders})"
+        )
