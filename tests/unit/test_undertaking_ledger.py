@@ -39,8 +39,7 @@ def link(controlling: str, controlled: str, starts: date, ends: date | None = No
 
 
 def ledger(*entries: Entry, links: tuple[Link, ...] = (), declared: tuple[Entry, ...] = ()) -> Ledger:
-    sirens = frozenset({A, B, C})
-    return Ledger(sirens, links, entries, 12, declared)
+    return Ledger(links, entries, 12, declared)
 
 
 def test_aid_on_three_projects_by_three_pilots_is_judged_together_at_the_act_that_crosses() -> None:

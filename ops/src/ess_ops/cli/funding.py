@@ -136,15 +136,9 @@ def approve_command(
     token_file: TokenOpt = None,
 ) -> None:
     """Approve a held act as the pilot's second decider: it is recorded with the signed acknowledgement."""
-    from ess_ops.cli import runfile
-    from ess_ops.cli.console import fail
-
-    if token_file is None and url is None:
-        tokens = runfile.load(state_dir / "run.json").tokens
-        if f"{pilot}-second-decider" not in tokens:
-            fail(f"no second decider's token for {pilot} in {state_dir / 'run.json'}: give --token-file")
-        token_file = Path(tokens[f"{pilot}-second-decider"])
-    answer = _call("POST", f"/pending-acts/{pending_id}/approval", pilot, state_dir, url, token_file)
+    path = f"/pending-acts/{pending_id}/approval"
+    second = f"{pilot}-second-decider"
+    answer = _call("POST", path, pilot, state_dir, url, token_file, person=second)
     print(json.dumps(answer, indent=2, ensure_ascii=False))
 
 
@@ -220,13 +214,14 @@ def _call(
     url: str | None,
     token_file: Path | None,
     body: Any = None,
+    person: str | None = None,
 ) -> Any:
     import httpx
 
     from ess_ops.cli.console import fail
     from ess_ops.cli.targets import endpoint
 
-    target = endpoint(state_dir, pilot, "funding", url, token_file)
+    target = endpoint(state_dir, pilot, "funding", url, token_file, person=person)
     try:
         with target.client(timeout=30) as client:
             answer = client.request(method, path, json=body)

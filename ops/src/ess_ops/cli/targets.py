@@ -99,9 +99,10 @@ def endpoint(
     url: str | None,
     token_file: Path | None,
     token: str | None = None,
+    person: str | None = None,
 ) -> Endpoint:
     """`--url` and a token (`token`, else `token_file`) when given, else the running `ess up`'s service of
-    this pilot and kind, and the pilot's token there."""
+    this pilot and kind, and the pilot's token there (or that of `person`, such as `state-second-decider`)."""
     from ess_ops.cli import runfile
 
     if url is None:
@@ -111,9 +112,9 @@ def endpoint(
             tokens = runfile.load(state_dir / "run.json").tokens
         except runfile.RunFileError as exc:
             fail(f"no token given and {exc}")
-        if pilot not in tokens:
-            fail(f"no token for pilot {pilot} in {state_dir / 'run.json'}")
-        token_file = Path(tokens[pilot])
+        if (person or pilot) not in tokens:
+            fail(f"no token for {person or f'pilot {pilot}'} in {state_dir / 'run.json'}")
+        token_file = Path(tokens[person or pilot])
     if token is None:
         assert token_file is not None
         token = token_file.read_text().strip()

@@ -17,7 +17,7 @@ equal verdicts on every pilot.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from ess_contracts.reference.strategy import DeMinimisScope, de_minimis_ceiling
@@ -52,13 +52,12 @@ class Entry:
 
 @dataclass(frozen=True, slots=True)
 class Ledger:
-    """What the ledger holds about `sirens` (every SIREN ever linked to the ones asked for)."""
+    """What the ledger holds about some SIRENs and every SIREN ever linked to them."""
 
-    sirens: frozenset[str]
     links: tuple[Link, ...] = ()
     entries: tuple[Entry, ...] = ()
     fiscal_year_end_month: int = 12
-    declared: tuple[Entry, ...] = field(default=())  # before matching against the rest
+    declared: tuple[Entry, ...] = ()  # before matching against the rest
 
     @property
     def counted(self) -> tuple[Entry, ...]:

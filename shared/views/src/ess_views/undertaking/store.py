@@ -59,7 +59,7 @@ async def load_ledger(conn: AsyncConnection, sirens: Iterable[str]) -> Ledger:
         *await _cofunders(conn, members),
         *await _outside(conn, members),
     ]
-    return Ledger(members, tuple(links), tuple(entries), month, tuple(declared))
+    return Ledger(tuple(links), tuple(entries), month, tuple(declared))
 
 
 async def _decisions(conn: AsyncConnection, members: frozenset[str]) -> list[Entry]:
