@@ -28,7 +28,9 @@ from ess_contracts import evaluation, funding, intake
 from ess_contracts.base import Payload
 from ess_contracts.codec import WireMessage, encode
 from ess_contracts.event import new_event
+from ess_contracts.intake import TITLE_FIELD
 from ess_contracts.ops import ProbeSent
+from ess_contracts.sealing import context_of, new_data_key, new_key_id, seal
 from ess_contracts.signing import Signer, TrustFile, TrustStore, generate_seed
 from ess_contracts.types import PILOTS, Pilot
 
@@ -108,9 +110,13 @@ def _organisation(a: dict[str, Any]) -> intake.Organisation:
     )
 
 
+# Titles travel sealed; the bench folds them and never opens one, so one key serves every project.
+TITLE_KEY, TITLE_SECRET = new_key_id("region"), new_data_key()
+
+
 def _details(a: dict[str, Any]) -> intake.ProjectDetails:
     return intake.ProjectDetails(
-        title=a["title"],
+        title=seal(TITLE_KEY, TITLE_SECRET, a["title"], context_of(f"prj-{a['n']}", TITLE_FIELD)),
         stage=a["stage"],
         third_place=a["n"] % 4 == 0,
         needs=("funding", "support") if a["n"] % 2 else ("funding",),

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from sqlalchemy import select
 
 from ess_contracts.event import Event
+from ess_contracts.intake import TITLE_FIELD
 from ess_core.messaging.schema import outbox
 from tests.support.databases import BACKENDS, database_url
 from tests.support.intake_service import IntakeService, intake_service
@@ -60,7 +61,8 @@ async def test_a_valid_submission_is_accepted_and_travels_exactly(
         )
         submitted = Event.model_validate_json(next(iter(rows))).payload
     sent = body["project"]
-    assert submitted.project.title == unicodedata.normalize("NFC", sent["title"].strip())  # type: ignore[attr-defined]
+    title = await svc.runtime.keyring.open(submitted.project.title, pid, TITLE_FIELD)  # type: ignore[attr-defined]
+    assert title == unicodedata.normalize("NFC", sent["title"].strip())
     cents = [int(Decimal(str(line["amount"])) * 100) for line in sent["budget"]["lines"]]
     assert [line.amount for line in submitted.project.budget.lines] == cents  # type: ignore[attr-defined]
     assert submitted.project.budget.total == sum(cents)  # type: ignore[attr-defined]

@@ -232,7 +232,8 @@ def deployment(
         url = ",".join(node.url for node in nodes)
         asyncio.run(provision_as_operator(url, identities, config))
         signers = {pilot: keys.ensure_seed(state.seed(pilot)) for pilot in PILOTS}
-        keys.ensure_trust(state.trust_file, {p: s.public_key for p, s in signers.items()})
+        encryption = {pilot: keys.ensure_encryption_key(state.encryption_key(pilot)) for pilot in PILOTS}
+        keys.ensure_trust(state.trust_file, {p: s.public_key for p, s in signers.items()}, encryption)
         issuer, public_key = keys.ensure_issuer(state.auth)
         keys.mint_tokens(issuer, STAFF_ROLES, state.tokens)
         running = Deployment(state, server, signers, public_key, identities)

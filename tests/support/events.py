@@ -8,12 +8,19 @@ from ess_contracts import funding, intake
 from ess_contracts.catalogue import CATALOGUE_VERSION
 from ess_contracts.codec import WireMessage, encode
 from ess_contracts.event import Event, new_event
+from ess_contracts.intake import TITLE_FIELD
 from ess_contracts.ops import CheckpointRecorded, ProbeSent
+from ess_contracts.sealing import Sealed, context_of, new_data_key, new_key_id, seal
 from ess_contracts.signing import Signer
 from ess_contracts.types import Pilot
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 VALID_SIRET = "73282932000074"  # Luhn-valid
+
+
+def sealed_title(text: str, pilot: Pilot = "region") -> Sealed:
+    """A title sealed as an intake would, under a throwaway key: these tests fold it, never open it."""
+    return seal(new_key_id(pilot), new_data_key(), text, context_of("test", TITLE_FIELD))
 
 
 def submitted(title: str = "Tiers-lieu de la Loire", total: int = 120_000_00) -> intake.ProjectSubmitted:
@@ -22,7 +29,7 @@ def submitted(title: str = "Tiers-lieu de la Loire", total: int = 120_000_00) ->
         channel="holder",
         organisation=intake.Organisation(siret=VALID_SIRET, legal_form="scic", department="44"),
         project=intake.ProjectDetails(
-            title=title,
+            title=sealed_title(title),
             stage="creation_or_takeover",
             third_place=True,
             needs=("funding", "support"),

@@ -29,6 +29,7 @@ from ess_core.service.runtime import ServiceRuntime
 from ess_core.service.settings import ServiceSettings
 from ess_funding.bootstrap import service
 from tests.support.databases import database_url
+from tests.support.events import sealed_title
 
 ROLES = ("instructor", "decider", "operator")
 SIRET = "73282932000074"  # Luhn-valid; its SIREN is 732829320
@@ -101,7 +102,7 @@ def submission(lines: Mapping[str, int]) -> intake.ProjectSubmitted:
         channel="holder",
         organisation=intake.Organisation(siret=SIRET, legal_form="scic", department="44"),
         project=intake.ProjectDetails(
-            title="Tiers-lieu de la Loire",
+            title=sealed_title("Tiers-lieu de la Loire"),
             stage="creation_or_takeover",
             third_place=True,
             needs=("funding",),

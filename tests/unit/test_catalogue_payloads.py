@@ -18,6 +18,7 @@ from ess_contracts.catalogue import PAYLOAD_TYPES, AnyPayload
 from ess_contracts.event import Event, new_event
 from ess_contracts.schema_export import json_schema
 from ess_contracts.types import AggregateKind
+from tests.support.events import sealed_title
 
 SIRET = "73282932000074"
 SIREN = "732829320"
@@ -45,7 +46,7 @@ def organisation(**changes: Any) -> intake.Organisation:
 
 def project_details(**changes: Any) -> intake.ProjectDetails:
     data: dict[str, Any] = {
-        "title": "Tiers-lieu de l'Erdre",
+        "title": sealed_title("Tiers-lieu de l'Erdre"),
         "stage": "creation_or_takeover",
         "third_place": True,
         "needs": ("funding", "support"),
@@ -568,7 +569,7 @@ def test_de_minimis_declaration_keeps_aid_inside_the_single_undertaking() -> Non
 
 def test_text_is_nfc() -> None:
     decomposed = "Tiers-lieu d’Érdre".replace("É", "E\u0301")
-    assert project_details(title=decomposed).title == "Tiers-lieu d’Érdre"
+    assert funding.Condition(kind="other", detail=decomposed).detail == "Tiers-lieu d’Érdre"
 
 
 # --- envelope round trip ------------------------------------------------------------------------------------

@@ -156,9 +156,6 @@ def test_decomposed_and_composed_text_give_the_same_bytes() -> None:
     b = make_event(ProbeSent(note=decomposed))
     assert canonical_bytes(a) == canonical_bytes(b)
     assert b.payload.note == composed  # type: ignore[union-attr]
-    title_a = make_event(submitted(f"Tiers-lieu {composed}"), service="intake")
-    title_b = make_event(submitted(f"Tiers-lieu {decomposed}"), service="intake")
-    assert canonical_bytes(title_a) == canonical_bytes(title_b)
 
 
 def _occurred_at(event: Event) -> str:
@@ -296,7 +293,7 @@ def test_trust_file_save_load_round_trip(signers: dict[Pilot, Signer], tmp_path:
     loaded = TrustFile.load(path)
     assert loaded == trust
     assert loaded.digest() == trust.digest()
-    assert trust.digest() == sha256_hex(rfc8785.dumps(trust.model_dump(mode="json")))
+    assert trust.digest() == sha256_hex(rfc8785.dumps(trust.model_dump(mode="json", exclude={"encryption"})))
 
 
 # --- codec --------------------------------------------------------------------------------------------------
@@ -324,7 +321,7 @@ def _rejected(pilots: Pilots, subject: str, data: bytes, headers: dict[str, str]
         "ess.region.intake.project.region-P2.project_submitted",  # another aggregate id
         "ess.region.funding.project.region-P1.project_submitted",  # another service
         "ess.region.intake.network.region-P1.project_submitted",  # another aggregate
-        "ess.region.intake.project.region-P1.project_qualified",  # another (known) type
+        "ess.region.intake.project.region-P1.project_corrected",  # another (known) type, same version
     ],
 )
 def test_a_subject_that_disagrees_with_the_envelope_is_rejected(pilots: Pilots, subject: str) -> None:

@@ -24,8 +24,8 @@ D = date
 
 def _input() -> ReportInput:
     projects = {
-        "p1": Project("p1", "region", "Tiers-lieu <Loire> & co", D(2025, 1, 10), "44", ("O1", "O14"), 4),
-        "p2": Project("p2", "region", "Coopérative", D(2025, 2, 1), "85", ("O2",), 2),
+        "p1": Project("p1", "region", D(2025, 1, 10), "44", ("O1", "O14"), 4),
+        "p2": Project("p2", "region", D(2025, 2, 1), "85", ("O2",), 2),
     }
     portfolio = Portfolio(
         projects=projects,

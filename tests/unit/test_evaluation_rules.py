@@ -246,11 +246,9 @@ def test_median_is_exact() -> None:
 
 def _portfolio() -> Portfolio:
     projects = {
-        "p1": Project(
-            "p1", "region", "P1", D(2025, 1, 10), "44", ("O1", "O14"), 3, D(2025, 1, 20), D(2025, 2, 1)
-        ),
-        "p2": Project("p2", "region", "P2", D(2025, 3, 1), "49", ("O2",), 5, D(2025, 3, 15), None),
-        "p3": Project("p3", "region", "P3", D(2024, 11, 2), "44", ("O1",), 2, None, D(2025, 1, 3)),
+        "p1": Project("p1", "region", D(2025, 1, 10), "44", ("O1", "O14"), 3, D(2025, 1, 20), D(2025, 2, 1)),
+        "p2": Project("p2", "region", D(2025, 3, 1), "49", ("O2",), 5, D(2025, 3, 15), None),
+        "p3": Project("p3", "region", D(2024, 11, 2), "44", ("O1",), 2, None, D(2025, 1, 3)),
     }
     return Portfolio(
         projects=projects,

@@ -11,6 +11,7 @@ from ess_intake.domain.attachments import MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS
 from ess_intake.domain.records import public_details, public_organisation
 from ess_intake.domain.requests import ClosureInput, CorrectionRequestInput
 from ess_intake.domain.submission import Submission
+from tests.support.events import sealed_title
 from tests.support.intake_data import DOCX, INVALID_FIELDS, PDF, b64, submission, with_value
 
 
@@ -22,8 +23,9 @@ def errors_of(body: dict[str, Any]) -> dict[str, str]:
 
 def test_the_reference_submission_is_valid() -> None:
     s = Submission.model_validate(submission())
-    assert public_details(s.project).budget.total == 120_000_50
-    assert [line.code for line in public_details(s.project).budget.lines] == ["L1", "L2"]
+    details = public_details(s.project, sealed_title(s.project.title))
+    assert details.budget.total == 120_000_50
+    assert [line.code for line in details.budget.lines] == ["L1", "L2"]
     assert public_organisation(s.organisation).siret == "73282932000074"
     assert s.contact.phone == "0612345678"
 

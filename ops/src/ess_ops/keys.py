@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from ess_contracts.sealing import generate_private_key, private_key, public_key_text
 from ess_contracts.signing import Signer, TrustFile, TrustStore, generate_seed
 from ess_contracts.types import PILOTS, Pilot
 from ess_core.auth.tokens import PRIVATE_KEY_FILE, LocalIssuer
@@ -72,6 +73,14 @@ def ensure_nats_seed(path: Path) -> str:
     return new_nats_seed(path)
 
 
+def ensure_encryption_key(path: Path) -> str:
+    """The public X25519 key of the pilot's encryption key in ``path``, generated the first time. Losing
+    the file loses every text other pilots sealed: back it up (docs/privacy/keys.md)."""
+    if not path.exists():
+        write_secret(path, generate_private_key() + "\n")
+    return public_key_text(private_key(path.read_text(encoding="utf-8")))
+
+
 def check_identity(identity: str) -> str:
     return identity if identity in (OPERATOR, OBSERVER) else check_pilot(identity)
 
@@ -108,12 +117,18 @@ def trust_with(trust: TrustFile, pilot: Pilot, key: str, on: date | None = None)
     return updated
 
 
-def ensure_trust(path: Path, keys: Mapping[Pilot, str]) -> TrustFile:
-    """The trust file at ``path`` holding each pilot's current key; written only when it changes."""
+def ensure_trust(
+    path: Path, keys: Mapping[Pilot, str], encryption: Mapping[Pilot, str] | None = None
+) -> TrustFile:
+    """The trust file at ``path`` holding each pilot's current signing key and, when given, encryption
+    key; written only when it changes."""
     trust = TrustFile.load(path) if path.exists() else TrustFile(pilots={})
     updated = trust
     for pilot, key in keys.items():
         updated = trust_with(updated, pilot, key)
+    for pilot, key in (encryption or {}).items():
+        if updated.encryption_key(pilot) != key:
+            updated = updated.add_encryption_key(pilot, key, date.today())
     if updated != trust or not path.exists():
         updated.save(path)
     return updated

@@ -91,12 +91,18 @@ class StateDir:
             "ESS_TRUST_FILE": str(self.trust_file),
             "ESS_AUTH_PUBLIC_KEY_FILE": str(auth_key),
         }
+        if self.encryption_key(pilot).exists():
+            own["ESS_ENCRYPTION_KEY_FILE"] = str(self.encryption_key(pilot))
         if self.nats_seed(pilot).exists():  # absent: a broker without users (tests that run one)
             own["ESS_NATS_SEED_FILE"] = str(self.nats_seed(pilot))
         return env | own
 
     def seed(self, pilot: str) -> Path:
         return self.keys / f"{pilot}.seed"
+
+    def encryption_key(self, pilot: str) -> Path:
+        """A pilot's X25519 private key: opens the data keys other pilots seal to it."""
+        return self.keys / f"{pilot}.x25519"
 
     def nats_seed(self, identity: str) -> Path:
         """A pilot's (or the operator's) NATS user seed: it logs in to the broker with it."""

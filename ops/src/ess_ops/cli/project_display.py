@@ -19,7 +19,8 @@ def show(result: ProjectAsOf, as_of: str | None, as_json: bool) -> None:
         out.print(f"project {result.project_id}{when}: not submitted yet")
     else:
         r = result.record
-        out.print(f"[bold]{r['title']}[/bold]  ({result.project_id}{when})")
+        # The title travels sealed: the stream alone (and so this command) never shows it in clear.
+        out.print(f"[bold]{result.project_id}[/bold]{when}  (title sealed under {r['title_key']})")
         out.print(
             f"status {r['status']} · department {r['department']} · stage {r['stage']} · "
             f"objectives {r['objectives'] or '-'} · budget {r['budget_total'] / 100:,.2f} EUR · "

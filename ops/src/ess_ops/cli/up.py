@@ -87,7 +87,10 @@ class Supervisor:
             folder.mkdir(parents=True, exist_ok=True)
         # Keys first: the broker's users are written from the public NATS keys.
         signers = {pilot: keys.ensure_seed(self.state.seed(pilot)) for pilot in pilots()}
-        keys.ensure_trust(self.state.trust_file, {p: s.public_key for p, s in signers.items()})
+        encryption = {
+            pilot: keys.ensure_encryption_key(self.state.encryption_key(pilot)) for pilot in pilots()
+        }
+        keys.ensure_trust(self.state.trust_file, {p: s.public_key for p, s in signers.items()}, encryption)
         identities = (OPERATOR, OBSERVER, *pilots())
         nats_keys = {i: keys.ensure_nats_seed(self.state.nats_seed(i)) for i in identities}
         users = keys.ensure_nats_users(self.state.nats_users, nats_keys)

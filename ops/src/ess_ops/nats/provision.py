@@ -30,6 +30,8 @@ from nats.js.api import (
 )
 from nats.js.errors import APIError, NotFoundError
 
+from ess_core.privacy.key_store import provision_key_store
+
 STREAM_CONFIG_RELPATH = Path("deploy") / "stream.json"
 ERR_STREAM_NAME_IN_USE = 10058
 LEADER_WAIT_S = 30.0
@@ -183,11 +185,13 @@ async def await_leader(js: JetStreamManager, name: str, limit: float = LEADER_WA
 
 
 async def provision(js: JetStreamManager, config: StreamConfig, *, apply: bool = True) -> ProvisionReport:
-    """Create the stream when missing; otherwise report drift and, when ``apply``, update the stream.
-    Returns once the stream has a leader."""
+    """Create the stream when missing; otherwise report drift and, when ``apply``, update the stream,
+    and create the key store bucket when missing. Returns once the stream has a leader."""
     report = await _provision(js, config, apply=apply)
     if report.outcome != "missing":
         await await_leader(js, report.stream)
+    if apply:  # the key store beside it, with as many replicas (ess_core.privacy.key_store)
+        await provision_key_store(js, config.num_replicas or 1)
     return report
 
 

@@ -13,9 +13,11 @@ from ess_contracts.evaluation import EvaluationPayload
 from ess_contracts.funding import FundingPayload
 from ess_contracts.intake import IntakePayload
 from ess_contracts.ops import OpsPayload
+from ess_contracts.sealing import unsealed
 from ess_contracts.undertaking import UndertakingPayload
 
-CATALOGUE_VERSION = "v3"  # v2: checkpoint_recorded version 2; v3: control links, outside aid, rules versions
+CATALOGUE_VERSION = "v4"  # v2: checkpoint_recorded 2; v3: control links, outside aid, rules versions;
+# v4: free text sealed (project_submitted and project_corrected 2)
 
 AnyPayload = Annotated[
     IntakePayload | FundingPayload | UndertakingPayload | EvaluationPayload | OpsPayload,
@@ -39,10 +41,18 @@ def _rules_version_1(payload: dict[str, Any]) -> dict[str, Any]:
     return {**payload, "rules_version": 1}
 
 
+def _title_sealed(payload: dict[str, Any]) -> dict[str, Any]:
+    """A title sent in clear before v4 stays in clear: it was never erasable, and is shown as it was."""
+    project = payload["project"]
+    return {**payload, "project": {**project, "title": unsealed(project["title"])}}
+
+
 UPCASTERS: dict[tuple[str, int], Upcaster] = {
     ("checkpoint_recorded", 1): _checkpoint_1_to_2,
     ("project_decision_recorded", 1): _rules_version_1,
     ("project_cofunder_declared", 1): _rules_version_1,
+    ("project_submitted", 1): _title_sealed,
+    ("project_corrected", 1): _title_sealed,
 }
 """(type, from_version) -> function taking a payload dict of that version to the next one."""
 

@@ -16,6 +16,7 @@ from ess_contracts.authority import refusal
 from ess_contracts.canonical import canonical_bytes
 from ess_contracts.catalogue import current_version, upcast
 from ess_contracts.event import Event
+from ess_contracts.sealing import UPCAST_CONTEXT
 from ess_contracts.signing import SignatureInvalid, Signer, TrustStore
 from ess_contracts.subjects import BadSubject, parse_subject
 
@@ -94,7 +95,7 @@ def _parse(event_type: str, version_header: str, data: bytes) -> Event:
         except KeyError as error:
             raise Rejected(f"no upcaster for {event_type} version {error}", park=True) from error
         raw["version"] = current
-        return Event.model_validate(raw)
+        return Event.model_validate(raw, context=UPCAST_CONTEXT)
     except ValidationError as error:
         raise Rejected(f"malformed: {_describe(error)}") from error
     except (ValueError, KeyError, TypeError) as error:

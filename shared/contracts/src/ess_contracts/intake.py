@@ -18,6 +18,7 @@ from typing import Annotated, ClassVar, Literal, Self, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from ess_contracts.base import Payload
+from ess_contracts.sealing import Sealed
 from ess_contracts.types import (
     AggregateKind,
     Cents,
@@ -126,8 +127,12 @@ Count = Annotated[int, Field(strict=True, ge=0)]
 
 MediaType = Annotated[str, StringConstraints(pattern=r"^[a-z]+/[a-z0-9.+-]{1,100}$")]
 
-Title = Annotated[Text, Field(min_length=1, max_length=200)]
-"""A project's public title: the only free text about a project that travels."""
+TITLE_FIELD = "project.title"
+"""The field a project's title is sealed under: its box opens only for this project and field."""
+
+Title = Sealed
+"""A project's title: free text a holder may fill with personal data, so it travels sealed (at most 200
+characters once opened: intake checks it before sealing)."""
 
 
 class Frozen(BaseModel):
@@ -206,6 +211,7 @@ class _ProjectEvent(Payload):
 
 
 class ProjectSubmitted(_ProjectEvent):
+    VERSION: ClassVar[int] = 2  # 2: the title travels sealed
     type: Literal["project_submitted"] = "project_submitted"
     submitted_on: date
     channel: SubmissionChannel
@@ -235,6 +241,7 @@ class ProjectCorrectionRequested(_ProjectEvent):
 class ProjectCorrected(_ProjectEvent):
     """The full corrected data, replacing the submitted one (not a diff: a fold never merges partial data)."""
 
+    VERSION: ClassVar[int] = 2  # 2: the title travels sealed
     type: Literal["project_corrected"] = "project_corrected"
     corrected_on: date
     answers_request: Token | None = None

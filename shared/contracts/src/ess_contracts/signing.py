@@ -56,13 +56,37 @@ class TrustedKey(BaseModel):
     retired: date | None = Field(default=None, description="no longer signs new events after this date")
 
 
+class EncryptionKey(BaseModel):
+    """A pilot's X25519 public key: data keys are sealed to it (ess_contracts.sealing)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    key: str = Field(pattern=r"^[A-Za-z0-9_-]{43}$")
+    added: date
+    retired: date | None = Field(default=None, description="no data key is sealed to it after this date")
+
+
 class TrustFile(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     version: int = 1
     pilots: dict[Pilot, tuple[TrustedKey, ...]]
+    encryption: dict[Pilot, tuple[EncryptionKey, ...]] = Field(default_factory=dict)
 
     def digest(self) -> str:
-        return sha256_hex(canonical_bytes(self))
+        """Over the signing keys only: they decide which events a digest judged; a pilot adding or
+        rotating its encryption key changes no verdict, so no checkpoint's trust hash."""
+        return sha256_hex(canonical_bytes(self.model_dump(mode="json", include={"version", "pilots"})))
+
+    def encryption_key(self, pilot: str) -> str | None:
+        """The pilot's current encryption key, if it has one."""
+        current = [k for k in self.encryption.get(pilot, ()) if k.retired is None]  # type: ignore[call-overload]
+        return current[-1].key if current else None
+
+    def add_encryption_key(self, pilot: Pilot, key: str, on: date) -> TrustFile:
+        history = tuple(
+            k if k.retired else k.model_copy(update={"retired": on}) for k in self.encryption.get(pilot, ())
+        )
+        updated = (*history, EncryptionKey(key=key, added=on))
+        return self.model_copy(update={"encryption": {**self.encryption, pilot: updated}})
 
     def add_key(self, pilot: Pilot, key: str, on: date) -> TrustFile:
         history = tuple(

@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Integer, PrimaryKeyConstraint, String, Table
+from sqlalchemy import BigInteger, Column, Integer, PrimaryKeyConstraint, String, Table, Text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_contracts import funding, intake
@@ -28,7 +28,9 @@ project = Table(
     Column("project_id", String(64), primary_key=True),
     Column("intake_pilot", String(16), nullable=False),
     Column("status", String(24), nullable=False),
-    Column("title", String(200), nullable=False),
+    # The title as the stream carries it, sealed: readers open it with the keyring (ess_core.privacy).
+    Column("title_key", String(64), nullable=False),
+    Column("title_box", Text, nullable=False),
     Column("department", String(2), nullable=False),
     Column("stage", String(32), nullable=False),
     Column("budget_total", BigInteger, nullable=False),
@@ -61,7 +63,8 @@ def _submitted(event: Event, p: intake.ProjectSubmitted | intake.ProjectCorrecte
         "project_id": event.aggregate_id,
         "intake_pilot": event.pilot,
         "status": "submitted",
-        "title": p.project.title,
+        "title_key": p.project.title.key,
+        "title_box": p.project.title.box,
         "department": p.organisation.department,
         "stage": p.project.stage,
         "budget_total": p.project.budget.total,

@@ -26,7 +26,6 @@ from ess_evaluation.domain.reviews import schedule
 
 def _details(p: it.ProjectSubmitted | it.ProjectCorrected) -> dict[str, Any]:
     return {
-        "title": p.project.title,
         "department": p.organisation.department,
         "stage": p.project.stage,
         "third_place": int(p.project.third_place),

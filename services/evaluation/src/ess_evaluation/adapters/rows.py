@@ -84,7 +84,6 @@ def project(r: Row) -> Project:
     return Project(
         project_id=r["project_id"],
         intake_pilot=r["pilot"],
-        title=r["title"],
         submitted_on=day(r["submitted_on"]),
         department=r["qualified_department"] or r["department"],
         objectives=project_objectives(

@@ -148,7 +148,6 @@ project = Table(
     metadata,
     Column("project_id", String(64), nullable=False),
     _pilot(),  # the intake pilot
-    Column("title", String(200), nullable=False),
     _date("submitted_on"),
     Column("department", String(2), nullable=False),
     Column("stage", String(32), nullable=False),

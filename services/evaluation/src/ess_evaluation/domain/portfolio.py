@@ -24,7 +24,6 @@ ELIGIBLE_OPINIONS = frozenset({"favourable", "favourable_with_reservations"})
 class Project:
     project_id: str
     intake_pilot: str
-    title: str
     submitted_on: date
     department: str
     objectives: tuple[str, ...]

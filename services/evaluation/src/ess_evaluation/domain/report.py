@@ -258,7 +258,7 @@ def reviews(data: ReportInput) -> Section:
     )
     columns = (
         "project",
-        "title",
+        "department",
         "milestone (months)",
         "first committed on",
         "due on",
@@ -271,7 +271,8 @@ def reviews(data: ReportInput) -> Section:
     return section(
         "Follow-up reviews",
         f"Reviews due in {data.year} (12, 24 and 36 months after each project's first commitment) and "
-        f"earlier ones still overdue, in their state as of {data.as_of.isoformat()}.",
+        f"earlier ones still overdue, in their state as of {data.as_of.isoformat()}. Projects are named by "
+        "their identifier: a title is the holder's own words and stays erasable, out of an archived report.",
         [table("reviews", "Reviews", columns, review_rows(data))],
         [chart],
     )

@@ -109,7 +109,7 @@ def review_rows(data: ReportInput) -> list[tuple[str, ...]]:
         rows.append(
             (
                 s.due.project_id,
-                project.title if project else "",
+                project.department if project else "",
                 str(s.due.milestone_months),
                 s.due.first_committed_on.isoformat(),
                 s.due.due_on.isoformat(),

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ess_contracts.sealing import Sealed
 from ess_views.funding_plan import tables as t
 from ess_views.funding_plan.agenda import on_agenda
 from ess_views.funding_plan.facts import Plan
@@ -57,6 +58,13 @@ async def undertaking_verdicts(conn: AsyncConnection, project_id: str, plan: Pla
     return [v.as_dict() for v in verdicts if v.act.startswith(f"{project_id}:")]
 
 
+async def sealed_title(conn: AsyncConnection, project_id: str) -> Sealed | None:
+    """The project's title as the view holds it, sealed; None before intake's submission arrived."""
+    query = select(project.c.title_key, project.c.title_box).where(project.c.project_id == project_id)
+    row = (await conn.execute(query)).first()
+    return Sealed(key=row.title_key, box=row.title_box) if row else None
+
+
 async def agenda(conn: AsyncConnection) -> list[dict[str, Any]]:
     """Projects waiting for decisions from two funders or more, with what each funder waits for."""
     ids = union(select(t.request.c.project_id), select(t.cofunder.c.project_id))
@@ -65,11 +73,10 @@ async def agenda(conn: AsyncConnection) -> list[dict[str, Any]]:
         waiting = on_agenda(await load_plan(conn, project_id))
         if waiting is None:
             continue
-        title = await conn.scalar(select(project.c.title).where(project.c.project_id == project_id))
         entries.append(
             {
                 "project_id": project_id,
-                "title": title,
+                "title": await sealed_title(conn, project_id),
                 "waiting": [{"funder": w.funder, "pending": [asdict(p) for p in w.pending]} for w in waiting],
             }
         )

@@ -23,6 +23,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, HTTPException, Path
 from fastapi.responses import JSONResponse
 
+from ess_contracts.intake import TITLE_FIELD
 from ess_contracts.types import PILOTS
 from ess_core.auth import Principal, require_service_pilot
 from ess_core.service.http import refusal_responses
@@ -58,7 +59,11 @@ def funding_router(runtime: ServiceRuntime) -> APIRouter:
     @router.get("/agenda")
     async def committee_agenda(_: Annotated[Principal, Depends(reader)]) -> dict[str, Any]:
         async with runtime.engine.connect() as conn:
-            return {"projects": await agenda(conn)}
+            entries = await agenda(conn)
+        for entry in entries:  # titles are opened for readers of this pilot, never stored opened
+            title = entry["title"]
+            entry["title"] = title and await runtime.keyring.text(title, entry["project_id"], TITLE_FIELD)
+        return {"projects": entries}
 
     for kind in KINDS:
         _act_route(router, kind, pilot, recorder)

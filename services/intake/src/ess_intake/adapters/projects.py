@@ -19,8 +19,8 @@ from ess_intake.domain.submission import ContactInput
 from ess_intake.domain.titles import duplicate_key
 
 
-def hashed_duplicate_key(record: PublicRecord) -> str | None:
-    key = duplicate_key(record.organisation.siret, record.project.title)
+def hashed_duplicate_key(siret: str | None, title: str) -> str | None:
+    key = duplicate_key(siret, title)
     return hashlib.sha256(key.encode()).hexdigest() if key is not None else None
 
 
@@ -42,9 +42,9 @@ class Private:
 
 
 async def find_open_duplicate(
-    conn: AsyncConnection, record: PublicRecord, exclude: str | None = None
+    conn: AsyncConnection, siret: str | None, title: str, exclude: str | None = None
 ) -> str | None:
-    key = hashed_duplicate_key(record)
+    key = hashed_duplicate_key(siret, title)
     if key is None:
         return None
     query = select(project.c.project_id).where(project.c.duplicate_key == key)
@@ -53,23 +53,26 @@ async def find_open_duplicate(
     return await conn.scalar(query)
 
 
-async def insert_project(conn: AsyncConnection, values: Mapping[str, object], record: PublicRecord) -> None:
-    row = {**values, **_record_columns(record)}
+async def insert_project(
+    conn: AsyncConnection, values: Mapping[str, object], record: PublicRecord, title: str
+) -> None:
+    row = {**values, **_record_columns(record, title)}
     await conn.execute(insert(project).values(row))
 
 
 async def replace_dossier(
-    conn: AsyncConnection, project_id: str, record: PublicRecord, **values: object
+    conn: AsyncConnection, project_id: str, record: PublicRecord, title: str, **values: object
 ) -> None:
-    await update_project(conn, project_id, **_record_columns(record), **values)
+    await update_project(conn, project_id, **_record_columns(record, title), **values)
 
 
-def _record_columns(record: PublicRecord) -> dict[str, object]:
+def _record_columns(record: PublicRecord, title: str) -> dict[str, object]:
+    """The record as the bus knows it (its title sealed) and the duplicate key from the title in clear."""
     return {
         "record": record.model_dump_json(),
         "siret": record.organisation.siret,
         "department": record.organisation.department,
-        "duplicate_key": hashed_duplicate_key(record),
+        "duplicate_key": hashed_duplicate_key(record.organisation.siret, title),
     }
 
 

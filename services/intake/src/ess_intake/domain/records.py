@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from ess_contracts import intake
+from ess_contracts.sealing import Sealed
 from ess_intake.domain.files import AttachmentUpload
 from ess_intake.domain.money import to_cents
 from ess_intake.domain.submission import OrganisationInput, ProjectInput, line_codes
@@ -28,13 +29,14 @@ def public_organisation(org: OrganisationInput) -> intake.Organisation:
     )
 
 
-def public_details(project: ProjectInput) -> intake.ProjectDetails:
+def public_details(project: ProjectInput, title: Sealed) -> intake.ProjectDetails:
+    """The project's public part; its title sealed by the caller, which holds the data key."""
     lines = tuple(
         intake.BudgetLine(code=code, category=item.category, amount=to_cents(item.amount))
         for code, item in zip(line_codes(project.budget.lines), project.budget.lines, strict=True)
     )
     return intake.ProjectDetails(
-        title=project.title,
+        title=title,
         stage=project.stage,
         third_place=project.third_place,
         needs=project.needs,

@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_contracts.base import Payload
+from ess_contracts.intake import TITLE_FIELD
+from ess_contracts.sealing import Sealed
 from ess_core.service.unit_of_work import ActHarness
 from ess_intake.config import IntakeConfig
 from ess_intake.service_layer.links import FollowLinks
@@ -49,6 +51,13 @@ class Intake:
             self._slots = asyncio.Semaphore(ACTS_IN_FLIGHT.get(self.runtime.engine.dialect.name, 8))
         async with self._slots, self.runtime.transaction() as conn:
             yield conn
+
+    async def seal_title(self, conn: AsyncConnection, project_id: str, title: str) -> Sealed:
+        """The title as it travels: sealed with the project's title key, which only this pilot holds."""
+        return await self.runtime.sealer.seal(conn, project_id, TITLE_FIELD, title)
+
+    async def open_title(self, title: Sealed, project_id: str) -> str:
+        return await self.runtime.keyring.text(title, project_id, TITLE_FIELD)
 
     async def record(self, conn: AsyncConnection, aggregate_id: str, payloads: list[Payload]) -> None:
         await self.runtime.outbox.record(conn, aggregate_id, payloads)

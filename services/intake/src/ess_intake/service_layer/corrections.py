@@ -82,11 +82,14 @@ async def correct(cmd: Correct, intake: Intake) -> Qualified:
         state = await projects.load(conn, cmd.project_id, for_update=True)
         ensure_open(state)
         ensure_holder_or_staff(state, cmd.actor)
-        org, details = public_organisation(c.organisation), public_details(c.project)
-        record = PublicRecord(organisation=org, project=details, attachments=_files_after(state, c))
-        existing = await projects.find_open_duplicate(conn, record, exclude=state.project_id)
+        existing = await projects.find_open_duplicate(
+            conn, c.organisation.siret, c.project.title, exclude=state.project_id
+        )
         if existing is not None:
             raise Duplicate(existing)
+        title = await intake.seal_title(conn, state.project_id, c.project.title)
+        org, details = public_organisation(c.organisation), public_details(c.project, title)
+        record = PublicRecord(organisation=org, project=details, attachments=_files_after(state, c))
         q = qualify(org, details)
         fitting = await networks.profiles(conn) if q.eligible else []
         added = matching_networks(details, org.department, fitting, state.oriented_to)
@@ -100,7 +103,7 @@ async def correct(cmd: Correct, intake: Intake) -> Qualified:
         }
         if added and not state.oriented_to:
             values["oriented_since"] = today.isoformat()
-        await projects.replace_dossier(conn, state.project_id, record, **values)
+        await projects.replace_dossier(conn, state.project_id, record, c.project.title, **values)
         private = projects.Private(c.organisation.name, c.project.description, budget_labels(c.project))
         await projects.save_private(conn, state.project_id, private, c.contact)
         await projects.remove_files(conn, state.project_id, c.remove_attachments)

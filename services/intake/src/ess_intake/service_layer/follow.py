@@ -24,7 +24,7 @@ async def follow_page(project_id: str, token: str, intake: Intake) -> FollowPage
     pending = next((r for r in requests if r["request_id"] == p["pending_request"]), None)
     return FollowPage(
         project_id=project_id,
-        title=record.project.title,
+        title=await intake.open_title(record.project.title, project_id),
         status=p["status"],
         submitted_on=p["submitted_on"],
         eligible=p["eligible"],

@@ -82,7 +82,7 @@ async def read_file(project_id: str, actor: Actor, intake: Intake) -> ProjectFil
         organisation=OrganisationView(name=rows.private["organisation_name"], **org.model_dump()),
         contact=ContactView.model_validate(dict(rows.contact)),
         project=ProjectPart(
-            title=details.title,
+            title=await intake.open_title(details.title, project_id),
             description=rows.private["description"],
             stage=details.stage,
             third_place=details.third_place,

@@ -70,16 +70,16 @@ async def _submit_once(cmd: Submit, intake: Intake) -> tuple[Submitted, bool]:
 
 async def _open_project(conn: AsyncConnection, cmd: Submit, intake: Intake) -> Submitted:
     s, today = cmd.submission, intake.today()
-    record = PublicRecord(
-        organisation=public_organisation(s.organisation),
-        project=public_details(s.project),
-        attachments=tuple(public_attachment(a) for a in s.attachments),
-    )
-    existing = await projects.find_open_duplicate(conn, record)
+    existing = await projects.find_open_duplicate(conn, s.organisation.siret, s.project.title)
     if existing is not None:
         raise Duplicate(existing)
-    channel, via = await _channel(conn, cmd.actor)
     project_id = owned_id(intake.runtime.outbox.pilot)  # the id names its owner: this pilot's intake
+    record = PublicRecord(
+        organisation=public_organisation(s.organisation),
+        project=public_details(s.project, await intake.seal_title(conn, project_id, s.project.title)),
+        attachments=tuple(public_attachment(a) for a in s.attachments),
+    )
+    channel, via = await _channel(conn, cmd.actor)
     q = qualify(record.organisation, record.project)
     fitting = await networks.profiles(conn) if q.eligible else []
     oriented = matching_networks(record.project, record.organisation.department, fitting, ())
@@ -96,7 +96,7 @@ async def _open_project(conn: AsyncConnection, cmd: Submit, intake: Intake) -> S
         "ineligibility_reasons": ",".join(q.reasons),
         "oriented_since": today.isoformat() if oriented else None,
     }
-    await projects.insert_project(conn, values, record)
+    await projects.insert_project(conn, values, record, s.project.title)
     private = projects.Private(s.organisation.name, s.project.description, budget_labels(s.project))
     await projects.save_private(conn, project_id, private, s.contact, new=True)
     await projects.add_files(conn, project_id, s.attachments)

@@ -101,3 +101,16 @@ consumer_position = Table(
     Column("stream_seq", BigInteger, nullable=False),
     Column("applied_count", BigInteger, nullable=False),
 )
+
+data_key = Table(
+    "ess_data_key",
+    metadata,
+    Column("key_id", String(64), primary_key=True),
+    Column("aggregate_id", String(64), nullable=False),
+    Column("field", String(64), nullable=False),
+    Column("secret", LargeBinary, nullable=False),
+    Column("created_at", String(27), nullable=False),
+    # One live key per (project, field) of this pilot (ess_core.privacy): every text of that field shares
+    # it, so erasing the field destroys one key, and with its row deleted no copy opens the text again.
+    UniqueConstraint("aggregate_id", "field", name="uq_ess_data_key_field"),
+)

@@ -6,9 +6,12 @@ NATS user keys (`nats-users.json`). Every subject below was checked against nats
   delete (for `ess view rebuild`) only its own durable consumers on `ESS`, named `<pilot>-<service>`,
   through the consumer API subjects that name the consumer; it reads stream info and messages by get and
   direct get (`ess view digest`, `ess project show`, `ess tail`: `ess_core/messaging/reader.py`); its
-  replies come to `_INBOX_<pilot>.>` and nobody else may subscribe there. No pilot (nor the observer) uses
-  `$JS.API.CONSUMER.CREATE.ESS`, the subject that takes the consumer's name in the request body: whoever
-  may send it can create or rewrite any consumer of the stream, another pilot's included;
+  replies come to `_INBOX_<pilot>.>` and nobody else may subscribe there. In the key store bucket
+  (`ess_core.privacy.key_store`) it writes and purges only the copies of its own data keys
+  (`$KV.ESS_KEYS.<pilot>.>`) and reads by direct get only the copies sealed to it. No pilot (nor the
+  observer) uses `$JS.API.CONSUMER.CREATE.ESS`, the subject that takes the consumer's name in the
+  request body: whoever may send it can create or rewrite any consumer of the stream, another pilot's
+  included;
 - the **operator** alone may create, update or delete streams (every `$JS.API` subject), and publishes
   no event;
 - the **observer** logs in with its own generated seed (`ess up` writes it beside the pilots'; a
@@ -29,6 +32,8 @@ from typing import Any
 
 from ess_contracts.subjects import STREAM, pilot_prefix
 from ess_contracts.types import PILOTS, SERVICES
+from ess_core.privacy.key_store import PREFIX
+from ess_core.privacy.key_store import STREAM as KEY_STREAM
 from ess_core.security.identities import OBSERVER, OPERATOR, NatsUsers, inbox_prefix
 
 RUNNING_SERVICES = tuple(s for s in SERVICES if s != "ops")  # ops events are issued by tools, not consumers
@@ -64,10 +69,15 @@ def own_consumer(consumer: str, stream: str = STREAM) -> list[str]:
     ]
 
 
+def key_store(pilot: str) -> list[str]:
+    """Write its own data keys' copies (and purge them), read only the copies sealed to it."""
+    return [f"{PREFIX}.{pilot}.>", f"$JS.API.DIRECT.GET.{KEY_STREAM}.{PREFIX}.*.*.{pilot}"]
+
+
 def pilot_permissions(pilot: str, services: Iterable[str] = RUNNING_SERVICES) -> Permissions:
     consumers = [subject for s in services for subject in own_consumer(consumer_name(pilot, s))]
     return {
-        "publish": {"allow": [pilot_prefix(pilot), *reads(), *consumers]},
+        "publish": {"allow": [pilot_prefix(pilot), *reads(), *consumers, *key_store(pilot)]},
         "subscribe": {"allow": [f"{inbox_prefix(pilot)}.>"]},
     }
 

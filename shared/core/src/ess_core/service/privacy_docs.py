@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ess_contracts.catalogue import PAYLOAD_TYPES
+from ess_contracts.sealing import Sealed
 from ess_contracts.types import PILOTS
 from ess_core.service.json_schema import inlined
 
@@ -42,13 +43,18 @@ conjointe, voir `joint-controllers.md`).
 
 ## Ce qui circule sur le flux partagé, par événement
 
-Destinataires de chaque événement : les services des trois pilotes ({pilots}). Les champs de texte libre
-(marqués ✎) peuvent contenir des données personnelles si un agent ou un porteur en saisit : ils ne
-devraient pas, et l'effacement par destruction de clé (crypto-shredding) reste à construire.
+Destinataires de chaque événement : les services des trois pilotes ({pilots}). Les champs marqués 🔒
+circulent scellés : chiffrés avec une clé de données propre au projet, au pilote auteur et au champ, qui
+ne circule jamais sur le flux (le pilote auteur la garde et en remet une copie scellée à chaque pilote par
+le magasin de clés) ; détruire la clé efface le texte partout (crypto-shredding). Les champs de texte
+libre marqués ✎ circulent encore en clair : ils ne devraient pas contenir de données personnelles.
 
 | événement | service émetteur | finalité | champs |
 |---|---|---|---|
 """
+
+
+SEALED_FIELDS = set(Sealed.model_fields)
 
 
 def _fields(schema: dict[str, Any], prefix: str = "") -> Iterator[str]:
@@ -62,7 +68,9 @@ def _fields(schema: dict[str, Any], prefix: str = "") -> Iterator[str]:
         if target.get("type") == "array":
             target = target.get("items", {})
             dotted += "[]"
-        if "properties" in target:
+        if set(target.get("properties", {})) == SEALED_FIELDS:
+            yield f"{dotted} 🔒"
+        elif "properties" in target:
             yield from _fields(target, f"{dotted}.")
         elif _free_text(target):
             yield f"{dotted} ✎"

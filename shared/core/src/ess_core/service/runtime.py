@@ -17,6 +17,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ess_contracts.base import Payload
+from ess_contracts.sealing import private_key
 from ess_contracts.signing import Signer, TrustFile, TrustStore
 from ess_contracts.subjects import STREAM
 from ess_core.messaging.db import make_engine
@@ -31,6 +32,9 @@ from ess_core.messaging.recovery import (
 from ess_core.messaging.relay import Relay
 from ess_core.messaging.schema import applied, consumer_position, dead_letters, issuer_position, parked
 from ess_core.messaging.view_idiom import View
+from ess_core.privacy.data_keys import KeyPublisher, Sealer
+from ess_core.privacy.key_store import KeyStore
+from ess_core.privacy.keyring import Keyring
 from ess_core.security.client import connect_options
 from ess_core.service.checkpoints import Checkpointer
 from ess_core.service.metrics import ServiceMetrics
@@ -63,6 +67,11 @@ class ServiceRuntime:
         servers = [url.strip() for url in settings.nats_url.split(",")]  # a cluster: every node's URL
         self.broker = NatsBroker(servers, logger=None, security=security, **login)
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        # Free text that may hold personal data: sealed by this pilot's acts, opened for its readers.
+        self.sealer = Sealer(settings.pilot)
+        key_file = settings.encryption_key_file
+        private = private_key(key_file.read_text(encoding="utf-8")) if key_file else None
+        self.keyring = Keyring(settings.pilot, self.engine, None, private)
 
     def declare_published(self, types: Iterable[type[Payload]]) -> None:
         """What this service may publish (its spec's declaration): the outbox refuses anything else."""
@@ -91,6 +100,8 @@ class ServiceRuntime:
             own_views=self.own_views,
         )
         self._spawn("relay", self.relay.run())
+        self.keyring.store = KeyStore(self.js, pilot, self.trust.trust)
+        self._spawn("keys", KeyPublisher(self.engine, self.keyring.store, self.sealer).run())
         self._spawn("checkpoints", self.checkpointer.run())
         await self._start_projection()
 

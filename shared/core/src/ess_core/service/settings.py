@@ -28,6 +28,7 @@ class ServiceSettings(BaseModel):
     http_fd: int | None = None  # serve on this inherited socket rather than bind http_host:http_port
     nats_user_seed_file: Path | None = None
     nats_ca_file: Path | None = None
+    encryption_key_file: Path | None = None  # the pilot's X25519 private key: opens other pilots' texts
     checkpoint_seconds: float = 10.0
     http_limits: HttpLimits = HttpLimits()
 
@@ -54,6 +55,7 @@ class ServiceSettings(BaseModel):
             http_fd=int(env[HTTP_FD_ENV]) if env.get(HTTP_FD_ENV) else None,
             nats_user_seed_file=_path(env, "ESS_NATS_SEED_FILE"),
             nats_ca_file=_path(env, "ESS_NATS_CA_FILE"),
+            encryption_key_file=_path(env, "ESS_ENCRYPTION_KEY_FILE"),
             checkpoint_seconds=float(env.get("ESS_CHECKPOINT_SECONDS", "10")),
             http_limits=HttpLimits.from_env(env),
         )

@@ -16,6 +16,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ess_core.messaging.outbox import Outbox
+from ess_core.privacy.data_keys import Sealer
+from ess_core.privacy.keyring import Keyring
 from ess_core.refusals import Concurrent
 
 T = TypeVar("T")
@@ -30,6 +32,8 @@ class ActHarness(Protocol):
 
     engine: AsyncEngine
     outbox: Outbox
+    sealer: Sealer
+    keyring: Keyring
 
     def transaction(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
 

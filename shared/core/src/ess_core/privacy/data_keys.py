@@ -1,0 +1,89 @@
+"""The author's side: seal a text in the act's transaction with the (project, field) data key, created
+the first time, and publish the copies of new keys to the key store once the act has committed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from ess_contracts.sealing import Sealed, context_of, new_data_key, new_key_id, seal
+from ess_contracts.types import format_timestamp
+from ess_core.messaging.schema import data_key
+from ess_core.privacy.key_store import KeyStore
+
+log = logging.getLogger(__name__)
+
+REPUBLISH_SECONDS = 30.0  # the bucket lives in memory: a restarted broker gets the live keys back
+
+
+async def own_secret(conn: AsyncConnection, key_id: str) -> bytes | None:
+    return await conn.scalar(select(data_key.c.secret).where(data_key.c.key_id == key_id))
+
+
+class Sealer:
+    """Seals the free text of one pilot's acts. `nudge` tells the publisher a key was created."""
+
+    def __init__(self, pilot: str) -> None:
+        self.pilot = pilot
+        self.created = asyncio.Event()
+
+    async def seal(self, conn: AsyncConnection, aggregate_id: str, field: str, text: str) -> Sealed:
+        """Inside the act's transaction: a concurrent act creating the same key loses the unique
+        (aggregate, field) and is retried by the unit of work, then finds the winner's key."""
+        row = (
+            await conn.execute(
+                select(data_key.c.key_id, data_key.c.secret).where(
+                    data_key.c.aggregate_id == aggregate_id, data_key.c.field == field
+                )
+            )
+        ).first()
+        if row is None:
+            key_id, secret = new_key_id(self.pilot), new_data_key()
+            created_at = format_timestamp(datetime.now(UTC))
+            await conn.execute(
+                data_key.insert().values(
+                    key_id=key_id,
+                    aggregate_id=aggregate_id,
+                    field=field,
+                    secret=secret,
+                    created_at=created_at,
+                )
+            )
+            self.created.set()
+        else:
+            key_id, secret = row
+        return seal(key_id, secret, text, context_of(aggregate_id, field))
+
+
+class KeyPublisher:
+    """Leaves every live key's copies in the key store: all of them at start and every
+    `REPUBLISH_SECONDS`, and at once when an act created one."""
+
+    def __init__(self, engine: AsyncEngine, store: KeyStore, sealer: Sealer) -> None:
+        self.engine, self.store, self.sealer = engine, store, sealer
+        self._published: set[str] = set()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.publish_new()
+            except Exception:  # a broker away: the next round tries again
+                log.warning("publishing data keys failed; trying again", exc_info=True)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.sealer.created.wait(), REPUBLISH_SECONDS)
+                self.sealer.created.clear()
+                continue
+            self._published.clear()  # the periodic round publishes everything again
+
+    async def publish_new(self) -> None:
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(select(data_key.c.key_id, data_key.c.secret))).all()
+        for key_id, secret in rows:
+            if key_id not in self._published:
+                await self.store.publish(key_id, secret)
+                self._published.add(key_id)

@@ -1,0 +1,102 @@
+"""Sealed free text (ess_contracts.sealing): a box opens only with its data key, for its project and
+field; a data key copy opens only with its recipient's private key; a v1 title sent in clear is upcast as
+`unsealed` and nothing current may claim that; encryption keys leave the trust digest alone."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from pydantic import ValidationError
+
+from ess_contracts.canonical import canonical_bytes
+from ess_contracts.codec import KEY, MSG_ID, SIGNATURE, VERSION, WireMessage, decode
+from ess_contracts.intake import TITLE_FIELD, ProjectSubmitted
+from ess_contracts.sealing import (
+    UNSEALED,
+    CannotOpen,
+    Sealed,
+    context_of,
+    generate_private_key,
+    new_data_key,
+    new_key_id,
+    open_box,
+    open_data_key,
+    private_key,
+    public_key_text,
+    read_unsealed,
+    seal,
+    seal_data_key,
+)
+from ess_contracts.signing import TrustFile
+from tests.support.events import event, submitted
+from tests.support.pilots import Pilots
+
+TEXT = "Épicerie de Jeanne Dupont, jeanne.dupont@example.org, 06 12 34 56 78"
+
+
+def test_a_box_opens_with_its_key_for_its_project_and_field_only() -> None:
+    key_id, secret = new_key_id("region"), new_data_key()
+    box = seal(key_id, secret, TEXT, context_of("region-p1", TITLE_FIELD))
+    assert TEXT.encode() not in box.box.encode() and "Dupont" not in box.model_dump_json()
+    assert open_box(box, secret, context_of("region-p1", TITLE_FIELD)) == TEXT
+    assert box.owner == "region"
+    for secret_, context in (
+        (new_data_key(), context_of("region-p1", TITLE_FIELD)),  # another key
+        (secret, context_of("region-p2", TITLE_FIELD)),  # moved to another project
+        (secret, context_of("region-p1", "remark")),  # moved to another field
+    ):
+        with pytest.raises(CannotOpen):
+            open_box(box, secret_, context)
+    tampered = box.model_copy(
+        update={"box": box.box[:-2] + ("A" if box.box[-2] != "A" else "B") + box.box[-1]}
+    )
+    with pytest.raises(CannotOpen):
+        open_box(tampered, secret, context_of("region-p1", TITLE_FIELD))
+
+
+def test_a_data_key_copy_opens_with_its_recipients_private_key_only() -> None:
+    state, bdt = private_key(generate_private_key()), private_key(generate_private_key())
+    secret = new_data_key()
+    copy = seal_data_key(secret, public_key_text(state))
+    assert open_data_key(copy, state) == secret
+    with pytest.raises(CannotOpen):
+        open_data_key(copy, bdt)
+
+
+def test_nothing_current_travels_unsealed() -> None:
+    with pytest.raises(ValidationError, match="free text travels sealed"):
+        Sealed(key=UNSEALED, box="")
+    with pytest.raises(ValidationError):
+        Sealed.model_validate({"key": "someone-else", "box": "AAAA"})
+
+
+def test_a_title_sent_in_clear_before_v4_is_upcast_as_unsealed() -> None:
+    """A version 1 project_submitted carried its title in clear: it still decodes, its title marked
+    `unsealed` (shown as sent, never erasable), and a version 2 event may not claim the same."""
+    pilots = Pilots.generate()
+    current = event(submitted(), "region", "intake", "region-p1", 1)
+    raw = current.model_dump(mode="json")
+    raw["version"] = 1
+    raw["payload"]["project"]["title"] = TEXT
+    data = canonical_bytes(raw)
+    signer = pilots.signers["region"]
+    headers = {MSG_ID: raw["id"], KEY: signer.public_key, SIGNATURE: signer.sign(data), VERSION: "1"}
+    message = WireMessage(current.subject, data, headers)
+    decoded = decode(message.subject, message.data, message.headers, pilots.trust)
+    assert isinstance(decoded.payload, ProjectSubmitted)
+    title = decoded.payload.project.title
+    assert title.key == UNSEALED and not title.erasable and read_unsealed(title) == TEXT
+
+
+def test_encryption_keys_leave_the_trust_digest_alone() -> None:
+    trust = TrustFile(pilots={})
+    public = public_key_text(private_key(generate_private_key()))
+    with_key = trust.add_encryption_key("state", public, date(2026, 12, 3))
+    assert with_key.digest() == trust.digest()
+    assert with_key.encryption_key("state") == public and with_key.encryption_key("bdt") is None
+    rotated = with_key.add_encryption_key(
+        "state", public_key_text(private_key(generate_private_key())), date.today()
+    )
+    assert rotated.encryption_key("state") != public
+    assert [k.retired is not None for k in rotated.encryption["state"]] == [True, False]
