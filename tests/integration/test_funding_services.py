@@ -17,6 +17,7 @@ from ess_contracts.codec import encode
 from ess_contracts.event import new_event
 from ess_core.messaging.outbox import Outbox
 from ess_core.messaging.schema import dead_letters
+from ess_core.privacy.keyring import UNREADABLE
 from ess_views.funding_plan.tables import decision as decision_rows
 from tests.support.funding_services import Funders
 from tests.support.funding_story import decision, opinion
@@ -286,7 +287,9 @@ async def test_the_committee_agenda_lists_projects_waiting_for_two_funders(funde
         if (entry := await agenda_entry()) is not None:
             break
         await asyncio.sleep(0.05)
-    assert entry is not None and entry["title"] == "Tiers-lieu de la Loire"
+    # The test sealed the title under a key no intake published: the agenda says it cannot open it
+    # (tests/security/test_personal_data.py opens titles an intake sealed, at every pilot).
+    assert entry is not None and entry["title"] == UNREADABLE
     assert [(w["funder"], [p["act"] for p in w["pending"]]) for w in entry["waiting"]] == [
         ("pilot bdt", ["bdt/request/r1"]),
         ("pilot state", ["state/request/r1"]),

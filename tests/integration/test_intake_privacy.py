@@ -27,6 +27,6 @@ def test_the_register_lists_what_travels_and_marks_free_text() -> None:
     register = privacy_register()
     assert register == (REPO / "docs" / "privacy" / "register.md").read_text(encoding="utf-8")
     submitted = next(line for line in register.splitlines() if line.startswith("| `project_submitted`"))
-    assert "project.title ✎" in submitted and "organisation.siret" in submitted
+    assert "project.title 🔒" in submitted and "organisation.siret" in submitted
     for stays in ("email", "phone", "description", "contact"):
         assert stays not in submitted, stays  # those stay in intake: never a field on the stream

@@ -99,7 +99,7 @@ async def test_a_pilot_reads_the_stream_like_ess_view_digest_and_project_show(
         js = region.js
         for n in range(3):
             await js.publish(OWN, json.dumps(n).encode(), stream="ESS")
-        assert (await js.account_info()).streams == 1
+        assert (await js.account_info()).streams == 2  # ESS and the key store bucket, KV_ESS_KEYS
         assert (await js.stream_info("ESS")).state.messages == 3
         assert (await js.get_last_msg("ESS", OWN)).seq == 3
         assert (await js.get_msg("ESS", seq=1, direct=True)).seq == 1

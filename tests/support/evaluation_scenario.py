@@ -28,6 +28,7 @@ from ess_contracts import intake as it
 from ess_contracts.base import Payload
 from ess_contracts.event import Event, new_event
 from ess_contracts.types import Pilot
+from tests.support.events import sealed_title
 
 SIRET = "73282932000074"  # Luhn-valid
 SIREN = SIRET[:9]
@@ -81,7 +82,7 @@ def _organisation(department: str, epci: bool) -> it.Organisation:
 
 def _details(stage: str, jobs: int, third_place: bool) -> it.ProjectDetails:
     return it.ProjectDetails(
-        title=f"Projet {stage}",
+        title=sealed_title(f"Projet {stage}"),
         stage=stage,  # type: ignore[arg-type]
         third_place=third_place,
         needs=("funding",),

@@ -89,7 +89,7 @@ def test_digest_agrees_names_a_tampered_service_and_rebuild_repairs_it(tmp_path:
         database = victim.database_url.split("///", 1)[1]
         with sqlite3.connect(database) as db:
             db.execute(
-                "UPDATE view_project SET title = 'changed behind its back' WHERE project_id = 'region-p1'"
+                "UPDATE view_project SET title_box = 'changedbehinditsback' WHERE project_id = 'region-p1'"
             )
         report = checkpoint_now(system, "bdt-evaluation")
         assert report["code"] == 1 and report["disagreeing"] == ["bdt-evaluation"], report

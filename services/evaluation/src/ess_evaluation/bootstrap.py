@@ -6,12 +6,14 @@ from ess_evaluation.adapters.views import evaluation_views
 from ess_evaluation.entrypoints.http_acts import acts_router
 from ess_evaluation.entrypoints.http_reads import reads_router
 from ess_views import shared_views
+from ess_views.project import read_project
 
 service = ServiceSpec(
     name="evaluation",
     metadata=metadata,
     views=shared_views,
     own_views=evaluation_views,
+    project_reader=read_project,
     routers=(acts_router, reads_router),
     migrations="ess_evaluation:migrations",
 )

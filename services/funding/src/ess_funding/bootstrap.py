@@ -9,6 +9,7 @@ from ess_funding.entrypoints.http import funding_router
 from ess_funding.entrypoints.undertakings import undertaking_router
 from ess_views import shared_views
 from ess_views.funding_plan import funding_views
+from ess_views.project import read_project
 
 
 def service_views() -> list[View]:
@@ -22,6 +23,7 @@ service = ServiceSpec(
     name="funding",
     metadata=metadata,
     views=service_views,
+    project_reader=read_project,
     routers=(funding_router, undertaking_router),
     migrations="ess_funding:migrations",
 )

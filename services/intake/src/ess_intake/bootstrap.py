@@ -14,6 +14,7 @@ from ess_intake.config import IntakeConfig
 from ess_intake.entrypoints.http import api_router
 from ess_intake.service_layer.context import Intake, utc_today
 from ess_views import shared_views
+from ess_views.project import read_project
 
 
 def intake_for(
@@ -33,6 +34,7 @@ def build_service(config: IntakeConfig | None = None, clock: Callable[[], date] 
         metadata=metadata,
         views=shared_views,
         routers=(router,),
+        project_reader=read_project,
         migrations="ess_intake:migrations",
     )
 

@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Integer, PrimaryKeyConstraint, String, Table, Text
+from sqlalchemy import BigInteger, Column, Integer, PrimaryKeyConstraint, String, Table, Text, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_contracts import funding, intake
@@ -151,3 +151,18 @@ async def project_digest(conn: AsyncConnection, project_id: str) -> str:
         rows = await table_digest(conn, table, ProjectView.digest_excluded, table.c.project_id == project_id)
         digest.update(f"{table.name}:{rows}\n".encode())
     return digest.hexdigest()
+
+
+async def read_project(conn: AsyncConnection, project_id: str) -> dict[str, Any] | None:
+    """The project's record (its title still sealed), each funder's decisions and the project digest;
+    None when the view has no record of it."""
+    row = (await conn.execute(select(project).where(project.c.project_id == project_id))).mappings().first()
+    if row is None:
+        return None
+    decisions = select(decision).where(decision.c.project_id == project_id).order_by(*decision.primary_key)
+    return {
+        "project_id": project_id,
+        "record": {k: v for k, v in row.items() if k != "project_id"},
+        "decisions": [dict(d) for d in (await conn.execute(decisions)).mappings()],
+        "digest": await project_digest(conn, project_id),
+    }

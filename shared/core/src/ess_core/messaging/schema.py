@@ -114,3 +114,18 @@ data_key = Table(
     # it, so erasing the field destroys one key, and with its row deleted no copy opens the text again.
     UniqueConstraint("aggregate_id", "field", name="uq_ess_data_key_field"),
 )
+
+access_log = Table(
+    "ess_access_log",
+    metadata,
+    Column("entry", Position, primary_key=True, autoincrement=True),
+    Column("read_at", String(27), nullable=False, comment="UTC, microseconds"),
+    Column("reader_pilot", String(16), nullable=False),
+    Column(
+        "reader", String(200), nullable=False, comment="the token's subject: the reader's IdP's opaque id"
+    ),
+    Column("project_id", String(64), nullable=False, index=True),
+    Column("fields", String(400), nullable=False, comment="comma-separated: what personal data was served"),
+)
+"""Who opened a sealed text through a service's own routes (never on the stream): intake's file reads
+keep their own log (`intake_access_log`)."""

@@ -20,6 +20,7 @@ from ess_core.service.checkpoints import checkpoint_figures, snapshot
 from ess_core.service.limits import RequestLimits
 from ess_core.service.metrics import CONTENT_TYPE
 from ess_core.service.operations import operations_router
+from ess_core.service.project_read import project_read_router
 from ess_core.service.runtime import ServiceRuntime
 from ess_core.service.spec import ServiceSpec
 from ess_core.service.status import ServiceStatus, read_status
@@ -117,6 +118,8 @@ def build_app(spec: ServiceSpec, runtime: ServiceRuntime, verifier: TokenVerifie
     app.add_exception_handler(Refused, refusal_response)
     app.include_router(_operations(runtime))
     app.include_router(operations_router(runtime))
+    if spec.project_reader is not None:
+        app.include_router(project_read_router(runtime, spec.project_reader))
     for make_router in spec.routers:
         app.include_router(make_router(runtime))
     return app

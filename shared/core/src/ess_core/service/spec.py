@@ -13,6 +13,7 @@ from ess_contracts.base import Payload
 from ess_contracts.types import ServiceName
 from ess_core.messaging.outbox import published_by
 from ess_core.messaging.view_idiom import View
+from ess_core.service.project_read import ProjectReader
 from ess_core.service.runtime import ServiceRuntime
 from ess_core.service.settings import ServiceSettings
 
@@ -25,6 +26,7 @@ class ServiceSpec:
     own_views: Callable[[], Sequence[View]] = tuple  # the views only this kind of service holds
     routers: Sequence[Callable[[ServiceRuntime], APIRouter]] = field(default_factory=tuple)
     migrations: str | None = None  # the service's alembic script location, `package:folder`
+    project_reader: ProjectReader | None = None  # serves GET /projects/{id}/view from the shared view
     publishes: tuple[type[Payload], ...] | None = None
     """The payload types the service may publish (its outbox refuses others; its AsyncAPI document lists
     them). Default: every catalogue type of its service, and the checkpoint every service reports with."""

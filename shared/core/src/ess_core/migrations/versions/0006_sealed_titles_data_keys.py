@@ -32,6 +32,25 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('key_id', name=op.f('pk_ess_data_key')),
     sa.UniqueConstraint('aggregate_id', 'field', name='uq_ess_data_key_field')
     )
+    op.create_table(
+        "ess_access_log",
+        sa.Column("entry", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("read_at", sa.String(length=27), nullable=False, comment="UTC, microseconds"),
+        sa.Column("reader_pilot", sa.String(length=16), nullable=False),
+        sa.Column(
+            "reader",
+            sa.String(length=200),
+            nullable=False,
+            comment="the token's subject: the reader's IdP's opaque id",
+        ),
+        sa.Column("project_id", sa.String(length=64), nullable=False),
+        sa.Column(
+            "fields", sa.String(length=400), nullable=False, comment="comma-separated: what personal data was served"
+        ),
+        sa.PrimaryKeyConstraint("entry", name=op.f("pk_ess_access_log")),
+    )
+    with op.batch_alter_table("ess_access_log", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_ess_access_log_project_id"), ["project_id"], unique=False)
     # A title folded before v4 was sent in clear: the view keeps it as its upcast event would give it
     # (key "unsealed"), so a service migrated and one rebuilt from the stream hold the same rows.
     bind = op.get_bind()
@@ -56,4 +75,5 @@ def downgrade() -> None:
         batch_op.drop_column('title_key')
 
     op.drop_table('ess_data_key')
+    op.drop_table("ess_access_log")
     # ### end Alembic commands ###

@@ -1,0 +1,68 @@
+"""`GET /projects/{id}/view` in every service: the project as this pilot's copy of the shared project
+view holds it, with its title opened for the pilot's own staff. Opening a sealed text is a read of
+personal data: it is logged in the service's own database (`ess_access_log`), never on the stream, and
+operators, who watch services rather than files, are not served it."""
+
+# No `from __future__ import annotations`: FastAPI reads the annotations of the routes made in closures.
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ess_contracts.intake import TITLE_FIELD
+from ess_contracts.sealing import Sealed
+from ess_contracts.types import format_timestamp
+from ess_core.auth import Principal, require_service_pilot
+from ess_core.messaging.schema import access_log
+from ess_core.service.runtime import ServiceRuntime
+
+ProjectReader = Callable[[AsyncConnection, str], Awaitable[dict[str, Any] | None]]
+"""Reads one project from the shared project view (`ess_views.project.read_project`): the views sit above
+the core, so each service hands it in."""
+
+STAFF = ("instructor", "decider", "admin")
+ProjectId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+
+
+def project_read_router(runtime: ServiceRuntime, read_project: ProjectReader) -> APIRouter:
+    router = APIRouter(tags=["project"])
+    staff = require_service_pilot(None, *STAFF, cross_pilot_read_roles=())
+
+    @router.get("/projects/{project_id}/view")
+    async def project_view(
+        project_id: ProjectId, reader: Annotated[Principal, Depends(staff)]
+    ) -> dict[str, Any]:
+        """The project in this service's copy of the shared view: record, funders' decisions, digest.
+        The title is opened for the reader; `title` is « [texte indisponible] » when its key was
+        destroyed or has not reached this pilot yet."""
+        async with runtime.engine.connect() as conn:
+            found = await read_project(conn, project_id)
+        if found is None:
+            raise HTTPException(
+                404, {"error": "not_found", "reason": f"no project {project_id} in this view"}
+            )
+        record = found["record"]
+        sealed = Sealed(key=record.pop("title_key"), box=record.pop("title_box"))
+        record["title"] = await runtime.keyring.text(sealed, project_id, TITLE_FIELD)
+        record["title_erasable"] = sealed.erasable
+        await _logged(runtime, project_id, reader, (TITLE_FIELD,))
+        return found
+
+    return router
+
+
+async def _logged(
+    runtime: ServiceRuntime, project_id: str, reader: Principal, fields: tuple[str, ...]
+) -> None:
+    row = {
+        "read_at": format_timestamp(datetime.now(UTC)),
+        "reader_pilot": reader.pilot or runtime.settings.pilot,
+        "reader": reader.subject,
+        "project_id": project_id,
+        "fields": ",".join(fields),
+    }
+    async with runtime.engine.begin() as conn:
+        await conn.execute(access_log.insert().values(row))
