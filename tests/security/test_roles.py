@@ -35,6 +35,7 @@ HARNESS = {
     "POST /dlq/{stream_seq}/retry": frozenset({"admin"}),
     "GET /republish": OPS,
     "POST /republish": frozenset({"admin"}),
+    "GET /projects/{project_id}/view": frozenset(STAFF),  # the title opened: personal data, no operator
 }
 READERS = frozenset({*STAFF, "operator"})
 FILE_READERS = frozenset({*STAFF, "holder", "network"})  # the holder and network their own (checked after)
