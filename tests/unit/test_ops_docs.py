@@ -57,9 +57,8 @@ def test_asyncapi_lists_every_published_and_consumed_subject_with_its_schema(
     assert document["asyncapi"] == "3.0.0"
     spec = SPECS[service]
     published = {str(c.model_fields["type"].default) for c in spec.published_types()}
-    assert published == {t for t, c in PAYLOAD_TYPES.items() if service == c.SERVICE} | {
-        "checkpoint_recorded"
-    }
+    every_service = {"checkpoint_recorded", "project_data_key_destroyed"}  # its checkpoints, its own keys
+    assert published == {t for t, c in PAYLOAD_TYPES.items() if service == c.SERVICE} | every_service
     consumed = {str(c.model_fields["type"].default) for c in docs.consumed_types(spec)}
     assert {"project_submitted", "probe_sent"} <= consumed
     operations = document["operations"]

@@ -9,9 +9,11 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
+from ess_contracts.authority import refusal
 from ess_contracts.canonical import canonical_bytes
 from ess_contracts.codec import KEY, MSG_ID, SIGNATURE, VERSION, WireMessage, decode
 from ess_contracts.intake import TITLE_FIELD, ProjectSubmitted
+from ess_contracts.privacy import DataKeyDestroyed
 from ess_contracts.sealing import (
     UNSEALED,
     CannotOpen,
@@ -100,3 +102,14 @@ def test_encryption_keys_leave_the_trust_digest_alone() -> None:
     )
     assert rotated.encryption_key("state") != public
     assert [k.retired is not None for k in rotated.encryption["state"]] == [True, False]
+
+
+def test_only_a_keys_author_destroys_it() -> None:
+    """A pilot announcing the destruction of another pilot's key is refused by every fold."""
+    region_key = new_key_id("region")
+    destroyed = DataKeyDestroyed(
+        key=region_key, field=TITLE_FIELD, destroyed_on=date(2026, 12, 3), reason="retention"
+    )
+    assert refusal(event(destroyed, "region", "intake", "region-p1", 3)) is None
+    forged = refusal(event(destroyed, "state", "funding", "region-p1", 1))
+    assert forged is not None and forged.startswith(f"not the owner of data key {region_key}")

@@ -96,6 +96,23 @@ def access_log_command(
     raise typer.Exit(intake_client.access_log(target, project_id, as_json))
 
 
+def erase_command(
+    subject: Annotated[str, typer.Option("--subject", help="The holder's account or a contact's e-mail.")],
+    state_dir: StateDir = Path(".ess"),
+    pilot: Pilot = "region",
+    url: Url = None,
+    token_file: TokenFile = None,
+    as_json: AsJson = False,
+) -> None:
+    """Erase a person's data on request (GDPR art. 17) at the intake that holds their files, then wait
+    until every service of this `ess up` shows the destroyed texts erased (their acknowledgement)."""
+    from ess_ops.cli import privacy_client, targets
+
+    target = targets.endpoint(state_dir, pilot, "intake", url, token_file)
+    readers = [] if url else privacy_client.running_readers(state_dir)
+    raise typer.Exit(privacy_client.erase(target, subject, readers, as_json))
+
+
 def register(app: typer.Typer) -> None:
     """Add this service's commands to `ess`. Keep imports inside the commands: `ess` starts fast."""
     app.command("submit")(submit_command)
@@ -106,8 +123,9 @@ def register(app: typer.Typer) -> None:
     group = typer.Typer(no_args_is_help=True, help="The intake service.")
     group.add_typer(links, name="link")
     app.add_typer(group, name="intake")
-    privacy = typer.Typer(no_args_is_help=True, help="Personal data: who read it.")
+    privacy = typer.Typer(no_args_is_help=True, help="Personal data: who read it, erasure on request.")
     privacy.command("access-log")(access_log_command)
+    privacy.command("erase")(erase_command)
     app.add_typer(privacy, name="privacy")
 
 

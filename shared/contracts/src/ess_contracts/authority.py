@@ -13,7 +13,7 @@ Two kinds of aggregates:
 - **The issuer's own** (every other kind: networks, the evaluation's actions, indicators, sessions and
   reports, checkpoints, probes): the subject `ess.<pilot>.<service>.<kind>.<id>` names the owner, since
   the broker lets a pilot publish under its own prefix only and the views key those rows by pilot.
-  A checkpoint must report on its issuer's own service.
+  A checkpoint must report on its issuer's own service; a data key is destroyed by its author only.
 
 An event that breaks these rules is dead-lettered by every service with the reason `not the owner of
 <kind> <id>: ...`; it changes no view, and every service counts it alike.
@@ -27,6 +27,7 @@ import uuid_utils
 
 from ess_contracts.catalogue import PAYLOAD_TYPES
 from ess_contracts.ops import CheckpointRecorded
+from ess_contracts.privacy import DataKeyDestroyed
 from ess_contracts.types import PILOTS, AggregateKind, Pilot, ServiceName
 
 if TYPE_CHECKING:
@@ -60,6 +61,8 @@ def who_may_emit(event_type: str) -> str:
         return f"any pilot's {service} service, about any {kind}: its own act, kept apart by pilot"
     if kind in SHARED_KINDS:
         return f"only the {kind}'s owner: the {SHARED_KINDS[kind]} service of the pilot its id names"
+    if event_type == "project_data_key_destroyed":
+        return "any service of the key's pilot (its id's prefix), about the project its texts belong to"
     if event_type == "checkpoint_recorded":
         return "any pilot's service, about itself: its reporting_service is `<its pilot>-<its service>`"
     issuer = "any pilot's service" if service == "ops" else f"any pilot's {service} service"
@@ -80,6 +83,8 @@ def refusal(event: Event) -> str | None:
                 f"{event.pilot}'s {event.service} may not emit {event.type}"
             )
     payload = event.payload
+    if isinstance(payload, DataKeyDestroyed) and not payload.key.startswith(f"{event.pilot}-"):
+        return f"not the owner of data key {payload.key}: only its author destroys it, not {event.pilot}"
     if isinstance(payload, CheckpointRecorded):
         own = f"{event.pilot}-{aggregate_id}"
         if payload.reporting_service != own:

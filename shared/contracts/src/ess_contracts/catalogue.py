@@ -13,14 +13,15 @@ from ess_contracts.evaluation import EvaluationPayload
 from ess_contracts.funding import FundingPayload
 from ess_contracts.intake import IntakePayload
 from ess_contracts.ops import OpsPayload
+from ess_contracts.privacy import PrivacyPayload
 from ess_contracts.sealing import unsealed
 from ess_contracts.undertaking import UndertakingPayload
 
 CATALOGUE_VERSION = "v4"  # v2: checkpoint_recorded 2; v3: control links, outside aid, rules versions;
-# v4: free text sealed (project_submitted and project_corrected 2)
+# v4: free text sealed (project_submitted and project_corrected 2), project_data_key_destroyed
 
 AnyPayload = Annotated[
-    IntakePayload | FundingPayload | UndertakingPayload | EvaluationPayload | OpsPayload,
+    IntakePayload | FundingPayload | UndertakingPayload | EvaluationPayload | OpsPayload | PrivacyPayload,
     Field(discriminator="type"),
 ]
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_contracts import funding, intake
 from ess_contracts.event import Event
+from ess_contracts.privacy import DataKeyDestroyed
 from ess_core.messaging.schema import metadata
 from ess_core.messaging.view_idiom import Update, Upsert, Write, execute_writes, table_digest
 from ess_views import followup, timeline
@@ -53,6 +54,19 @@ decision = Table(
     Column("cancelled_on", String(10), nullable=True),
     PrimaryKeyConstraint("project_id", "pilot", "decision_id"),
 )
+
+erased_text = Table(
+    "view_project_erased_text",
+    metadata,
+    Column("project_id", String(64), nullable=False),
+    Column("key_id", String(64), nullable=False),
+    Column("pilot", String(16), nullable=False),
+    Column("field", String(64), nullable=False),
+    Column("destroyed_on", String(10), nullable=False),
+    Column("reason", String(24), nullable=False),
+    PrimaryKeyConstraint("project_id", "key_id"),
+)
+"""Keys their authors destroyed: texts under them count as erased, whatever arrived first (a set)."""
 
 Handler = Callable[[Event, Any], list[Write]]
 KEY = ("project_id",)
@@ -110,6 +124,18 @@ def _cancelled(event: Event, p: funding.ProjectDecisionCancelled) -> list[Write]
     return [Update(decision, key, {"cancelled_on": p.cancelled_on.isoformat()})]
 
 
+def _key_destroyed(event: Event, p: DataKeyDestroyed) -> list[Write]:
+    row = {
+        "project_id": event.aggregate_id,
+        "key_id": p.key,
+        "pilot": event.pilot,
+        "field": p.field,
+        "destroyed_on": p.destroyed_on.isoformat(),
+        "reason": p.reason,
+    }
+    return [Upsert(erased_text, [row], ("project_id", "key_id"))]
+
+
 HANDLERS: dict[str, Handler] = {
     "project_submitted": _submitted,
     "project_corrected": _submitted,
@@ -122,6 +148,7 @@ HANDLERS: dict[str, Handler] = {
     "project_review_recorded": followup.reviewed,
     "project_decision_recorded": _decided,
     "project_decision_cancelled": _cancelled,
+    "project_data_key_destroyed": _key_destroyed,
 }
 
 
@@ -130,7 +157,7 @@ class ProjectView:
     gathers a batch's writes into a few executemany statements."""
 
     name = "project"
-    tables = (project, decision, followup.orientation, followup.review, timeline.timeline)
+    tables = (project, decision, followup.orientation, followup.review, timeline.timeline, erased_text)
     digest_excluded: frozenset[str] = frozenset()
 
     def handles(self, event_type: str) -> bool:
@@ -154,8 +181,8 @@ async def project_digest(conn: AsyncConnection, project_id: str) -> str:
 
 
 async def read_project(conn: AsyncConnection, project_id: str) -> dict[str, Any] | None:
-    """The project's record (its title still sealed), each funder's decisions and the project digest;
-    None when the view has no record of it."""
+    """The project's record (its title still sealed), each funder's decisions, the keys destroyed and
+    the project digest; None when the view has no record of it."""
     row = (await conn.execute(select(project).where(project.c.project_id == project_id))).mappings().first()
     if row is None:
         return None
@@ -164,5 +191,8 @@ async def read_project(conn: AsyncConnection, project_id: str) -> dict[str, Any]
         "project_id": project_id,
         "record": {k: v for k, v in row.items() if k != "project_id"},
         "decisions": [dict(d) for d in (await conn.execute(decisions)).mappings()],
+        "erased_keys": sorted(
+            await conn.scalars(select(erased_text.c.key_id).where(erased_text.c.project_id == project_id))
+        ),
         "digest": await project_digest(conn, project_id),
     }

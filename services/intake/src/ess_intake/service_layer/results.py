@@ -68,3 +68,19 @@ class Erasure(BaseModel):
     retention_days: int
     erased: list[str]
     """Projects whose contact data was erased now (ended before as_of minus the retention period)."""
+
+
+class ProjectErasure(BaseModel):
+    project_id: str
+    destroyed_keys: list[str]
+    """The data keys destroyed: every pilot's services mark the texts sealed under them erased."""
+    erased: tuple[str, ...]
+    """What intake emptied in its own database."""
+
+
+class SubjectErasure(BaseModel):
+    """A person's erasure request, carried out at this intake (GDPR art. 17)."""
+
+    request_id: str
+    erased_on: date
+    projects: list[ProjectErasure]

@@ -18,6 +18,7 @@ from ess_contracts.catalogue import PAYLOAD_TYPES
 from ess_contracts.codec import encode
 from ess_contracts.event import Event, new_event
 from ess_contracts.ops import CheckpointRecorded
+from ess_contracts.privacy import DataKeyDestroyed
 from ess_contracts.signing import Signer
 from ess_contracts.types import Pilot, ServiceName
 from ess_core.messaging.schema import outbox
@@ -26,8 +27,10 @@ from ess_core.refusals import Invalid
 
 def published_by(service: str) -> tuple[type[Payload], ...]:
     """What a service publishes unless its spec says otherwise: the catalogue's types of that service,
-    and the checkpoint every service reports with (the envelope admits no other service's types)."""
-    return (*(cls for cls in PAYLOAD_TYPES.values() if service == cls.SERVICE), CheckpointRecorded)
+    the checkpoint every service reports with, and the destruction of its own data keys (the envelope
+    admits no other service's types)."""
+    own = (cls for cls in PAYLOAD_TYPES.values() if service == cls.SERVICE)
+    return (*own, CheckpointRecorded, DataKeyDestroyed)
 
 
 class NotPublished(ValueError):

@@ -24,6 +24,7 @@ ProjectReader = Callable[[AsyncConnection, str], Awaitable[dict[str, Any] | None
 the core, so each service hands it in."""
 
 STAFF = ("instructor", "decider", "admin")
+ERASED = "[texte effacé]"
 ProjectId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
@@ -36,8 +37,8 @@ def project_read_router(runtime: ServiceRuntime, read_project: ProjectReader) ->
         project_id: ProjectId, reader: Annotated[Principal, Depends(staff)]
     ) -> dict[str, Any]:
         """The project in this service's copy of the shared view: record, funders' decisions, digest.
-        The title is opened for the reader; `title` is « [texte indisponible] » when its key was
-        destroyed or has not reached this pilot yet."""
+        The title is opened for the reader: « [texte effacé] » once its author destroyed its key
+        (`title_erased`), « [texte indisponible] » while the key has not reached this pilot."""
         async with runtime.engine.connect() as conn:
             found = await read_project(conn, project_id)
         if found is None:
@@ -46,8 +47,12 @@ def project_read_router(runtime: ServiceRuntime, read_project: ProjectReader) ->
             )
         record = found["record"]
         sealed = Sealed(key=record.pop("title_key"), box=record.pop("title_box"))
-        record["title"] = await runtime.keyring.text(sealed, project_id, TITLE_FIELD)
+        erased = sealed.key in found.pop("erased_keys")
+        if erased:  # destroyed by its author: never opened again, even from a key still in memory
+            runtime.keyring.forget(sealed.key)
+        record["title"] = ERASED if erased else await runtime.keyring.text(sealed, project_id, TITLE_FIELD)
         record["title_erasable"] = sealed.erasable
+        record["title_erased"] = erased
         await _logged(runtime, project_id, reader, (TITLE_FIELD,))
         return found
 

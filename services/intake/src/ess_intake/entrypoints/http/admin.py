@@ -4,16 +4,22 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
 
 from ess_core.auth import Principal
 from ess_intake.entrypoints.http.deps import ProjectId, who
 from ess_intake.entrypoints.http.errors import REFUSALS, SMALL_BODY, IntakeRoute
-from ess_intake.service_layer import erasure, follow, reports
+from ess_intake.service_layer import erasure, follow, reports, rights
 from ess_intake.service_layer.context import Intake
 from ess_intake.service_layer.read_models import UnacceptedReport
-from ess_intake.service_layer.results import Erasure, FollowLink
+from ess_intake.service_layer.results import Erasure, FollowLink, SubjectErasure
 
 READERS = ("instructor", "decider", "admin", "operator")
+
+
+class ErasureRequest(BaseModel):
+    subject: Annotated[str, Field(min_length=3, max_length=254)]
+    """The person: the holder's account (the subject of the token that submitted) or a contact's e-mail."""
 
 
 def admin_router(intake: Intake, pilot: str) -> APIRouter:
@@ -45,6 +51,16 @@ def admin_router(intake: Intake, pilot: str) -> APIRouter:
     ) -> FollowLink:
         """The holder's link stops working at once (a link sent to the wrong address, a holder who left)."""
         return await follow.revoke_link(project_id, intake)
+
+    @router.post("/privacy/erasure", tags=["erasure"], response_model=SubjectErasure)
+    async def erase_subject(
+        request: ErasureRequest, _: Annotated[Principal, who(pilot, "admin")]
+    ) -> SubjectErasure:
+        """Erase a person's data from every project of this intake, on request (GDPR art. 17): the data
+        keys of the projects' sealed texts are destroyed and the destruction signed onto the stream, so
+        every pilot's services mark the texts erased; the contact, names, description, labels, files and
+        remarks kept here are emptied."""
+        return await rights.erase_subject(request.subject, intake)
 
     @router.post("/erasure/contacts", tags=["erasure"], response_model=Erasure)
     async def erase_contacts(_: Annotated[Principal, who(pilot, "admin")]) -> Erasure:

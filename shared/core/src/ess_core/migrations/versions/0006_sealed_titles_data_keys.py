@@ -51,6 +51,16 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("ess_access_log", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_ess_access_log_project_id"), ["project_id"], unique=False)
+    op.create_table(
+        "view_project_erased_text",
+        sa.Column("project_id", sa.String(length=64), nullable=False),
+        sa.Column("key_id", sa.String(length=64), nullable=False),
+        sa.Column("pilot", sa.String(length=16), nullable=False),
+        sa.Column("field", sa.String(length=64), nullable=False),
+        sa.Column("destroyed_on", sa.String(length=10), nullable=False),
+        sa.Column("reason", sa.String(length=24), nullable=False),
+        sa.PrimaryKeyConstraint("project_id", "key_id", name=op.f("pk_view_project_erased_text")),
+    )
     # A title folded before v4 was sent in clear: the view keeps it as its upcast event would give it
     # (key "unsealed"), so a service migrated and one rebuilt from the stream hold the same rows.
     bind = op.get_bind()
@@ -76,4 +86,5 @@ def downgrade() -> None:
 
     op.drop_table('ess_data_key')
     op.drop_table("ess_access_log")
+    op.drop_table("view_project_erased_text")
     # ### end Alembic commands ###

@@ -1,0 +1,71 @@
+"""Rights on request (GDPR art. 17): erase one person's data from every project of this intake.
+
+The person is a holder (the subject of the token that submitted) or a contact (an e-mail address). In one
+transaction per request: the data keys of the projects' sealed texts are destroyed and the destruction
+signed onto the stream (so every pilot's views mark the texts erased), and what stays in intake is
+emptied: the contact, the organisation's name, the description, the budget labels, the files and the
+remarks of correction requests. The stream keeps its boxes, which no key left anywhere opens."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ess_core.privacy.erasure import destroy_keys, purge_copies
+from ess_intake.adapters.tables import attachment, contact, correction_request, private, project
+from ess_intake.service_layer.context import Intake
+from ess_intake.service_layer.results import ProjectErasure, SubjectErasure
+
+ERASED_IN_INTAKE = (
+    "contact",
+    "organisation.name",
+    "project.description",
+    "budget_lines.label",
+    "attachments",
+)
+
+
+async def erase_subject(subject: str, intake: Intake) -> SubjectErasure:
+    today, request_id = intake.today(), f"erasure-{uuid.uuid4().hex[:24]}"
+    async with intake.act() as conn:
+        erased = []
+        for project_id in await projects_of(conn, subject):
+            keys = await destroy_keys(
+                conn, intake.runtime.outbox, project_id, "erasure_request", today, request_id=request_id
+            )
+            await _empty_private_part(conn, project_id, today.isoformat())
+            erased.append(ProjectErasure(project_id=project_id, destroyed_keys=keys, erased=ERASED_IN_INTAKE))
+    await purge_copies(intake.runtime.keyring, [k for e in erased for k in e.destroyed_keys])
+    return SubjectErasure(request_id=request_id, erased_on=today, projects=erased)
+
+
+async def projects_of(conn: AsyncConnection, subject: str) -> list[str]:
+    """The projects a person submitted or is the contact of (e-mail addresses compared case-blind)."""
+    query = (
+        select(project.c.project_id)
+        .outerjoin(contact, contact.c.project_id == project.c.project_id)
+        .where(or_(project.c.submitted_by == subject, func.lower(contact.c.email) == subject.lower()))
+        .order_by(project.c.project_id)
+    )
+    return list(await conn.scalars(query))
+
+
+async def _empty_private_part(conn: AsyncConnection, project_id: str, today: str) -> None:
+    own = project.c.project_id == project_id
+    await conn.execute(
+        update(contact)
+        .where(contact.c.project_id == project_id)
+        .values(name=None, email=None, phone=None, erased_on=today)
+    )
+    await conn.execute(
+        update(private)
+        .where(private.c.project_id == project_id)
+        .values(organisation_name="", description="", budget_labels="{}")
+    )
+    await conn.execute(delete(attachment).where(attachment.c.project_id == project_id))
+    await conn.execute(
+        update(correction_request).where(correction_request.c.project_id == project_id).values(remark=None)
+    )
+    await conn.execute(update(project).where(own).values(submitted_by="erased"))
