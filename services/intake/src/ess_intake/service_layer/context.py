@@ -14,8 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ess_contracts.base import Payload
 from ess_contracts.intake import TITLE_FIELD
 from ess_contracts.sealing import Sealed
+from ess_core.privacy.erasure import destroy_keys
 from ess_core.service.unit_of_work import ActHarness
 from ess_intake.config import IntakeConfig
+from ess_intake.domain.records import ProjectState
 from ess_intake.service_layer.links import FollowLinks
 
 
@@ -55,6 +57,27 @@ class Intake:
     async def seal_title(self, conn: AsyncConnection, project_id: str, title: str) -> Sealed:
         """The title as it travels: sealed with the project's title key, which only this pilot holds."""
         return await self.runtime.sealer.seal(conn, project_id, TITLE_FIELD, title)
+
+    async def reseal_title(
+        self, conn: AsyncConnection, state: ProjectState, title: str
+    ) -> tuple[Sealed, list[str]]:
+        """A corrected title (GDPR art. 16, rectification): when it changed, the old one's key is destroyed,
+        and announced, so the old text is erased everywhere, and the new one sealed under a new key.
+        Returns the new title and the keys destroyed, to purge once the act has committed."""
+        old = await self.runtime.sealer.opened(
+            conn, state.record.project.title, state.project_id, TITLE_FIELD
+        )
+        destroyed = []
+        if old != title:
+            destroyed = await destroy_keys(
+                conn,
+                self.runtime.outbox,
+                state.project_id,
+                "rectification",
+                self.today(),
+                fields=(TITLE_FIELD,),
+            )
+        return await self.seal_title(conn, state.project_id, title), destroyed
 
     async def open_title(self, title: Sealed, project_id: str) -> str:
         return await self.runtime.keyring.text(title, project_id, TITLE_FIELD)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ess_contracts import intake as events
 from ess_contracts.base import Payload
 from ess_contracts.event import new_event_id
+from ess_core.privacy.erasure import purge_copies
 from ess_intake.adapters import corrections, networks, orientations, projects
 from ess_intake.domain.commands import Correct, RequestCorrection
 from ess_intake.domain.errors import Duplicate, Invalid
@@ -87,7 +88,7 @@ async def correct(cmd: Correct, intake: Intake) -> Qualified:
         )
         if existing is not None:
             raise Duplicate(existing)
-        title = await intake.seal_title(conn, state.project_id, c.project.title)
+        title, rectified = await intake.reseal_title(conn, state, c.project.title)
         org, details = public_organisation(c.organisation), public_details(c.project, title)
         record = PublicRecord(organisation=org, project=details, attachments=_files_after(state, c))
         q = qualify(org, details)
@@ -122,6 +123,7 @@ async def correct(cmd: Correct, intake: Intake) -> Qualified:
         if added:
             payloads.append(events.ProjectOriented(oriented_on=today, network_ids=added))
         await intake.record(conn, state.project_id, payloads)
+    await purge_copies(intake.runtime.keyring, rectified)
     return Qualified(
         project_id=state.project_id,
         status=status_after(q),

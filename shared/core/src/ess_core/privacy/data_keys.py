@@ -11,7 +11,16 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from ess_contracts.sealing import Sealed, context_of, new_data_key, new_key_id, seal
+from ess_contracts.sealing import (
+    CannotOpen,
+    Sealed,
+    context_of,
+    new_data_key,
+    new_key_id,
+    open_box,
+    read_unsealed,
+    seal,
+)
 from ess_contracts.types import format_timestamp
 from ess_core.messaging.schema import data_key
 from ess_core.privacy.key_store import KeyStore
@@ -58,6 +67,19 @@ class Sealer:
         else:
             key_id, secret = row
         return seal(key_id, secret, text, context_of(aggregate_id, field))
+
+    async def opened(
+        self, conn: AsyncConnection, sealed: Sealed, aggregate_id: str, field: str
+    ) -> str | None:
+        """One of this pilot's own texts, opened inside an act's transaction (on SQLite another connection
+        would wait for this one's write turn); None when its key is gone."""
+        secret = await own_secret(conn, sealed.key)
+        if secret is None:
+            return read_unsealed(sealed) if not sealed.erasable else None
+        try:
+            return open_box(sealed, secret, context_of(aggregate_id, field))
+        except CannotOpen:
+            return None
 
 
 class KeyPublisher:

@@ -1,6 +1,6 @@
 """Crypto-shredding, the author's act: destroy the data keys of a project's sealed texts and say so on
-the stream, in one transaction (the rows deleted, the signed `project_data_key_destroyed` events in the outbox);
-then purge every pilot's copy from the key store and forget the opened key. SQLite overwrites deleted
+the stream, in one transaction (the rows deleted, the signed `project_data_key_destroyed` events in the
+outbox); then purge every pilot's copy from the key store and forget the opened key. SQLite overwrites deleted
 rows (`secure_delete`, ess_core.messaging.db); on PostgreSQL the operator runs `VACUUM FULL` on
 `ess_data_key` (docs/privacy/keys.md)."""
 
