@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from nats.js import JetStreamContext
 
@@ -22,6 +23,7 @@ from tests.support.evaluation_expected import expected_figures, expected_overdue
 from tests.support.evaluation_scenario import story
 from tests.support.evaluation_service import EvaluationProcess, Keys, evaluation_service
 from tests.support.harness import publish
+from tests.support.intake_service import stream_messages
 
 STRATEGY: dict[str, Any] = {
     "defined_on": "2023-01-01",
@@ -91,12 +93,32 @@ async def _act(service: EvaluationProcess, js: JetStreamContext) -> None:
         assert derived.status_code == 422 and "derived" in derived.json()["detail"]["reason"]
         review = {"milestone_months": 12, "reviewed_on": "2025-05-10", "still_operating": True,
                   "jobs_created": 2, "jobs_kept": 3}  # fmt: skip
-        assert (await api.post("/projects/region-pa/reviews", json=review)).status_code == 202
+        remarked = {**review, "remark": REMARK}
+        assert (await api.post("/projects/region-pa/reviews", json=remarked)).status_code == 202
         unfunded = await api.post("/projects/region-pd/reviews", json=review)
         assert unfunded.status_code == 422 and "not funded" in unfunded.json()["detail"]["reason"]
         item = {"action_code": "T-A1", "kind": "decision", "text": "Poursuivre", "progress": "on_track"}
         session = {"held_on": "2025-06-05", "pilots_present": ["region", "state"], "items": [item]}
         assert (await api.post("/sessions", json=session)).status_code == 202
+
+
+REMARK = "Gérante, Mme Martin (06 98 76 54 32), envisage de céder."
+
+
+async def _remark_opened_for_staff_only(region: EvaluationProcess, js: JetStreamContext) -> None:
+    """The remark travelled sealed; staff read it, an operator of the same pilot does not."""
+    on_stream = [
+        data for _, data, _ in await stream_messages(js, "ess.region.evaluation.project.region-pa.>")
+    ]
+    assert on_stream and not any(REMARK.encode() in data for data in on_stream)
+    done = {"as_of": "2025-06-01", "state": "done"}
+    async with region.client() as api:
+        listed = (await api.get("/reviews", params=done)).json()
+    assert [r["remark"] for r in listed if r["reviewed_by"] == "region"] == [REMARK]
+    operator = {"Authorization": f"Bearer {region.keys.token('region', ('operator',))}"}
+    async with httpx.AsyncClient(base_url=region.url, headers=operator, timeout=30) as api:
+        listed = (await api.get("/reviews", params=done)).json()
+    assert listed and all(r["remark"] is None for r in listed)
 
 
 def _forged_lead(keys: Keys) -> Any:
@@ -144,6 +166,7 @@ async def test_derived_indicators_overdue_reviews_and_lead_pilots_against_the_st
                 ]
                 for day in ("2025-04-20", "2025-05-01", "2025-05-10", "2026-02-01", "2026-07-01")
             }
+        await _remark_opened_for_staff_only(region, js)
     for day, listed in overdue.items():
         assert listed == expected_overdue(events, date.fromisoformat(day)), day
     _hand_computed(expected_figures(events, 2025), expected_figures(events, 2024), actuals, overdue)

@@ -18,7 +18,8 @@ from ess_contracts.sealing import unsealed
 from ess_contracts.undertaking import UndertakingPayload
 
 CATALOGUE_VERSION = "v4"  # v2: checkpoint_recorded 2; v3: control links, outside aid, rules versions;
-# v4: free text sealed (project_submitted and project_corrected 2), project_data_key_destroyed
+# v4: free text sealed (project_submitted, project_corrected, project_review_recorded 2),
+# project_data_key_destroyed
 
 AnyPayload = Annotated[
     IntakePayload | FundingPayload | UndertakingPayload | EvaluationPayload | OpsPayload | PrivacyPayload,
@@ -48,12 +49,19 @@ def _title_sealed(payload: dict[str, Any]) -> dict[str, Any]:
     return {**payload, "project": {**project, "title": unsealed(project["title"])}}
 
 
+def _remark_sealed(payload: dict[str, Any]) -> dict[str, Any]:
+    """A review remark sent in clear before v4 stays in clear; an empty one becomes absent."""
+    remark = payload.get("remark", "")
+    return {**payload, "remark": unsealed(remark) if remark else None}
+
+
 UPCASTERS: dict[tuple[str, int], Upcaster] = {
     ("checkpoint_recorded", 1): _checkpoint_1_to_2,
     ("project_decision_recorded", 1): _rules_version_1,
     ("project_cofunder_declared", 1): _rules_version_1,
     ("project_submitted", 1): _title_sealed,
     ("project_corrected", 1): _title_sealed,
+    ("project_review_recorded", 1): _remark_sealed,
 }
 """(type, from_version) -> function taking a payload dict of that version to the next one."""
 

@@ -17,6 +17,7 @@ from pydantic import Field, model_validator
 
 from ess_contracts.base import Payload
 from ess_contracts.intake import Count, Distinct, Frozen, ObjectiveCode
+from ess_contracts.sealing import Sealed
 from ess_contracts.types import AggregateKind, Pilot, ServiceName, Sha256, Text, Token, Year
 
 # --- enumerations -------------------------------------------------------------------------------------------
@@ -147,18 +148,24 @@ class IndicatorMeasureRecorded(Payload):
         return self
 
 
+REVIEW_REMARK_FIELD = "review.remark"
+"""The field a review's remark is sealed under: staff may write about the people running the project."""
+
+
 class ProjectReviewRecorded(Payload):
-    """A funded project's follow-up review at 12, 24 or 36 months; due dates are derived, not events."""
+    """A funded project's follow-up review at 12, 24 or 36 months; due dates are derived, not events.
+    Version 2: the remark travels sealed, and is absent rather than empty."""
 
     SERVICE: ClassVar[ServiceName] = "evaluation"
     AGGREGATE: ClassVar[AggregateKind] = "project"
+    VERSION: ClassVar[int] = 2
     type: Literal["project_review_recorded"] = "project_review_recorded"
     milestone_months: ReviewMilestone
     reviewed_on: date
     still_operating: bool
     jobs_created: Count
     jobs_kept: Count
-    remark: Remark = ""
+    remark: Sealed | None = None
 
 
 class SessionRecorded(Payload):

@@ -124,7 +124,8 @@ async def _reviewed(conn: AsyncConnection, event: Event, p: ev.ProjectReviewReco
         "still_operating": int(p.still_operating),
         "jobs_created": p.jobs_created,
         "jobs_kept": p.jobs_kept,
-        "remark": p.remark,
+        "remark_key": p.remark.key if p.remark else None,
+        "remark_box": p.remark.box if p.remark else None,
     }
     await upsert(conn, t.review, {**_key(event), **row})
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
+from ess_contracts.sealing import Sealed
 from ess_evaluation.domain.calendar import parse_day
 from ess_evaluation.domain.portfolio import (
     CofunderLine,
@@ -168,7 +169,7 @@ def review(r: Row) -> Review:
         still_operating=bool(r["still_operating"]),
         jobs_created=r["jobs_created"],
         jobs_kept=r["jobs_kept"],
-        remark=r["remark"],
+        remark=Sealed(key=r["remark_key"], box=r["remark_box"]) if r["remark_key"] else None,
     )
 
 

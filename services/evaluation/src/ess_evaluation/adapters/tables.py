@@ -8,7 +8,7 @@ action, a project's first commitment) is computed from these rows, never kept as
 Values are integers, text or null (docs/digest.md): dates `YYYY-MM-DD`, flags 0/1, lists comma-joined.
 """
 
-from sqlalchemy import BigInteger, Column, Integer, MetaData, PrimaryKeyConstraint, String, Table
+from sqlalchemy import BigInteger, Column, Integer, MetaData, PrimaryKeyConstraint, String, Table, Text
 
 from ess_core.messaging.schema import NAMING
 
@@ -97,7 +97,8 @@ review = Table(
     Column("still_operating", Integer, nullable=False),
     Column("jobs_created", Integer, nullable=False),
     Column("jobs_kept", Integer, nullable=False),
-    Column("remark", String(500), nullable=False),
+    Column("remark_key", String(64), nullable=True, comment="the remark as it travels, sealed"),
+    Column("remark_box", Text, nullable=True),
     PrimaryKeyConstraint("project_id", "milestone_months", "pilot"),
 )
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from ess_contracts.sealing import Sealed
 from ess_evaluation.domain.calendar import add_months
 
 MILESTONES: tuple[int, ...] = (12, 24, 36)
@@ -36,7 +37,7 @@ class Review:
     still_operating: bool
     jobs_created: int
     jobs_kept: int
-    remark: str = ""
+    remark: Sealed | None = None  # opened only for staff who read it (entrypoints)
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from ess_contracts.types import Token
 from ess_core.auth import Principal, require_service_pilot
 from ess_core.refusals import Invalid
 from ess_core.service.runtime import ServiceRuntime
-from ess_evaluation.entrypoints.schemas import MeasureRequest, Recorded, StrategyDocument
-from ess_evaluation.service_layer.acts import Acts, MeasureDraft
+from ess_evaluation.entrypoints.schemas import MeasureRequest, Recorded, ReviewRequest, StrategyDocument
+from ess_evaluation.service_layer.acts import Acts, MeasureDraft, ReviewDraft
 
 
 def invalid(error: ValidationError) -> Invalid:
@@ -55,11 +55,11 @@ def acts_router(runtime: ServiceRuntime) -> APIRouter:
     @router.post("/projects/{project_id}/reviews", status_code=202, response_model=Recorded)
     async def record_review(
         project_id: Token,
-        body: ev.ProjectReviewRecorded,
+        body: ReviewRequest,
         _: Annotated[Principal, allowed("instructor", "admin")],
     ) -> Recorded:
         """Record a funded project's follow-up review at 12, 24 or 36 months."""
-        event = await acts.record_review(project_id, body)
+        event = await acts.record_review(project_id, ReviewDraft(**body.model_dump()))
         return Recorded(event_ids=[event.id])
 
     @router.post("/sessions", status_code=202, response_model=Recorded)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
+from ess_contracts import evaluation as ev
 from ess_core.auth import Principal, require_service_pilot
 from ess_core.messaging.view_idiom import view_digest
 from ess_core.service.runtime import ServiceRuntime
@@ -15,7 +16,7 @@ from ess_evaluation.adapters.views import evaluation_views
 from ess_evaluation.domain.derivations import DERIVATIONS
 from ess_evaluation.domain.figures import Figures
 from ess_evaluation.domain.numbers import to_scale
-from ess_evaluation.domain.reviews import ReviewState, status_as_of
+from ess_evaluation.domain.reviews import Review, ReviewState, status_as_of
 from ess_evaluation.entrypoints.schemas import ActualOut, DecimalValue, FiguresOut, ReviewOut, StrategyOut
 
 READERS = ("instructor", "decider", "operator", "admin")
@@ -87,15 +88,23 @@ def reads_router(runtime: ServiceRuntime) -> APIRouter:
             )
         return result
 
+    async def opened_remark(review: Review | None, staff: bool) -> str | None:
+        if review is None or review.remark is None or not staff:
+            return None
+        return await runtime.keyring.text(review.remark, review.project_id, ev.REVIEW_REMARK_FIELD)
+
     @router.get("/reviews", response_model=list[ReviewOut])
     async def reviews(
-        as_of: date, _: Annotated[Principal, reader], state: ReviewState | None = None
+        as_of: date, principal: Annotated[Principal, reader], state: ReviewState | None = None
     ) -> list[ReviewOut]:
-        """Follow-up reviews in their state as of a day (done, overdue or upcoming), by due date."""
+        """Follow-up reviews in their state as of a day (done, overdue or upcoming), by due date; each
+        remark opened for staff (it may speak of people), never for operators."""
         async with runtime.engine.connect() as conn:
             statuses = status_as_of(await queries.dues(conn), await queries.reviews(conn), as_of)
+        staff = principal.has_any(("instructor", "decider", "admin"))
         return [
             ReviewOut(
+                remark=await opened_remark(s.review, staff),
                 project_id=s.due.project_id,
                 milestone_months=s.due.milestone_months,
                 first_committed_on=s.due.first_committed_on,

@@ -94,6 +94,17 @@ class MeasureRequest(_Closed):
     recorded_on: date | None = Field(default=None, description="default: today")
 
 
+class ReviewRequest(_Closed):
+    """A follow-up review as staff write it; the remark is sealed before it travels."""
+
+    milestone_months: ev.ReviewMilestone
+    reviewed_on: date
+    still_operating: bool
+    jobs_created: Annotated[int, Field(strict=True, ge=0)]
+    jobs_kept: Annotated[int, Field(strict=True, ge=0)]
+    remark: Annotated[str, Field(max_length=500)] = ""
+
+
 class Recorded(BaseModel):
     event_ids: list[str]
 
@@ -143,6 +154,7 @@ class ReviewOut(BaseModel):
     state: str
     reviewed_on: date | None = None
     reviewed_by: str | None = None
+    remark: str | None = Field(default=None, description="opened for staff; absent for operators")
 
 
 class StrategyOut(BaseModel):

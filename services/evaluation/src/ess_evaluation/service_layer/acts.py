@@ -8,7 +8,7 @@ to and a sentence naming what was refused and why.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import TypeVar
 
@@ -25,6 +25,18 @@ from ess_evaluation.domain.derivations import UnknownDerivation, check_derivatio
 from ess_evaluation.domain.sessions import Session, SessionItem, SessionRefused, check_session
 from ess_evaluation.domain.strategy import NotLeadPilot, check_lead
 from ess_evaluation.service_layer import reporting
+
+
+@dataclass(frozen=True)
+class ReviewDraft:
+    """A follow-up review as staff wrote it: the remark is sealed inside the act's transaction."""
+
+    milestone_months: int
+    reviewed_on: date
+    still_operating: bool
+    jobs_created: int
+    jobs_kept: int
+    remark: str = ""
 
 
 @dataclass(frozen=True)
@@ -100,14 +112,18 @@ class Acts:
 
         return await self._in_transaction(act)
 
-    async def record_review(self, project_id: str, payload: ev.ProjectReviewRecorded) -> Event:
+    async def record_review(self, project_id: str, review: ReviewDraft) -> Event:
         async def act(conn: AsyncConnection) -> Event:
             due = [d for d in await queries.dues(conn) if d.project_id == project_id]
-            if not any(d.milestone_months == payload.milestone_months for d in due):
+            if not any(d.milestone_months == review.milestone_months for d in due):
                 raise Refused(
                     f"project {project_id} has no follow-up review due: it is not funded (no live commitment "
                     "is known here yet)",
                 )
+            text, field = review.remark, ev.REVIEW_REMARK_FIELD
+            remark = await self.runtime.sealer.seal(conn, project_id, field, text) if text else None
+            facts = {k: v for k, v in asdict(review).items() if k != "remark"}
+            payload = ev.ProjectReviewRecorded(**facts, remark=remark)
             return (await self.runtime.outbox.record(conn, project_id, [payload]))[0]
 
         return await self._in_transaction(act)
