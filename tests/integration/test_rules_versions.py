@@ -60,7 +60,7 @@ async def test_an_older_service_parks_an_act_of_newer_rules_and_applies_it_once_
     pid = "region-p1"
     submitted = ev.wire(pilots.signers, "region", ev.event(ev.submitted(), "region", "intake", pid, 1))
     granted = decision("d1", 40_000_00, date(2026, 4, 1))
-    assert granted.rules_version == 2 and current_version("project_decision_recorded") == 2
+    assert granted.rules_version == 2 and current_version("project_decision_recorded") == 3  # details sealed
     decided = ev.wire(pilots.signers, "state", ev.event(granted, "state", "funding", pid, 1))
     last = await publish(js, [submitted, decided])
 
@@ -76,7 +76,7 @@ async def test_an_older_service_parks_an_act_of_newer_rules_and_applies_it_once_
         async with old.engine.connect() as conn:
             reasons = (await conn.scalars(select(parked.c.reason))).all()
             assert (await conn.scalars(select(decision_rows.c.decision_id))).all() == []
-        assert reasons == ["project_decision_recorded version 2 is newer than this catalogue (1)"]
+        assert reasons == ["project_decision_recorded version 3 is newer than this catalogue (1)"]
         assert await digest(old) != await digest(upgraded)
 
     [retried] = await retry_parked_unknown(old)  # at the upgraded service's start

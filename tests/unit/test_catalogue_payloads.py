@@ -18,7 +18,9 @@ from ess_contracts.catalogue import PAYLOAD_TYPES, AnyPayload
 from ess_contracts.event import Event, new_event
 from ess_contracts.schema_export import json_schema
 from ess_contracts.types import AggregateKind
+from ess_intake.domain.submission import Submission
 from tests.support.events import sealed_title
+from tests.support.intake_data import submission
 
 SIRET = "73282932000074"
 SIREN = "732829320"
@@ -151,7 +153,7 @@ EXAMPLES: list[Payload] = [
         ),
         self_financing=1_000_000,
         in_kind=500_000,
-        remark="Équipement plafonné au devis le plus bas.",
+        remark=sealed_title("Équipement plafonné au devis le plus bas."),
     ),
     funding.ProjectCofunderDeclared(
         cofunder_line_id="cf-1",
@@ -567,9 +569,10 @@ def test_de_minimis_declaration_keeps_aid_inside_the_single_undertaking() -> Non
     assert ok.prior_aids == (aid,)
 
 
-def test_text_is_nfc() -> None:
+def test_text_is_nfc_before_it_is_sealed() -> None:
+    """Free text is sealed, so intake normalises the title as the holder sends it, before sealing."""
     decomposed = "Tiers-lieu d’Érdre".replace("É", "E\u0301")
-    assert funding.Condition(kind="other", detail=decomposed).detail == "Tiers-lieu d’Érdre"
+    assert Submission.model_validate(submission(title=decomposed)).project.title == "Tiers-lieu d’Érdre"
 
 
 # --- envelope round trip ------------------------------------------------------------------------------------

@@ -18,8 +18,8 @@ from ess_contracts.sealing import unsealed
 from ess_contracts.undertaking import UndertakingPayload
 
 CATALOGUE_VERSION = "v4"  # v2: checkpoint_recorded 2; v3: control links, outside aid, rules versions;
-# v4: free text sealed (project_submitted, project_corrected, project_review_recorded 2),
-# project_data_key_destroyed
+# v4: free text sealed (project_submitted, project_corrected, project_review_recorded,
+# project_opinion_given 2, project_decision_recorded 3), project_data_key_destroyed
 
 AnyPayload = Annotated[
     IntakePayload | FundingPayload | UndertakingPayload | EvaluationPayload | OpsPayload | PrivacyPayload,
@@ -49,10 +49,18 @@ def _title_sealed(payload: dict[str, Any]) -> dict[str, Any]:
     return {**payload, "project": {**project, "title": unsealed(project["title"])}}
 
 
+def _clear(text: str) -> dict[str, str] | None:
+    """A free text sent in clear before v4 stays in clear (never erasable); an empty one is absent."""
+    return unsealed(text) if text else None
+
+
 def _remark_sealed(payload: dict[str, Any]) -> dict[str, Any]:
-    """A review remark sent in clear before v4 stays in clear; an empty one becomes absent."""
-    remark = payload.get("remark", "")
-    return {**payload, "remark": unsealed(remark) if remark else None}
+    return {**payload, "remark": _clear(payload.get("remark", ""))}
+
+
+def _details_sealed(payload: dict[str, Any]) -> dict[str, Any]:
+    conditions = [{**c, "detail": _clear(c.get("detail", ""))} for c in payload.get("conditions", [])]
+    return {**payload, "conditions": conditions}
 
 
 UPCASTERS: dict[tuple[str, int], Upcaster] = {
@@ -62,6 +70,8 @@ UPCASTERS: dict[tuple[str, int], Upcaster] = {
     ("project_submitted", 1): _title_sealed,
     ("project_corrected", 1): _title_sealed,
     ("project_review_recorded", 1): _remark_sealed,
+    ("project_opinion_given", 1): _remark_sealed,
+    ("project_decision_recorded", 2): _details_sealed,
 }
 """(type, from_version) -> function taking a payload dict of that version to the next one."""
 

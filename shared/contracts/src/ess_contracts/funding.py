@@ -23,7 +23,8 @@ from pydantic import Field, StringConstraints, model_validator
 
 from ess_contracts.base import Payload
 from ess_contracts.intake import BudgetCategory, Distinct, Frozen
-from ess_contracts.types import AggregateKind, Cents, ServiceName, Siren, Text, Token
+from ess_contracts.sealing import Sealed
+from ess_contracts.types import AggregateKind, Cents, ServiceName, Siren, Token
 
 # --- enumerations -------------------------------------------------------------------------------------------
 
@@ -82,8 +83,9 @@ Reference = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9./_
 
 PositiveCents = Annotated[Cents, Field(gt=0)]
 
-StaffRemark = Annotated[Text, Field(max_length=500)]
-"""A short professional remark by funding staff; never personal data."""
+STAFF_REMARK_MAX = 500
+CONDITION_DETAIL_MAX = 200
+"""The longest remark and condition detail staff may write, checked before they are sealed."""
 
 # --- value objects ------------------------------------------------------------------------------------------
 
@@ -103,9 +105,16 @@ class EligibleLine(Frozen):
     eligible_amount: Cents
 
 
+OPINION_REMARK_FIELD = "opinion.remark"
+CONDITION_DETAIL_FIELD = "decision.condition"
+"""The fields a funder's free text is sealed under: staff may write about people (a manager, a member)."""
+
+
 class Condition(Frozen):
+    """Since version 3 of the decision, `detail` travels sealed and is absent rather than empty."""
+
     kind: ConditionKind
-    detail: Annotated[Text, Field(max_length=200)] = ""
+    detail: Sealed | None = None
     due_on: date | None = None
 
 
@@ -152,6 +161,7 @@ class ProjectOpinionGiven(_FundingEvent):
     Self-financing and in-kind contributions count with commitments towards the eligible budget.
     """
 
+    VERSION: ClassVar[int] = 2  # 2: the remark travels sealed
     type: Literal["project_opinion_given"] = "project_opinion_given"
     opinion_id: Token
     given_on: date
@@ -160,7 +170,7 @@ class ProjectOpinionGiven(_FundingEvent):
     eligible_lines: Annotated[tuple[EligibleLine, ...], Field(min_length=1)]
     self_financing: Cents
     in_kind: Cents
-    remark: StaffRemark = ""
+    remark: Sealed | None = None  # version 2: sealed, absent rather than empty
 
     @model_validator(mode="after")
     def _lines_sum_to_total(self) -> Self:
@@ -221,7 +231,7 @@ class ProjectDecisionRecorded(_FundingEvent):
     and places the aid in the three-year window. Conditions: required when conditional, none when refused.
     """
 
-    VERSION: ClassVar[int] = 2  # 2: rules_version
+    VERSION: ClassVar[int] = 3  # 2: rules_version; 3: conditions' details sealed
     type: Literal["project_decision_recorded"] = "project_decision_recorded"
     decision_id: Token
     request_id: Token

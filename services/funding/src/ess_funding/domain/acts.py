@@ -7,8 +7,9 @@ decider knowingly overrides, see `ACKNOWLEDGEABLE`). An act's own id may be left
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import uuid_utils
@@ -60,6 +61,8 @@ class Act:
     kind: ActKind
     payload: Payload
     acknowledge: frozenset[RuleName]
+    texts: Mapping[str, str] = field(default_factory=dict)
+    """Free text as staff wrote it (`remark`, `conditions.<i>.detail`): sealed when the act is recorded."""
 
     @property
     def act_id(self) -> str:
@@ -80,7 +83,37 @@ def parse_act(kind: ActKind, body: Mapping[str, Any], service_pilot: str) -> Act
     fields.pop("rules_version", None)  # the service checks every act under its own rules: it says which
     if kind.id_field and not fields.get(kind.id_field):
         fields[kind.id_field] = mint_id(kind)
-    return Act(kind, validated(kind.payload, kind.label, fields), acknowledge)
+    texts = free_texts(kind.label, fields)
+    return Act(kind, validated(kind.payload, kind.label, fields), acknowledge, texts)
+
+
+def free_texts(label: str, fields: dict[str, Any]) -> dict[str, str]:
+    """Take the free text out of `fields` (it is sealed later, in the act's transaction), checking each
+    against its length; an empty text is no text."""
+    found: dict[str, str] = {}
+    if not isinstance(fields.get("remark"), dict):  # a held act comes back sealed already
+        remark = fields.pop("remark", None)
+        if remark:
+            found["remark"] = _text(label, "remark", remark, f.STAFF_REMARK_MAX)
+    for i, condition in enumerate(fields.get("conditions") or []):
+        if (
+            isinstance(condition, dict)
+            and condition.get("detail")
+            and not isinstance(condition["detail"], dict)
+        ):
+            found[f"conditions.{i}.detail"] = _text(
+                label, f"conditions.{i}.detail", condition.pop("detail"), f.CONDITION_DETAIL_MAX
+            )
+    return found
+
+
+def _text(label: str, where: str, value: Any, longest: int) -> str:
+    if not isinstance(value, str):
+        raise Invalid(f"{label}: {where}: Input should be a valid string")
+    text = unicodedata.normalize("NFC", value)
+    if len(text) > longest:
+        raise Invalid(f"{label}: {where}: String should have at most {longest} characters")
+    return text
 
 
 def validated(model: type[Payload], label: str, fields: Mapping[str, Any]) -> Payload:

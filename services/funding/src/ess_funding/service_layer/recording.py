@@ -13,7 +13,7 @@ and all agree whatever the order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 from sqlalchemy import insert, select
@@ -149,6 +149,7 @@ class Recorder:
         self, conn: AsyncConnection, project_id: str, act: Act, recorded_by: str, approval: Approval | None
     ) -> Recorded | Held:
         box = self.runtime.outbox
+        act = await self.sealed(conn, project_id, act)
         today, margin = datetime.now(UTC).date(), self.config.legal_right_margin
         check_dates(act.payload, await submitted_on(conn, project_id), today, margin)
         sequence = await box.last_sequence(conn, "project", project_id) + 1
@@ -191,6 +192,24 @@ class Recorder:
             )
         )
         return Recorded(event, trial.after, new, trial.ledger_after, events[1] if len(events) > 1 else None)
+
+    async def sealed(self, conn: AsyncConnection, project_id: str, act: Act) -> Act:
+        """The act with its free text sealed under this pilot's keys for the project (a held act is
+        stored sealed: its approval seals nothing again)."""
+        if not act.texts:
+            return act
+        seal, payload = self.runtime.sealer.seal, act.payload
+        update: dict[str, object] = {}
+        if "remark" in act.texts:
+            update["remark"] = await seal(conn, project_id, f.OPINION_REMARK_FIELD, act.texts["remark"])
+        if isinstance(payload, f.ProjectDecisionRecorded):
+            conditions = []
+            for i, condition in enumerate(payload.conditions):
+                text = act.texts.get(f"conditions.{i}.detail")
+                detail = await seal(conn, project_id, f.CONDITION_DETAIL_FIELD, text) if text else None
+                conditions.append(condition.model_copy(update={"detail": detail}))
+            update["conditions"] = tuple(conditions)
+        return replace(act, payload=payload.model_copy(update=update), texts={})
 
     async def trial(self, conn: AsyncConnection, project_id: str, event: Event) -> Trial:
         """The plan's verdicts, and the ledger's on the aid's beneficiaries, before and after `event`,

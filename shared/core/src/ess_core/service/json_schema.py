@@ -15,14 +15,19 @@ def inlined(model: type[BaseModel]) -> dict[str, Any]:
     return found
 
 
-def _inline(node: Any, defs: dict[str, Any]) -> Any:
+SEALED_AS_TEXT = {"type": "string", "description": "free text: sealed by the service before it travels"}
+
+
+def _inline(node: Any, defs: dict[str, Any], sealed: dict[str, Any] | None = None) -> Any:
     if isinstance(node, dict):
         ref = node.get("$ref", "")
+        if ref == "#/$defs/Sealed" and sealed is not None:
+            return sealed
         if ref.startswith("#/$defs/"):
-            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
-        return {key: _inline(value, defs) for key, value in node.items()}
+            return _inline(defs[ref.removeprefix("#/$defs/")], defs, sealed)
+        return {key: _inline(value, defs, sealed) for key, value in node.items()}
     if isinstance(node, list):
-        return [_inline(item, defs) for item in node]
+        return [_inline(item, defs, sealed) for item in node]
     return node
 
 
@@ -31,7 +36,8 @@ def request_body(
 ) -> dict[str, Any]:
     """A payload's schema as an OpenAPI request body: without the fields the service sets (`exclude`),
     `optional` ones left to the service when absent, and nothing else accepted."""
-    schema = inlined(model)
+    schema = model.model_json_schema()
+    schema = _inline(schema, schema.pop("$defs", {}), SEALED_AS_TEXT)  # people write text; it travels sealed
     properties = {k: v for k, v in schema["properties"].items() if k not in exclude}
     required = [k for k in schema.get("required", []) if k not in exclude and k not in optional]
     return {**schema, "properties": properties, "required": required, "additionalProperties": False}
