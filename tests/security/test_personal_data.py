@@ -20,8 +20,10 @@ import pytest
 
 from ess_contracts.intake import TITLE_FIELD
 from ess_contracts.sealing import CannotOpen, Sealed, context_of, open_box, open_data_key, private_key
+from ess_contracts.signing import TrustFile, TrustStore
 from ess_core.privacy.key_store import STREAM as KEY_STREAM
 from ess_core.service.project_read import STAFF
+from ess_ops.cli.export import Verdict, export, verify
 from ess_ops.topology import TOPOLOGY
 from tests.support.deployment import Deployment, deployment
 from tests.support.faults_identities import connected
@@ -100,7 +102,7 @@ def test_another_pilots_staff_and_a_reader_without_a_token_are_refused(
 
 
 def test_an_erasure_on_request_leaves_no_key_that_opens_the_title(
-    system: Deployment, project_id: str
+    system: Deployment, project_id: str, tmp_path: Path
 ) -> None:
     """GDPR art. 17, by `ess privacy erase`: region's intake destroys the title's key and signs it; all
     seven services then show the title erased, with equal digests, a rebuilt one too; no key left in any
@@ -129,10 +131,22 @@ def test_an_erasure_on_request_leaves_no_key_that_opens_the_title(
         file = intake.get(f"/projects/{project_id}").json()
     assert file["contact"]["email"] is None and file["project"]["description"] == ""
 
+    verdict = asyncio.run(verified_export(system, tmp_path / "ess.jsonl"))  # the stream still verifies
+    assert verdict.ok and not verdict.findings, verdict.findings
+    assert verdict.digest == system.digest("bdt", "evaluation")["view_digest"]
+
     with system.client("state", "funding") as client:  # a service rebuilt afterwards: erased still
         assert client.post("/view/rebuild").status_code == 202
         system.wait_applied([("state", "funding")], 3)  # submitted, qualified, key destroyed
         assert erased_view(client, project_id)["record"]["title_erased"] is True
+
+
+async def verified_export(system: Deployment, path: Path) -> Verdict:
+    """`ess export` then `ess verify`, offline, against the trust file: signatures, authority, digests."""
+    async with connected(system.nats.url, system.identities, "operator") as operator:
+        with path.open("w", encoding="utf-8") as out:
+            await export(operator.js, out)
+    return await verify(path, TrustStore(TrustFile.load(system.state.trust_file)))
 
 
 def erase(system: Deployment, subject: str) -> dict[str, Any]:

@@ -55,10 +55,11 @@ def secrets_command(out: Annotated[Path, typer.Option()]) -> None:
     from ess_ops.deploy.files import PilotFolder, hand_to_images, make_secrets
 
     folder = PilotFolder(out)
-    signing, nats_key = make_secrets(folder)
+    signing, nats_key, encryption = make_secrets(folder)
     _say_who_reads(folder, hand_to_images(folder))
     note(f"signing key (trust): {signing}")
     note(f"NATS user key (users): {nats_key}")
+    note(f"encryption key (trust, encryption): {encryption}  (back up {folder.encryption_key})")
     note(f"TLS: put the node's certificate and key in {out / 'secrets' / 'tls'} (node.pem, node-key.pem)")
 
 
@@ -70,7 +71,9 @@ def _say_who_reads(folder: PilotFolder, handed: bool) -> None:
             f"secrets given to the image users (services {SERVICES_UID}, postgres {POSTGRES_UID}), still 0600"
         )
         return
-    services = " ".join(map(str, (folder.signing_seed, folder.nats_seed, folder.database_password)))
+    services = " ".join(
+        map(str, (folder.signing_seed, folder.nats_seed, folder.encryption_key, folder.database_password))
+    )
     note("not root: as root, give the secrets to the image users, or the containers cannot read them:")
     note(f"  chown {SERVICES_UID}:{SERVICES_UID} {services}")
     note(f"  chown {POSTGRES_UID}:{POSTGRES_UID} {folder.database_server_password}")

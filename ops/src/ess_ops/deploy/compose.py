@@ -76,6 +76,7 @@ def service(pilot: Pilot, name: ServiceName) -> dict[str, Any]:
             "ESS_DATABASE_PASSWORD_FILE": f"{SECRETS_DIR}/postgres-password",
             "ESS_SIGNING_SEED_FILE": f"{SECRETS_DIR}/signing.seed",
             "ESS_NATS_SEED_FILE": f"{SECRETS_DIR}/nats.seed",
+            "ESS_ENCRYPTION_KEY_FILE": f"{SECRETS_DIR}/encryption.key",
             "ESS_NATS_CA_FILE": f"{CONFIG_DIR}/ca.pem",
             "ESS_TRUST_FILE": f"{CONFIG_DIR}/trust.json",
             "ESS_HTTP_HOST": "0.0.0.0",

@@ -48,6 +48,11 @@ class PilotFolder:
         return self.secrets / "nats.seed"
 
     @property
+    def encryption_key(self) -> Path:
+        """The pilot's X25519 private key (docs/privacy/keys.md): back it up with the signing seed."""
+        return self.secrets / "encryption.key"
+
+    @property
     def database_password(self) -> Path:
         """What the services log in with."""
         return self.secrets / "postgres-password"
@@ -74,14 +79,16 @@ def render_config(
     (folder.config / "services.env").write_text(services_env, encoding="utf-8")
 
 
-def make_secrets(folder: PilotFolder, auth_public_key: Path | None = None) -> tuple[str, str]:
-    """The pilot's seeds and database password (kept when present); returns (signing, NATS) public keys.
+def make_secrets(folder: PilotFolder, auth_public_key: Path | None = None) -> tuple[str, str, str]:
+    """The pilot's seeds, encryption key and database password (kept when present); returns the (signing,
+    NATS, encryption) public keys.
 
     `auth_public_key`: a local token issuer's key for staff tokens (demonstrations); a real pilot writes
     its OIDC settings (`ESS_OIDC_ISSUER`, `ESS_OIDC_AUDIENCE`) into `secrets/site.env` instead.
     """
     signer = keys.ensure_seed(folder.signing_seed)
     nats_key = keys.ensure_nats_seed(folder.nats_seed)
+    encryption_key = keys.ensure_encryption_key(folder.encryption_key)
     password = folder.database_password
     if not password.exists():
         keys.write_secret(password, random.token_urlsafe(24) + "\n")
@@ -92,7 +99,7 @@ def make_secrets(folder: PilotFolder, auth_public_key: Path | None = None) -> tu
         keys.write_secret(site, f"ESS_AUTH_PUBLIC_KEY_FILE={compose.SECRETS_DIR}/{SITE_AUTH_KEY}\n")
     elif not site.exists():
         keys.write_secret(site, "# ESS_OIDC_ISSUER=https://...\n# ESS_OIDC_AUDIENCE=ess\n")
-    return signer.public_key, nats_key
+    return signer.public_key, nats_key, encryption_key
 
 
 def hand_to_images(folder: PilotFolder) -> bool:
@@ -105,6 +112,7 @@ def hand_to_images(folder: PilotFolder) -> bool:
     services = [
         folder.signing_seed,
         folder.nats_seed,
+        folder.encryption_key,
         folder.database_password,
         folder.secrets / SITE_AUTH_KEY,
     ]
@@ -164,11 +172,12 @@ def dev_federation(root: Path, nodes: dict[Pilot, Node], *, on: date | None = No
     trust = TrustFile(pilots={})
     for pilot, node in nodes.items():
         folder = PilotFolder(root / pilot)
-        signing_key, nats_key = make_secrets(folder, auth_key)
+        signing_key, nats_key, encryption_key = make_secrets(folder, auth_key)
         hand_to_images(folder)
         issue_node_certificate(authority, pilot, node, folder)
         users = users.with_key(pilot, nats_key, on)
         trust = trust.add_key(pilot, signing_key, on or date.today())
+        trust = trust.add_encryption_key(pilot, encryption_key, on or date.today())
     federation = Federation(
         nodes=nodes,
         users=users,

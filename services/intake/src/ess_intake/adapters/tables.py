@@ -147,16 +147,3 @@ follow_link = Table(
     Column("expires_on", Day, nullable=False, comment="the link works until this day, included"),
     Column("revoked_on", Day, nullable=True),
 )
-
-access_log = Table(
-    "intake_access_log",
-    metadata,
-    Column("entry", Integer, primary_key=True, autoincrement=True),
-    Column("read_at", String(27), nullable=False, comment="UTC, microseconds"),
-    Column("reader_pilot", String(16), nullable=False),
-    Column(
-        "reader", String(200), nullable=False, comment="the token's subject: the reader's IdP's opaque id"
-    ),
-    Column("project_id", String(64), nullable=False, index=True),
-    Column("fields", String(400), nullable=False, comment="comma-separated: what personal data was served"),
-)

@@ -6,7 +6,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ess_intake.adapters import access_log, corrections, journal, networks, orientations, reading
+from ess_core.privacy import access_log
+from ess_intake.adapters import corrections, journal, networks, orientations, reading
 from ess_intake.domain.commands import Actor
 from ess_intake.domain.errors import Forbidden
 from ess_intake.domain.money import to_euros

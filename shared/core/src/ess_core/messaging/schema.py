@@ -127,5 +127,4 @@ access_log = Table(
     Column("project_id", String(64), nullable=False, index=True),
     Column("fields", String(400), nullable=False, comment="comma-separated: what personal data was served"),
 )
-"""Who opened a sealed text through a service's own routes (never on the stream): intake's file reads
-keep their own log (`intake_access_log`)."""
+"""Who read personal data through a service's routes, never on the stream (ess_core.privacy.access_log)."""

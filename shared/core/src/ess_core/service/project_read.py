@@ -6,7 +6,6 @@ operators, who watch services rather than files, are not served it."""
 # No `from __future__ import annotations`: FastAPI reads the annotations of the routes made in closures.
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path
@@ -14,9 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_contracts.intake import TITLE_FIELD
 from ess_contracts.sealing import Sealed
-from ess_contracts.types import format_timestamp
 from ess_core.auth import Principal, require_service_pilot
-from ess_core.messaging.schema import access_log
+from ess_core.privacy import access_log
 from ess_core.service.runtime import ServiceRuntime
 
 ProjectReader = Callable[[AsyncConnection, str], Awaitable[dict[str, Any] | None]]
@@ -62,12 +60,7 @@ def project_read_router(runtime: ServiceRuntime, read_project: ProjectReader) ->
 async def _logged(
     runtime: ServiceRuntime, project_id: str, reader: Principal, fields: tuple[str, ...]
 ) -> None:
-    row = {
-        "read_at": format_timestamp(datetime.now(UTC)),
-        "reader_pilot": reader.pilot or runtime.settings.pilot,
-        "reader": reader.subject,
-        "project_id": project_id,
-        "fields": ",".join(fields),
-    }
     async with runtime.engine.begin() as conn:
-        await conn.execute(access_log.insert().values(row))
+        await access_log.record(
+            conn, project_id, reader.pilot or runtime.settings.pilot, reader.subject, fields
+        )

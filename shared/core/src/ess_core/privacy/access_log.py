@@ -1,5 +1,6 @@
-"""Who read a project's personal data, in intake's own database (never on the stream): every read of a
-file or an attachment, by any pilot's staff, the submitter or a network, with the fields it served."""
+"""Who read personal data, in the serving service's own database (`ess_access_log`, never on the stream):
+every read that served personal data or opened a sealed text, by whom (the reader's pilot and the token's
+subject, an opaque id from the pilot's identity provider), about which project, which fields, when."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_contracts.types import format_timestamp
-from ess_intake.adapters.tables import access_log
+from ess_core.messaging.schema import access_log
 
 
 async def record(
