@@ -83,8 +83,8 @@ class Sealer:
 
 
 class KeyPublisher:
-    """Leaves every live key's copies in the key store: all of them at start and every
-    `REPUBLISH_SECONDS`, and at once when an act created one."""
+    """Leaves every live key's copies in the key store: all of them at start, at once when an act created
+    one, and all again when the bucket lost them (it lives in memory: a restarted broker starts empty)."""
 
     def __init__(self, engine: AsyncEngine, store: KeyStore, sealer: Sealer) -> None:
         self.engine, self.store, self.sealer = engine, store, sealer
@@ -100,12 +100,28 @@ class KeyPublisher:
                 await asyncio.wait_for(self.sealer.created.wait(), REPUBLISH_SECONDS)
                 self.sealer.created.clear()
                 continue
-            self._published.clear()  # the periodic round publishes everything again
+            with contextlib.suppress(Exception):
+                if not await self.store_intact():
+                    self._published.clear()
 
     async def publish_new(self) -> None:
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(select(data_key.c.key_id, data_key.c.secret))).all()
-        for key_id, secret in rows:
+        rows = await self._live()
+        for key_id, secret in rows.items():
             if key_id not in self._published:
                 await self.store.publish(key_id, secret)
                 self._published.add(key_id)
+        # A key destroyed while this round published it: its erasure purged before these copies landed.
+        for key_id in self._published - set(await self._live()):
+            await self.store.purge(key_id)
+            self._published.discard(key_id)
+
+    async def store_intact(self) -> bool:
+        """Whether the bucket still holds this pilot's copy of a key published here (the only copies the
+        broker lets it read); without its own encryption key it cannot tell, and trusts it does."""
+        if not self._published or self.store.pilot not in self.store.recipients():
+            return True
+        return await self.store.fetch(next(iter(self._published))) is not None
+
+    async def _live(self) -> dict[str, bytes]:
+        async with self.engine.connect() as conn:
+            return dict((await conn.execute(select(data_key.c.key_id, data_key.c.secret))).tuples().all())
