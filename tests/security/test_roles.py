@@ -65,6 +65,7 @@ ROUTES: dict[str, dict[str, frozenset[str]]] = {
         "GET /orientation/unaccepted": READERS,
         "POST /erasure/contacts": frozenset({"admin"}),
         "POST /privacy/erasure": frozenset({"admin"}),
+        "POST /privacy/export": frozenset({"admin"}),
         "POST /projects/{project_id}/follow-link": frozenset({"instructor", "admin"}),
         "DELETE /projects/{project_id}/follow-link": frozenset({"instructor", "admin"}),
         "GET /follow/{project_id}/{token}": OPEN,

@@ -113,6 +113,24 @@ def erase_command(
     raise typer.Exit(privacy_client.erase(target, subject, readers, as_json))
 
 
+def export_command(
+    subject: Annotated[str, typer.Option("--subject", help="The holder's account or a contact's e-mail.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the JSON here [default: print it].")
+    ] = None,
+    state_dir: StateDir = Path(".ess"),
+    pilot: Pilot = "region",
+    url: Url = None,
+    token_file: TokenFile = None,
+) -> None:
+    """Everything the intake holds about a person (GDPR art. 15), as JSON: their files, who read them,
+    to whom the projects' data went."""
+    from ess_ops.cli import privacy_client, targets
+
+    target = targets.endpoint(state_dir, pilot, "intake", url, token_file)
+    raise typer.Exit(privacy_client.export(target, subject, out))
+
+
 def register(app: typer.Typer) -> None:
     """Add this service's commands to `ess`. Keep imports inside the commands: `ess` starts fast."""
     app.command("submit")(submit_command)
@@ -123,8 +141,9 @@ def register(app: typer.Typer) -> None:
     group = typer.Typer(no_args_is_help=True, help="The intake service.")
     group.add_typer(links, name="link")
     app.add_typer(group, name="intake")
-    privacy = typer.Typer(no_args_is_help=True, help="Personal data: who read it, erasure on request.")
+    privacy = typer.Typer(no_args_is_help=True, help="Personal data: who read it, export, erasure.")
     privacy.command("access-log")(access_log_command)
+    privacy.command("export")(export_command)
     privacy.command("erase")(erase_command)
     app.add_typer(privacy, name="privacy")
 

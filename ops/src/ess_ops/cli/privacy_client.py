@@ -1,5 +1,6 @@
-"""`ess privacy erase`: ask the intake holding a person's files to erase them, then follow every service
-until each shows the destroyed texts erased in its copy of the project view: their acknowledgement."""
+"""`ess privacy export` and `erase`: ask the intake holding a person's files for all it holds about them,
+or to erase it, then follow every service until each shows the destroyed texts erased in its copy of the
+project view: their acknowledgement."""
 
 from __future__ import annotations
 
@@ -26,6 +27,21 @@ def running_readers(state_dir: Path) -> list[tuple[str, Endpoint]]:
     return [
         (s.name, Endpoint(s.http_url, Path(info.tokens[s.pilot]).read_text().strip())) for s in info.services
     ]
+
+
+def export(target: Endpoint, subject: str, out: Path | None) -> int:
+    with target.client() as client:
+        answer = client.post("/privacy/export", json={"subject": subject})
+    if answer.status_code != 200:
+        show_errors(answer.status_code, answer.json())
+        return 1
+    text = json.dumps(answer.json(), indent=2, ensure_ascii=False) + "\n"
+    if out is None:
+        print(text, end="")
+    else:
+        out.write_text(text, encoding="utf-8")
+        note(f"{out}: {len(answer.json()['projects'])} project(s) held about this person")
+    return 0
 
 
 def erase(target: Endpoint, subject: str, readers: list[tuple[str, Endpoint]], as_json: bool) -> int:

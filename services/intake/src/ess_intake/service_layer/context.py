@@ -15,6 +15,7 @@ from ess_contracts.base import Payload
 from ess_contracts.intake import TITLE_FIELD
 from ess_contracts.sealing import Sealed
 from ess_core.privacy.erasure import destroy_keys
+from ess_core.privacy.keyring import ERASED
 from ess_core.service.unit_of_work import ActHarness
 from ess_intake.config import IntakeConfig
 from ess_intake.domain.records import ProjectState
@@ -80,7 +81,10 @@ class Intake:
         return await self.seal_title(conn, state.project_id, title), destroyed
 
     async def open_title(self, title: Sealed, project_id: str) -> str:
-        return await self.runtime.keyring.text(title, project_id, TITLE_FIELD)
+        """Intake wrote every title it holds: a title whose key is gone here was erased."""
+        async with self.runtime.engine.connect() as conn:
+            text = await self.runtime.sealer.opened(conn, title, project_id, TITLE_FIELD)
+        return ERASED if text is None else text
 
     async def record(self, conn: AsyncConnection, aggregate_id: str, payloads: list[Payload]) -> None:
         await self.runtime.outbox.record(conn, aggregate_id, payloads)

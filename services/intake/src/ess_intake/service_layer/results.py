@@ -7,6 +7,7 @@ from datetime import date
 from pydantic import BaseModel
 
 from ess_intake.domain.records import Status
+from ess_intake.service_layer.read_models import AccessLogEntry, ProjectFile
 
 
 class Qualified(BaseModel):
@@ -84,3 +85,18 @@ class SubjectErasure(BaseModel):
     request_id: str
     erased_on: date
     projects: list[ProjectErasure]
+
+
+class ExportedProject(BaseModel):
+    file: ProjectFile
+    access_log: list[AccessLogEntry]
+    recipients: list[str]
+    """Who received what of the project (art. 15(1)(c)), in French."""
+
+
+class SubjectExport(BaseModel):
+    """Everything this intake holds about a person (GDPR art. 15), project by project."""
+
+    subject: str
+    exported_on: date
+    projects: list[ExportedProject]

@@ -1,4 +1,5 @@
-"""Rights on request (GDPR art. 17): erase one person's data from every project of this intake.
+"""Rights on request: export everything held about one person (GDPR art. 15) and erase it (art. 17),
+across every project of this intake.
 
 The person is a holder (the subject of the token that submitted) or a contact (an e-mail address). In one
 transaction per request: the data keys of the projects' sealed texts are destroyed and the destruction
@@ -13,10 +14,15 @@ import uuid
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ess_contracts.reference import PILOT_INFO
+from ess_contracts.types import PILOTS
 from ess_core.privacy.erasure import destroy_keys, purge_copies
 from ess_intake.adapters.tables import attachment, contact, correction_request, private, project
+from ess_intake.domain.commands import Actor
 from ess_intake.service_layer.context import Intake
-from ess_intake.service_layer.results import ProjectErasure, SubjectErasure
+from ess_intake.service_layer.read_models import ProjectFile
+from ess_intake.service_layer.reading import access_entries, read_file
+from ess_intake.service_layer.results import ExportedProject, ProjectErasure, SubjectErasure, SubjectExport
 
 ERASED_IN_INTAKE = (
     "contact",
@@ -39,6 +45,39 @@ async def erase_subject(subject: str, intake: Intake) -> SubjectErasure:
             erased.append(ProjectErasure(project_id=project_id, destroyed_keys=keys, erased=ERASED_IN_INTAKE))
     await purge_copies(intake.runtime.keyring, [k for e in erased for k in e.destroyed_keys])
     return SubjectErasure(request_id=request_id, erased_on=today, projects=erased)
+
+
+async def export_subject(subject: str, actor: Actor, intake: Intake) -> SubjectExport:
+    """Every file of the person, as staff read it (each read access-logged), with who read it and to
+    whom the project's data went."""
+    async with intake.runtime.engine.connect() as conn:
+        found = await projects_of(conn, subject)
+    files = []
+    for project_id in found:
+        file = await read_file(project_id, actor, intake)
+        reads = await access_entries(project_id, intake)
+        files.append(ExportedProject(file=file, access_log=reads, recipients=recipients(file, intake)))
+    return SubjectExport(subject=subject, exported_on=intake.today(), projects=files)
+
+
+def recipients(file: ProjectFile, intake: Intake) -> list[str]:
+    """Art. 15(1)(c), in French: who received what of the project."""
+    pilot = intake.runtime.outbox.pilot
+    names: dict[str, str] = {p.code: p.name for p in PILOT_INFO}
+    store = intake.runtime.keyring.store
+    sealed_to = sorted(store.recipients()) if store is not None else [pilot]
+    found = [
+        f"{names[pilot]} (instruction) : le dossier complet",
+        "Services de financement et d'évaluation de "
+        + ", ".join(names[p] for p in PILOTS)
+        + " : les données du projet sans données personnelles, le titre scellé",
+        "Agents habilités de " + ", ".join(names[p] for p in sealed_to) + " : le titre, ouvert à la lecture",
+    ]
+    found += [
+        f"Réseau d'accompagnement {o.network_id} : le dossier, pour l'accompagnement"
+        for o in file.orientations
+    ]
+    return found
 
 
 async def projects_of(conn: AsyncConnection, subject: str) -> list[str]:

@@ -14,6 +14,8 @@ from ess_core.privacy.key_store import KeyStore
 
 UNREADABLE = "[texte indisponible]"
 """Shown for a text whose key this service does not hold (destroyed, or not received yet)."""
+ERASED = "[texte effacé]"
+"""Shown for a text whose author destroyed its key."""
 
 
 class Keyring:

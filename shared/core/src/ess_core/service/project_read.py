@@ -15,6 +15,7 @@ from ess_contracts.intake import TITLE_FIELD
 from ess_contracts.sealing import Sealed
 from ess_core.auth import Principal, require_service_pilot
 from ess_core.privacy import access_log
+from ess_core.privacy.keyring import ERASED
 from ess_core.service.runtime import ServiceRuntime
 
 ProjectReader = Callable[[AsyncConnection, str], Awaitable[dict[str, Any] | None]]
@@ -22,7 +23,6 @@ ProjectReader = Callable[[AsyncConnection, str], Awaitable[dict[str, Any] | None
 the core, so each service hands it in."""
 
 STAFF = ("instructor", "decider", "admin")
-ERASED = "[texte effacé]"
 ProjectId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 

@@ -7,12 +7,12 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from ess_core.auth import Principal
-from ess_intake.entrypoints.http.deps import ProjectId, who
+from ess_intake.entrypoints.http.deps import ProjectId, actor, who
 from ess_intake.entrypoints.http.errors import REFUSALS, SMALL_BODY, IntakeRoute
 from ess_intake.service_layer import erasure, follow, reports, rights
 from ess_intake.service_layer.context import Intake
 from ess_intake.service_layer.read_models import UnacceptedReport
-from ess_intake.service_layer.results import Erasure, FollowLink, SubjectErasure
+from ess_intake.service_layer.results import Erasure, FollowLink, SubjectErasure, SubjectExport
 
 READERS = ("instructor", "decider", "admin", "operator")
 
@@ -61,6 +61,14 @@ def admin_router(intake: Intake, pilot: str) -> APIRouter:
         every pilot's services mark the texts erased; the contact, names, description, labels, files and
         remarks kept here are emptied."""
         return await rights.erase_subject(request.subject, intake)
+
+    @router.post("/privacy/export", tags=["erasure"], response_model=SubjectExport)
+    async def export_subject(
+        request: ErasureRequest, principal: Annotated[Principal, who(pilot, "admin")]
+    ) -> SubjectExport:
+        """Everything held here about a person, on request (GDPR art. 15): each file (the reads are
+        access-logged), who read it, and to whom the project's data went."""
+        return await rights.export_subject(request.subject, actor(principal), intake)
 
     @router.post("/erasure/contacts", tags=["erasure"], response_model=Erasure)
     async def erase_contacts(_: Annotated[Principal, who(pilot, "admin")]) -> Erasure:
