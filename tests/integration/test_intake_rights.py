@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from ess_contracts.event import Event
 from ess_contracts.privacy import DataKeyDestroyed
@@ -30,7 +30,7 @@ async def submitted(svc: IntakeService, title: str, email: str, siret: str) -> s
     body = with_value(
         with_value(submission(title=title), "contact.email", email), "organisation.siret", siret
     )
-    answer = await svc.client(("holder",), subject=f"holder-{title}").post("/projects", json=body)
+    answer = await svc.client(("holder",), subject=f"holder-{len(title)}").post("/projects", json=body)
     assert answer.status_code == 201, answer.text
     return str(answer.json()["project_id"])
 
@@ -69,9 +69,43 @@ async def test_export_then_erasure_of_one_person(svc: IntakeService) -> None:
         assert file["project"]["title"] == "[texte effacé]"
         assert file["contact"] == {"name": None, "email": None, "phone": None, "erased_on": "2026-03-02"}
         assert file["project"]["description"] == "" and file["attachments"] == []
+    assert await files_holding(svc, [EMAIL.encode(), EMAIL.lower().encode(), b"de Claire"]) == []
     after = (await admin.post("/privacy/export", json={"subject": EMAIL})).json()
     assert after["projects"] == []  # nothing left that names the person
     assert (await admin.get(f"/projects/{other}")).json()["project"]["title"] == "Recyclerie"
+
+
+async def files_holding(svc: IntakeService, needles: list[bytes]) -> list[str]:
+    """Where the database's files still hold any of `needles`: SQLite's file and write-ahead log, byte
+    for byte; on PostgreSQL every tuple of every page of intake's tables, dead ones included
+    (pageinspect)."""
+    engine = svc.runtime.engine
+    if engine.dialect.name == "sqlite":
+        database = Path(str(engine.url.database))
+        files = [f for f in (database, database.with_name(database.name + "-wal")) if f.exists()]
+        return [f"{f}: {n!r}" for f in files for n in needles if n in f.read_bytes()]
+    found = []
+    async with engine.begin() as conn:
+        await conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pageinspect")
+        tables = await conn.scalars(
+            text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
+        )
+        for table in list(tables):
+            pages = await conn.scalar(
+                text(f"SELECT pg_relation_size('{table}') / current_setting('block_size')::int")
+            )
+            for page in range(int(pages or 0)):
+                rows = await conn.scalars(
+                    text(f"SELECT t_data FROM heap_page_items(get_raw_page('{table}', {page}))")
+                )
+                found += [
+                    f"{table} page {page}: {n!r}"
+                    for data in rows
+                    if data
+                    for n in needles
+                    if n in bytes(data)
+                ]
+    return found
 
 
 async def test_rights_are_for_admins_of_the_pilot(svc: IntakeService) -> None:

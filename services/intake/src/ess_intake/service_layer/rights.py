@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_contracts.reference import PILOT_INFO
 from ess_contracts.types import PILOTS
-from ess_core.privacy.erasure import destroy_keys, purge_copies
+from ess_core.messaging.schema import data_key
+from ess_core.privacy.erasure import compact, destroy_keys, purge_copies
 from ess_intake.adapters.tables import attachment, contact, correction_request, private, project
 from ess_intake.domain.commands import Actor
 from ess_intake.service_layer.context import Intake
@@ -44,6 +45,9 @@ async def erase_subject(subject: str, intake: Intake) -> SubjectErasure:
             await _empty_private_part(conn, project_id, today.isoformat())
             erased.append(ProjectErasure(project_id=project_id, destroyed_keys=keys, erased=ERASED_IN_INTAKE))
     await purge_copies(intake.runtime.keyring, [k for e in erased for k in e.destroyed_keys])
+    await compact(
+        intake.runtime.engine, (data_key, contact, private, attachment, correction_request, project)
+    )
     return SubjectErasure(request_id=request_id, erased_on=today, projects=erased)
 
 

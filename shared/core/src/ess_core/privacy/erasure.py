@@ -6,16 +6,22 @@ rows (`secure_delete`, ess_core.messaging.db); on PostgreSQL the operator runs `
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import sqlite3
 from collections.abc import Collection, Sequence
 from datetime import date
 
-from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Table, delete, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ess_contracts.privacy import DataKeyDestroyed, ErasureReason
 from ess_core.messaging.outbox import Outbox
 from ess_core.messaging.schema import data_key
 from ess_core.privacy.keyring import Keyring
+
+log = logging.getLogger(__name__)
+CHECKPOINT_TRIES = 100
 
 
 async def destroy_keys(
@@ -43,6 +49,35 @@ async def destroy_keys(
     ]
     await outbox.record(conn, project_id, payloads)
     return ids
+
+
+async def compact(engine: AsyncEngine, tables: Sequence[Table]) -> None:
+    """After an erasure commits, leave no old copy of the erased rows in the database's files: PostgreSQL
+    rewrites the tables (`VACUUM FULL`: dead tuples gone; its WAL keeps them until its retention ends,
+    docs/privacy/keys.md), SQLite folds its write-ahead log back and truncates it (deleted rows were
+    already overwritten: `secure_delete`)."""
+    if engine.dialect.name == "postgresql":
+        async with engine.connect() as conn:
+            autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            for table in tables:
+                await autocommit.exec_driver_sql(f'VACUUM FULL "{table.name}"')
+        return
+    database = str(engine.url.database)
+    for _ in range(CHECKPOINT_TRIES):  # it needs a moment without readers: the projection reads often
+        if await asyncio.to_thread(_truncate_wal, database):
+            return
+        await asyncio.sleep(0.05)
+    log.warning("after an erasure the write-ahead log could not be truncated: erased rows wait there")
+
+
+def _truncate_wal(database: str) -> bool:
+    """On a connection of its own (the engine's pooled ones refuse: "database table is locked")."""
+    connection = sqlite3.connect(database, timeout=5)
+    try:
+        busy = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+    finally:
+        connection.close()
+    return not busy
 
 
 async def purge_copies(keyring: Keyring, key_ids: Sequence[str]) -> None:
