@@ -12,12 +12,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from ess_contracts.event import Event
+from ess_contracts.funding import OPINION_REMARK_FIELD, ProjectOpinionGiven
 from ess_contracts.intake import TITLE_FIELD
 from ess_contracts.sealing import CannotOpen, Sealed, context_of, open_box, open_data_key, private_key
 from ess_contracts.signing import TrustFile, TrustStore
@@ -44,13 +47,39 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
         yield running
 
 
+REMARK = f"Gérante : {NAME}, {PHONE}"
+
+
 @pytest.fixture(scope="module")
 def project_id(system: Deployment) -> str:
+    """A project whose title names a person, and a funder's opinion whose remark does too."""
     with system.client("region", "intake") as intake:
         answer = intake.post("/projects", json=submission(title=TITLE))
     assert answer.status_code == 201, answer.text
+    project_id = str(answer.json()["project_id"])
     system.wait_applied(SEVEN, 2)  # submitted and qualified, everywhere
-    return str(answer.json()["project_id"])
+    with system.client("region", "funding") as funding:
+        opinion = funding.post(f"/projects/{project_id}/opinions", json=opinion_with_remark())
+    assert opinion.status_code == 201, opinion.text
+    system.wait_applied(SEVEN, 3)
+    return project_id
+
+
+def opinion_with_remark() -> dict[str, Any]:
+    lines = [
+        {"code": "L1", "category": "staff", "eligible_amount": 80_000_00},
+        {"code": "L2", "category": "premises", "eligible_amount": 40_000_00},
+    ]
+    return {
+        "opinion_id": "op1",
+        "given_on": date.today().isoformat(),
+        "outcome": "favourable",
+        "eligible_total": 120_000_00,
+        "eligible_lines": lines,
+        "self_financing": 0,
+        "in_kind": 0,
+        "remark": REMARK,
+    }
 
 
 def files_holding_personal_data(root: Path) -> list[str]:
@@ -109,24 +138,36 @@ def test_an_erasure_on_request_leaves_no_key_that_opens_the_title(
     database, the key store or any pilot's private key opens the box."""
     key, box = sealed_title_row(system, "state", "funding", project_id)
     title = Sealed(key=key, box=box)
-    assert [open_box(title, s, context_of(project_id, TITLE_FIELD)) for s in all_data_keys(system)].count(
-        TITLE
-    ) >= 2
+    remark = opinion_remark(system, project_id)
+    assert remark.owner == "region" and every_key_left(system, remark.key) == ["region-funding"]
+    context = context_of(project_id, TITLE_FIELD)
+    assert sum(opens(title, s, context) == TITLE for s in all_data_keys(system)) >= 2  # the author's, a copy
     done = erase(system, CONTACT["email"])
     assert [p["project_id"] for p in done["projects"]] == [project_id]
     assert done["projects"][0]["destroyed_keys"] == [key]
     digests = set()
-    for pilot, service in SEVEN:
+    for pilot, service in SEVEN:  # each acknowledges: the request reached it, its own keys are gone
         with system.client(pilot, service) as client:
             view = erased_view(client, project_id)
         assert view["record"]["title"] == "[texte effacé]", (pilot, service)
-        digests.add(view["digest"])
+        assert view["erasure_requests"] == [done["request_id"]], (pilot, service)
+        assert view["own_keys_left"] == 0, (pilot, service)
+    # submitted, qualified, the opinion; intake's destruction and request; region funding's destruction
+    system.wait_applied(SEVEN, 6)
+    for pilot, service in SEVEN:
+        with system.client(pilot, service) as client:
+            digests.add(client.get(f"/projects/{project_id}/view").json()["digest"])
     assert len(digests) == 1
+    # region's funding destroyed its remark's key on its own, and signed it
+    with system.client("bdt", "funding") as client:
+        assert remark.key in erased_view(client, project_id)["erased_keys"]
 
-    assert every_key_left(system, key) == []  # no copy of the destroyed key, anywhere
+    assert every_key_left(system, key) == every_key_left(system, remark.key) == []  # no copy, anywhere
     for secret in all_data_keys(system):
         with pytest.raises(CannotOpen):
             open_box(title, secret, context_of(project_id, TITLE_FIELD))
+        with pytest.raises(CannotOpen):
+            open_box(remark, secret, context_of(project_id, OPINION_REMARK_FIELD))
     with system.client("region", "intake") as intake:
         file = intake.get(f"/projects/{project_id}").json()
     assert file["contact"]["email"] is None and file["project"]["description"] == ""
@@ -147,6 +188,13 @@ async def verified_export(system: Deployment, path: Path) -> Verdict:
         with path.open("w", encoding="utf-8") as out:
             await export(operator.js, out)
     return await verify(path, TrustStore(TrustFile.load(system.state.trust_file)))
+
+
+def opens(box: Sealed, secret: bytes, context: str) -> str | None:
+    try:
+        return open_box(box, secret, context)
+    except CannotOpen:
+        return None
 
 
 def erase(system: Deployment, subject: str) -> dict[str, Any]:
@@ -200,13 +248,28 @@ def every_key_left(system: Deployment, key: str) -> list[str]:
 
 
 def erased_view(client: httpx.Client, project_id: str) -> dict[str, Any]:
+    """The service's view once it has carried out the erasure (its acknowledgement, as `ess privacy
+    erase` waits for it), or as it stands after 30 s."""
     deadline = time.monotonic() + 30
     while True:
         answer = client.get(f"/projects/{project_id}/view")
         view = dict(answer.json()) if answer.status_code == 200 else {}
-        if view.get("record", {}).get("title_erased") or time.monotonic() > deadline:
+        done = (
+            view.get("erasure_requests") and view.get("own_keys_left") == 0 and view["record"]["title_erased"]
+        )
+        if done or time.monotonic() > deadline:
             return view
         time.sleep(0.2)
+
+
+def opinion_remark(system: Deployment, project_id: str) -> Sealed:
+    """The opinion's remark as region's funding journal signed it."""
+    with sqlite3.connect(system.state.database("region", "funding")) as db:
+        rows = db.execute("SELECT data FROM ess_outbox WHERE aggregate_id = ?", (project_id,)).fetchall()
+    payloads = [Event.model_validate_json(bytes(row[0])).payload for row in rows]
+    remark = next(p.remark for p in payloads if isinstance(p, ProjectOpinionGiven))
+    assert remark is not None
+    return remark
 
 
 def opened_view(client: httpx.Client, project_id: str) -> dict[str, object]:

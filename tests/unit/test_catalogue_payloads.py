@@ -118,6 +118,7 @@ EXAMPLES: list[Payload] = [
         network_id="n-cress", declined_on=date(2025, 1, 21), reason="no_capacity"
     ),
     intake.ProjectWithdrawn(withdrawn_on=date(2025, 6, 1), reason="holder_request"),
+    intake.ProjectErasureRequested(request_id="erasure-1", requested_on=date(2025, 6, 2)),
     intake.ProjectClosed(closed_on=date(2025, 6, 2), reason="duplicate", duplicate_of="p-0007"),
     intake.NetworkRegistered(
         registered_on=date(2024, 12, 1),

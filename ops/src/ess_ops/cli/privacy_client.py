@@ -75,7 +75,8 @@ def _erased_at(endpoint: Endpoint, project_id: str) -> bool:
     with endpoint.client() as client:
         answer = client.get(f"/projects/{project_id}/view")
     view: dict[str, Any] = answer.json() if answer.status_code == 200 else {}
-    return bool(view.get("record", {}).get("title_erased"))
+    requested = bool(view.get("erasure_requests"))  # the request reached this service's view...
+    return requested and view.get("own_keys_left") == 0 and bool(view["record"]["title_erased"])  # ...done
 
 
 def show(done: dict[str, Any], acknowledged: dict[str, list[str]], services: int) -> None:

@@ -347,8 +347,19 @@ class NetworkUpdated(_NetworkEvent):
     active: bool = True
 
 
+class ProjectErasureRequested(_ProjectEvent):
+    """A person asked for their data to be erased (GDPR art. 17): the intake that holds the file says so,
+    and every service of every pilot destroys the data keys of its own texts about the project, each
+    signing a `project_data_key_destroyed`. No personal data: who asked stays in intake."""
+
+    type: Literal["project_erasure_requested"] = "project_erasure_requested"
+    request_id: Token
+    requested_on: date
+
+
 IntakePayload = (
     ProjectSubmitted
+    | ProjectErasureRequested
     | ProjectCorrectionRequested
     | ProjectCorrected
     | ProjectQualified

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ess_contracts import funding, intake
 from ess_contracts.event import Event
 from ess_contracts.privacy import DataKeyDestroyed
-from ess_core.messaging.schema import metadata
+from ess_core.messaging.schema import erasure_request, metadata
 from ess_core.messaging.view_idiom import Update, Upsert, Write, execute_writes, table_digest
 from ess_views import followup, timeline
 
@@ -124,6 +124,15 @@ def _cancelled(event: Event, p: funding.ProjectDecisionCancelled) -> list[Write]
     return [Update(decision, key, {"cancelled_on": p.cancelled_on.isoformat()})]
 
 
+def _erasure_requested(event: Event, p: intake.ProjectErasureRequested) -> list[Write]:
+    row = {
+        "project_id": event.aggregate_id,
+        "request_id": p.request_id,
+        "requested_on": p.requested_on.isoformat(),
+    }
+    return [Upsert(erasure_request, [row], ("project_id", "request_id"))]
+
+
 def _key_destroyed(event: Event, p: DataKeyDestroyed) -> list[Write]:
     row = {
         "project_id": event.aggregate_id,
@@ -149,6 +158,7 @@ HANDLERS: dict[str, Handler] = {
     "project_decision_recorded": _decided,
     "project_decision_cancelled": _cancelled,
     "project_data_key_destroyed": _key_destroyed,
+    "project_erasure_requested": _erasure_requested,
 }
 
 
@@ -157,7 +167,15 @@ class ProjectView:
     gathers a batch's writes into a few executemany statements."""
 
     name = "project"
-    tables = (project, decision, followup.orientation, followup.review, timeline.timeline, erased_text)
+    tables = (
+        project,
+        decision,
+        followup.orientation,
+        followup.review,
+        timeline.timeline,
+        erased_text,
+        erasure_request,
+    )
     digest_excluded: frozenset[str] = frozenset()
 
     def handles(self, event_type: str) -> bool:
@@ -191,6 +209,11 @@ async def read_project(conn: AsyncConnection, project_id: str) -> dict[str, Any]
         "project_id": project_id,
         "record": {k: v for k, v in row.items() if k != "project_id"},
         "decisions": [dict(d) for d in (await conn.execute(decisions)).mappings()],
+        "erasure_requests": sorted(
+            await conn.scalars(
+                select(erasure_request.c.request_id).where(erasure_request.c.project_id == project_id)
+            )
+        ),
         "erased_keys": sorted(
             await conn.scalars(select(erased_text.c.key_id).where(erased_text.c.project_id == project_id))
         ),

@@ -14,6 +14,7 @@ import uuid
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ess_contracts.intake import ProjectErasureRequested
 from ess_contracts.reference import PILOT_INFO
 from ess_contracts.types import PILOTS
 from ess_core.messaging.schema import data_key
@@ -41,6 +42,10 @@ async def erase_subject(subject: str, intake: Intake) -> SubjectErasure:
         for project_id in await projects_of(conn, subject):
             keys = await destroy_keys(
                 conn, intake.runtime.outbox, project_id, "erasure_request", today, request_id=request_id
+            )
+            # Every service of every pilot then destroys its own keys about the project (ErasureReactor).
+            await intake.record(
+                conn, project_id, [ProjectErasureRequested(request_id=request_id, requested_on=today)]
             )
             await _empty_private_part(conn, project_id, today.isoformat())
             erased.append(ProjectErasure(project_id=project_id, destroyed_keys=keys, erased=ERASED_IN_INTAKE))

@@ -128,3 +128,14 @@ access_log = Table(
     Column("fields", String(400), nullable=False, comment="comma-separated: what personal data was served"),
 )
 """Who read personal data through a service's routes, never on the stream (ess_core.privacy.access_log)."""
+
+erasure_request = Table(
+    "view_project_erasure_request",
+    metadata,
+    Column("project_id", String(64), nullable=False),
+    Column("request_id", String(64), nullable=False),
+    Column("requested_on", String(10), nullable=False),
+    PrimaryKeyConstraint("project_id", "request_id"),
+)
+"""Erasure requests, a table of the project view (ess_views.project folds it); here so that every
+service's erasure reactor (ess_core.privacy.erasure) can read it: the core sits below the views."""

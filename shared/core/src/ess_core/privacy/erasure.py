@@ -9,19 +9,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import Collection, Sequence
-from datetime import date
+from collections.abc import Callable, Collection, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ess_contracts.privacy import DataKeyDestroyed, ErasureReason
 from ess_core.messaging.outbox import Outbox
-from ess_core.messaging.schema import data_key
+from ess_core.messaging.schema import data_key, erasure_request
 from ess_core.privacy.keyring import Keyring
 
 log = logging.getLogger(__name__)
 CHECKPOINT_TRIES = 100
+REACT_SECONDS = 1.0
 
 
 async def destroy_keys(
@@ -86,3 +88,44 @@ async def purge_copies(keyring: Keyring, key_ids: Sequence[str]) -> None:
         keyring.forget(key_id)
         if keyring.store is not None:
             await keyring.store.purge(key_id)
+
+
+class ErasureReactor:
+    """In every service: once a project's erasure request has reached the view, destroy this service's own
+    data keys for the project (a funder's remarks, a reviewer's notes), each destruction signed, then
+    purge their copies and compact. Keys made later for the project go the same way: it stays erased."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        outbox: Outbox,
+        keyring: Keyring,
+        transaction: Callable[[], AbstractAsyncContextManager[AsyncConnection]],
+    ) -> None:
+        self.engine, self.outbox, self.keyring, self.transaction = engine, outbox, keyring, transaction
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.react()
+            except Exception:  # a database busy or a broker away: the next round tries again
+                log.warning("carrying out erasure requests failed; trying again", exc_info=True)
+            await asyncio.sleep(REACT_SECONDS)
+
+    async def react(self) -> list[str]:
+        """The keys destroyed in this round."""
+        owned = data_key.c.aggregate_id == erasure_request.c.project_id
+        query = select(erasure_request.c.project_id, erasure_request.c.request_id).join(data_key, owned)
+        async with self.engine.connect() as conn:
+            pending = sorted(set((await conn.execute(query)).tuples().all()))
+        destroyed: list[str] = []
+        for project_id, request_id in pending:
+            async with self.transaction() as conn:
+                today = datetime.now(UTC).date()
+                destroyed += await destroy_keys(
+                    conn, self.outbox, project_id, "erasure_request", today, request_id=request_id
+                )
+        if destroyed:
+            await purge_copies(self.keyring, destroyed)
+            await compact(self.engine, (data_key,))
+        return destroyed

@@ -9,11 +9,13 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_contracts.intake import TITLE_FIELD
 from ess_contracts.sealing import Sealed
 from ess_core.auth import Principal, require_service_pilot
+from ess_core.messaging.schema import data_key
 from ess_core.privacy import access_log
 from ess_core.privacy.keyring import ERASED
 from ess_core.service.runtime import ServiceRuntime
@@ -39,18 +41,20 @@ def project_read_router(runtime: ServiceRuntime, read_project: ProjectReader) ->
         (`title_erased`), « [texte indisponible] » while the key has not reached this pilot."""
         async with runtime.engine.connect() as conn:
             found = await read_project(conn, project_id)
+            own_keys = await conn.scalar(select(func.count()).where(data_key.c.aggregate_id == project_id))
         if found is None:
             raise HTTPException(
                 404, {"error": "not_found", "reason": f"no project {project_id} in this view"}
             )
         record = found["record"]
         sealed = Sealed(key=record.pop("title_key"), box=record.pop("title_box"))
-        erased = sealed.key in found.pop("erased_keys")
+        erased = sealed.key in found["erased_keys"]
         if erased:  # destroyed by its author: never opened again, even from a key still in memory
             runtime.keyring.forget(sealed.key)
         record["title"] = ERASED if erased else await runtime.keyring.text(sealed, project_id, TITLE_FIELD)
         record["title_erasable"] = sealed.erasable
         record["title_erased"] = erased
+        found["own_keys_left"] = own_keys  # this service's data keys for the project: 0 once it erased
         await _logged(runtime, project_id, reader, (TITLE_FIELD,))
         return found
 

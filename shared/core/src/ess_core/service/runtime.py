@@ -33,6 +33,7 @@ from ess_core.messaging.relay import Relay
 from ess_core.messaging.schema import applied, consumer_position, dead_letters, issuer_position, parked
 from ess_core.messaging.view_idiom import View
 from ess_core.privacy.data_keys import KeyPublisher, Sealer
+from ess_core.privacy.erasure import ErasureReactor
 from ess_core.privacy.key_store import KeyStore
 from ess_core.privacy.keyring import Keyring
 from ess_core.security.client import connect_options
@@ -102,6 +103,8 @@ class ServiceRuntime:
         self._spawn("relay", self.relay.run())
         self.keyring.store = KeyStore(self.js, pilot, self.trust.trust)
         self._spawn("keys", KeyPublisher(self.engine, self.keyring.store, self.sealer).run())
+        erasures = ErasureReactor(self.engine, self.outbox, self.keyring, self.transaction)
+        self._spawn("erasures", erasures.run())
         self._spawn("checkpoints", self.checkpointer.run())
         await self._start_projection()
 

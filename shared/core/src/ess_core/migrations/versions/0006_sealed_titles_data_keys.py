@@ -61,6 +61,13 @@ def upgrade() -> None:
         sa.Column("reason", sa.String(length=24), nullable=False),
         sa.PrimaryKeyConstraint("project_id", "key_id", name=op.f("pk_view_project_erased_text")),
     )
+    op.create_table(
+        "view_project_erasure_request",
+        sa.Column("project_id", sa.String(length=64), nullable=False),
+        sa.Column("request_id", sa.String(length=64), nullable=False),
+        sa.Column("requested_on", sa.String(length=10), nullable=False),
+        sa.PrimaryKeyConstraint("project_id", "request_id", name=op.f("pk_view_project_erasure_request")),
+    )
     # A title folded before v4 was sent in clear: the view keeps it as its upcast event would give it
     # (key "unsealed"), so a service migrated and one rebuilt from the stream hold the same rows.
     bind = op.get_bind()
@@ -87,4 +94,5 @@ def downgrade() -> None:
     op.drop_table('ess_data_key')
     op.drop_table("ess_access_log")
     op.drop_table("view_project_erased_text")
+    op.drop_table("view_project_erasure_request")
     # ### end Alembic commands ###
