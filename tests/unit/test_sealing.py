@@ -5,6 +5,7 @@ field; a data key copy opens only with its recipient's private key; a v1 title s
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -31,6 +32,10 @@ from ess_contracts.sealing import (
     seal_data_key,
 )
 from ess_contracts.signing import TrustFile
+from ess_core.messaging.db import make_engine
+from ess_core.messaging.schema import data_key
+from ess_core.privacy.data_keys import Sealer
+from ess_core.privacy.keyring import ERASED, Keyring
 from tests.support.events import event, submitted
 from tests.support.pilots import Pilots
 
@@ -113,3 +118,17 @@ def test_only_a_keys_author_destroys_it() -> None:
     assert refusal(event(destroyed, "region", "intake", "region-p1", 3)) is None
     forged = refusal(event(destroyed, "state", "funding", "region-p1", 1))
     assert forged is not None and forged.startswith(f"not the owner of data key {region_key}")
+
+
+async def test_a_keyring_never_opens_a_destroyed_key_again(tmp_path: Path) -> None:
+    """Once the view says a key was destroyed, the copy a process still holds in memory opens nothing."""
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'keys.db'}")
+    async with engine.begin() as conn:
+        await conn.run_sync(data_key.metadata.create_all, tables=[data_key])
+        box = await Sealer("region").seal(conn, "region-p1", TITLE_FIELD, TEXT)
+    keyring = Keyring("region", engine, None, None)
+    assert await keyring.open(box, "region-p1", TITLE_FIELD) == TEXT  # and now held in memory
+    keyring.learn_erased(frozenset({box.key}))
+    assert await keyring.open(box, "region-p1", TITLE_FIELD) is None
+    assert await keyring.text(box, "region-p1", TITLE_FIELD) == ERASED
+    await engine.dispose()

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ess_contracts import funding, intake
 from ess_contracts.event import Event
 from ess_contracts.privacy import DataKeyDestroyed
-from ess_core.messaging.schema import erasure_request, metadata
+from ess_core.messaging.schema import erased_text, erasure_request, metadata
 from ess_core.messaging.view_idiom import Update, Upsert, Write, execute_writes, table_digest
 from ess_views import followup, timeline
 
@@ -54,19 +54,6 @@ decision = Table(
     Column("cancelled_on", String(10), nullable=True),
     PrimaryKeyConstraint("project_id", "pilot", "decision_id"),
 )
-
-erased_text = Table(
-    "view_project_erased_text",
-    metadata,
-    Column("project_id", String(64), nullable=False),
-    Column("key_id", String(64), nullable=False),
-    Column("pilot", String(16), nullable=False),
-    Column("field", String(64), nullable=False),
-    Column("destroyed_on", String(10), nullable=False),
-    Column("reason", String(24), nullable=False),
-    PrimaryKeyConstraint("project_id", "key_id"),
-)
-"""Keys their authors destroyed: texts under them count as erased, whatever arrived first (a set)."""
 
 Handler = Callable[[Event, Any], list[Write]]
 KEY = ("project_id",)

@@ -129,6 +129,20 @@ access_log = Table(
 )
 """Who read personal data through a service's routes, never on the stream (ess_core.privacy.access_log)."""
 
+erased_text = Table(
+    "view_project_erased_text",
+    metadata,
+    Column("project_id", String(64), nullable=False),
+    Column("key_id", String(64), nullable=False),
+    Column("pilot", String(16), nullable=False),
+    Column("field", String(64), nullable=False),
+    Column("destroyed_on", String(10), nullable=False),
+    Column("reason", String(24), nullable=False),
+    PrimaryKeyConstraint("project_id", "key_id"),
+)
+"""Keys their authors destroyed, a table of the project view: texts under them count as erased, whatever
+arrived first (a set). Here, like the next, for the core's readers: its keyring never opens them."""
+
 erasure_request = Table(
     "view_project_erasure_request",
     metadata,

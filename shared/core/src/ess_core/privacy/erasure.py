@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ess_contracts.privacy import DataKeyDestroyed, ErasureReason
 from ess_core.messaging.outbox import Outbox
-from ess_core.messaging.schema import data_key, erasure_request
+from ess_core.messaging.schema import data_key, erased_text, erasure_request
 from ess_core.privacy.keyring import Keyring
 
 log = logging.getLogger(__name__)
@@ -113,7 +113,9 @@ class ErasureReactor:
             await asyncio.sleep(REACT_SECONDS)
 
     async def react(self) -> list[str]:
-        """The keys destroyed in this round."""
+        """The keys destroyed in this round; the keyring learns every key the view says is destroyed."""
+        async with self.engine.connect() as conn:
+            self.keyring.learn_erased(frozenset(await conn.scalars(select(erased_text.c.key_id))))
         owned = data_key.c.aggregate_id == erasure_request.c.project_id
         query = select(erasure_request.c.project_id, erasure_request.c.request_id).join(data_key, owned)
         async with self.engine.connect() as conn:

@@ -28,11 +28,21 @@ class Keyring:
     ) -> None:
         self.pilot, self.engine, self.store, self.private = pilot, engine, store, private
         self._secrets: dict[str, bytes] = {}
+        self.erased: frozenset[str] = frozenset()
+        """Keys the view says their authors destroyed (ErasureReactor keeps it): never opened again, even
+        from a copy this process still holds."""
+
+    def learn_erased(self, key_ids: frozenset[str]) -> None:
+        self.erased = key_ids
+        for key_id in key_ids & self._secrets.keys():
+            del self._secrets[key_id]
 
     async def open(self, sealed: Sealed, aggregate_id: str, field: str) -> str | None:
         """The text, or None when this service cannot open it."""
         if not sealed.erasable:
             return read_unsealed(sealed)
+        if sealed.key in self.erased:
+            return None
         secret = await self._secret(sealed.key)
         if secret is None:
             return None
@@ -44,7 +54,9 @@ class Keyring:
     async def text(self, sealed: Sealed, aggregate_id: str, field: str) -> str:
         """The text, or the French placeholder a reader sees when it cannot be opened."""
         opened = await self.open(sealed, aggregate_id, field)
-        return UNREADABLE if opened is None else opened
+        if opened is None:
+            return ERASED if sealed.key in self.erased else UNREADABLE
+        return opened
 
     def forget(self, key_id: str) -> None:
         self._secrets.pop(key_id, None)
