@@ -124,4 +124,5 @@ class KeyPublisher:
 
     async def _live(self) -> dict[str, bytes]:
         async with self.engine.connect() as conn:
-            return dict((await conn.execute(select(data_key.c.key_id, data_key.c.secret))).tuples().all())
+            rows = await conn.execute(select(data_key.c.key_id, data_key.c.secret))
+            return {str(key_id): bytes(secret) for key_id, secret in rows}

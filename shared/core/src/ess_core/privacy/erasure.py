@@ -119,7 +119,9 @@ class ErasureReactor:
         owned = data_key.c.aggregate_id == erasure_request.c.project_id
         query = select(erasure_request.c.project_id, erasure_request.c.request_id).join(data_key, owned)
         async with self.engine.connect() as conn:
-            pending = sorted(set((await conn.execute(query)).tuples().all()))
+            pending = sorted(
+                {(str(project_id), str(request_id)) for project_id, request_id in await conn.execute(query)}
+            )
         destroyed: list[str] = []
         for project_id, request_id in pending:
             async with self.transaction() as conn:
