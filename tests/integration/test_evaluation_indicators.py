@@ -13,11 +13,14 @@ from typing import Any
 import httpx
 import pytest
 from nats.js import JetStreamContext
+from sqlalchemy import select
 
 from ess_contracts import evaluation as ev
 from ess_contracts.codec import encode
 from ess_contracts.event import new_event
 from ess_contracts.signing import TrustFile, TrustStore
+from ess_core.messaging.db import make_engine
+from ess_core.messaging.schema import access_log
 from tests.support.databases import BACKENDS, database_url
 from tests.support.evaluation_expected import expected_figures, expected_overdue, read_stream
 from tests.support.evaluation_scenario import story
@@ -105,8 +108,8 @@ async def _act(service: EvaluationProcess, js: JetStreamContext) -> None:
 REMARK = "Gérante, Mme Martin (06 98 76 54 32), envisage de céder."
 
 
-async def _remark_opened_for_staff_only(region: EvaluationProcess, js: JetStreamContext) -> None:
-    """The remark travelled sealed; staff read it, an operator of the same pilot does not."""
+async def _remark_opened_for_staff_only(region: EvaluationProcess, js: JetStreamContext, db_url: str) -> None:
+    """The remark travelled sealed; staff read it, and the read is logged; an operator does not."""
     on_stream = [
         data for _, data, _ in await stream_messages(js, "ess.region.evaluation.project.region-pa.>")
     ]
@@ -119,6 +122,11 @@ async def _remark_opened_for_staff_only(region: EvaluationProcess, js: JetStream
     async with httpx.AsyncClient(base_url=region.url, headers=operator, timeout=30) as api:
         listed = (await api.get("/reviews", params=done)).json()
     assert listed and all(r["remark"] is None for r in listed)
+    engine = make_engine(db_url)
+    async with engine.connect() as conn:
+        reads = (await conn.execute(select(access_log.c.project_id, access_log.c.fields))).all()
+    await engine.dispose()
+    assert [tuple(r) for r in reads] == [("region-pa", ev.REVIEW_REMARK_FIELD)]  # staff's read only
 
 
 def _forged_lead(keys: Keys) -> Any:
@@ -166,7 +174,7 @@ async def test_derived_indicators_overdue_reviews_and_lead_pilots_against_the_st
                 ]
                 for day in ("2025-04-20", "2025-05-01", "2025-05-10", "2026-02-01", "2026-07-01")
             }
-        await _remark_opened_for_staff_only(region, js)
+        await _remark_opened_for_staff_only(region, js, db_url)
     for day, listed in overdue.items():
         assert listed == expected_overdue(events, date.fromisoformat(day)), day
     _hand_computed(expected_figures(events, 2025), expected_figures(events, 2024), actuals, overdue)

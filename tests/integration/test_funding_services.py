@@ -15,8 +15,9 @@ from sqlalchemy import select
 
 from ess_contracts.codec import encode
 from ess_contracts.event import new_event
+from ess_contracts.intake import TITLE_FIELD
 from ess_core.messaging.outbox import Outbox
-from ess_core.messaging.schema import dead_letters
+from ess_core.messaging.schema import access_log, dead_letters
 from ess_core.privacy.keyring import UNREADABLE
 from ess_views.funding_plan.tables import decision as decision_rows
 from tests.support.funding_services import Funders
@@ -290,6 +291,9 @@ async def test_the_committee_agenda_lists_projects_waiting_for_two_funders(funde
     # The test sealed the title under a key no intake published: the agenda says it cannot open it
     # (tests/security/test_personal_data.py opens titles an intake sealed, at every pilot).
     assert entry is not None and entry["title"] == UNREADABLE
+    async with funders["region"].runtime.engine.connect() as conn:  # an opening, even a failed one, is a read
+        reads = (await conn.execute(select(access_log.c.fields).where(access_log.c.project_id == pid))).all()
+    assert reads and all(r.fields == TITLE_FIELD for r in reads)
     assert [(w["funder"], [p["act"] for p in w["pending"]]) for w in entry["waiting"]] == [
         ("pilot bdt", ["bdt/request/r1"]),
         ("pilot state", ["state/request/r1"]),

@@ -11,12 +11,13 @@ from ess_contracts import evaluation as ev
 from ess_core.auth import Principal, require_service_pilot
 from ess_core.messaging.view_idiom import view_digest
 from ess_core.service.runtime import ServiceRuntime
+from ess_core.service.sealed_reads import SealedReads
 from ess_evaluation.adapters import queries
 from ess_evaluation.adapters.views import evaluation_views
 from ess_evaluation.domain.derivations import DERIVATIONS
 from ess_evaluation.domain.figures import Figures
 from ess_evaluation.domain.numbers import to_scale
-from ess_evaluation.domain.reviews import Review, ReviewState, status_as_of
+from ess_evaluation.domain.reviews import ReviewState, status_as_of
 from ess_evaluation.entrypoints.schemas import ActualOut, DecimalValue, FiguresOut, ReviewOut, StrategyOut
 
 READERS = ("instructor", "decider", "operator", "admin")
@@ -88,11 +89,6 @@ def reads_router(runtime: ServiceRuntime) -> APIRouter:
             )
         return result
 
-    async def opened_remark(review: Review | None, staff: bool) -> str | None:
-        if review is None or review.remark is None or not staff:
-            return None
-        return await runtime.keyring.text(review.remark, review.project_id, ev.REVIEW_REMARK_FIELD)
-
     @router.get("/reviews", response_model=list[ReviewOut])
     async def reviews(
         as_of: date, principal: Annotated[Principal, reader], state: ReviewState | None = None
@@ -101,10 +97,12 @@ def reads_router(runtime: ServiceRuntime) -> APIRouter:
         remark opened for staff (it may speak of people), never for operators."""
         async with runtime.engine.connect() as conn:
             statuses = status_as_of(await queries.dues(conn), await queries.reviews(conn), as_of)
-        staff = principal.has_any(("instructor", "decider", "admin"))
-        return [
+        texts = SealedReads(runtime, principal)
+        found = [
             ReviewOut(
-                remark=await opened_remark(s.review, staff),
+                remark=await texts.open(s.review.remark, s.review.project_id, ev.REVIEW_REMARK_FIELD)
+                if s.review
+                else None,
                 project_id=s.due.project_id,
                 milestone_months=s.due.milestone_months,
                 first_committed_on=s.due.first_committed_on,
@@ -116,6 +114,8 @@ def reads_router(runtime: ServiceRuntime) -> APIRouter:
             for s in statuses
             if state is None or s.state == state
         ]
+        await texts.log()
+        return found
 
     @router.get("/sessions")
     async def sessions(_: Annotated[Principal, reader], year: Year | None = None) -> list[dict[str, Any]]:

@@ -29,6 +29,7 @@ from ess_core.auth import Principal, require_service_pilot
 from ess_core.service.http import refusal_responses
 from ess_core.service.json_schema import request_body
 from ess_core.service.runtime import ServiceRuntime
+from ess_core.service.sealed_reads import SealedReads
 from ess_funding.adapters.reading import agenda, plan_document
 from ess_funding.config import FundingConfig
 from ess_funding.domain.acts import ACKNOWLEDGEABLE, KINDS, Act, ActKind, parse_act
@@ -57,12 +58,14 @@ def funding_router(runtime: ServiceRuntime) -> APIRouter:
         return document
 
     @router.get("/agenda")
-    async def committee_agenda(_: Annotated[Principal, Depends(reader)]) -> dict[str, Any]:
+    async def committee_agenda(principal: Annotated[Principal, Depends(reader)]) -> dict[str, Any]:
+        """Projects waiting for two funders or more; each title opened for staff (not operators)."""
         async with runtime.engine.connect() as conn:
             entries = await agenda(conn)
-        for entry in entries:  # titles are opened for readers of this pilot, never stored opened
-            title = entry["title"]
-            entry["title"] = title and await runtime.keyring.text(title, entry["project_id"], TITLE_FIELD)
+        texts = SealedReads(runtime, principal)
+        for entry in entries:
+            entry["title"] = await texts.open(entry["title"], entry["project_id"], TITLE_FIELD)
+        await texts.log()
         return {"projects": entries}
 
     for kind in KINDS:

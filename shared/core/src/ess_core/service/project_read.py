@@ -16,15 +16,14 @@ from ess_contracts.intake import TITLE_FIELD
 from ess_contracts.sealing import Sealed
 from ess_core.auth import Principal, require_service_pilot
 from ess_core.messaging.schema import data_key
-from ess_core.privacy import access_log
 from ess_core.privacy.keyring import ERASED
 from ess_core.service.runtime import ServiceRuntime
+from ess_core.service.sealed_reads import STAFF, SealedReads
 
 ProjectReader = Callable[[AsyncConnection, str], Awaitable[dict[str, Any] | None]]
 """Reads one project from the shared project view (`ess_views.project.read_project`): the views sit above
 the core, so each service hands it in."""
 
-STAFF = ("instructor", "decider", "admin")
 ProjectId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
@@ -51,20 +50,12 @@ def project_read_router(runtime: ServiceRuntime, read_project: ProjectReader) ->
         erased = sealed.key in found["erased_keys"]
         if erased:  # destroyed by its author: never opened again, even from a key still in memory
             runtime.keyring.forget(sealed.key)
-        record["title"] = ERASED if erased else await runtime.keyring.text(sealed, project_id, TITLE_FIELD)
+        texts = SealedReads(runtime, reader)
+        record["title"] = ERASED if erased else await texts.open(sealed, project_id, TITLE_FIELD)
         record["title_erasable"] = sealed.erasable
         record["title_erased"] = erased
         found["own_keys_left"] = own_keys  # this service's data keys for the project: 0 once it erased
-        await _logged(runtime, project_id, reader, (TITLE_FIELD,))
+        await texts.log()
         return found
 
     return router
-
-
-async def _logged(
-    runtime: ServiceRuntime, project_id: str, reader: Principal, fields: tuple[str, ...]
-) -> None:
-    async with runtime.engine.begin() as conn:
-        await access_log.record(
-            conn, project_id, reader.pilot or runtime.settings.pilot, reader.subject, fields
-        )
