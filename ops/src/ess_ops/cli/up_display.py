@@ -39,7 +39,12 @@ def show(info: RunInfo) -> None:
     out.print(table)
     note(f"broker   {info.nats.url}  monitor {info.nats.monitor_url}  stream {info.stream}")
     for pilot, token in info.tokens.items():
-        note(f"token    {pilot:<7} {short(token)}")
+        if "-" not in pilot:  # the pilots' own; the people of each role sit beside them
+            note(f"token    {pilot:<7} {short(token)}")
+    people = sorted({stem.split("-", 1)[1] for stem in info.tokens if "-" in stem})
+    if people:
+        folder = short(Path(next(iter(info.tokens.values()))).parent)
+        note(f"people   one token per person in {folder}/<pilot>-<who>.jwt: {', '.join(people)}")
     first = info.services[0]
     token = shlex.quote(short(info.tokens.get(first.pilot, "")))
     state = shlex.quote(short(info.state_dir))
