@@ -99,6 +99,19 @@ def open_box(sealed: Sealed, secret: bytes, context: str) -> str:
         raise CannotOpen(f"box under {sealed.key} does not open for {context}") from error
 
 
+def opened(sealed: Sealed, secret: bytes | None, context: str) -> str | None:
+    """The text, or None when there is no key or the box does not open with it; a text sent before v4
+    needs none."""
+    if not sealed.erasable:
+        return read_unsealed(sealed)
+    if secret is None:
+        return None
+    try:
+        return open_box(sealed, secret, context)
+    except CannotOpen:
+        return None
+
+
 def unsealed(text: str) -> dict[str, str]:
     """What an upcaster writes for a text an older event carried in clear."""
     return {"key": UNSEALED, "box": _b64(text.encode())}

@@ -11,16 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from ess_contracts.sealing import (
-    CannotOpen,
-    Sealed,
-    context_of,
-    new_data_key,
-    new_key_id,
-    open_box,
-    read_unsealed,
-    seal,
-)
+from ess_contracts.sealing import Sealed, context_of, new_data_key, new_key_id, opened, seal
 from ess_contracts.types import format_timestamp
 from ess_core.messaging.schema import data_key
 from ess_core.privacy.key_store import KeyStore
@@ -35,7 +26,7 @@ async def own_secret(conn: AsyncConnection, key_id: str) -> bytes | None:
 
 
 class Sealer:
-    """Seals the free text of one pilot's acts. `nudge` tells the publisher a key was created."""
+    """Seals the free text of one pilot's acts; `created` tells the publisher a key was made."""
 
     def __init__(self, pilot: str) -> None:
         self.pilot = pilot
@@ -73,13 +64,7 @@ class Sealer:
     ) -> str | None:
         """One of this pilot's own texts, opened inside an act's transaction (on SQLite another connection
         would wait for this one's write turn); None when its key is gone."""
-        secret = await own_secret(conn, sealed.key)
-        if secret is None:
-            return read_unsealed(sealed) if not sealed.erasable else None
-        try:
-            return open_box(sealed, secret, context_of(aggregate_id, field))
-        except CannotOpen:
-            return None
+        return opened(sealed, await own_secret(conn, sealed.key), context_of(aggregate_id, field))
 
 
 class KeyPublisher:
@@ -111,7 +96,9 @@ class KeyPublisher:
                 await self.store.publish(key_id, secret)
                 self._published.add(key_id)
         # A key destroyed while this round published it: its erasure purged before these copies landed.
-        for key_id in self._published - set(await self._live()):
+        async with self.engine.connect() as conn:
+            live = set(await conn.scalars(select(data_key.c.key_id)))
+        for key_id in self._published - live:
             await self.store.purge(key_id)
             self._published.discard(key_id)
 

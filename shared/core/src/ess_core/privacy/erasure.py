@@ -1,8 +1,8 @@
 """Crypto-shredding, the author's act: destroy the data keys of a project's sealed texts and say so on
 the stream, in one transaction (the rows deleted, the signed `project_data_key_destroyed` events in the
-outbox); then purge every pilot's copy from the key store and forget the opened key. SQLite overwrites deleted
-rows (`secure_delete`, ess_core.messaging.db); on PostgreSQL the operator runs `VACUUM FULL` on
-`ess_data_key` (docs/privacy/keys.md)."""
+outbox); then purge every pilot's copy from the key store, forget the opened key, and leave no old copy
+in the database's files (`compact`). `ErasureReactor` does it in every service once a project's erasure
+request reaches its view."""
 
 from __future__ import annotations
 
@@ -114,11 +114,10 @@ class ErasureReactor:
 
     async def react(self) -> list[str]:
         """The keys destroyed in this round; the keyring learns every key the view says is destroyed."""
-        async with self.engine.connect() as conn:
-            self.keyring.learn_erased(frozenset(await conn.scalars(select(erased_text.c.key_id))))
         owned = data_key.c.aggregate_id == erasure_request.c.project_id
         query = select(erasure_request.c.project_id, erasure_request.c.request_id).join(data_key, owned)
         async with self.engine.connect() as conn:
+            self.keyring.learn_erased(frozenset(await conn.scalars(select(erased_text.c.key_id))))
             pending = sorted(
                 {(str(project_id), str(request_id)) for project_id, request_id in await conn.execute(query)}
             )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import nacl.public
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ess_contracts.sealing import CannotOpen, Sealed, context_of, open_box, open_data_key, read_unsealed
+from ess_contracts.sealing import CannotOpen, Sealed, context_of, open_data_key, opened
 from ess_core.privacy.data_keys import own_secret
 from ess_core.privacy.key_store import KeyStore
 
@@ -39,17 +39,10 @@ class Keyring:
 
     async def open(self, sealed: Sealed, aggregate_id: str, field: str) -> str | None:
         """The text, or None when this service cannot open it."""
-        if not sealed.erasable:
-            return read_unsealed(sealed)
         if sealed.key in self.erased:
             return None
-        secret = await self._secret(sealed.key)
-        if secret is None:
-            return None
-        try:
-            return open_box(sealed, secret, context_of(aggregate_id, field))
-        except CannotOpen:
-            return None
+        secret = await self._secret(sealed.key) if sealed.erasable else None
+        return opened(sealed, secret, context_of(aggregate_id, field))
 
     async def text(self, sealed: Sealed, aggregate_id: str, field: str) -> str:
         """The text, or the French placeholder a reader sees when it cannot be opened."""

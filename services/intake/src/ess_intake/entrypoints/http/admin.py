@@ -17,7 +17,7 @@ from ess_intake.service_layer.results import Erasure, FollowLink, SubjectErasure
 READERS = ("instructor", "decider", "admin", "operator")
 
 
-class ErasureRequest(BaseModel):
+class SubjectRequest(BaseModel):
     subject: Annotated[str, Field(min_length=3, max_length=254)]
     """The person: the holder's account (the subject of the token that submitted) or a contact's e-mail."""
 
@@ -54,7 +54,7 @@ def admin_router(intake: Intake, pilot: str) -> APIRouter:
 
     @router.post("/privacy/erasure", tags=["erasure"], response_model=SubjectErasure)
     async def erase_subject(
-        request: ErasureRequest, _: Annotated[Principal, who(pilot, "admin")]
+        request: SubjectRequest, _: Annotated[Principal, who(pilot, "admin")]
     ) -> SubjectErasure:
         """Erase a person's data from every project of this intake, on request (GDPR art. 17): the data
         keys of the projects' sealed texts are destroyed and the destruction signed onto the stream, so
@@ -64,7 +64,7 @@ def admin_router(intake: Intake, pilot: str) -> APIRouter:
 
     @router.post("/privacy/export", tags=["erasure"], response_model=SubjectExport)
     async def export_subject(
-        request: ErasureRequest, principal: Annotated[Principal, who(pilot, "admin")]
+        request: SubjectRequest, principal: Annotated[Principal, who(pilot, "admin")]
     ) -> SubjectExport:
         """Everything held here about a person, on request (GDPR art. 15): each file (the reads are
         access-logged), who read it, and to whom the project's data went."""
