@@ -36,6 +36,7 @@ from ess_ops.nats.provision import default_stream_config_path
 from ess_ops.topology import TOPOLOGY
 from tests.support.compose_stack import stack_containers
 from tests.support.federation_story import SHARES, fund, give_opinion, submit
+from tests.support.people import all_roles_token
 
 pytestmark = pytest.mark.containers
 
@@ -55,7 +56,7 @@ class ContainerFederation:
         return int(self.containers[name].get_exposed_port(container_port))
 
     def client(self, pilot: str, service: str, token_pilot: str | None = None) -> httpx.Client:
-        token = (self.made.tokens / f"{token_pilot or pilot}.jwt").read_text().strip()
+        token = all_roles_token(self.made.auth, token_pilot or pilot)
         return httpx.Client(
             base_url=f"http://127.0.0.1:{self.port(f'{pilot}-{service}', 8080)}",
             headers={"Authorization": f"Bearer {token}"},

@@ -32,6 +32,7 @@ from ess_ops.nats.natsserver import HeldPort, NatsServer
 from ess_ops.nats.provision import default_stream_config_path, load_stream_config, provision
 from ess_ops.topology import STAFF_ROLES, StateDir
 from tests.support.faults_identities import Identities, connected, publish_as_pilots
+from tests.support.people import write_all_roles_tokens
 
 Name = tuple[str, str]  # (pilot, service)
 REPO = Path(__file__).resolve().parents[2]
@@ -236,6 +237,7 @@ def deployment(
         keys.ensure_trust(state.trust_file, {p: s.public_key for p, s in signers.items()}, encryption)
         issuer, public_key = keys.ensure_issuer(state.auth)
         keys.mint_tokens(issuer, STAFF_ROLES, state.tokens)
+        write_all_roles_tokens(state.auth, state.tokens)
         running = Deployment(state, server, signers, public_key, identities)
         running.nodes = nodes if cluster > 1 else []
         if fault_hooks:

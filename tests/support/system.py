@@ -17,6 +17,7 @@ import httpx
 
 from ess_ops.cli import runfile
 from ess_ops.cli.runfile import RunInfo, ServiceInfo
+from tests.support.people import all_roles_token
 
 ESS = Path(sys.executable).parent / "ess"
 REPO = Path(__file__).resolve().parents[2]
@@ -31,8 +32,11 @@ class RunningSystem:
     def service(self, pilot: str, service: str) -> ServiceInfo:
         return next(s for s in self.info.services if (s.pilot, s.service) == (pilot, service))
 
-    def token(self, pilot: str) -> str:
-        return Path(self.info.tokens[pilot]).read_text().strip()
+    def token(self, person: str) -> str:
+        """A person of the run (`state-decider`), or a pilot's name for the tests' all-roles person."""
+        if person in self.info.tokens:
+            return Path(self.info.tokens[person]).read_text().strip()
+        return all_roles_token(self.state_dir / "auth", person)
 
     def client(self, pilot: str, service: str, token_pilot: str | None = None) -> httpx.Client:
         """An HTTP client to one service, with a token of `token_pilot` (default: the same pilot)."""

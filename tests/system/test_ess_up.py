@@ -116,7 +116,7 @@ def test_up_applies_probe_everywhere_and_ctrl_c_leaves_nothing(
         + [(p, s) for p in ("region", "state", "bdt") for s in ("funding", "evaluation")]
     )
     for pilot in ("region", "state", "bdt"):
-        token = state / "tokens" / f"{pilot}.jwt"
+        token = state / "tokens" / f"{pilot}-decider.jwt"
         assert (
             token.stat().st_mode & 0o077 == 0
             and (state / "keys" / f"{pilot}.seed").stat().st_mode & 0o077 == 0

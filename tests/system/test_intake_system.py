@@ -8,6 +8,7 @@ import os
 import sqlite3
 import subprocess
 import time
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -76,3 +77,17 @@ def test_ess_submit_and_project_file_against_the_running_topology(tmp_path: Path
         ):
             assert time.monotonic() < deadline, "the pilots' funding services did not fold the project"
             time.sleep(0.2)
+
+        # Each command acts as the pilot's person whose role its route needs, never as one holding all:
+        # state's instructor asks for funding; state's decider, named with --as, may not.
+        body = {
+            "request_id": "r1",
+            "requested_on": str(date.today()),
+            "instrument": "grant",
+            "amount": 5_000_000,
+        }
+        act = ("funding", "act", "requests", project_id, "--pilot", "state", "--data", json.dumps(body))
+        asked = ess(system, *act)
+        assert asked.returncode == 0, asked.stderr
+        refused = ess(system, *act, "--as", "state-decider")
+        assert refused.returncode == 1 and "403 forbidden: role 'instructor' required" in refused.stderr

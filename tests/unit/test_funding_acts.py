@@ -176,11 +176,13 @@ def test_lines_covered_must_exist_and_fit_the_line() -> None:
 
 
 def test_the_ess_command_knows_every_act_route_of_the_funding_service() -> None:
-    """`ess funding act KIND` checks KIND against its own list (ops imports no service): the same list."""
+    """`ess funding act KIND` checks KIND against its own list (ops imports no service): the same list,
+    and it acts as a person holding a role the route lets in."""
     from ess_funding.domain.acts import BY_PATH
-    from ess_ops.cli.funding import ACT_KINDS
+    from ess_ops.cli.funding import ACT_KINDS, ACT_ROLES
 
     assert list(ACT_KINDS) == list(BY_PATH)
+    assert [kind for kind, role in ACT_ROLES.items() if role not in BY_PATH[kind].roles] == []
 
 
 def test_the_legal_right_margin_is_a_setting() -> None:

@@ -144,17 +144,13 @@ def ensure_issuer(directory: Path) -> tuple[LocalIssuer, Path]:
 def mint_tokens(issuer: LocalIssuer, roles: Mapping[Pilot, tuple[str, ...]], out: Path) -> dict[str, Path]:
     """Tokens written owner-only to ``out/<stem>.jwt``, keyed by stem. Per pilot: one person per role
     (``<pilot>-instructor``, ``-decider``, ``-operator``, ``-admin``: duties kept apart, as a deployment's
-    identity provider would); where it has deciders, a second decider, another person
-    (``<pilot>-second-decider``: an acknowledged breach needs two); and ``<pilot>``, one local person
-    holding all the pilot's staff roles, which `ess` commands use unless given another token."""
+    identity provider would; `ess` commands act as the one whose role the route needs); where it has
+    deciders, a second decider, another person (``<pilot>-second-decider``: an acknowledged breach needs
+    two). No person holds every role."""
     paths: dict[str, Path] = {}
     for pilot, pilot_roles in roles.items():
         people: dict[str, tuple[str, tuple[str, ...], str]] = {
-            pilot: (f"{pilot}-local-staff", pilot_roles, f"{pilot} (local)"),
-            **{
-                f"{pilot}-{role}": (f"{pilot}-local-{role}", (role,), f"{pilot} ({role})")
-                for role in pilot_roles
-            },
+            f"{pilot}-{role}": (f"{pilot}-local-{role}", (role,), f"{pilot} ({role})") for role in pilot_roles
         }
         if "decider" in pilot_roles:
             people[f"{pilot}-second-decider"] = (

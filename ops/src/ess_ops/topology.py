@@ -110,8 +110,9 @@ class StateDir:
         """A pilot's (or the operator's) NATS user seed: it logs in to the broker with it."""
         return self.keys / f"{identity}.nats.seed"
 
-    def token(self, pilot: str) -> Path:
-        return self.tokens / f"{pilot}.jwt"
+    def token(self, person: str) -> Path:
+        """A local person's token (`<pilot>-<role>`, `<pilot>-second-decider`: `ess_ops.keys.mint_tokens`)."""
+        return self.tokens / f"{person}.jwt"
 
     def database(self, pilot: str, service: str) -> Path:
         return self.data / f"{pilot}-{service}.db"

@@ -28,7 +28,8 @@ def list_command(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Each dead letter and parked event: stream sequence, subject, consumer, reason, deliveries."""
-    reports = [call("GET", base, key, "/dlq") for _, base, key in targets(state_dir, service, url, token)]
+    addressed = targets(state_dir, service, url, token, "operator")
+    reports = [call("GET", base, key, "/dlq") for _, base, key in addressed]
     if as_json:
         print(json.dumps(reports, indent=2))
         return
@@ -61,7 +62,7 @@ def retry_command(
 ) -> None:
     """Apply it again (after a fix) wherever it is held; exit 1 if it is still not applied somewhere."""
     found = still = 0
-    for name, base, key in targets(state_dir, service, url, token):
+    for name, base, key in targets(state_dir, service, url, token, "admin"):
         result = call("POST", base, key, f"/dlq/{seq}/retry")
         if result is None:
             continue

@@ -89,7 +89,7 @@ def strategy_load(
     document = (
         file.read_bytes() if file else (files("ess_evaluation") / "demo" / "strategy-demo.json").read_bytes()
     )
-    target = endpoint(state_dir, pilot, "evaluation", url, None, token)
+    target = endpoint(state_dir, pilot, "evaluation", url, None, role="admin", token=token)
     status, body = post_json(f"{target.url}/strategy", document, target.token)
     if status != 202:
         fail(f"the evaluation service refused the strategy ({status}): {body}")

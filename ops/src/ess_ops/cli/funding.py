@@ -9,12 +9,14 @@
     ess funding pending [--pilot P]                   acts waiting for a second decider (an acknowledged
                                                       over-funding or double funding)
     ess funding approve PENDING_ID [--pilot P]        approve one as the second decider (`ess up`'s
-                                                      `<pilot>-second-decider` token unless given)
+                                                      `<pilot>-second-decider` unless given --as)
     ess undertaking show SIREN [--as-of DATE]         a single undertaking in the de minimis ledger: its
         [--json | --certificate]                      members, aid, ceilings, headroom and verdicts, or
                                                       the French certificate
 
-The service and token come from the running `ess up` (`--state-dir`), or from `--url` and `--token-file`.
+The service and token come from the running `ess up` (`--state-dir`), acting as the pilot's person of the
+role the route needs (an instructor reads and instructs, a decider decides; `--as PERSON` for another), or
+from `--url` and `--token-file`.
 """
 
 from __future__ import annotations
@@ -26,30 +28,33 @@ from typing import Annotated, Any
 
 import typer
 
+from ess_ops.cli.targets import PersonOpt
+
 PilotOpt = Annotated[str, typer.Option("--pilot", help="The pilot whose funding service answers.")]
 StateDirOpt = Annotated[Path, typer.Option("--state-dir", help="Where `ess up` keeps its state.")]
 UrlOpt = Annotated[
     str | None, typer.Option("--url", help="The funding service; by default the one `ess up` runs.")
 ]
 TokenOpt = Annotated[
-    Path | None, typer.Option("--token-file", help="A bearer token; by default the pilot's from `ess up`.")
+    Path | None, typer.Option("--token-file", help="A bearer token; by default a person's from `ess up`.")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="The service's answer, as JSON.")]
 
-# The funding service's act routes, POST /projects/{id}/{kind} (its OpenAPI document lists them; a unit
-# test holds this list to the service's own).
-ACT_KINDS = (
-    "requests",
-    "opinions",
-    "cofunders",
-    "de-minimis-declarations",
-    "decisions",
-    "commitments",
-    "tranches",
-    "disbursements",
-    "cancellations",
-    "recoveries",
-)
+# The funding service's act routes, POST /projects/{id}/{kind}, and the role each needs (its OpenAPI
+# document lists them; a unit test holds these to the service's own).
+ACT_ROLES = {
+    "requests": "instructor",
+    "opinions": "instructor",
+    "cofunders": "instructor",
+    "de-minimis-declarations": "instructor",
+    "decisions": "decider",
+    "commitments": "decider",
+    "tranches": "instructor",
+    "disbursements": "instructor",
+    "cancellations": "decider",
+    "recoveries": "decider",
+}
+ACT_KINDS = tuple(ACT_ROLES)
 
 
 def register(app: typer.Typer) -> None:
@@ -134,11 +139,12 @@ def approve_command(
     state_dir: StateDirOpt = Path(".ess"),
     url: UrlOpt = None,
     token_file: TokenOpt = None,
+    person: PersonOpt = None,
 ) -> None:
     """Approve a held act as the pilot's second decider: it is recorded with the signed acknowledgement."""
     path = f"/pending-acts/{pending_id}/approval"
-    second = f"{pilot}-second-decider"
-    answer = _call("POST", path, pilot, state_dir, url, token_file, person=second)
+    second = person or f"{pilot}-second-decider"
+    answer = _call("POST", path, pilot, state_dir, url, token_file, role="decider", person=second)
     print(json.dumps(answer, indent=2, ensure_ascii=False))
 
 
@@ -189,6 +195,7 @@ def act_command(
     state_dir: StateDirOpt = Path(".ess"),
     url: UrlOpt = None,
     token_file: TokenOpt = None,
+    person: PersonOpt = None,
 ) -> None:
     """Record an act of this pilot; the service checks it against its plan first."""
     from ess_ops.cli.console import fail
@@ -202,7 +209,8 @@ def act_command(
         fail(f"--data is not JSON: {exc}")
     if acknowledge:
         body["acknowledge"] = acknowledge
-    answer = _call("POST", f"/projects/{project_id}/{kind}", pilot, state_dir, url, token_file, body)
+    path = f"/projects/{project_id}/{kind}"
+    answer = _call("POST", path, pilot, state_dir, url, token_file, body, role=ACT_ROLES[kind], person=person)
     print(json.dumps(answer, indent=2, ensure_ascii=False))
 
 
@@ -214,6 +222,8 @@ def _call(
     url: str | None,
     token_file: Path | None,
     body: Any = None,
+    *,
+    role: str = "instructor",
     person: str | None = None,
 ) -> Any:
     import httpx
@@ -221,7 +231,7 @@ def _call(
     from ess_ops.cli.console import fail
     from ess_ops.cli.targets import endpoint
 
-    target = endpoint(state_dir, pilot, "funding", url, token_file, person=person)
+    target = endpoint(state_dir, pilot, "funding", url, token_file, role=role, person=person)
     try:
         with target.client(timeout=30) as client:
             answer = client.request(method, path, json=body)

@@ -13,7 +13,8 @@ StateDir = Annotated[Path, typer.Option("--state-dir", help="Where `ess up` keep
 Pilot = Annotated[str, typer.Option("--pilot", help="The pilot whose intake service to use.")]
 Url = Annotated[str | None, typer.Option("--url", envvar="ESS_INTAKE_URL", help="[default: from run.json]")]
 TokenFile = Annotated[
-    Path | None, typer.Option("--token-file", envvar="ESS_TOKEN_FILE", help="[default: the pilot's token]")
+    Path | None,
+    typer.Option("--token-file", envvar="ESS_TOKEN_FILE", help="[default: the pilot's person of the role]"),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the service's JSON answer.")]
 
@@ -32,7 +33,7 @@ def submit_command(
     """Submit a project to the intake service. Sending the same file again returns the first answer."""
     from ess_ops.cli import intake_client, targets
 
-    target = targets.endpoint(state_dir, pilot, "intake", url, token_file)
+    target = targets.endpoint(state_dir, pilot, "intake", url, token_file, role="admin")
     raise typer.Exit(intake_client.submit(target, file, idempotency_key, as_json))
 
 
@@ -47,7 +48,7 @@ def project_file_command(
     """The project's file at intake (holder, contact, budget, files, orientations) and its events."""
     from ess_ops.cli import intake_client, targets
 
-    target = targets.endpoint(state_dir, pilot, "intake", url, token_file)
+    target = targets.endpoint(state_dir, pilot, "intake", url, token_file, role="instructor")
     raise typer.Exit(intake_client.show_file(target, project_id, as_json))
 
 
@@ -62,7 +63,7 @@ def link_issue_command(
     """Give the holder a new private link, valid for the configured period; the previous one stops working."""
     from ess_ops.cli import intake_client, targets
 
-    target = targets.endpoint(state_dir, pilot, "intake", url, token_file)
+    target = targets.endpoint(state_dir, pilot, "intake", url, token_file, role="instructor")
     raise typer.Exit(intake_client.follow_link(target, project_id, revoke=False, as_json=as_json))
 
 
@@ -77,7 +78,7 @@ def link_revoke_command(
     """Stop the holder's private link at once (`ess intake link issue` gives a new one)."""
     from ess_ops.cli import intake_client, targets
 
-    target = targets.endpoint(state_dir, pilot, "intake", url, token_file)
+    target = targets.endpoint(state_dir, pilot, "intake", url, token_file, role="instructor")
     raise typer.Exit(intake_client.follow_link(target, project_id, revoke=True, as_json=as_json))
 
 
@@ -92,7 +93,7 @@ def access_log_command(
     """Who read the project's personal data at its intake: when, the reader's pilot and id, which fields."""
     from ess_ops.cli import intake_client, targets
 
-    target = targets.endpoint(state_dir, pilot, "intake", url, token_file)
+    target = targets.endpoint(state_dir, pilot, "intake", url, token_file, role="admin")
     raise typer.Exit(intake_client.access_log(target, project_id, as_json))
 
 
@@ -108,7 +109,7 @@ def erase_command(
     until every service of this `ess up` shows the destroyed texts erased (their acknowledgement)."""
     from ess_ops.cli import privacy_client, targets
 
-    target = targets.endpoint(state_dir, pilot, "intake", url, token_file)
+    target = targets.endpoint(state_dir, pilot, "intake", url, token_file, role="admin")
     readers = [] if url else privacy_client.running_readers(state_dir)
     raise typer.Exit(privacy_client.erase(target, subject, readers, as_json))
 
@@ -127,7 +128,7 @@ def export_command(
     to whom the projects' data went."""
     from ess_ops.cli import privacy_client, targets
 
-    target = targets.endpoint(state_dir, pilot, "intake", url, token_file)
+    target = targets.endpoint(state_dir, pilot, "intake", url, token_file, role="admin")
     raise typer.Exit(privacy_client.export(target, subject, out))
 
 

@@ -253,7 +253,7 @@ def view_rebuild(
     from ess_ops.cli import view
     from ess_ops.cli.progress import Stalled
 
-    [(name, base, key)] = targets(state_dir, service, url, token)
+    [(name, base, key)] = targets(state_dir, service, url, token, "admin")
     try:
         view.rebuild(name, base, key, stall_after)
     except (Stalled, httpx.HTTPError) as exc:

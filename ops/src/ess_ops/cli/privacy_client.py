@@ -17,16 +17,16 @@ ACK_WAIT_S = 60.0
 
 
 def running_readers(state_dir: Path) -> list[tuple[str, Endpoint]]:
-    """Every service of the running `ess up`, each with a staff token of its own pilot."""
+    """Every service of the running `ess up`, each with its own pilot's instructor (a reader of the view)."""
     from ess_ops.cli import runfile
+    from ess_ops.cli.targets import person_token
 
     try:
         info = runfile.load(state_dir / "run.json")
     except runfile.RunFileError as exc:
         fail(str(exc))
-    return [
-        (s.name, Endpoint(s.http_url, Path(info.tokens[s.pilot]).read_text().strip())) for s in info.services
-    ]
+    instructor = {s.pilot: person_token(info.tokens, s.pilot, "instructor") for s in info.services}
+    return [(s.name, Endpoint(s.http_url, instructor[s.pilot])) for s in info.services]
 
 
 def export(target: Endpoint, subject: str, out: Path | None) -> int:

@@ -28,7 +28,7 @@ def republish_command(
     It waits as long as publishing moves, and fails after --stall-after seconds still."""
     if service is None and not every and url is None:
         fail("name a service (--service bdt-funding) or --all")
-    for name, base, key in targets(state_dir, service, url, token):
+    for name, base, key in targets(state_dir, service, url, token, "admin"):
         run = call("POST", base, key, "/republish")
 
         def read(base: str = base, key: str = key) -> Reading:

@@ -30,12 +30,30 @@ StallOpt = Annotated[
     ),
 ]
 TokenOpt = Annotated[Path | None, typer.Option("--token", envvar="ESS_TOKEN_FILE", help="Bearer token file.")]
+PersonOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        help="Act as this person of the `ess up` run (e.g. state-second-decider) "
+        "[default: the pilot's person holding the role the command needs].",
+    ),
+]
+
+
+def person_token(tokens: dict[str, str], pilot: str, role: str, person: str | None = None) -> str:
+    """The bearer token of `person`, else of the pilot's person holding `role` (`ess up` mints one person
+    per role and pilot, never one holding them all: a command acts with the duty it needs, no more)."""
+    stem = person or f"{pilot}-{role}"
+    if stem not in tokens:
+        fail(f"no person {stem!r} in this run: {', '.join(sorted(tokens))}")
+    return Path(tokens[stem]).read_text().strip()
 
 
 def targets(
-    state_dir: Path, service: str | None, url: str | None, token: Path | None
+    state_dir: Path, service: str | None, url: str | None, token: Path | None, role: str
 ) -> list[tuple[str, str, str]]:
-    """(name, base url, token) of each service addressed."""
+    """(name, base url, token) of each service addressed; under `ess up`, as the pilot's person of
+    `role` (operator to look, admin to change)."""
     if url is not None:
         if token is None:
             fail("--url needs --token (a file holding a bearer token of the service's pilot)")
@@ -49,7 +67,7 @@ def targets(
     chosen = [s for s in info.services if service in (None, s.name)]
     if not chosen:
         fail(f"no service {service!r} in this run: {', '.join(s.name for s in info.services)}")
-    return [(s.name, s.http_url, Path(info.tokens[s.pilot]).read_text().strip()) for s in chosen]
+    return [(s.name, s.http_url, person_token(info.tokens, s.pilot, role)) for s in chosen]
 
 
 def call(method: str, base: str, token: str, path: str) -> Any:
@@ -98,24 +116,23 @@ def endpoint(
     service: str,
     url: str | None,
     token_file: Path | None,
+    *,
+    role: str,
     token: str | None = None,
     person: str | None = None,
 ) -> Endpoint:
     """`--url` and a token (`token`, else `token_file`) when given, else the running `ess up`'s service of
-    this pilot and kind, and the pilot's token there (or that of `person`, such as `state-second-decider`)."""
+    this pilot and kind, as the pilot's person of `role` there (or as `person`, e.g. state-second-decider)."""
     from ess_ops.cli import runfile
 
     if url is None:
         url = running(state_dir, pilot, service).http_url
-    if token is None and token_file is None:
+    if token is None and token_file is not None:
+        token = token_file.read_text().strip()
+    if token is None:
         try:
             tokens = runfile.load(state_dir / "run.json").tokens
         except runfile.RunFileError as exc:
             fail(f"no token given and {exc}")
-        if (person or pilot) not in tokens:
-            fail(f"no token for {person or f'pilot {pilot}'} in {state_dir / 'run.json'}")
-        token_file = Path(tokens[person or pilot])
-    if token is None:
-        assert token_file is not None
-        token = token_file.read_text().strip()
+        token = person_token(tokens, pilot, role, person)
     return Endpoint(url.rstrip("/"), token)

@@ -119,10 +119,12 @@ class Supervisor:
             if self.stopper():
                 return
             self.children.append(self._spawn(pilot, service, public_key))
-        tokens_read = {pilot: path.read_text().strip() for pilot, path in tokens.items()}
+        operators: dict[str, str] = {
+            pilot: tokens[f"{pilot}-operator"].read_text().strip() for pilot in pilots()
+        }
         try:
             exited, pending = wait_healthy(
-                self.children, ready_timeout, self.stopper, lambda child: tokens_read[child.pilot]
+                self.children, ready_timeout, self.stopper, lambda child: operators[child.pilot]
             )
         except NotThisService as exc:
             raise UpError(str(exc)) from exc

@@ -38,15 +38,12 @@ def show(info: RunInfo) -> None:
         table.add_row(s.service, s.pilot, s.http_url, _under(root, database), _under(root, s.log))
     out.print(table)
     note(f"broker   {info.nats.url}  monitor {info.nats.monitor_url}  stream {info.stream}")
-    for pilot, token in info.tokens.items():
-        if "-" not in pilot:  # the pilots' own; the people of each role sit beside them
-            note(f"token    {pilot:<7} {short(token)}")
-    people = sorted({stem.split("-", 1)[1] for stem in info.tokens if "-" in stem})
+    people = sorted({stem.split("-", 1)[1] for stem in info.tokens})
     if people:
         folder = short(Path(next(iter(info.tokens.values()))).parent)
         note(f"people   one token per person in {folder}/<pilot>-<who>.jwt: {', '.join(people)}")
     first = info.services[0]
-    token = shlex.quote(short(info.tokens.get(first.pilot, "")))
+    token = shlex.quote(short(info.tokens.get(f"{first.pilot}-operator", "")))
     state = shlex.quote(short(info.state_dir))
     note("")
     note("[bold]Look at it[/bold]")

@@ -17,7 +17,7 @@ from ess_ops.cli.console import out
 from ess_ops.cli.digests import Comparison, compare, latest_checkpoints
 from ess_ops.cli.progress import Reading, follow
 from ess_ops.cli.runfile import RunInfo
-from ess_ops.cli.targets import STALL_AFTER_S
+from ess_ops.cli.targets import STALL_AFTER_S, person_token
 
 
 async def digest_report(nats_url: str, trust_file: Path, login: Mapping[str, Any]) -> Comparison:
@@ -90,7 +90,7 @@ def request_checkpoints(info: RunInfo, names: list[str]) -> None:
     for service in info.services:
         if names and service.name not in names:
             continue
-        token = Path(info.tokens[service.pilot]).read_text().strip()
+        token = person_token(info.tokens, service.pilot, "operator")
         with _client(service.http_url, token) as client:
             answer = client.post("/checkpoint")
             answer.raise_for_status()
