@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -81,6 +82,15 @@ class Funders:
         wire = encode(event, self.signers["region"])
         await self.js.publish(wire.subject, wire.data, stream="ESS", headers=wire.headers)
 
+    async def request_erasure(self, project_id: str) -> str:
+        """Intake's erasure request for the project (region's key, after its submission): its id."""
+        request_id = f"erasure-{uuid.uuid4().hex[:12]}"
+        payload = intake.ProjectErasureRequested(request_id=request_id, requested_on=date.today())
+        event = new_event(payload, pilot="region", service="intake", aggregate_id=project_id, sequence=2)
+        wire = encode(event, self.signers["region"])
+        await self.js.publish(wire.subject, wire.data, stream="ESS", headers=wire.headers)
+        return request_id
+
     async def plans(
         self, project_id: str, until: Callable[[dict[str, Any]], bool] = lambda _: True, limit: float = 15.0
     ) -> dict[Pilot, dict[str, Any]]:
@@ -118,7 +128,11 @@ def submission(lines: Mapping[str, int]) -> intake.ProjectSubmitted:
 
 @asynccontextmanager
 async def funding_services(
-    tmp_path: Path, nats_url: str, js: JetStreamContext, backend: str
+    tmp_path: Path,
+    nats_url: str,
+    js: JetStreamContext,
+    backend: str,
+    legal_holds: Mapping[Pilot, dict[str, str]] | None = None,
 ) -> AsyncIterator[Funders]:
     keys = tmp_path / "keys"
     keys.mkdir()
@@ -146,6 +160,7 @@ async def funding_services(
                 signing_seed_file=keys / f"{pilot}.seed",
                 trust_file=keys / "trust.json",
                 checkpoint_seconds=3600,
+                legal_holds=(legal_holds or {}).get(pilot, {}),
             )
             runtime = service.runtime(settings)
             with pytest.MonkeyPatch.context() as env:  # the app reads its token verifier's key at build

@@ -51,35 +51,56 @@ def erase(target: Endpoint, subject: str, readers: list[tuple[str, Endpoint]], a
         show_errors(answer.status_code, answer.json())
         return 1
     done = answer.json()
-    acknowledged = {p["project_id"]: acknowledgements(p["project_id"], readers) for p in done["projects"]}
+    views = {p["project_id"]: acknowledgements(p, readers) for p in done["projects"]}
+    acknowledged = {project_id: sorted(found) for project_id, found in views.items()}
+    held = {
+        project_id: {name: view["legal_holds"] for name, view in found.items() if view["legal_holds"]}
+        for project_id, found in views.items()
+    }
     if as_json:
-        print(json.dumps({**done, "acknowledged_by": acknowledged}, indent=2, ensure_ascii=False))
+        answer_ = {**done, "acknowledged_by": acknowledged, "held_by": held}
+        print(json.dumps(answer_, indent=2, ensure_ascii=False))
     else:
-        show(done, acknowledged, len(readers))
+        show(done, acknowledged, held, len(readers))
     return 0 if all(len(names) == len(readers) for names in acknowledged.values()) else 1
 
 
-def acknowledgements(project_id: str, readers: list[tuple[str, Endpoint]]) -> list[str]:
-    """The services whose view shows the project's title erased, waiting up to ACK_WAIT_S for each."""
+def acknowledgements(
+    erased: dict[str, Any], readers: list[tuple[str, Endpoint]]
+) -> dict[str, dict[str, Any]]:
+    """The views of the services that acknowledged the project's erasure, waiting up to ACK_WAIT_S."""
     deadline = time.monotonic() + ACK_WAIT_S
-    acknowledged = []
+    acknowledged = {}
     for name, endpoint in readers:
-        while not _erased_at(endpoint, project_id) and time.monotonic() < deadline:
+        view = _view(endpoint, erased["project_id"])
+        while not _acknowledges(view, erased) and time.monotonic() < deadline:
             time.sleep(0.25)
-        if _erased_at(endpoint, project_id):
-            acknowledged.append(name)
+            view = _view(endpoint, erased["project_id"])
+        if _acknowledges(view, erased):
+            acknowledged[name] = view
     return acknowledged
 
 
-def _erased_at(endpoint: Endpoint, project_id: str) -> bool:
+def _view(endpoint: Endpoint, project_id: str) -> dict[str, Any]:
     with endpoint.client() as client:
         answer = client.get(f"/projects/{project_id}/view")
-    view: dict[str, Any] = answer.json() if answer.status_code == 200 else {}
-    requested = bool(view.get("erasure_requests"))  # the request reached this service's view...
-    return requested and view.get("own_keys_left") == 0 and bool(view["record"]["title_erased"])  # ...done
+    return dict(answer.json()) if answer.status_code == 200 else {}
 
 
-def show(done: dict[str, Any], acknowledged: dict[str, list[str]], services: int) -> None:
+def _acknowledges(view: dict[str, Any], erased: dict[str, Any]) -> bool:
+    """The request reached this service's view, the keys intake destroyed are erased there, and the
+    service has no key of its own left for the project but those it keeps by law."""
+    if not view.get("erasure_requests") or view.get("own_keys_left") != 0:
+        return False
+    return set(erased["destroyed_keys"]) <= set(view["erased_keys"])
+
+
+def show(
+    done: dict[str, Any],
+    acknowledged: dict[str, list[str]],
+    held: dict[str, dict[str, list[dict[str, str]]]],
+    services: int,
+) -> None:
     note(f"erasure {done['request_id']} on {done['erased_on']}: {len(done['projects'])} project(s)")
     for p in done["projects"]:
         keys = ", ".join(p["destroyed_keys"]) or "none"
@@ -87,3 +108,6 @@ def show(done: dict[str, Any], acknowledged: dict[str, list[str]], services: int
         note(f"  {p['project_id']}: keys destroyed {keys}; emptied at intake: {', '.join(p['erased'])}")
         if services:
             note(f"    acknowledged by {len(names)}/{services}: {', '.join(names) or '-'}")
+        for name, holds in held[p["project_id"]].items():
+            for hold in holds:
+                note(f"    kept by law at {name}: {hold['field']} ({hold['reason']})")

@@ -14,11 +14,22 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import StringConstraints
 
 from ess_contracts.base import Payload
+from ess_contracts.evaluation import REVIEW_REMARK_FIELD
+from ess_contracts.funding import CONDITION_DETAIL_FIELD, OPINION_REMARK_FIELD
+from ess_contracts.intake import TITLE_FIELD
 from ess_contracts.sealing import DataKeyId
 from ess_contracts.types import AggregateKind, ServiceName, Token
 
 ErasureReason = Literal["erasure_request", "rectification", "retention"]
 """Art. 17 request, art. 16 rectification (a new value sealed under a new key), end of retention."""
+
+SEALED_FIELDS: dict[ServiceName, tuple[str, ...]] = {
+    "intake": (TITLE_FIELD,),
+    "funding": (OPINION_REMARK_FIELD, CONDITION_DETAIL_FIELD),
+    "evaluation": (REVIEW_REMARK_FIELD,),
+}
+"""The free-text fields each service seals: the only texts it could keep back from an erasure request for
+a legal obligation (art. 17(3)(b), `ESS_<SERVICE>_LEGAL_HOLDS`)."""
 
 FieldName = Annotated[str, StringConstraints(pattern=r"^[a-z_]+(\.[a-z_]+)*$", max_length=64)]
 

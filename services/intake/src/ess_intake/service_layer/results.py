@@ -75,6 +75,8 @@ class ProjectErasure(BaseModel):
     project_id: str
     destroyed_keys: list[str]
     """The data keys destroyed: every pilot's services mark the texts sealed under them erased."""
+    held: list[str] = []
+    """Sealed fields this intake keeps for a legal obligation (art. 17(3)(b), its settings say why)."""
     erased: tuple[str, ...]
     """What intake emptied in its own database."""
 

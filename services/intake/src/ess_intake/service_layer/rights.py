@@ -18,7 +18,7 @@ from ess_contracts.intake import ProjectErasureRequested
 from ess_contracts.reference import PILOT_INFO
 from ess_contracts.types import PILOTS
 from ess_core.messaging.schema import data_key
-from ess_core.privacy.erasure import compact, destroy_keys, purge_copies
+from ess_core.privacy.erasure import compact, destroy_keys, hold_keys, purge_copies
 from ess_intake.adapters.tables import attachment, contact, correction_request, private, project
 from ess_intake.domain.commands import Actor
 from ess_intake.service_layer.context import Intake
@@ -40,6 +40,7 @@ async def erase_subject(subject: str, intake: Intake) -> SubjectErasure:
     async with intake.act() as conn:
         erased = []
         for project_id in await projects_of(conn, subject):
+            held = await hold_keys(conn, project_id, intake.runtime.legal_holds, today, request_id)
             keys = await destroy_keys(
                 conn, intake.runtime.outbox, project_id, "erasure_request", today, request_id=request_id
             )
@@ -48,7 +49,9 @@ async def erase_subject(subject: str, intake: Intake) -> SubjectErasure:
                 conn, project_id, [ProjectErasureRequested(request_id=request_id, requested_on=today)]
             )
             await _empty_private_part(conn, project_id, today.isoformat())
-            erased.append(ProjectErasure(project_id=project_id, destroyed_keys=keys, erased=ERASED_IN_INTAKE))
+            erased.append(
+                ProjectErasure(project_id=project_id, destroyed_keys=keys, held=held, erased=ERASED_IN_INTAKE)
+            )
     await purge_copies(intake.runtime.keyring, [k for e in erased for k in e.destroyed_keys])
     await compact(
         intake.runtime.engine, (data_key, contact, private, attachment, correction_request, project)

@@ -110,6 +110,10 @@ data_key = Table(
     Column("field", String(64), nullable=False),
     Column("secret", LargeBinary, nullable=False),
     Column("created_at", String(27), nullable=False),
+    # Kept on an erasure request for a legal obligation (art. 17(3)(b)): why, since when, which request.
+    Column("held_reason", String(400), nullable=True),
+    Column("held_since", String(10), nullable=True),
+    Column("held_for", String(64), nullable=True),
     # One live key per (project, field) of this pilot (ess_core.privacy): every text of that field shares
     # it, so erasing the field destroys one key, and with its row deleted no copy opens the text again.
     UniqueConstraint("aggregate_id", "field", name="uq_ess_data_key_field"),

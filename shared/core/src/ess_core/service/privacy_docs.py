@@ -39,6 +39,9 @@ conjointe, voir `joint-controllers.md`).
 - Durées : contacts effacés `ESS_INTAKE_CONTACT_RETENTION_DAYS` jours (1 095 par défaut) après la fin du
   dossier ; lien de suivi du porteur valable `ESS_INTAKE_LINK_TTL_DAYS` jours (180 par défaut) ; le flux
   partagé est immuable et conservé pour la durée de la stratégie et de son évaluation (à compléter).
+- Obligation légale de conservation (art. 17(3)(b)) : un service peut conserver, sur demande
+  d'effacement, les textes scellés d'un champ qu'une obligation légale lui impose de garder, motif à
+  l'appui (`ESS_<SERVICE>_LEGAL_HOLDS`) ; la clé en est gardée et marquée, tout le reste est effacé.
 - Transferts hors UE : aucun.
 
 ## Ce qui circule sur le flux partagé, par événement

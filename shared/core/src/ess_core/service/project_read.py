@@ -37,10 +37,11 @@ def project_read_router(runtime: ServiceRuntime, read_project: ProjectReader) ->
     ) -> dict[str, Any]:
         """The project in this service's copy of the shared view: record, funders' decisions, digest.
         The title is opened for the reader: « [texte effacé] » once its author destroyed its key
-        (`title_erased`), « [texte indisponible] » while the key has not reached this pilot."""
+        (`title_erased`), « [texte indisponible] » while the key has not reached this pilot. With this
+        service's own keys for the project: how many are left to erase, and those it keeps by law."""
         async with runtime.engine.connect() as conn:
             found = await read_project(conn, project_id)
-            own_keys = await conn.scalar(select(func.count()).where(data_key.c.aggregate_id == project_id))
+            own_keys = await own_key_standing(conn, project_id)
         if found is None:
             raise HTTPException(
                 404, {"error": "not_found", "reason": f"no project {project_id} in this view"}
@@ -54,8 +55,24 @@ def project_read_router(runtime: ServiceRuntime, read_project: ProjectReader) ->
         record["title"] = ERASED if erased else await texts.open(sealed, project_id, TITLE_FIELD)
         record["title_erasable"] = sealed.erasable
         record["title_erased"] = erased
-        found["own_keys_left"] = own_keys  # this service's data keys for the project: 0 once it erased
+        found.update(own_keys)
         await texts.log()
         return found
 
     return router
+
+
+async def own_key_standing(conn: AsyncConnection, project_id: str) -> dict[str, Any]:
+    """`own_keys_left`: this service's data keys for the project, 0 once it erased; `legal_holds`: the
+    fields whose keys it keeps for a legal obligation (art. 17(3)(b)), each with its reason."""
+    own = data_key.c.aggregate_id == project_id
+    left = await conn.scalar(select(func.count()).where(own & data_key.c.held_reason.is_(None)))
+    held = select(data_key.c.field, data_key.c.held_reason, data_key.c.held_since, data_key.c.held_for)
+    rows = await conn.execute(
+        held.where(own & data_key.c.held_reason.is_not(None)).order_by(data_key.c.field)
+    )
+    holds = [
+        {"field": field, "reason": reason, "held_since": since, "request_id": request_id}
+        for field, reason, since, request_id in rows
+    ]
+    return {"own_keys_left": left, "legal_holds": holds}

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Coroutine, Iterable, Sequence
+from collections.abc import AsyncIterator, Coroutine, Iterable, Mapping, Sequence
 from typing import Any
 
 from faststream.nats import NatsBroker
@@ -74,6 +74,10 @@ class ServiceRuntime:
         private = private_key(key_file.read_text(encoding="utf-8")) if key_file else None
         self.keyring = Keyring(settings.pilot, self.engine, None, private)
 
+    @property
+    def legal_holds(self) -> Mapping[str, str]:
+        return self.settings.legal_holds
+
     def declare_published(self, types: Iterable[type[Payload]]) -> None:
         """What this service may publish (its spec's declaration): the outbox refuses anything else."""
         names = frozenset(str(t.model_fields["type"].default) for t in types)
@@ -103,7 +107,8 @@ class ServiceRuntime:
         self._spawn("relay", self.relay.run())
         self.keyring.store = KeyStore(self.js, pilot, self.trust.trust)
         self._spawn("keys", KeyPublisher(self.engine, self.keyring.store, self.sealer).run())
-        erasures = ErasureReactor(self.engine, self.outbox, self.keyring, self.transaction)
+        holds = self.legal_holds
+        erasures = ErasureReactor(self.engine, self.outbox, self.keyring, self.transaction, holds)
         self._spawn("erasures", erasures.run())
         self._spawn("checkpoints", self.checkpointer.run())
         await self._start_projection()

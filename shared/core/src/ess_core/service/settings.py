@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import make_url
 
+from ess_contracts.privacy import SEALED_FIELDS
 from ess_contracts.types import Pilot, ServiceName
 from ess_core.service.limits import HttpLimits
 
@@ -31,6 +33,8 @@ class ServiceSettings(BaseModel):
     encryption_key_file: Path | None = None  # the pilot's X25519 private key: opens other pilots' texts
     checkpoint_seconds: float = 10.0
     http_limits: HttpLimits = HttpLimits()
+    legal_holds: dict[str, str] = {}
+    """Sealed fields this service must keep on an erasure request, each with its legal reason."""
 
     @property
     def instance(self) -> str:
@@ -58,10 +62,38 @@ class ServiceSettings(BaseModel):
             encryption_key_file=_path(env, "ESS_ENCRYPTION_KEY_FILE"),
             checkpoint_seconds=float(env.get("ESS_CHECKPOINT_SECONDS", "10")),
             http_limits=HttpLimits.from_env(env),
+            legal_holds=legal_holds_from_env(service, env),
         )
 
 
 _REQUIRED = ("ESS_PILOT", "ESS_DATABASE_URL", "ESS_NATS_URL", "ESS_SIGNING_SEED_FILE", "ESS_TRUST_FILE")
+
+
+HOLD_REASON_MAX = 400
+
+
+def legal_holds_from_env(service: ServiceName, env: dict[str, str]) -> dict[str, str]:
+    """`ESS_<SERVICE>_LEGAL_HOLDS`, a JSON object: sealed field -> the legal obligation to keep its texts
+    (GDPR art. 17(3)(b)). A field this service does not seal, or an empty reason, stops the start."""
+    name = f"ESS_{service.upper()}_LEGAL_HOLDS"
+    if not env.get(name):
+        return {}
+    try:
+        holds = json.loads(env[name])
+    except json.JSONDecodeError as exc:
+        raise SystemExit(f"{name}: not JSON ({exc})") from exc
+    if not isinstance(holds, dict):
+        raise SystemExit(f'{name}: a JSON object is expected, field -> legal reason ({{"field": "reason"}})')
+    sealed = SEALED_FIELDS.get(service, ())
+    for field, reason in holds.items():
+        if field not in sealed:
+            known = ", ".join(sealed) or "none"
+            raise SystemExit(f"{name}: {field!r} is not a field the {service} service seals ({known})")
+        if not isinstance(reason, str) or not reason.strip() or len(reason) > HOLD_REASON_MAX:
+            raise SystemExit(
+                f"{name}: {field}: the legal reason must be text of 1 to {HOLD_REASON_MAX} characters"
+            )
+    return {str(field): str(reason).strip() for field, reason in holds.items()}
 
 
 def _path(env: dict[str, str], name: str) -> Path | None:

@@ -8,7 +8,7 @@ attempt reads the winner's rows and decides again. After the last attempt the ac
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol, TypeVar
 
@@ -34,6 +34,11 @@ class ActHarness(Protocol):
     outbox: Outbox
     sealer: Sealer
     keyring: Keyring
+
+    @property
+    def legal_holds(self) -> Mapping[str, str]:
+        """Sealed fields kept by law on an erasure request (art. 17(3)(b)), each with its reason."""
+        ...
 
     def transaction(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
 
