@@ -23,7 +23,7 @@ from ess_contracts.sealing import (
     public_key_text,
 )
 from ess_contracts.signing import TrustFile
-from ess_contracts.types import PILOTS
+from ess_contracts.types import PILOTS, Pilot
 from ess_core.messaging.schema import data_key
 from ess_core.privacy.data_keys import KeyPublisher, Sealer
 from ess_core.privacy.key_store import KeyStore, provision_key_store
@@ -68,7 +68,7 @@ async def test_a_pilot_joining_later_gets_every_live_key_and_never_a_destroyed_o
 
 
 async def opens(
-    js: JetStreamContext, pilot: str, secrets: dict[str, str], trust: TrustFile, box: Sealed
+    js: JetStreamContext, pilot: Pilot, secrets: dict[Pilot, str], trust: TrustFile, box: Sealed
 ) -> str:
     """region-p1's title as `pilot` opens it, with its copy of the key and its own private key."""
     copy = await KeyStore(js, pilot, trust).fetch(box.key)

@@ -18,6 +18,7 @@ import pytest_asyncio
 
 from ess_contracts import funding as f
 from ess_contracts.event import Event
+from ess_contracts.types import Pilot
 from ess_contracts.sealing import Sealed
 from tests.integration.test_funding_services import LINES, K, body, decided, project, request
 from tests.support.funding_services import Funder, Funders, funding_services
@@ -40,7 +41,7 @@ async def held(
     backend, server = backend_nats
     async with provisioned_stream(server.url) as (_, js):
         folder = tmp_path_factory.mktemp(f"hold-{backend}")
-        holds = {"state": {f.CONDITION_DETAIL_FIELD: HOLD}}
+        holds: dict[Pilot, dict[str, str]] = {"state": {f.CONDITION_DETAIL_FIELD: HOLD}}
         async with funding_services(folder, server.url, js, backend, legal_holds=holds) as trio:
             yield trio
 
