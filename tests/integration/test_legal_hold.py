@@ -18,8 +18,8 @@ import pytest_asyncio
 
 from ess_contracts import funding as f
 from ess_contracts.event import Event
-from ess_contracts.types import Pilot
 from ess_contracts.sealing import Sealed
+from ess_contracts.types import Pilot
 from tests.integration.test_funding_services import LINES, K, body, decided, project, request
 from tests.support.funding_services import Funder, Funders, funding_services
 from tests.support.funding_story import opinion
