@@ -8,8 +8,10 @@ import os
 import sqlite3
 import subprocess
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -91,3 +93,31 @@ def test_ess_submit_and_project_file_against_the_running_topology(tmp_path: Path
         assert asked.returncode == 0, asked.stderr
         refused = ess(system, *act, "--as", "state-decider")
         assert refused.returncode == 1 and "403 forbidden: role 'instructor' required" in refused.stderr
+
+        # GDPR art. 16 on request: one field rectified in the file; a new title is sealed under a new key,
+        # the old key destroyed, so every pilot's view shows the new title and the old one erased.
+        rectify = ("privacy", "rectify", "--project", project_id)
+        phone = ess(system, *rectify, "--field", "contact.phone", "--value", "02 40 11 22 33")
+        assert phone.returncode == 0 and "contact.phone rectified" in phone.stdout, phone.stderr
+        titled = ess(
+            system, *rectify, "--field", "project.title", "--value", "Recyclerie solidaire du bocage"
+        )
+        assert titled.returncode == 0, titled.stderr
+        file = json.loads(ess(system, "project", "file", project_id, "--json").stdout)["file"]
+        assert file["contact"]["phone"] == "0240112233"  # as intake keeps a phone number
+        assert file["project"]["title"] == "Recyclerie solidaire du bocage"
+        with system.client("state", "funding") as state_funding:
+            view = wait_view(state_funding, project_id, lambda v: len(v["erased_keys"]) == 1)
+        assert view["record"]["title"] == "Recyclerie solidaire du bocage"
+        unknown = ess(system, *rectify, "--field", "project.budget", "--value", "0")
+        assert unknown.returncode == 1 and "--field 'project.budget': one of" in unknown.stderr
+
+
+def wait_view(
+    client: httpx.Client, project_id: str, ready: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any]:
+    deadline = time.monotonic() + 30
+    while not ready(view := client.get(f"/projects/{project_id}/view").json()):
+        assert time.monotonic() < deadline, view
+        time.sleep(0.2)
+    return dict(view)

@@ -16,6 +16,15 @@ TokenFile = Annotated[
     Path | None,
     typer.Option("--token-file", envvar="ESS_TOKEN_FILE", help="[default: the pilot's person of the role]"),
 ]
+# The personal data of a holder's file that `ess privacy rectify` corrects, as dotted fields of a correction.
+RECTIFIABLE = (
+    "organisation.name",
+    "contact.name",
+    "contact.email",
+    "contact.phone",
+    "project.title",
+    "project.description",
+)
 AsJson = Annotated[bool, typer.Option("--json", help="Print the service's JSON answer.")]
 
 
@@ -114,6 +123,26 @@ def erase_command(
     raise typer.Exit(privacy_client.erase(target, subject, readers, as_json))
 
 
+def rectify_command(
+    project_id: Annotated[str, typer.Option("--project", help="The project's id.")],
+    field: Annotated[str, typer.Option("--field", help="What to correct: " + ", ".join(RECTIFIABLE) + ".")],
+    value: Annotated[str, typer.Option("--value", help="The right value.")],
+    state_dir: StateDir = Path(".ess"),
+    pilot: Pilot = "region",
+    url: Url = None,
+    token_file: TokenFile = None,
+) -> None:
+    """Correct one field of a person's data in a project's file (GDPR art. 16), as a correction of the file:
+    a new title is sealed under a new key, and the old key destroyed, so the old text is erased everywhere."""
+    from ess_ops.cli import privacy_client, targets
+    from ess_ops.cli.console import fail
+
+    if field not in RECTIFIABLE:
+        fail(f"--field {field!r}: one of {', '.join(RECTIFIABLE)}")
+    target = targets.endpoint(state_dir, pilot, "intake", url, token_file, role="admin")
+    raise typer.Exit(privacy_client.rectify(target, project_id, field, value))
+
+
 def export_command(
     subject: Annotated[str, typer.Option("--subject", help="The holder's account or a contact's e-mail.")],
     out: Annotated[
@@ -142,9 +171,10 @@ def register(app: typer.Typer) -> None:
     group = typer.Typer(no_args_is_help=True, help="The intake service.")
     group.add_typer(links, name="link")
     app.add_typer(group, name="intake")
-    privacy = typer.Typer(no_args_is_help=True, help="Personal data: who read it, export, erasure.")
+    privacy = typer.Typer(no_args_is_help=True, help="Personal data: who read it, export, rectify, erase.")
     privacy.command("access-log")(access_log_command)
     privacy.command("export")(export_command)
+    privacy.command("rectify")(rectify_command)
     privacy.command("erase")(erase_command)
     app.add_typer(privacy, name="privacy")
 

@@ -1,6 +1,6 @@
-"""`ess privacy export` and `erase`: ask the intake holding a person's files for all it holds about them,
-or to erase it, then follow every service until each shows the destroyed texts erased in its copy of the
-project view: their acknowledgement."""
+"""`ess privacy export`, `rectify` and `erase`: ask the intake holding a person's files for all it holds
+about them, to correct one field of a file, or to erase them, then follow every service until each shows
+the destroyed texts erased in its copy of the project view: their acknowledgement."""
 
 from __future__ import annotations
 
@@ -42,6 +42,45 @@ def export(target: Endpoint, subject: str, out: Path | None) -> int:
         out.write_text(text, encoding="utf-8")
         note(f"{out}: {len(answer.json()['projects'])} project(s) held about this person")
     return 0
+
+
+def rectify(target: Endpoint, project_id: str, field: str, value: str) -> int:
+    """GDPR art. 16: the file as intake holds it, with one field replaced, sent back as a correction
+    (`PUT /projects/{id}/dossier`). Intake checks it like any correction; a new title is sealed under a
+    new key and the old one destroyed and announced, so the old text is erased everywhere."""
+    with target.client() as client:
+        answer = client.get(f"/projects/{project_id}")
+        if answer.status_code != 200:
+            show_errors(answer.status_code, answer.json())
+            return 1
+        body = correction_of(answer.json())
+        part, name = field.split(".")
+        body[part][name] = value
+        answer = client.put(f"/projects/{project_id}/dossier", json=body)
+    if answer.status_code != 200:
+        show_errors(answer.status_code, answer.json())
+        return 1
+    note(f"{project_id}: {field} rectified")
+    return 0
+
+
+ORGANISATION = ("name", "being_created", "siret", "legal_form", "esus_agreement", "department", "epci_siren")
+PROJECT = ("title", "description", "stage", "third_place", "needs", "planned_jobs", "start_on")
+BUDGET_LINE = ("code", "label", "category", "amount")
+
+
+def correction_of(file: dict[str, Any]) -> dict[str, Any]:
+    """The correction body that leaves the file as it is (`Correction`: files already sent stay)."""
+    org, contact, project = file["organisation"], file["contact"], file["project"]
+    if contact["erased_on"]:
+        fail(f"{file['project_id']}: its contact was erased on {contact['erased_on']}; nothing to rectify")
+    lines = [{k: line[k] for k in BUDGET_LINE} for line in project["budget_lines"]]
+    return {
+        "organisation": {k: org[k] for k in ORGANISATION},
+        "contact": {k: contact[k] for k in ("name", "email", "phone")},
+        "project": {k: project[k] for k in PROJECT}
+        | {"budget": {"total": project["budget_total"], "lines": lines}},
+    }
 
 
 def erase(target: Endpoint, subject: str, readers: list[tuple[str, Endpoint]], as_json: bool) -> int:
