@@ -4,7 +4,8 @@ hooks that only tests install. They wrap public library calls, never the service
 - `ESS_FAULT_DIR/<pilot>-<service>.<flag>` files arm a SIGKILL of this very process at one point:
   `kill-before-publish` (its acts are committed in the outbox, none has reached the broker),
   `kill-after-publish` (the broker acked them, the relay has not marked them), `kill-before-ack` (a view
-  batch is committed, its messages are not acked);
+  batch is committed, its messages are not acked), `kill-after-send` (a notice reached the mail server,
+  the sender has not marked it sent);
 - `ESS_FAULT_ACK_WAIT` shortens the durable consumer's ack wait (deployment configuration), so a
   redelivery after a kill comes in seconds rather than 30;
 - `ESS_FAULT_FOLD_DELAY=<seconds>` folds one event per batch, that long each: a replay slow enough to
@@ -74,6 +75,7 @@ def install() -> None:
         await ack(self)
 
     Msg.ack = faulty_ack  # type: ignore[method-assign]
+    send_notices()
 
     if os.environ.get("ESS_FAULT_ACK_WAIT"):
         from ess_core.messaging import recovery
@@ -91,6 +93,20 @@ def install() -> None:
 
     if os.environ.get("ESS_FAULT_UPGRADE"):
         upgrade(os.environ["ESS_FAULT_UPGRADE"])
+
+
+def send_notices() -> None:
+    import smtplib
+
+    send_message = smtplib.SMTP.send_message
+
+    def faulty_send_message(self: smtplib.SMTP, *args: Any, **kwargs: Any) -> Any:
+        refused = send_message(self, *args, **kwargs)
+        if _armed("kill-after-send"):
+            _die("kill-after-send")
+        return refused
+
+    smtplib.SMTP.send_message = faulty_send_message  # type: ignore[method-assign]
 
 
 def slow_fold(delay: float) -> None:

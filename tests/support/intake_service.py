@@ -25,6 +25,7 @@ from ess_contracts.types import PILOTS
 from ess_core.auth import LocalIssuer, LocalVerifier
 from ess_core.messaging.reader import read_stream
 from ess_core.messaging.schema import outbox
+from ess_core.notify.smtp import SmtpSettings
 from ess_core.service.http import build_app
 from ess_core.service.migrate import upgrade
 from ess_core.service.runtime import ServiceRuntime
@@ -108,6 +109,8 @@ async def intake_service(
     delay_days: int = 30,
     retention_days: int = 365,
     link_keys: tuple[bytes, ...] = (b"test link key",),
+    smtp: SmtpSettings | None = None,
+    public_url: str | None = None,
 ) -> AsyncIterator[IntakeService]:
     seed_file, trust_file = write_keys(tmp_path / "keys")
     settings = ServiceSettings(
@@ -118,9 +121,15 @@ async def intake_service(
         signing_seed_file=seed_file,
         trust_file=trust_file,
         checkpoint_seconds=3600,  # checkpoints are the harness's business, not these tests'
+        smtp=smtp,
     )
     clock = clock or Clock()
-    config = IntakeConfig(link_keys, orientation_delay_days=delay_days, contact_retention_days=retention_days)
+    config = IntakeConfig(
+        link_keys,
+        orientation_delay_days=delay_days,
+        contact_retention_days=retention_days,
+        public_url=public_url,
+    )
     spec = build_service(config, clock)
     await upgrade(database_url, spec)
     runtime = spec.runtime(settings)

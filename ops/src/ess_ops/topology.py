@@ -79,10 +79,11 @@ class StateDir:
 
     def service_env(self, pilot: str, service: str, nats_url: str, auth_key: Path) -> dict[str, str]:
         """The environment of one service process: this shell's, minus any ESS_* it set but the service's
-        own settings (`ESS_INTAKE_CONTACT_RETENTION_DAYS`...: what a person may tune locally), plus its
-        own (`spawn` adds its listening socket)."""
-        settings = f"ESS_{service.upper()}_"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ESS_") or k.startswith(settings)}
+        own settings (`ESS_INTAKE_CONTACT_RETENTION_DAYS`...: what a person may tune locally) and the mail
+        server's for notices (`ESS_SMTP_*`, `ESS_NOTICE_*`), plus its own (`spawn` adds its listening
+        socket)."""
+        kept = (f"ESS_{service.upper()}_", "ESS_SMTP_", "ESS_NOTICE_")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ESS_") or k.startswith(kept)}
         database = self.database(pilot, service)
         own = {
             "PYTHONUNBUFFERED": "1",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import date
+from typing import Any
+from weakref import WeakKeyDictionary
 
 from fastapi import APIRouter
 
@@ -13,14 +15,20 @@ from ess_intake.adapters.tables import metadata
 from ess_intake.config import IntakeConfig
 from ess_intake.entrypoints.http import api_router
 from ess_intake.service_layer.context import Intake, utc_today
+from ess_intake.service_layer.decision_notices import run as tell_decisions
 from ess_views import shared_views
 from ess_views.project import read_project
+
+_INTAKES: WeakKeyDictionary[ServiceRuntime, Intake] = WeakKeyDictionary()
 
 
 def intake_for(
     runtime: ServiceRuntime, config: IntakeConfig | None = None, clock: Callable[[], date] = utc_today
 ) -> Intake:
-    return Intake(runtime, config or IntakeConfig.from_env(runtime.settings), clock)
+    """One per runtime: its routes and its tasks share the acts' turns."""
+    if runtime not in _INTAKES:
+        _INTAKES[runtime] = Intake(runtime, config or IntakeConfig.from_env(runtime.settings), clock)
+    return _INTAKES[runtime]
 
 
 def build_service(config: IntakeConfig | None = None, clock: Callable[[], date] = utc_today) -> ServiceSpec:
@@ -29,11 +37,16 @@ def build_service(config: IntakeConfig | None = None, clock: Callable[[], date] 
     def router(runtime: ServiceRuntime) -> APIRouter:
         return api_router(intake_for(runtime, config, clock), runtime.settings.pilot)
 
+    def decision_notices(runtime: ServiceRuntime) -> Coroutine[Any, Any, None]:
+        return tell_decisions(intake_for(runtime, config, clock))
+
     return ServiceSpec(
         name="intake",
         metadata=metadata,
         views=shared_views,
         routers=(router,),
+        tasks=(decision_notices,),
+        notices="ess_intake",
         project_reader=read_project,
         migrations="ess_intake:migrations",
     )

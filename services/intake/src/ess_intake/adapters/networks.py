@@ -27,6 +27,7 @@ def entry_columns(entry: NetworkInput) -> dict[str, object]:
         "needs": _csv(entry.needs),
         "departments": _csv(entry.departments),
         "account": entry.account,
+        "email": entry.email,
     }
 
 

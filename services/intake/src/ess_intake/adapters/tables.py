@@ -110,6 +110,7 @@ network = Table(
     Column("departments", Text, nullable=False),
     Column("active", Boolean, nullable=False),
     Column("account", String(200), nullable=True, index=True),
+    Column("email", String(254), nullable=True, comment="where the network is told of new projects"),
     Column("registered_on", Day, nullable=False),
     Column("updated_on", Day, nullable=False),
 )

@@ -17,7 +17,7 @@ from ess_contracts.intake import (
     WithdrawalReason,
 )
 from ess_contracts.types import Department, Token
-from ess_intake.domain.fields import IsoDate, Line, Paragraph, SiretInput, distinct
+from ess_intake.domain.fields import Email, IsoDate, Line, Paragraph, SiretInput, distinct
 from ess_intake.domain.submission import Input
 
 
@@ -63,6 +63,9 @@ class NetworkInput(Input):
     departments: Annotated[tuple[Department, ...], Field(min_length=1), AfterValidator(distinct)]
     account: Annotated[Line, Field(max_length=200)] | None = Field(
         None, description="the token subject that answers for this network (role network); stays in intake"
+    )
+    email: Email | None = Field(
+        None, description="where the network is told of a project oriented to it (in French); stays in intake"
     )
 
 

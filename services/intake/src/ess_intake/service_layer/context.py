@@ -80,6 +80,13 @@ class Intake:
             )
         return await self.seal_title(conn, state.project_id, title), destroyed
 
+    async def title_in(self, conn: AsyncConnection, state: ProjectState) -> str:
+        """The project's title as this intake holds it, read inside an act."""
+        text = await self.runtime.sealer.opened(
+            conn, state.record.project.title, state.project_id, TITLE_FIELD
+        )
+        return ERASED if text is None else text
+
     async def open_title(self, title: Sealed, project_id: str) -> str:
         """Intake wrote every title it holds: a title whose key is gone here was erased."""
         async with self.runtime.engine.connect() as conn:

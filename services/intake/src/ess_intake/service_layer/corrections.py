@@ -28,6 +28,7 @@ from ess_intake.domain.records import (
 )
 from ess_intake.domain.submission import Correction
 from ess_intake.service_layer.context import Intake
+from ess_intake.service_layer.notices import tell_correction_requested, tell_networks
 from ess_intake.service_layer.results import CorrectionRequested, Qualified
 
 MAX_FILES_PER_PROJECT = 50  # what ProjectSubmitted and ProjectCorrected carry at most
@@ -54,6 +55,8 @@ async def request_correction(cmd: RequestCorrection, intake: Intake) -> Correcti
             answer_by=body.answer_by,
         )
         await intake.record(conn, state.project_id, [payload])
+        title = await intake.title_in(conn, state)
+        await tell_correction_requested(conn, intake, state.project_id, request_id, body, title)
     return CorrectionRequested(
         project_id=state.project_id, status="correction_requested", request_id=request_id
     )
@@ -110,6 +113,7 @@ async def correct(cmd: Correct, intake: Intake) -> Qualified:
         await projects.remove_files(conn, state.project_id, c.remove_attachments)
         await projects.add_files(conn, state.project_id, c.add_attachments)
         await orientations.add(conn, state.project_id, added, today.isoformat())
+        await tell_networks(conn, intake, state.project_id, added, c.project.title, org.department)
         if state.pending_request is not None:
             await corrections.mark_answered(conn, state.pending_request, today.isoformat())
         corrected = events.ProjectCorrected(

@@ -11,6 +11,7 @@ from ess_intake.domain.errors import Forbidden, InvalidState, NotFound
 from ess_intake.domain.lifecycle import ensure_open
 from ess_intake.domain.orientation import matching_networks
 from ess_intake.service_layer.context import Intake
+from ess_intake.service_layer.notices import tell_networks
 from ess_intake.service_layer.results import OrientationAnswered, Oriented
 
 
@@ -26,6 +27,8 @@ async def orient(cmd: Orient, intake: Intake) -> Oriented:
         added = matching_networks(record.project, record.organisation.department, fitting, state.oriented_to)
         if added:
             await orientations.add(conn, state.project_id, added, today.isoformat())
+            title = await intake.title_in(conn, state)
+            await tell_networks(conn, intake, state.project_id, added, title, record.organisation.department)
             if not state.oriented_to:
                 await projects.update_project(conn, state.project_id, oriented_since=today.isoformat())
             await intake.record(

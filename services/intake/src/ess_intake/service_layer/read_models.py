@@ -141,6 +141,7 @@ class NetworkEntry(BaseModel):
     departments: list[str]
     active: bool
     account: str | None
+    email: str | None
     registered_on: date
     updated_on: date
 

@@ -4,8 +4,9 @@ across every project of this intake.
 The person is a holder (the subject of the token that submitted) or a contact (an e-mail address). In one
 transaction per request: the data keys of the projects' sealed texts are destroyed and the destruction
 signed onto the stream (so every pilot's views mark the texts erased), and what stays in intake is
-emptied: the contact, the organisation's name, the description, the budget labels, the files and the
-remarks of correction requests. The stream keeps its boxes, which no key left anywhere opens."""
+emptied: the contact, the organisation's name, the description, the budget labels, the files, the
+remarks of correction requests and the notices about the project. The stream keeps its boxes, which no
+key left anywhere opens."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ess_contracts.intake import ProjectErasureRequested
 from ess_contracts.reference import PILOT_INFO
 from ess_contracts.types import PILOTS
-from ess_core.messaging.schema import data_key
+from ess_core.messaging.schema import data_key, notice
+from ess_core.notify.notices import forget_project
 from ess_core.privacy.erasure import compact, destroy_keys, hold_keys, purge_copies
 from ess_intake.adapters.tables import attachment, contact, correction_request, private, project
 from ess_intake.domain.commands import Actor
@@ -54,7 +56,7 @@ async def erase_subject(subject: str, intake: Intake) -> SubjectErasure:
             )
     await purge_copies(intake.runtime.keyring, [k for e in erased for k in e.destroyed_keys])
     await compact(
-        intake.runtime.engine, (data_key, contact, private, attachment, correction_request, project)
+        intake.runtime.engine, (data_key, contact, private, attachment, correction_request, project, notice)
     )
     return SubjectErasure(request_id=request_id, erased_on=today, projects=erased)
 
@@ -120,3 +122,4 @@ async def _empty_private_part(conn: AsyncConnection, project_id: str, today: str
         update(correction_request).where(correction_request.c.project_id == project_id).values(remark=None)
     )
     await conn.execute(update(project).where(own).values(submitted_by="erased"))
+    await forget_project(conn, project_id)  # notices: the address and what they told

@@ -29,6 +29,7 @@ from ess_intake.domain.records import (
 )
 from ess_intake.domain.submission import Submission
 from ess_intake.service_layer.context import Intake
+from ess_intake.service_layer.notices import tell_networks
 from ess_intake.service_layer.results import Submitted
 
 
@@ -101,6 +102,7 @@ async def _open_project(conn: AsyncConnection, cmd: Submit, intake: Intake) -> S
     await projects.save_private(conn, project_id, private, s.contact, new=True)
     await projects.add_files(conn, project_id, s.attachments)
     await orientations.add(conn, project_id, oriented, today.isoformat())
+    await tell_networks(conn, intake, project_id, oriented, s.project.title, record.organisation.department)
     expires = today + timedelta(days=intake.config.link_ttl_days)
     await follow_links.save(conn, project_id, follow_links.LinkState(0, today, expires))
     submitted = events.ProjectSubmitted(

@@ -157,3 +157,20 @@ erasure_request = Table(
 )
 """Erasure requests, a table of the project view (ess_views.project folds it); here so that every
 service's erasure reactor (ess_core.privacy.erasure) can read it: the core sits below the views."""
+
+notice = Table(
+    "ess_notice",
+    metadata,
+    Column("notice_key", String(200), primary_key=True, comment="what it tells: one notice per key, ever"),
+    Column("kind", String(40), nullable=False, comment="its template"),
+    Column("recipient", String(254), nullable=False, comment="an e-mail address: never on the stream"),
+    Column("project_id", String(64), nullable=True, index=True),
+    Column("context", Text, nullable=False, comment="JSON: what the template shows"),
+    Column("created_at", String(27), nullable=False),
+    Column("state", String(12), nullable=False, comment="pending | sent | failed"),
+    Column("attempts", Integer, nullable=False),
+    Column("retry_at", String(27), nullable=True),
+    Column("sent_at", String(27), nullable=True),
+    Column("last_error", String(400), nullable=True),
+)
+"""The notices outbox (ess_core.notify): written in the act's transaction, sent after it commits."""

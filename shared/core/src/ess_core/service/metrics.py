@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from ess_contracts.event import Event
 from ess_contracts.subjects import STREAM
 from ess_core.messaging.projection import FinishingView
-from ess_core.messaging.schema import consumer_position, dead_letters, outbox, parked
+from ess_core.messaging.schema import consumer_position, dead_letters, notice, outbox, parked
 from ess_core.messaging.sqlite_writer import WriterSQLiteDialect, WriteTurns
 from ess_core.messaging.stream_usage import ALARM_RATIO, LimitUse, stream_usage
 from ess_core.messaging.view_idiom import View, Write, WritingView
@@ -138,6 +138,7 @@ class Figures:
     stream_last_seq: int | None = None
     stream_usage: list[LimitUse] = field(default_factory=list)  # empty: broker away
     parked: dict[str, int] = field(default_factory=dict)
+    notices: dict[str, int] = field(default_factory=dict)
     dead_letters: int = 0
     write_turns: WriteTurns | None = None  # SQLite only
 
@@ -177,6 +178,8 @@ async def read_figures(conn: AsyncConnection, published_types: Sequence[str]) ->
         figures.applied_position, figures.applied_events = int(mark.stream_seq), int(mark.applied_count)
     kinds = await conn.execute(select(parked.c.kind, func.count()).group_by(parked.c.kind))
     figures.parked = {str(kind): int(count) for kind, count in kinds}
+    states = await conn.execute(select(notice.c.state, func.count()).group_by(notice.c.state))
+    figures.notices = {str(state): int(count) for state, count in states}
     figures.dead_letters = await conn.scalar(select(func.count()).select_from(dead_letters)) or 0
     return figures
 
@@ -237,6 +240,12 @@ class _Snapshot:
         yield from gauge(
             "ess_dead_letters", "Messages that can never be applied as they are.", f.dead_letters
         )
+        notices = GaugeMetricFamily(
+            "ess_notices", "E-mail notices by state: pending, sent, failed.", labels=[*base, "state"]
+        )
+        for state in ("pending", "sent", "failed"):
+            notices.add_metric([*base.values(), state], f.notices.get(state, 0))
+        yield notices
         yield from _stream_usage(f.stream_usage, base)
         if f.write_turns is not None:
             yield from _write_turns(f.write_turns, base)

@@ -35,7 +35,8 @@ conjointe, voir `joint-controllers.md`).
   contacts ; agents des pilotes (instructeurs, décideurs, opérateurs) par leur identifiant opaque.
 - Restent dans la base de l'instruction (intake) du pilote qui reçoit le dossier, jamais sur le flux :
   nom de l'organisation, nom, courriel et téléphone du contact, description du projet, libellés du
-  budget, pièces jointes (le flux n'en porte que l'empreinte SHA-256), journal des consultations.
+  budget, pièces jointes (le flux n'en porte que l'empreinte SHA-256), journal des consultations, avis
+  envoyés par courriel (adresse, texte), adresses des réseaux d'accompagnement.
 - Durées : contacts effacés `ESS_INTAKE_CONTACT_RETENTION_DAYS` jours (1 095 par défaut) après la fin du
   dossier ; lien de suivi du porteur valable `ESS_INTAKE_LINK_TTL_DAYS` jours (180 par défaut) ; le flux
   partagé est immuable et conservé pour la durée de la stratégie et de son évaluation (à compléter).

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping, Sequence
 from typing import Any
 
 from faststream.nats import NatsBroker
@@ -32,6 +32,8 @@ from ess_core.messaging.recovery import (
 from ess_core.messaging.relay import Relay
 from ess_core.messaging.schema import applied, consumer_position, dead_letters, issuer_position, parked
 from ess_core.messaging.view_idiom import View
+from ess_core.notify.sender import NoticeSender
+from ess_core.notify.templates import Templates
 from ess_core.privacy.data_keys import KeyPublisher, Sealer
 from ess_core.privacy.erasure import ErasureReactor
 from ess_core.privacy.key_store import KeyStore
@@ -48,9 +50,15 @@ PROJECTION_BOOKKEEPING = (applied, issuer_position, parked, dead_letters, consum
 
 class ServiceRuntime:
     def __init__(
-        self, settings: ServiceSettings, views: Sequence[View], own_views: Sequence[View] = ()
+        self,
+        settings: ServiceSettings,
+        views: Sequence[View],
+        own_views: Sequence[View] = (),
+        notices: str | None = None,
     ) -> None:
         self.settings = settings
+        self.notices = Templates(notices, settings.notice_templates_dir) if notices else None
+        self.tasks: dict[str, Callable[[ServiceRuntime], Coroutine[Any, Any, None]]] = {}
         self.views = [*views, *own_views]
         # Every service holds the shared views: their digest is what all pilots' services compare...
         self.compared_views = list(views)
@@ -111,7 +119,21 @@ class ServiceRuntime:
         erasures = ErasureReactor(self.engine, self.outbox, self.keyring, self.transaction, holds)
         self._spawn("erasures", erasures.run())
         self._spawn("checkpoints", self.checkpointer.run())
+        self._start_notices()
+        for name, task in self.tasks.items():
+            self._spawn(name, task(self))
         await self._start_projection()
+
+    def _start_notices(self) -> None:
+        if self.notices is None:
+            return
+        if self.settings.smtp is None:
+            log.info("no mail server (ESS_SMTP_HOST): notices wait in the outbox, unsent")
+            return
+        sender = NoticeSender(
+            self.engine, self.settings.smtp, self.notices, self.settings.pilot, self.transaction
+        )
+        self._spawn("notices", sender.run())
 
     async def _start_projection(self) -> None:
         durable = self.settings.instance

@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 
 from ess_contracts.privacy import SEALED_FIELDS
 from ess_contracts.types import Pilot, ServiceName
+from ess_core.notify.smtp import SmtpSettings
 from ess_core.service.limits import HttpLimits
 
 HTTP_FD_ENV = "ESS_HTTP_FD"  # a listening socket's descriptor, inherited from `ess up` (cli/services.py)
@@ -35,6 +36,8 @@ class ServiceSettings(BaseModel):
     http_limits: HttpLimits = HttpLimits()
     legal_holds: dict[str, str] = {}
     """Sealed fields this service must keep on an erasure request, each with its legal reason."""
+    smtp: SmtpSettings | None = None  # the pilot's mail server: none, and notices wait in the outbox
+    notice_templates_dir: Path | None = None  # the pilot's own versions of the service's notice templates
 
     @property
     def instance(self) -> str:
@@ -63,6 +66,8 @@ class ServiceSettings(BaseModel):
             checkpoint_seconds=float(env.get("ESS_CHECKPOINT_SECONDS", "10")),
             http_limits=HttpLimits.from_env(env),
             legal_holds=legal_holds_from_env(service, env),
+            smtp=SmtpSettings.from_env(env),
+            notice_templates_dir=_path(env, "ESS_NOTICE_TEMPLATES_DIR"),
         )
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from importlib import import_module
+from typing import Any
 
 from fastapi import APIRouter
 from sqlalchemy import MetaData
@@ -27,6 +28,11 @@ class ServiceSpec:
     routers: Sequence[Callable[[ServiceRuntime], APIRouter]] = field(default_factory=tuple)
     migrations: str | None = None  # the service's alembic script location, `package:folder`
     project_reader: ProjectReader | None = None  # serves GET /projects/{id}/view from the shared view
+    tasks: Sequence[Callable[[ServiceRuntime], Coroutine[Any, Any, None]]] = ()
+    """The service's own work beside the harness's (a reactor telling holders of decisions...), started
+    with it."""
+    notices: str | None = None
+    """The package whose `notices/` folder holds the service's notice templates, if it sends any."""
     publishes: tuple[type[Payload], ...] | None = None
     """The payload types the service may publish (its outbox refuses others; its AsyncAPI document lists
     them). Default: every catalogue type of its service, and the checkpoint every service reports with."""
@@ -35,7 +41,9 @@ class ServiceSpec:
         return [*self.views(), *self.own_views()]
 
     def runtime(self, settings: ServiceSettings) -> ServiceRuntime:
-        return ServiceRuntime(settings, self.views(), self.own_views())
+        runtime = ServiceRuntime(settings, self.views(), self.own_views(), notices=self.notices)
+        runtime.tasks = {f"{self.name}-{i}": task for i, task in enumerate(self.tasks)}
+        return runtime
 
     def published_types(self) -> tuple[type[Payload], ...]:
         return published_by(self.name) if self.publishes is None else self.publishes

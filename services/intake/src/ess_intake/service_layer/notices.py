@@ -1,0 +1,120 @@
+"""Whom intake tells, and what (`ess_intake/notices/`, in French): the holder's contact when a correction
+is asked of them and when a funder decides on their file; each network a project is oriented to. Each
+notice is written in its act's transaction (ess_core.notify); the addresses stay in intake."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ess_contracts.reference import PILOT_INFO
+from ess_core.notify.notices import Notice, enqueue
+from ess_intake.adapters import follow_links
+from ess_intake.adapters.tables import contact, network
+from ess_intake.domain.requests import CorrectionRequestInput
+from ess_intake.service_layer.context import Intake
+
+PILOT_NAMES = {p.code: p.name for p in PILOT_INFO}
+FIELD_LABELS = {
+    "siret": "le numéro SIRET",
+    "legal_form": "la forme juridique",
+    "esus_agreement": "l'agrément ESUS",
+    "department": "le département",
+    "epci_siren": "l'intercommunalité partenaire",
+    "title": "le titre du projet",
+    "description": "la description du projet",
+    "stage": "le stade du projet",
+    "third_place": "le caractère de tiers-lieu",
+    "needs": "les besoins",
+    "budget": "le budget",
+    "planned_jobs": "les emplois prévus",
+    "start_on": "la date de démarrage",
+    "attachments": "les pièces jointes",
+    "contact": "la personne à contacter",
+}
+REASON_LABELS = {
+    "missing_information": "des informations manquent",
+    "invalid_identifier": "un identifiant n'est pas valide",
+    "budget_inconsistent": "le budget n'est pas cohérent",
+    "missing_attachment": "une pièce jointe manque",
+    "other": "autre motif (voir le message de l'instructeur)",
+}
+MONTHS = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)  # fmt: skip
+
+
+def french_date(day: date) -> str:
+    return f"{day.day}{'er' if day.day == 1 else ''} {MONTHS[day.month - 1]} {day.year}"
+
+
+async def contact_email(conn: AsyncConnection, project_id: str) -> str | None:
+    """The holder's contact address; none once erased."""
+    return await conn.scalar(select(contact.c.email).where(contact.c.project_id == project_id))
+
+
+async def follow_url(conn: AsyncConnection, intake: Intake, project_id: str) -> str | None:
+    """The holder's private link as it stands (none when revoked or past its date, or without a public
+    address for this intake)."""
+    state = await follow_links.current(conn, project_id, intake.config.link_ttl_days)
+    if (
+        intake.config.public_url is None
+        or state is None
+        or state.revoked_on
+        or state.expires_on < intake.today()
+    ):
+        return None
+    return intake.config.public_url + intake.links.path(project_id, state.generation)
+
+
+async def tell_correction_requested(
+    conn: AsyncConnection,
+    intake: Intake,
+    project_id: str,
+    request_id: str,
+    body: CorrectionRequestInput,
+    title: str,
+) -> None:
+    email = await contact_email(conn, project_id)
+    if email is None:
+        return
+    context = {
+        "pilot": PILOT_NAMES[intake.runtime.outbox.pilot],
+        "project_id": project_id,
+        "title": title,
+        "fields": [FIELD_LABELS[f] for f in body.fields],
+        "reasons": [REASON_LABELS[r] for r in body.reasons],
+        "remark": body.remark,
+        "answer_by": french_date(body.answer_by) if body.answer_by else None,
+        "follow_url": await follow_url(conn, intake, project_id),
+    }
+    key = f"correction_requested:{request_id}"
+    await enqueue(conn, Notice(key, "correction_requested", email, context, project_id))
+
+
+async def tell_networks(
+    conn: AsyncConnection,
+    intake: Intake,
+    project_id: str,
+    network_ids: Iterable[str],
+    title: str,
+    department: str,
+) -> None:
+    """Each network the project was just oriented to, where the directory gives its address."""
+    query = select(network.c.network_id, network.c.name, network.c.email).where(
+        network.c.network_id.in_(list(network_ids)) & network.c.email.is_not(None)
+    )
+    for network_id, name, email in await conn.execute(query):
+        context = {
+            "pilot": PILOT_NAMES[intake.runtime.outbox.pilot],
+            "network": name,
+            "project_id": project_id,
+            "title": title,
+            "department": department,
+        }
+        key = f"project_oriented:{project_id}:{network_id}"
+        await enqueue(conn, Notice(key, "project_oriented", email, context, project_id))
