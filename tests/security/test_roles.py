@@ -35,6 +35,8 @@ HARNESS = {
     "POST /dlq/{stream_seq}/retry": frozenset({"admin"}),
     "GET /republish": OPS,
     "POST /republish": frozenset({"admin"}),
+    "GET /webhooks/deliveries": OPS,
+    "POST /webhooks/replay": frozenset({"admin"}),
     "GET /projects/{project_id}/view": frozenset(STAFF),  # the title opened: personal data, no operator
 }
 READERS = frozenset({*STAFF, "operator"})

@@ -111,6 +111,7 @@ async def intake_service(
     link_keys: tuple[bytes, ...] = (b"test link key",),
     smtp: SmtpSettings | None = None,
     public_url: str | None = None,
+    webhooks_file: Path | None = None,
 ) -> AsyncIterator[IntakeService]:
     seed_file, trust_file = write_keys(tmp_path / "keys")
     settings = ServiceSettings(
@@ -122,6 +123,7 @@ async def intake_service(
         trust_file=trust_file,
         checkpoint_seconds=3600,  # checkpoints are the harness's business, not these tests'
         smtp=smtp,
+        webhooks_file=webhooks_file,
     )
     clock = clock or Clock()
     config = IntakeConfig(

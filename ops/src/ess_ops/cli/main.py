@@ -335,9 +335,10 @@ def verify_command(
 
 
 def _register_recovery_commands() -> None:
-    from ess_ops.cli import dlq, republish
+    from ess_ops.cli import dlq, republish, webhooks
 
     app.add_typer(dlq.app, name="dlq")
+    app.add_typer(webhooks.app, name="webhooks")
     app.command("republish")(republish.republish_command)
 
 

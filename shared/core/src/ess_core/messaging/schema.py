@@ -174,3 +174,34 @@ notice = Table(
     Column("last_error", String(400), nullable=True),
 )
 """The notices outbox (ess_core.notify): written in the act's transaction, sent after it commits."""
+
+webhook_delivery = Table(
+    "ess_webhook_delivery",
+    metadata,
+    Column("delivery_id", String(200), primary_key=True, comment="<webhook>:<generation>:<event id>"),
+    Column("webhook", String(40), nullable=False),
+    Column("generation", Integer, nullable=False, comment="a replay starts a new one"),
+    Column("event_id", String(64), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("stream_seq", BigInteger, nullable=False),
+    Column("body", Text, nullable=False, comment="what is posted: the verified event, as JSON"),
+    Column("state", String(12), nullable=False, comment="pending | delivered | dead"),
+    Column("attempts", Integer, nullable=False),
+    Column("next_try_at", String(27), nullable=False),
+    Column("created_at", String(27), nullable=False),
+    Column("delivered_at", String(27), nullable=True),
+    Column("last_status", Integer, nullable=True),
+    Column("last_error", String(400), nullable=True),
+    Index("ix_ess_webhook_delivery_due", "state", "next_try_at"),
+)
+"""Each event a webhook chose, delivered or still to deliver (ess_core.webhooks): the delivery log."""
+
+webhook_cursor = Table(
+    "ess_webhook_cursor",
+    metadata,
+    Column("name", String(16), primary_key=True),
+    Column("generation", Integer, nullable=False),
+    Column("replayed_from", String(40), nullable=True, comment="a stream sequence or an instant"),
+    Column("replayed_at", String(27), nullable=True),
+)
+"""The webhooks consumer's generation: a replay from a point starts the next one."""

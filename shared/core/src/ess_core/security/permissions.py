@@ -56,6 +56,11 @@ def consumer_name(pilot: str, service: str) -> str:
     return f"{pilot}-{service}"
 
 
+def webhook_consumer_name(pilot: str, service: str) -> str:
+    """The service's second consumer, which reads the events its webhooks chose (ess_core.webhooks)."""
+    return f"{pilot}-{service}-webhooks"
+
+
 def own_consumer(consumer: str, stream: str = STREAM) -> list[str]:
     api = "$JS.API.CONSUMER"
     return [
@@ -75,7 +80,8 @@ def key_store(pilot: str) -> list[str]:
 
 
 def pilot_permissions(pilot: str, services: Iterable[str] = RUNNING_SERVICES) -> Permissions:
-    consumers = [subject for s in services for subject in own_consumer(consumer_name(pilot, s))]
+    names = [name(pilot, s) for s in services for name in (consumer_name, webhook_consumer_name)]
+    consumers = [subject for consumer in names for subject in own_consumer(consumer)]
     return {
         "publish": {"allow": [pilot_prefix(pilot), *reads(), *consumers, *key_store(pilot)]},
         "subscribe": {"allow": [f"{inbox_prefix(pilot)}.>"]},

@@ -24,6 +24,7 @@ from ess_core.service.project_read import project_read_router
 from ess_core.service.runtime import ServiceRuntime
 from ess_core.service.spec import ServiceSpec
 from ess_core.service.status import ServiceStatus, read_status
+from ess_core.service.webhook_routes import webhooks_router
 
 Operator = Annotated[Principal, Depends(require_service_pilot(None, "operator", "admin"))]
 Admin = Annotated[Principal, Depends(require_service_pilot(None, "admin"))]
@@ -118,6 +119,7 @@ def build_app(spec: ServiceSpec, runtime: ServiceRuntime, verifier: TokenVerifie
     app.add_exception_handler(Refused, refusal_response)
     app.include_router(_operations(runtime))
     app.include_router(operations_router(runtime))
+    app.include_router(webhooks_router(runtime))
     if spec.project_reader is not None:
         app.include_router(project_read_router(runtime, spec.project_reader))
     for make_router in spec.routers:

@@ -17,6 +17,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ess_contracts.base import Payload
+from ess_contracts.catalogue import PAYLOAD_TYPES
 from ess_contracts.sealing import private_key
 from ess_contracts.signing import Signer, TrustFile, TrustStore
 from ess_contracts.subjects import STREAM
@@ -39,9 +40,13 @@ from ess_core.privacy.erasure import ErasureReactor
 from ess_core.privacy.key_store import KeyStore
 from ess_core.privacy.keyring import Keyring
 from ess_core.security.client import connect_options
+from ess_core.security.permissions import webhook_consumer_name
 from ess_core.service.checkpoints import Checkpointer
 from ess_core.service.metrics import ServiceMetrics
 from ess_core.service.settings import ServiceSettings
+from ess_core.webhooks.config import load_webhooks
+from ess_core.webhooks.dispatcher import WebhookDispatcher
+from ess_core.webhooks.listener import WebhookListener
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +64,9 @@ class ServiceRuntime:
         self.settings = settings
         self.notices = Templates(notices, settings.notice_templates_dir) if notices else None
         self.tasks: dict[str, Callable[[ServiceRuntime], Coroutine[Any, Any, None]]] = {}
+        known = PAYLOAD_TYPES.keys()
+        self.webhook_config = load_webhooks(settings.webhooks_file, known) if settings.webhooks_file else ()
+        self.webhooks: WebhookListener | None = None
         self.views = [*views, *own_views]
         # Every service holds the shared views: their digest is what all pilots' services compare...
         self.compared_views = list(views)
@@ -120,9 +128,22 @@ class ServiceRuntime:
         self._spawn("erasures", erasures.run())
         self._spawn("checkpoints", self.checkpointer.run())
         self._start_notices()
+        self._start_webhooks()
         for name, task in self.tasks.items():
             self._spawn(name, task(self))
         await self._start_projection()
+
+    def _start_webhooks(self) -> None:
+        if not self.webhook_config:
+            return
+        durable = webhook_consumer_name(self.settings.pilot, self.settings.service)
+        self.webhooks = WebhookListener(
+            self.engine, self.js, self.trust, self.webhook_config, durable, self.transaction
+        )
+        hooks = {h.name: h for h in self.webhook_config}
+        dispatcher = WebhookDispatcher(self.engine, hooks, self.transaction, f"ess-{self.settings.instance}")
+        self._spawn("webhooks", self.webhooks.run())
+        self._spawn("webhook-deliveries", dispatcher.run())
 
     def _start_notices(self) -> None:
         if self.notices is None:

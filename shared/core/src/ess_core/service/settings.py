@@ -38,6 +38,9 @@ class ServiceSettings(BaseModel):
     """Sealed fields this service must keep on an erasure request, each with its legal reason."""
     smtp: SmtpSettings | None = None  # the pilot's mail server: none, and notices wait in the outbox
     notice_templates_dir: Path | None = None  # the pilot's own versions of the service's notice templates
+    webhooks_file: Path | None = (
+        None  # the partners' systems this service tells of events (ess_core.webhooks)
+    )
 
     @property
     def instance(self) -> str:
@@ -68,6 +71,7 @@ class ServiceSettings(BaseModel):
             legal_holds=legal_holds_from_env(service, env),
             smtp=SmtpSettings.from_env(env),
             notice_templates_dir=_path(env, "ESS_NOTICE_TEMPLATES_DIR"),
+            webhooks_file=_path(env, f"ESS_{service.upper()}_WEBHOOKS_FILE"),
         )
 
 
