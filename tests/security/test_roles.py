@@ -37,6 +37,10 @@ HARNESS = {
     "POST /republish": frozenset({"admin"}),
     "GET /webhooks/deliveries": OPS,
     "POST /webhooks/replay": frozenset({"admin"}),
+    "GET /notices/preferences": frozenset({"instructor", "decider", "operator", "admin"}),  # their own
+    "PUT /notices/preferences": frozenset({"instructor", "decider", "operator", "admin"}),
+    "GET /notices/unsubscribe": OPEN,  # the link's own signature
+    "POST /notices/unsubscribe": OPEN,
     "GET /projects/{project_id}/view": frozenset(STAFF),  # the title opened: personal data, no operator
 }
 READERS = frozenset({*STAFF, "operator"})

@@ -24,6 +24,7 @@ from ess_contracts.event import new_event
 from ess_contracts.signing import Signer, TrustFile, generate_seed
 from ess_contracts.types import PILOTS, Pilot
 from ess_core.auth import LocalIssuer
+from ess_core.notify.smtp import SmtpSettings
 from ess_core.service.http import build_app
 from ess_core.service.migrate import upgrade
 from ess_core.service.runtime import ServiceRuntime
@@ -133,6 +134,7 @@ async def funding_services(
     js: JetStreamContext,
     backend: str,
     legal_holds: Mapping[Pilot, dict[str, str]] | None = None,
+    smtp: SmtpSettings | None = None,
 ) -> AsyncIterator[Funders]:
     keys = tmp_path / "keys"
     keys.mkdir()
@@ -161,6 +163,8 @@ async def funding_services(
                 trust_file=keys / "trust.json",
                 checkpoint_seconds=3600,
                 legal_holds=(legal_holds or {}).get(pilot, {}),
+                smtp=smtp,
+                public_url=f"https://{pilot}-funding.example",
             )
             runtime = service.runtime(settings)
             with pytest.MonkeyPatch.context() as env:  # the app reads its token verifier's key at build

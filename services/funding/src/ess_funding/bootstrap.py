@@ -7,6 +7,7 @@ from ess_core.service.spec import ServiceSpec
 from ess_funding.adapters.tables import metadata
 from ess_funding.entrypoints.http import funding_router
 from ess_funding.entrypoints.undertakings import undertaking_router
+from ess_funding.service_layer import agenda_notices
 from ess_views import shared_views
 from ess_views.funding_plan import funding_views
 from ess_views.project import read_project
@@ -26,4 +27,7 @@ service = ServiceSpec(
     project_reader=read_project,
     routers=(funding_router, undertaking_router),
     migrations="ess_funding:migrations",
+    tasks=(agenda_notices.watch,),
+    notices="ess_funding",
+    notice_kinds={agenda_notices.KIND: agenda_notices.LABEL},
 )

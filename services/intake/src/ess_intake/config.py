@@ -30,7 +30,8 @@ class IntakeConfig:
     contact_retention_days: int = DEFAULT_CONTACT_RETENTION_DAYS
     privacy_contact: str = DEFAULT_PRIVACY_CONTACT
     public_url: str | None = None
-    """Where holders reach this intake (`ESS_INTAKE_PUBLIC_URL`): notices give them their follow link."""
+    """Where holders reach this intake (`ESS_INTAKE_PUBLIC_URL`, the service's `public_url`): notices give
+    them their follow link."""
 
     @classmethod
     def from_env(cls, settings: ServiceSettings, env: Mapping[str, str] | None = None) -> IntakeConfig:
@@ -45,7 +46,7 @@ class IntakeConfig:
                 env, "ESS_INTAKE_CONTACT_RETENTION_DAYS", DEFAULT_CONTACT_RETENTION_DAYS
             ),
             privacy_contact=env.get("ESS_INTAKE_PRIVACY_CONTACT") or DEFAULT_PRIVACY_CONTACT,
-            public_url=(env.get("ESS_INTAKE_PUBLIC_URL") or "").rstrip("/") or None,
+            public_url=settings.public_url,
         )
 
 

@@ -12,11 +12,12 @@ from sqlalchemy import RowMapping, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_core.messaging.schema import notice
+from ess_core.notify.french import french_date
 from ess_core.notify.notices import Notice, enqueue
 from ess_intake.adapters import projects
 from ess_intake.adapters.tables import contact
 from ess_intake.service_layer.context import Intake
-from ess_intake.service_layer.notices import PILOT_NAMES, french_date
+from ess_intake.service_layer.notices import PILOT_NAMES
 from ess_views.project import decision
 
 log = logging.getLogger(__name__)

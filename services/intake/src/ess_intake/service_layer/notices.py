@@ -5,19 +5,19 @@ notice is written in its act's transaction (ess_core.notify); the addresses stay
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_contracts.reference import PILOT_INFO
+from ess_core.notify.french import french_date
 from ess_core.notify.notices import Notice, enqueue
 from ess_intake.adapters import follow_links
 from ess_intake.adapters.tables import contact, network
 from ess_intake.domain.requests import CorrectionRequestInput
 from ess_intake.service_layer.context import Intake
 
-PILOT_NAMES = {p.code: p.name for p in PILOT_INFO}
+PILOT_NAMES: dict[str, str] = {p.code: p.name for p in PILOT_INFO}
 FIELD_LABELS = {
     "siret": "le numéro SIRET",
     "legal_form": "la forme juridique",
@@ -42,14 +42,6 @@ REASON_LABELS = {
     "missing_attachment": "une pièce jointe manque",
     "other": "autre motif (voir le message de l'instructeur)",
 }
-MONTHS = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-)  # fmt: skip
-
-
-def french_date(day: date) -> str:
-    return f"{day.day}{'er' if day.day == 1 else ''} {MONTHS[day.month - 1]} {day.year}"
 
 
 async def contact_email(conn: AsyncConnection, project_id: str) -> str | None:

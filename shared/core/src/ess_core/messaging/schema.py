@@ -167,7 +167,7 @@ notice = Table(
     Column("project_id", String(64), nullable=True, index=True),
     Column("context", Text, nullable=False, comment="JSON: what the template shows"),
     Column("created_at", String(27), nullable=False),
-    Column("state", String(12), nullable=False, comment="pending | sent | failed"),
+    Column("state", String(12), nullable=False, comment="pending | sent | failed | held | digested"),
     Column("attempts", Integer, nullable=False),
     Column("retry_at", String(27), nullable=True),
     Column("sent_at", String(27), nullable=True),
@@ -205,3 +205,15 @@ webhook_cursor = Table(
     Column("replayed_at", String(27), nullable=True),
 )
 """The webhooks consumer's generation: a replay from a point starts the next one."""
+
+notice_subscription = Table(
+    "ess_notice_subscription",
+    metadata,
+    Column("subscriber", String(200), nullable=False, comment="the staff token's subject"),
+    Column("kind", String(40), nullable=False),
+    Column("email", String(254), nullable=False),
+    Column("mode", String(8), nullable=False, comment="each | daily | off"),
+    Column("updated_at", String(27), nullable=False),
+    PrimaryKeyConstraint("subscriber", "kind"),
+)
+"""Which notices a person of this pilot's staff wants, and how (ess_core.notify.subscriptions)."""

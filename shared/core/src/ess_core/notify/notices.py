@@ -30,8 +30,9 @@ def now_text() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-async def enqueue(conn: AsyncConnection, notice: Notice) -> None:
-    """Inside the act's transaction: the notice is sent once it commits, or never if it rolls back."""
+async def enqueue(conn: AsyncConnection, notice: Notice, state: str = "pending") -> None:
+    """Inside the act's transaction: the notice is sent once it commits, or never if it rolls back
+    (`held`: kept for the recipient's daily digest)."""
     row = {
         "notice_key": notice.key,
         "kind": notice.kind,
@@ -39,7 +40,7 @@ async def enqueue(conn: AsyncConnection, notice: Notice) -> None:
         "project_id": notice.project_id,
         "context": json.dumps(notice.context, ensure_ascii=False, sort_keys=True, default=str),
         "created_at": now_text(),
-        "state": "pending",
+        "state": state,
         "attempts": 0,
     }
     await insert_ignoring_conflicts(conn, notice_table, [row])

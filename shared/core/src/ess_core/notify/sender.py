@@ -59,13 +59,17 @@ class NoticeSender:
             rows = (await conn.execute(query)).mappings().all()
         sent = 0
         for row in rows:
+            context = json.loads(row["context"])
             headers = {
                 "From": self.smtp.sender,
                 "To": row["recipient"],
                 "Message-ID": message_id(row["notice_key"], self.pilot),
             }
+            if context.get("unsubscribe_url"):  # RFC 8058: mail clients offer one-click unsubscribe
+                headers["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
+                headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
             try:
-                message = self.templates.message(row["kind"], json.loads(row["context"]), headers)
+                message = self.templates.message(row["kind"], context, headers)
                 await asyncio.to_thread(self.smtp.send, message)
             except (smtplib.SMTPException, OSError) as exc:
                 await self._failed(row["notice_key"], row["attempts"] + 1, f"{type(exc).__name__}: {exc}")

@@ -33,7 +33,9 @@ from ess_core.messaging.recovery import (
 from ess_core.messaging.relay import Relay
 from ess_core.messaging.schema import applied, consumer_position, dead_letters, issuer_position, parked
 from ess_core.messaging.view_idiom import View
+from ess_core.notify.digest import DigestJob
 from ess_core.notify.sender import NoticeSender
+from ess_core.notify.subscriptions import Unsubscribing
 from ess_core.notify.templates import Templates
 from ess_core.privacy.data_keys import KeyPublisher, Sealer
 from ess_core.privacy.erasure import ErasureReactor
@@ -64,6 +66,9 @@ class ServiceRuntime:
         self.settings = settings
         self.notices = Templates(notices, settings.notice_templates_dir) if notices else None
         self.tasks: dict[str, Callable[[ServiceRuntime], Coroutine[Any, Any, None]]] = {}
+        self.notice_kinds: dict[str, str] = {}
+        seed = settings.signing_seed_file.read_bytes().strip()
+        self.unsubscribing = Unsubscribing(seed, settings.public_url)
         known = PAYLOAD_TYPES.keys()
         self.webhook_config = load_webhooks(settings.webhooks_file, known) if settings.webhooks_file else ()
         self.webhooks: WebhookListener | None = None
@@ -148,6 +153,10 @@ class ServiceRuntime:
     def _start_notices(self) -> None:
         if self.notices is None:
             return
+        digest = DigestJob(
+            self.engine, self.notices, self.settings.pilot, self.settings.notice_digest_at, self.transaction
+        )
+        self._spawn("notice-digests", digest.run())
         if self.settings.smtp is None:
             log.info("no mail server (ESS_SMTP_HOST): notices wait in the outbox, unsent")
             return

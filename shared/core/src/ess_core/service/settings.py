@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import time
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -38,9 +39,9 @@ class ServiceSettings(BaseModel):
     """Sealed fields this service must keep on an erasure request, each with its legal reason."""
     smtp: SmtpSettings | None = None  # the pilot's mail server: none, and notices wait in the outbox
     notice_templates_dir: Path | None = None  # the pilot's own versions of the service's notice templates
-    webhooks_file: Path | None = (
-        None  # the partners' systems this service tells of events (ess_core.webhooks)
-    )
+    public_url: str | None = None  # where people reach this service: links in notices point there
+    webhooks_file: Path | None = None  # partners' systems told of events (ess_core.webhooks)
+    notice_digest_at: time = time(7, 0)  # when (UTC) staff who chose a daily digest get it
 
     @property
     def instance(self) -> str:
@@ -72,6 +73,8 @@ class ServiceSettings(BaseModel):
             smtp=SmtpSettings.from_env(env),
             notice_templates_dir=_path(env, "ESS_NOTICE_TEMPLATES_DIR"),
             webhooks_file=_path(env, f"ESS_{service.upper()}_WEBHOOKS_FILE"),
+            public_url=(env.get(f"ESS_{service.upper()}_PUBLIC_URL") or "").rstrip("/") or None,
+            notice_digest_at=_clock_time(env, "ESS_NOTICE_DIGEST_AT", time(7, 0)),
         )
 
 
@@ -103,6 +106,15 @@ def legal_holds_from_env(service: ServiceName, env: dict[str, str]) -> dict[str,
                 f"{name}: {field}: the legal reason must be text of 1 to {HOLD_REASON_MAX} characters"
             )
     return {str(field): str(reason).strip() for field, reason in holds.items()}
+
+
+def _clock_time(env: dict[str, str], name: str, default: time) -> time:
+    if not env.get(name):
+        return default
+    try:
+        return time.fromisoformat(env[name])
+    except ValueError as exc:
+        raise SystemExit(f"{name}: a time of day (HH:MM, UTC), not {env[name]!r}") from exc
 
 
 def _path(env: dict[str, str], name: str) -> Path | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
@@ -33,6 +33,8 @@ class ServiceSpec:
     with it."""
     notices: str | None = None
     """The package whose `notices/` folder holds the service's notice templates, if it sends any."""
+    notice_kinds: Mapping[str, str] = field(default_factory=dict)
+    """The notices its staff may choose (kind -> label in French), each, daily or off."""
     publishes: tuple[type[Payload], ...] | None = None
     """The payload types the service may publish (its outbox refuses others; its AsyncAPI document lists
     them). Default: every catalogue type of its service, and the checkpoint every service reports with."""
@@ -42,6 +44,7 @@ class ServiceSpec:
 
     def runtime(self, settings: ServiceSettings) -> ServiceRuntime:
         runtime = ServiceRuntime(settings, self.views(), self.own_views(), notices=self.notices)
+        runtime.notice_kinds = dict(self.notice_kinds)
         runtime.tasks = {f"{self.name}-{i}": task for i, task in enumerate(self.tasks)}
         return runtime
 
