@@ -281,6 +281,9 @@ EXAMPLES: list[Payload] = [
     evaluation.ProjectReviewRecorded(
         milestone_months=12, reviewed_on=date(2026, 3, 10), still_operating=True, jobs_created=2, jobs_kept=1
     ),
+    evaluation.ProjectReviewDue(
+        milestone_months=24, due_on=date(2027, 3, 1), stage="overdue", as_of=date(2027, 3, 31)
+    ),
     evaluation.SessionRecorded(
         held_on=date(2025, 11, 20),
         pilots_present=("region", "state", "bdt"),
@@ -404,6 +407,7 @@ def test_coverage_of_version_1() -> None:
         "indicator_defined",
         "indicator_measure_recorded",
         "project_review_recorded",
+        "project_review_due",
         "session_recorded",
         "report_published",
     }
@@ -633,4 +637,11 @@ def test_a_breach_is_acknowledged_by_two_people() -> None:
             acknowledged_on=date(2026, 4, 2),
             requested_by="staff-1f2e",
             approved_by="staff-1f2e",
+        )
+
+
+def test_a_review_is_not_due_before_its_day() -> None:
+    with pytest.raises(ValueError, match="as_of is before due_on"):
+        evaluation.ProjectReviewDue(
+            milestone_months=12, due_on=date(2027, 3, 1), stage="due", as_of=date(2027, 2, 28)
         )

@@ -5,6 +5,7 @@ from ess_evaluation.adapters.tables import metadata
 from ess_evaluation.adapters.views import evaluation_views
 from ess_evaluation.entrypoints.http_acts import acts_router
 from ess_evaluation.entrypoints.http_reads import reads_router
+from ess_evaluation.service_layer import review_reminders
 from ess_views import shared_views
 from ess_views.project import read_project
 
@@ -16,4 +17,7 @@ service = ServiceSpec(
     project_reader=read_project,
     routers=(acts_router, reads_router),
     migrations="ess_evaluation:migrations",
+    tasks=(review_reminders.run,),
+    notices="ess_evaluation",
+    notice_kinds=review_reminders.LABELS,
 )

@@ -17,9 +17,9 @@ from ess_contracts.privacy import PrivacyPayload
 from ess_contracts.sealing import unsealed
 from ess_contracts.undertaking import UndertakingPayload
 
-CATALOGUE_VERSION = "v4"  # v2: checkpoint_recorded 2; v3: control links, outside aid, rules versions;
+CATALOGUE_VERSION = "v5"  # v2: checkpoint_recorded 2; v3: control links, outside aid, rules versions;
 # v4: free text sealed (project_submitted, project_corrected, project_review_recorded,
-# project_opinion_given 2, project_decision_recorded 3), project_data_key_destroyed
+# project_opinion_given 2, project_decision_recorded 3), project_data_key_destroyed; v5: project_review_due
 
 AnyPayload = Annotated[
     IntakePayload | FundingPayload | UndertakingPayload | EvaluationPayload | OpsPayload | PrivacyPayload,

@@ -168,6 +168,30 @@ class ProjectReviewRecorded(Payload):
     remark: Sealed | None = None
 
 
+ReminderStage = Literal["due", "overdue"]
+
+
+class ProjectReviewDue(Payload):
+    """A pilot's review scheduler says, as of `as_of`, that its follow-up review of a project it funds is
+    due, or overdue (`OVERDUE_AFTER_DAYS` past `due_on`), and not done: the as-of day is the scheduler's,
+    never a fold's clock. Its staff who chose these notices are told. Once per project, milestone and
+    stage."""
+
+    SERVICE: ClassVar[ServiceName] = "evaluation"
+    AGGREGATE: ClassVar[AggregateKind] = "project"
+    type: Literal["project_review_due"] = "project_review_due"
+    milestone_months: ReviewMilestone
+    due_on: date
+    stage: ReminderStage
+    as_of: date
+
+    @model_validator(mode="after")
+    def _not_before_due(self) -> Self:
+        if self.as_of < self.due_on:
+            raise ValueError("as_of is before due_on: a review is not due before its day")
+        return self
+
+
 class SessionRecorded(Payload):
     """A steering session held: who was present and what it decided or recommended, action by action."""
 
@@ -202,6 +226,7 @@ EvaluationPayload = (
     | IndicatorDefined
     | IndicatorMeasureRecorded
     | ProjectReviewRecorded
+    | ProjectReviewDue
     | SessionRecorded
     | ReportPublished
 )

@@ -251,3 +251,16 @@ review_due = Table(
 )
 """Recomputed from every pilot's commitments and decisions of the project at each change: a function of
 the rows, so of the set of events."""
+
+review_reminder = Table(
+    "eval_review_reminder",
+    metadata,
+    Column("project_id", String(64), nullable=False),
+    Column("milestone_months", Integer, nullable=False),
+    Column("stage", String(8), nullable=False, comment="due | overdue"),
+    _date("as_of"),
+    Column("event_id", String(36), nullable=False),
+    PrimaryKeyConstraint("project_id", "milestone_months", "stage"),
+)
+"""This pilot's own acts, not a view (a rebuild keeps it): the reminders its scheduler published, once
+per project, milestone and stage (`project_review_due`)."""
