@@ -12,6 +12,7 @@ from typing import Any
 
 from ess_contracts.reference import PILOT_INFO
 from ess_core.notify.subscriptions import tell_subscribers
+from ess_core.notify.view_watch import ViewWatch
 from ess_core.service.runtime import ServiceRuntime
 from ess_funding.adapters.reading import agenda
 
@@ -23,12 +24,16 @@ PILOT_NAMES: dict[str, str] = {p.code: p.name for p in PILOT_INFO}
 
 
 async def watch(runtime: ServiceRuntime) -> None:
-    told = None
+    told, views = None, ViewWatch()
     while True:
         try:
-            told = await tell_if_changed(runtime, told)
+            async with runtime.engine.connect() as conn:
+                moved = await views.moved(conn)
+            if moved:  # the agenda reads every plan: only when the views applied something
+                told = await tell_if_changed(runtime, told)
         except Exception:  # the database busy: the next round tries again
             log.warning("notices: reading the agenda failed; trying again", exc_info=True)
+            views.seen = None
         await asyncio.sleep(POLL_S)
 
 

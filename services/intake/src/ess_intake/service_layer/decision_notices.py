@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ess_core.messaging.schema import notice
 from ess_core.notify.french import french_date
 from ess_core.notify.notices import Notice, enqueue
+from ess_core.notify.view_watch import ViewWatch
 from ess_intake.adapters import projects
 from ess_intake.adapters.tables import contact
 from ess_intake.service_layer.context import Intake
@@ -33,11 +34,16 @@ def euros(cents: int) -> str:
 
 
 async def run(intake: Intake) -> None:
+    views = ViewWatch()
     while True:
         try:
-            await tell_new_decisions(intake)
+            async with intake.runtime.engine.connect() as conn:
+                moved = await views.moved(conn)
+            if moved:
+                await tell_new_decisions(intake)
         except Exception:  # the database busy: the next round tries again
             log.warning("telling holders of decisions failed; trying again", exc_info=True)
+            views.seen = None
         await asyncio.sleep(POLL_S)
 
 
