@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.faults.test_crashes import arm, wait_fired
+from tests.support.arrivals import arrived
 from tests.support.deployment import deployment
 from tests.support.intake_data import CONTACT, submission
 from tests.support.smtp_sink import Inbox, smtp_sink
@@ -35,11 +36,13 @@ def test_a_notice_survives_a_crash_between_send_and_mark_as_one_message_id(tmp_p
             asked = intake.post(f"/projects/{project_id}/correction-requests", json=body)
             assert asked.status_code == 200, asked.text
         wait_fired(system, "region-intake", "kill-after-send")
-        assert len(inbox.wait(1)) == 1  # the mail server has it; intake died before marking it sent
+        assert (
+            len(arrived(inbox.messages, 1)) == 1
+        )  # the mail server has it; intake died before marking it sent
         flag.unlink()
 
         system.start(*INTAKE)
-        first, again = inbox.wait(2)
+        first, again = arrived(inbox.messages, 2)
         assert first["Message-ID"] == again["Message-ID"] and again["To"] == CONTACT["email"]
         still(inbox, 2)
 

@@ -6,7 +6,6 @@ HTML, once each; an erasure forgets the project's notices."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from pathlib import Path
@@ -21,6 +20,7 @@ from ess_contracts.event import new_event
 from ess_contracts.signing import Signer
 from ess_core.messaging.schema import notice
 from ess_core.notify.notices import message_id
+from tests.support.arrivals import arriving
 from tests.support.funding_story import decision
 from tests.support.intake_data import CONTACT, network, submission
 from tests.support.intake_service import IntakeService, intake_service
@@ -57,7 +57,7 @@ async def test_the_holder_is_told_of_a_correction_request_once_in_french(
     )
     assert asked.status_code == 200, asked.text
 
-    [mail] = await received(inbox, 1)
+    [mail] = await arriving(inbox.messages, 1)
     assert (mail["To"], mail["From"]) == (CONTACT["email"], SENDER)
     assert mail["Subject"] == "Votre projet « Tiers-lieu de la Loire » : des corrections sont demandées"
     assert mail["Message-ID"] == message_id(f"correction_requested:{asked.json()['request_id']}", "region")
@@ -81,7 +81,7 @@ async def test_a_network_with_an_address_is_told_of_a_project_oriented_to_it(
     assert (await admin.post("/networks", json=network("n49"))).status_code == 201  # no address: no mail
     answer = (await running.client(("holder",)).post("/projects", json=submission())).json()
     assert sorted(answer["oriented_to"]) == ["n44", "n49"]
-    [mail] = await received(inbox, 1)
+    [mail] = await arriving(inbox.messages, 1)
     assert mail["To"] == NETWORK_EMAIL
     assert mail["Subject"] == "Nouveau projet orienté vers Réseau n44 : « Tiers-lieu de la Loire »"
     assert "département 44" in mail.get_body(("plain",)).get_content()
@@ -98,7 +98,7 @@ async def test_a_funders_decision_reaching_the_view_is_told_to_the_holder(
     wire = encode(event, state)
     await js_stream[1].publish(wire.subject, wire.data, stream="ESS", headers=wire.headers)
 
-    [mail] = await received(inbox, 1)
+    [mail] = await arriving(inbox.messages, 1)
     assert mail["To"] == CONTACT["email"]
     assert mail["Subject"] == "Votre projet « Tiers-lieu de la Loire » : décision de État (DREETS, DRAJES)"
     text = mail.get_body(("plain",)).get_content().replace("\r\n", "\n")
@@ -112,17 +112,9 @@ async def test_an_erasure_forgets_the_projects_notices(
     project_id = (await running.client(("holder",)).post("/projects", json=submission())).json()["project_id"]
     body = {"fields": ["budget"], "reasons": ["budget_inconsistent"]}
     await running.client(("instructor",)).post(f"/projects/{project_id}/correction-requests", json=body)
-    await received(inbox, 1)
+    await arriving(inbox.messages, 1)
     erased = await running.client(("admin",)).post("/privacy/erasure", json={"subject": CONTACT["email"]})
     assert erased.status_code == 200, erased.text
     async with running.runtime.engine.connect() as conn:
         left = await conn.scalar(select(func.count()).where(notice.c.project_id == project_id))
     assert left == 0
-
-
-async def received(inbox: Inbox, count: int, limit: float = 15.0) -> list[Any]:
-    deadline = time.monotonic() + limit
-    while len(inbox.messages) < count:
-        assert time.monotonic() < deadline, f"{len(inbox.messages)} message(s), {count} expected"
-        await asyncio.sleep(0.05)
-    return list(inbox.messages)

@@ -11,7 +11,6 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, timedelta
-from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
@@ -30,10 +29,11 @@ from ess_core.service.settings import ServiceSettings
 from ess_evaluation.adapters.tables import review_due
 from ess_evaluation.bootstrap import service
 from ess_evaluation.service_layer.review_reminders import remind
+from tests.support.arrivals import arriving
 from tests.support.evaluation_scenario import committed, decided
 from tests.support.funding_services import submission
 from tests.support.intake_service import _app, stop, stream_messages, write_keys
-from tests.support.smtp_sink import Inbox, smtp_sink
+from tests.support.smtp_sink import smtp_sink
 
 STAFF_EMAIL = "claire.dubois@dreets.example"
 COMMITTED_ON = date(2026, 11, 20)  # the 12-month review falls due on 2027-11-20: after the real today
@@ -60,7 +60,7 @@ async def test_reviews_due_then_overdue_are_published_once_and_told(
             assert await remind(runtime, due_on + timedelta(days=30)) == 1  # overdue
             assert await remind(runtime, due_on + timedelta(days=60)) == 0  # once each
 
-            mails = await received(inbox, 2)
+            mails = await arriving(inbox.messages, 2)
             assert [m["Subject"] for m in mails] == [
                 f"Revue de suivi à 12 mois du projet {PROJECT} : arrive à échéance",
                 f"Revue de suivi à 12 mois du projet {PROJECT} : est en retard",
@@ -102,14 +102,6 @@ async def published_reminders(js: JetStreamContext) -> list[tuple[str, ProjectRe
     subject = "ess.state.evaluation.project.*.project_review_due"
     events = [Event.model_validate_json(data) for _, data, _ in await stream_messages(js, subject)]
     return [(e.pilot, e.payload) for e in events if isinstance(e.payload, ProjectReviewDue)]
-
-
-async def received(inbox: Inbox, count: int, limit: float = 15.0) -> list[EmailMessage]:
-    deadline = time.monotonic() + limit
-    while len(inbox.messages) < count:
-        assert time.monotonic() < deadline, f"{len(inbox.messages)} message(s), {count} expected"
-        await asyncio.sleep(0.05)
-    return list(inbox.messages)
 
 
 @asynccontextmanager

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from ess_core.webhooks.signature import HEADER, verify
+from tests.support.arrivals import arriving
 from tests.support.intake_data import submission
 from tests.support.intake_service import IntakeService, intake_service
 from tests.support.webhook_receiver import Receiver, webhook_receiver
@@ -59,7 +60,7 @@ async def test_deliveries_are_signed_retried_with_backoff_and_replayed_from_a_se
     holder = running.client(("holder",))
     receiver.script = [500, 500, 500]  # down for a while, then back
     first = (await holder.post("/projects", json=submission(title="Épicerie du bocage"))).json()
-    tries = await arrived(receiver, 4)
+    tries = await arriving(receiver.deliveries, 4)
     gaps = [b.at - a.at for a, b in itertools.pairwise(tries)]
     assert gaps[0] >= 0.15 and gaps[1] >= 0.3 and gaps[2] >= 0.6, gaps  # 0.2 s doubling, jitter >= 3/4
     for delivery in tries:
@@ -71,7 +72,7 @@ async def test_deliveries_are_signed_retried_with_backoff_and_replayed_from_a_se
     assert {d.headers["ESS-Delivery"] for d in tries} == {f"compta:0:{event['id']}"}  # one delivery, retried
 
     second = (await holder.post("/projects", json=submission(title="Recyclerie du bocage"))).json()
-    await arrived(receiver, 5)
+    await arriving(receiver.deliveries, 5)
     log = await running.client(("operator",)).get("/webhooks/deliveries")
     assert log.status_code == 200 and log.json()["counts"] == {"delivered": 2}
     attempts = sorted(item["attempts"] for item in log.json()["items"])
@@ -81,7 +82,7 @@ async def test_deliveries_are_signed_retried_with_backoff_and_replayed_from_a_se
     seq = receiver.deliveries[-1].json()["stream_sequence"]
     replay = await running.client(("admin",)).post("/webhooks/replay", json={"from_sequence": seq})
     assert replay.status_code == 202 and replay.json()["generation"] == 1
-    again = (await arrived(receiver, 6))[-1]
+    again = (await arriving(receiver.deliveries, 6))[-1]
     assert again.json()["event"]["aggregate_id"] == second["project_id"]
     assert again.headers["ESS-Delivery"].startswith("compta:1:")
     await asyncio.sleep(1.0)
@@ -93,7 +94,7 @@ async def test_a_receiver_that_never_recovers_leaves_the_delivery_dead(
 ) -> None:
     receiver.script = [500] * 10
     await running.client(("holder",)).post("/projects", json=submission())
-    await arrived(receiver, 4)
+    await arriving(receiver.deliveries, 4)
     operator = running.client(("operator",))
     deadline = time.monotonic() + 10
     while (log := (await operator.get("/webhooks/deliveries?state=dead")).json())["counts"].get("dead") != 1:
@@ -104,11 +105,3 @@ async def test_a_receiver_that_never_recovers_leaves_the_delivery_dead(
     await asyncio.sleep(1.0)
     assert len(receiver.deliveries) == 4
     assert (await running.client(("instructor",)).get("/webhooks/deliveries")).status_code == 403
-
-
-async def arrived(receiver: Receiver, count: int, limit: float = 20.0) -> list[Any]:
-    deadline = time.monotonic() + limit
-    while len(receiver.deliveries) < count:
-        assert time.monotonic() < deadline, f"{len(receiver.deliveries)} deliveries, {count} expected"
-        await asyncio.sleep(0.02)
-    return list(receiver.deliveries)

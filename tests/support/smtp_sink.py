@@ -3,7 +3,6 @@ it is given, as the standard library parses it."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email import message_from_bytes, policy
@@ -30,14 +29,6 @@ class Inbox:
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if m["To"] == address]
-
-    def wait(self, count: int, limit: float = 15.0) -> list[EmailMessage]:
-        """Once at least `count` messages came (bounded wait)."""
-        deadline = time.monotonic() + limit
-        while len(self.messages) < count:
-            assert time.monotonic() < deadline, f"{len(self.messages)} message(s), {count} expected"
-            time.sleep(0.05)
-        return list(self.messages)
 
 
 @contextmanager

@@ -31,15 +31,6 @@ class Receiver:
     script: list[int] = field(default_factory=list)  # statuses to answer first, then 200
 
 
-def arrived(receiver: Receiver, count: int, limit: float = 20.0) -> list[Received]:
-    """Once at least `count` deliveries came (a bounded wait, from a test thread)."""
-    deadline = time.monotonic() + limit
-    while len(receiver.deliveries) < count:
-        assert time.monotonic() < deadline, f"{len(receiver.deliveries)} deliveries, {count} expected"
-        time.sleep(0.02)
-    return list(receiver.deliveries)
-
-
 @contextmanager
 def webhook_receiver() -> Iterator[Receiver]:
     receiver = Receiver(url="")

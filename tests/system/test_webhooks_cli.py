@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.arrivals import arrived
 from tests.support.deployment import deployment
 from tests.support.intake_data import submission
-from tests.support.webhook_receiver import arrived, webhook_receiver
+from tests.support.webhook_receiver import webhook_receiver
 
 pytestmark = [pytest.mark.system, pytest.mark.timeout(120)]
 
@@ -37,7 +38,7 @@ def test_the_operator_reads_the_log_and_the_admin_replays(tmp_path: Path) -> Non
         system.start(*INTAKE)
         with system.client(*INTAKE) as intake:
             assert intake.post("/projects", json=submission()).status_code == 201
-        arrived(receiver, 1)
+        arrived(receiver.deliveries, 1)
         url = ["--url", system.children[INTAKE].http_url]
         operator, admin = system.state.token("region-operator"), system.state.token("region-admin")
         log = ess("webhooks", "log", *url, "--token", str(operator))
@@ -47,7 +48,7 @@ def test_the_operator_reads_the_log_and_the_admin_replays(tmp_path: Path) -> Non
         assert refused.returncode == 1 and "403" in refused.stderr
         replayed = ess("webhooks", "replay", "--from", "1", *url, "--token", str(admin))
         assert replayed.returncode == 0 and "generation 1" in replayed.stdout, replayed.stderr
-        again = arrived(receiver, 2)[-1]
+        again = arrived(receiver.deliveries, 2)[-1]
         assert again.headers["ESS-Delivery"].startswith("grants:1:")
 
 
