@@ -6,6 +6,7 @@ HTML, once each; an erasure forgets the project's notices."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from pathlib import Path
@@ -118,3 +119,30 @@ async def test_an_erasure_forgets_the_projects_notices(
     async with running.runtime.engine.connect() as conn:
         left = await conn.scalar(select(func.count()).where(notice.c.project_id == project_id))
     assert left == 0
+
+
+async def test_a_pilots_own_templates_replace_the_services_and_a_broken_one_fails_alone(
+    tmp_path: Path, nats_url: str, js_stream: Any, sink: tuple[Inbox, Any]
+) -> None:
+    inbox, smtp = sink
+    own = tmp_path / "templates"
+    own.mkdir()
+    (own / "project_oriented.subject.txt").write_text("Région : un projet pour {{ network }}")
+    (own / "correction_requested.txt").write_text("{{ no_such_value }}")  # cannot render
+    url = f"sqlite+aiosqlite:///{tmp_path / 'intake.db'}"
+    async with intake_service(url, tmp_path, nats_url, start=True, smtp=smtp, templates_dir=own) as svc:
+        assert (
+            await svc.client().post("/networks", json=network("n44", email=NETWORK_EMAIL))
+        ).status_code == 201
+        project_id = (await svc.client(("holder",)).post("/projects", json=submission())).json()["project_id"]
+        body = {"fields": ["budget"], "reasons": ["budget_inconsistent"]}
+        await svc.client(("instructor",)).post(f"/projects/{project_id}/correction-requests", json=body)
+        [mail] = await arriving(inbox.messages, 1)
+        assert mail["To"] == NETWORK_EMAIL and mail["Subject"] == "Région : un projet pour Réseau n44"
+        deadline, metrics = time.monotonic() + 15, ""
+        while 'state="failed"} 1.0' not in metrics:
+            assert time.monotonic() < deadline, metrics
+            metrics = (await svc.client(("operator",)).get("/metrics")).text
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1.5)  # the failed one is not tried again
+        assert len(inbox.messages) == 1

@@ -112,6 +112,7 @@ async def intake_service(
     smtp: SmtpSettings | None = None,
     public_url: str | None = None,
     webhooks_file: Path | None = None,
+    templates_dir: Path | None = None,
 ) -> AsyncIterator[IntakeService]:
     seed_file, trust_file = write_keys(tmp_path / "keys")
     settings = ServiceSettings(
@@ -124,6 +125,7 @@ async def intake_service(
         checkpoint_seconds=3600,  # checkpoints are the harness's business, not these tests'
         smtp=smtp,
         webhooks_file=webhooks_file,
+        notice_templates_dir=templates_dir,
     )
     clock = clock or Clock()
     config = IntakeConfig(

@@ -1,6 +1,7 @@
 """Sends what the notices outbox holds, after the acts that wrote it committed: render, send, mark sent.
 A failure is tried again later (backoff doubling from a few seconds to an hour), and marked failed after
-`MAX_ATTEMPTS` (`/metrics`: `ess_notices` by state; the log names each failure)."""
+`MAX_ATTEMPTS`; a notice whose template cannot render is failed at once (`/metrics`: `ess_notices` by
+state; the log names each failure)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 
+from jinja2 import TemplateError
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -70,6 +72,11 @@ class NoticeSender:
                 headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
             try:
                 message = self.templates.message(row["kind"], context, headers)
+            except TemplateError as exc:  # a pilot's template that cannot render: no retry mends it
+                log.error("notice %s cannot be rendered: %s", row["notice_key"], exc)
+                await self._mark(row["notice_key"], state="failed", last_error=f"template: {exc}"[:400])
+                continue
+            try:
                 await asyncio.to_thread(self.smtp.send, message)
             except (smtplib.SMTPException, OSError) as exc:
                 await self._failed(row["notice_key"], row["attempts"] + 1, f"{type(exc).__name__}: {exc}")
