@@ -53,7 +53,7 @@ class WebhookListener:
 
     async def run(self) -> None:
         self.generation = await self._generation()
-        sub = await self._subscribe(None)
+        sub = await self._first_subscription()
         try:
             while True:
                 if not self._replay.empty():
@@ -62,6 +62,15 @@ class WebhookListener:
         finally:  # an open pull request would hold the connection's drain at stop
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
+
+    async def _first_subscription(self) -> Subscription:
+        """The durable consumer as it stands (a restart resumes it), once the broker answers."""
+        while True:
+            try:
+                return await self._subscribe(None)
+            except Exception:  # the broker away at start: try again shortly
+                log.warning("webhooks: cannot bind the consumer yet; trying again", exc_info=True)
+                await asyncio.sleep(1.0)
 
     async def _next_batch(self, sub: Subscription) -> None:
         try:
