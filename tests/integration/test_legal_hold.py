@@ -61,8 +61,8 @@ async def test_a_legal_hold_keeps_one_key_with_its_reason_and_every_other_key_go
     remarks, detail = await sealed_texts(held, pid)
 
     request_id = await held.request_erasure(pid)
-    state = await view_once(
-        held["state"], pid, lambda v: bool(v["erasure_requests"]) and not v["own_keys_left"]
+    state = await view_once(  # erased here, and the signed destruction folded back into the view
+        held["state"], pid, lambda v: not v["own_keys_left"] and remarks["state"].key in v["erased_keys"]
     )
     region = await view_once(held["region"], pid, lambda v: remarks["region"].key in v["erased_keys"])
 

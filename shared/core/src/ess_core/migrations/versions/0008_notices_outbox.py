@@ -28,7 +28,7 @@ def upgrade() -> None:
     sa.Column('project_id', sa.String(length=64), nullable=True),
     sa.Column('context', sa.Text(), nullable=False, comment='JSON: what the template shows'),
     sa.Column('created_at', sa.String(length=27), nullable=False),
-    sa.Column('state', sa.String(length=12), nullable=False, comment='pending | sent | failed'),
+    sa.Column('state', sa.String(length=12), nullable=False, comment='pending | sent | failed | held | digested'),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('retry_at', sa.String(length=27), nullable=True),
     sa.Column('sent_at', sa.String(length=27), nullable=True),
