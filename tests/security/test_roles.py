@@ -42,6 +42,7 @@ HARNESS = {
     "GET /notices/unsubscribe": OPEN,  # the link's own signature
     "POST /notices/unsubscribe": OPEN,
     "GET /projects/{project_id}/view": frozenset(STAFF),  # the title opened: personal data, no operator
+    "GET /projects": frozenset(STAFF),  # a page of titles opened: the same
 }
 READERS = frozenset({*STAFF, "operator"})
 FILE_READERS = frozenset({*STAFF, "holder", "network"})  # the holder and network their own (checked after)

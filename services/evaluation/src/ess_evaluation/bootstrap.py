@@ -8,6 +8,7 @@ from ess_evaluation.entrypoints.http_reads import reads_router
 from ess_evaluation.service_layer import review_reminders
 from ess_views import shared_views
 from ess_views.project import read_project
+from ess_views.project_list import find_projects
 
 service = ServiceSpec(
     name="evaluation",
@@ -15,6 +16,7 @@ service = ServiceSpec(
     views=shared_views,
     own_views=evaluation_views,
     project_reader=read_project,
+    project_finder=find_projects,
     routers=(acts_router, reads_router),
     migrations="ess_evaluation:migrations",
     tasks=(review_reminders.run,),

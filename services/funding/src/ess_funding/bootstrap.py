@@ -11,6 +11,7 @@ from ess_funding.service_layer import agenda_notices
 from ess_views import shared_views
 from ess_views.funding_plan import funding_views
 from ess_views.project import read_project
+from ess_views.project_list import find_projects
 
 
 def service_views() -> list[View]:
@@ -25,6 +26,7 @@ service = ServiceSpec(
     metadata=metadata,
     views=service_views,
     project_reader=read_project,
+    project_finder=find_projects,
     routers=(funding_router, undertaking_router),
     migrations="ess_funding:migrations",
     tasks=(agenda_notices.watch,),

@@ -18,6 +18,7 @@ from ess_intake.service_layer.context import Intake, utc_today
 from ess_intake.service_layer.decision_notices import run as tell_decisions
 from ess_views import shared_views
 from ess_views.project import read_project
+from ess_views.project_list import find_projects
 
 _INTAKES: WeakKeyDictionary[ServiceRuntime, Intake] = WeakKeyDictionary()
 
@@ -48,6 +49,7 @@ def build_service(config: IntakeConfig | None = None, clock: Callable[[], date] 
         tasks=(decision_notices,),
         notices="ess_intake",
         project_reader=read_project,
+        project_finder=find_projects,
         migrations="ess_intake:migrations",
     )
 

@@ -14,6 +14,7 @@ from ess_contracts.base import Payload
 from ess_contracts.types import ServiceName
 from ess_core.messaging.outbox import published_by
 from ess_core.messaging.view_idiom import View
+from ess_core.service.project_query import ProjectFinder
 from ess_core.service.project_read import ProjectReader
 from ess_core.service.runtime import ServiceRuntime
 from ess_core.service.settings import ServiceSettings
@@ -28,6 +29,7 @@ class ServiceSpec:
     routers: Sequence[Callable[[ServiceRuntime], APIRouter]] = field(default_factory=tuple)
     migrations: str | None = None  # the service's alembic script location, `package:folder`
     project_reader: ProjectReader | None = None  # serves GET /projects/{id}/view from the shared view
+    project_finder: ProjectFinder | None = None  # serves GET /projects (a page of the shared view)
     tasks: Sequence[Callable[[ServiceRuntime], Coroutine[Any, Any, None]]] = ()
     """The service's own work beside the harness's (a reactor telling holders of decisions...), started
     with it."""
