@@ -26,7 +26,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy shared/contracts/src shared/core/src shared/views/src ops/src services/intake/src services/funding/src services/evaluation/src
+	$(VENV)/bin/mypy shared/contracts/src shared/core/src shared/views/src ops/src services/intake/src services/funding/src services/evaluation/src services/console/src
 
 .PHONY: deps imports
 imports: $(STAMP)  ## the import contracts in pyproject.toml (import-linter): which part may import which

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 pytestmark = pytest.mark.system
@@ -115,6 +116,9 @@ def test_up_applies_probe_everywhere_and_ctrl_c_leaves_nothing(
         [("region", "intake")]
         + [(p, s) for p in ("region", "state", "bdt") for s in ("funding", "evaluation")]
     )
+    assert sorted(info["consoles"]) == ["bdt", "region", "state"]  # each pilot's console, signing in locally
+    sign_in = httpx.get(f"{info['consoles']['state']}/connexion", timeout=10)
+    assert sign_in.status_code == 200 and "État (DREETS, DRAJES) — décision" in sign_in.text
     for pilot in ("region", "state", "bdt"):
         token = state / "tokens" / f"{pilot}-decider.jwt"
         assert (

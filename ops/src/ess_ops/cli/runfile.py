@@ -49,6 +49,8 @@ class RunInfo(BaseModel):
     trust_file: str
     tokens: dict[str, str]
     services: list[ServiceInfo]
+    consoles: dict[str, str] = {}
+    """Each pilot's console (its web pages), by pilot."""
 
 
 class RunFileError(RuntimeError):
@@ -112,7 +114,12 @@ def check_previous(path: Path) -> None:
 
 
 def build(
-    state: StateDir, nats: NatsServer, children: Sequence[Child], probe_id: str, tokens: Mapping[str, Path]
+    state: StateDir,
+    nats: NatsServer,
+    children: Sequence[Child],
+    probe_id: str,
+    tokens: Mapping[str, Path],
+    consoles: Mapping[str, str] | None = None,
 ) -> RunInfo:
     services = [
         ServiceInfo(
@@ -141,4 +148,5 @@ def build(
         trust_file=str(state.trust_file),
         tokens={pilot: str(path) for pilot, path in tokens.items()},
         services=services,
+        consoles=dict(consoles or {}),
     )

@@ -7,6 +7,7 @@ own process groups), then SIGKILL after a grace period, then the nats-server sto
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import signal
 import time
@@ -79,6 +80,7 @@ class Supervisor:
     stopper: Stopper
     nats: NatsServer | None = None
     children: list[Child] = field(default_factory=list)
+    consoles: list[Child] = field(default_factory=list)
     wrote_run_file: bool = False
 
     def start(self, nats_port: int, ready_timeout: float) -> None:
@@ -136,7 +138,9 @@ class Supervisor:
         if self.stopper():
             return
         note(f"services     {len(self.children)} healthy after {time.monotonic() - started:.1f} s")
-        info = runfile.build(self.state, self.nats, self.children, probe_id, tokens)
+        self._start_consoles(ready_timeout)
+        consoles = {c.pilot: c.http_url for c in self.consoles}
+        info = runfile.build(self.state, self.nats, self.children, probe_id, tokens, consoles)
         runfile.save(self.state.run_file, info)
         self.wrote_run_file = True
         up_display.show(info)
@@ -160,10 +164,21 @@ class Supervisor:
         env = self.state.service_env(pilot, service, self.nats.url, public_key)
         return spawn(pilot, service, env["ESS_DATABASE_URL"], self.state.log(pilot, service), env)
 
+    def _start_consoles(self, ready_timeout: float) -> None:
+        """Each pilot's console, in front of its funding service, signing in the run's local people."""
+        funding = {c.pilot: c.http_url for c in self.children if c.service == "funding"}
+        for pilot, url in funding.items():
+            env = {**os.environ, "PYTHONUNBUFFERED": "1", "ESS_PILOT": pilot, "ESS_CONSOLE_FUNDING_URL": url}
+            env["ESS_CONSOLE_PEOPLE_DIR"] = str(self.state.tokens)
+            self.consoles.append(spawn(pilot, "console", "", self.state.log(pilot, "console"), env))
+        exited, pending = wait_healthy(self.consoles, ready_timeout, self.stopper)
+        if exited or pending:
+            raise UpError((exited or pending)[0].describe_exit("before it answered"))
+
     def watch(self) -> None:
         """Until a signal: a child or the broker that exits on its own ends the run with an error."""
         while not self.stopper():
-            for child in self.children:
+            for child in [*self.children, *self.consoles]:
                 if child.exited() is not None and not self.stopper():
                     raise UpError(child.describe_exit("unexpectedly"))
             if self.nats is not None and not self.nats.running and not self.stopper():
@@ -172,10 +187,10 @@ class Supervisor:
 
     @property
     def started(self) -> bool:
-        return bool(self.children) or (self.nats is not None and self.nats.pid is not None)
+        return bool(self.children or self.consoles) or (self.nats is not None and self.nats.pid is not None)
 
     def shutdown(self) -> None:
-        for child in stop_all(self.children):
+        for child in stop_all([*self.consoles, *self.children]):
             grace = f"{STOP_GRACE_SECONDS:.0f} s"
             warn(f"{child.name} did not stop within {grace} of SIGTERM: killed (log {child.log_path})")
         if self.nats is not None:

@@ -47,6 +47,8 @@ def show(info: RunInfo) -> None:
     state = shlex.quote(short(info.state_dir))
     note("")
     note("[bold]Look at it[/bold]")
+    for pilot, url in info.consoles.items():
+        note(f"  console of {pilot:<6} {url}  (in a browser: sign in as one of the people above)")
     note(f'  curl -H "Authorization: Bearer $(cat {token})" {first.http_url}/status')
     note(f"  ess status --state-dir {state}          (add --json for scripts)")
     note(f"  run file {short(root / 'run.json')}; logs in {short(root / 'logs')}")

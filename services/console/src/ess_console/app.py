@@ -1,0 +1,178 @@
+"""The console's pages. Every page but sign-in and the accessibility statement needs a signed-in person;
+every form posts the session's CSRF token back; every call to a service carries that person's token, so
+the services' own role checks decide what a page may show."""
+
+# No `from __future__ import annotations`: FastAPI reads the annotations of the routes.
+
+import csv
+import io
+from importlib.resources import files
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from ess_console import labels
+from ess_console.backend import Backend, ServiceRefused
+from ess_console.session import COOKIE, Session, dump, load, new_session
+from ess_console.settings import ConsoleSettings
+
+PER_PAGE = 25
+FILTERS = ("department", "status", "stage", "objective", "funder", "q")
+
+
+def build_console(settings: ConsoleSettings) -> FastAPI:
+    app = FastAPI(title=f"ESS console ({settings.pilot})", docs_url=None, redoc_url=None, openapi_url=None)
+    root = files("ess_console")
+    app.mount("/static", StaticFiles(directory=str(root / "static")), name="static")
+    templates = Jinja2Templates(directory=str(root / "templates"))
+    templates.env.globals.update(
+        labels=labels, pilot=settings.pilot, pilot_name=labels.PILOTS[settings.pilot]
+    )
+
+    def page(
+        request: Request, name: str, session: Session | None, status: int = 200, **context: Any
+    ) -> HTMLResponse:
+        person = session.person if session and session.person else None
+        values = {"request": request, "person": person, "csrf": session.csrf if session else "", **context}
+        answer = templates.TemplateResponse(request, name, values, status_code=status)
+        answer.headers["Cache-Control"] = "no-store"  # pages show personal data
+        return answer
+
+    def signed_in(request: Request) -> tuple[Session, Backend] | None:
+        session = load(request.cookies.get(COOKIE), settings.cookie_key)
+        token = settings.token_of(session.person) if session and session.person else None
+        return (session, Backend(settings.funding_url, token)) if session and token else None
+
+    def to_sign_in() -> RedirectResponse:
+        return RedirectResponse("/connexion", status_code=303)
+
+    @app.get("/status")
+    async def status() -> dict[str, str]:
+        return {"pilot": settings.pilot, "service": "console"}
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/", response_class=HTMLResponse)
+    async def home(request: Request) -> Response:
+        return RedirectResponse("/projets" if signed_in(request) else "/connexion", status_code=303)
+
+    @app.get("/connexion", response_class=HTMLResponse)
+    async def sign_in_page(request: Request) -> Response:
+        session = load(request.cookies.get(COOKIE), settings.cookie_key) or new_session("")
+        people = [(p, labels.person_label(p, settings.pilot)) for p in settings.people()]
+        answer = page(request, "connexion.html", session, people=people, error=None)
+        answer.set_cookie(COOKIE, dump(session, settings.cookie_key), httponly=True, samesite="strict")
+        return answer
+
+    @app.post("/connexion", response_class=HTMLResponse)
+    async def sign_in(
+        request: Request, person: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = ""
+    ) -> Response:
+        session = load(request.cookies.get(COOKIE), settings.cookie_key)
+        if session is None or csrf != session.csrf:
+            return page(
+                request,
+                "erreur.html",
+                session,
+                403,
+                message="Le formulaire a expiré : rechargez la page de connexion.",
+            )
+        if settings.token_of(person) is None:
+            people = [(p, labels.person_label(p, settings.pilot)) for p in settings.people()]
+            error = "Choisissez la personne avec laquelle vous connecter."
+            return page(request, "connexion.html", session, 422, people=people, error=error)
+        answer = RedirectResponse("/projets", status_code=303)
+        answer.set_cookie(
+            COOKIE, dump(new_session(person), settings.cookie_key), httponly=True, samesite="strict"
+        )
+        return answer
+
+    @app.post("/deconnexion")
+    async def sign_out(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+        session = load(request.cookies.get(COOKIE), settings.cookie_key)
+        if session is None or csrf != session.csrf:
+            return page(
+                request, "erreur.html", session, 403, message="Le formulaire a expiré : rechargez la page."
+            )
+        answer = RedirectResponse("/connexion", status_code=303)
+        answer.delete_cookie(COOKIE)
+        return answer
+
+    @app.get("/projets", response_class=HTMLResponse)
+    async def projects(request: Request, page_number: int = 1) -> Response:
+        found = signed_in(request)
+        if found is None:
+            return to_sign_in()
+        session, backend = found
+        chosen = {k: v for k in FILTERS if (v := request.query_params.get(k))}
+        params = {**chosen, "page": max(page_number, 1), "per_page": PER_PAGE}
+        try:
+            listing = await backend.get("/projects", params)
+        except ServiceRefused as refused:
+            return page(request, "erreur.html", session, refused.status, message=refused.reason)
+        pages = max(1, -(-listing["total"] // PER_PAGE))
+        return page(
+            request,
+            "projets.html",
+            session,
+            listing=listing,
+            chosen=chosen,
+            page_number=params["page"],
+            pages=pages,
+        )
+
+    @app.get("/projets.csv")
+    async def projects_csv(request: Request) -> Response:
+        found = signed_in(request)
+        if found is None:
+            return to_sign_in()
+        _, backend = found
+        chosen = {k: v for k in FILTERS if (v := request.query_params.get(k))}
+        rows, number = [], 1
+        while True:
+            listing = await backend.get("/projects", {**chosen, "page": number, "per_page": 200})
+            rows += listing["projects"]
+            if number * 200 >= listing["total"]:
+                break
+            number += 1
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=";")
+        writer.writerow(
+            ["identifiant", "titre", "département", "stade", "statut", "objectifs", "déposé le", "financeurs"]
+        )
+        for p in rows:
+            writer.writerow(
+                [p["project_id"], p["title"], p["department"], labels.STAGES.get(p["stage"], p["stage"]),
+                 labels.STATUSES.get(p["status"], p["status"]), " ".join(p["objectives"]), p["submitted_on"],
+                 " ".join(p["funders"])]
+            )  # fmt: skip
+        headers = {"Content-Disposition": 'attachment; filename="projets.csv"', "Cache-Control": "no-store"}
+        return Response(
+            out.getvalue().encode("utf-8-sig"), media_type="text/csv; charset=utf-8", headers=headers
+        )
+
+    @app.get("/projets/{project_id}", response_class=HTMLResponse)
+    async def project(request: Request, project_id: str) -> Response:
+        found = signed_in(request)
+        if found is None:
+            return to_sign_in()
+        session, backend = found
+        try:
+            view = await backend.get(f"/projects/{project_id}/view")
+            plan = await backend.get(f"/projects/{project_id}/plan")
+        except ServiceRefused as refused:
+            return page(request, "erreur.html", session, refused.status, message=refused.reason)
+        if view is None:
+            return page(request, "erreur.html", session, 404, message=f"Aucun projet {project_id} ici.")
+        return page(request, "projet.html", session, view=view, plan=plan)
+
+    @app.get("/accessibilite", response_class=HTMLResponse)
+    async def accessibility(request: Request) -> Response:
+        return page(request, "accessibilite.html", load(request.cookies.get(COOKIE), settings.cookie_key))
+
+    return app

@@ -1,0 +1,50 @@
+"""What the pages show in French for the codes the services answer with."""
+
+from __future__ import annotations
+
+from ess_contracts.reference import OBJECTIVES, PILOT_INFO
+
+PILOTS: dict[str, str] = {p.code: p.name for p in PILOT_INFO}
+OBJECTIVE_TITLES: dict[str, str] = {o.code: o.title for o in OBJECTIVES}
+STATUSES = {
+    "submitted": "déposé",
+    "qualified": "qualifié",
+    "oriented": "orienté vers un réseau",
+    "correction_requested": "corrections demandées",
+    "ineligible": "non éligible",
+    "withdrawn": "retiré",
+    "closed": "clos",
+}
+STAGES = {
+    "creation_or_takeover": "création ou reprise",
+    "development_or_scale_up": "développement ou changement d'échelle",
+    "consolidation": "consolidation",
+    "social_innovation": "innovation sociale",
+    "collective_project": "projet collectif",
+}
+DEPARTMENTS = {
+    "44": "Loire-Atlantique",
+    "49": "Maine-et-Loire",
+    "53": "Mayenne",
+    "72": "Sarthe",
+    "85": "Vendée",
+}
+OUTCOMES = {"granted": "accordée", "conditional": "accordée sous conditions", "refused": "refusée"}
+ROLES = {
+    "instructor": "instruction",
+    "decider": "décision",
+    "operator": "exploitation",
+    "admin": "administration",
+    "second-decider": "second décideur",
+}
+
+
+def euros(cents: int) -> str:
+    whole, rest = divmod(int(cents), 100)
+    return f"{whole:,}".replace(",", "\u202f") + f",{rest:02d} €"
+
+
+def person_label(person: str, pilot: str) -> str:
+    """`region-instructor` as « Région des Pays de la Loire — instruction »."""
+    who = person.removeprefix(f"{pilot}-")
+    return f"{PILOTS.get(pilot, pilot)} — {ROLES.get(who, who)}"

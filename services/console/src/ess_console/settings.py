@@ -1,0 +1,50 @@
+"""The console's settings, from `ESS_*` variables: its pilot, its pilot's services, where the local people's
+tokens are (`ess up`'s sign-in per demo person), the key of its session cookies."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    pilot: str
+    funding_url: str
+    people_dir: Path | None
+    cookie_key: bytes
+    http_host: str = "127.0.0.1"
+    http_port: int = 0
+    http_fd: int | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ConsoleSettings:
+        env = os.environ if env is None else env
+        missing = [n for n in ("ESS_PILOT", "ESS_CONSOLE_FUNDING_URL") if not env.get(n)]
+        if missing:
+            raise SystemExit(f"ess-console: missing environment variables: {', '.join(missing)}")
+        key_file = env.get("ESS_CONSOLE_COOKIE_KEY_FILE")
+        return cls(
+            pilot=env["ESS_PILOT"],
+            funding_url=env["ESS_CONSOLE_FUNDING_URL"].rstrip("/"),
+            people_dir=Path(env["ESS_CONSOLE_PEOPLE_DIR"]) if env.get("ESS_CONSOLE_PEOPLE_DIR") else None,
+            # without a key file, sessions end with the process: people sign in again
+            cookie_key=Path(key_file).read_bytes().strip() if key_file else secrets.token_bytes(32),
+            http_host=env.get("ESS_HTTP_HOST", "127.0.0.1"),
+            http_port=int(env.get("ESS_HTTP_PORT", "0")),
+            http_fd=int(env["ESS_HTTP_FD"]) if env.get("ESS_HTTP_FD") else None,
+        )
+
+    def people(self) -> list[str]:
+        """The local people of this pilot who may sign in (`<pilot>-<who>.jwt` in the people folder)."""
+        if self.people_dir is None:
+            return []
+        return sorted(p.stem for p in self.people_dir.glob(f"{self.pilot}-*.jwt"))
+
+    def token_of(self, person: str) -> str | None:
+        if person not in self.people() or self.people_dir is None:
+            return None
+        return (self.people_dir / f"{person}.jwt").read_text().strip()

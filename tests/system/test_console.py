@@ -1,0 +1,132 @@
+"""The console (issue 22, first pages): region's console as its own process, in front of region's intake
+and funding services, reached as a person reaches it. Sign-in per local person with a CSRF token, the
+projects page (filters, CSV) and a project's page, in French; an operator sees no titles; a real browser
+(Debian's chromium) walks the same pages by keyboard-reachable links and forms."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ess_ops.cli.services import Child, spawn, stop_all
+from tests.support.deployment import Deployment, deployment
+from tests.support.intake_data import submission, with_value
+
+pytestmark = [pytest.mark.system, pytest.mark.timeout(180)]
+
+TITLE = "Épicerie coopérative du bocage"
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Deployment, str, str]]:
+    """Region's intake and funding, a project in the view, and region's console: (system, its URL, the
+    project's id)."""
+    root = tmp_path_factory.mktemp("console")
+    with deployment(root / "ess", secure=True) as system:
+        system.start_all([("region", "intake"), ("region", "funding")])
+        with system.client("region", "intake") as intake:
+            body = with_value(submission(title=TITLE), "organisation.department", "49")
+            project_id = intake.post("/projects", json=body).json()["project_id"]
+        system.wait_applied([("region", "funding")], 2)
+        env = {
+            "ESS_PILOT": "region",
+            "ESS_CONSOLE_FUNDING_URL": system.children[("region", "funding")].http_url,
+            "ESS_CONSOLE_PEOPLE_DIR": str(system.state.tokens),
+            "PYTHONUNBUFFERED": "1",
+        }
+        child = spawn("region", "console", "", root / "console.log", env)
+        try:
+            wait_up(child)
+            yield system, f"http://127.0.0.1:{child.port}", project_id
+        finally:
+            stop_all([child])
+
+
+def test_sign_in_list_filter_export_and_read_a_project(console: tuple[Deployment, str, str]) -> None:
+    _, url, project_id = console
+    with httpx.Client(base_url=url) as browser:
+        assert browser.get("/projets").headers["location"] == "/connexion"
+        page = browser.get("/connexion")
+        assert page.status_code == 200 and '<html lang="fr">' in page.text
+        assert "Région des Pays de la Loire — instruction" in page.text
+        forged = browser.post("/connexion", data={"person": "region-instructor", "csrf": "guessed"})
+        assert forged.status_code == 403 and "Le formulaire a expiré" in forged.text
+        signed = browser.post("/connexion", data={"person": "region-instructor", "csrf": csrf(page.text)})
+        assert signed.status_code == 303 and signed.headers["location"] == "/projets"
+        cookie = signed.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=strict" in cookie
+
+        listing = browser.get("/projets")
+        assert (
+            listing.status_code == 200 and TITLE in listing.text and "1 projet, page 1 sur 1" in listing.text
+        )
+        assert listing.headers["cache-control"] == "no-store"
+        assert "Aucun projet ne correspond." in browser.get("/projets", params={"department": "44"}).text
+        assert TITLE in browser.get("/projets", params={"q": "epicerie"}).text
+        exported = browser.get("/projets.csv")
+        assert exported.headers["content-type"].startswith("text/csv") and TITLE in exported.text
+
+        project = browser.get(f"/projets/{project_id}")
+        assert f"<h1>{TITLE}</h1>" in project.text and "Maine-et-Loire" in project.text
+        assert "Aucune décision pour l'instant." in project.text
+
+
+def test_an_operator_signs_in_but_reads_no_title(console: tuple[Deployment, str, str]) -> None:
+    _, url, _ = console
+    with httpx.Client(base_url=url) as browser:
+        page = browser.get("/connexion")
+        browser.post("/connexion", data={"person": "region-operator", "csrf": csrf(page.text)})
+        refused = browser.get("/projets")
+        assert refused.status_code == 403 and "Cette page ne peut pas s'afficher" in refused.text
+
+
+@pytest.mark.skipif(shutil.which("chromedriver") is None, reason="Debian's chromium-driver is not installed")
+def test_a_real_browser_signs_in_and_opens_the_project(console: tuple[Deployment, str, str]) -> None:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+
+    _, url, _ = console
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--lang=fr-FR"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    try:
+        driver.get(f"{url}/connexion")
+        assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fr"
+        driver.find_element(By.CSS_SELECTOR, "label[for=person-0]")  # every choice has its label
+        driver.find_element(By.XPATH, "//label[contains(., 'instruction')]").click()
+        driver.find_element(By.XPATH, "//button[. = 'Se connecter']").click()
+        assert driver.find_element(By.TAG_NAME, "h1").text == "Projets"
+        driver.find_element(By.LINK_TEXT, TITLE).click()
+        assert driver.find_element(By.TAG_NAME, "h1").text == TITLE
+        skip = driver.find_element(By.CSS_SELECTOR, "a.skip")
+        assert skip.get_attribute("href").endswith("#contenu")
+    finally:
+        driver.quit()
+
+
+def csrf(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "no CSRF token in the form"
+    return found.group(1)
+
+
+def wait_up(child: Child, limit: float = 30.0) -> None:
+    deadline = time.monotonic() + limit
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{child.port}/status", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert child.proc.poll() is None, Path(child.log_path).read_text()[-2000:]
+        assert time.monotonic() < deadline, "the console did not start"
+        time.sleep(0.1)
