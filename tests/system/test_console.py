@@ -86,6 +86,37 @@ def test_an_operator_signs_in_but_reads_no_title(console: tuple[Deployment, str,
         assert refused.status_code == 403 and "Cette page ne peut pas s'afficher" in refused.text
 
 
+def test_staff_choose_their_notices_with_errors_named_next_to_the_field(
+    console: tuple[Deployment, str, str],
+) -> None:
+    _, url, _ = console
+    with httpx.Client(base_url=url) as browser:
+        page = browser.get("/connexion")
+        browser.post("/connexion", data={"person": "region-decider", "csrf": csrf(page.text)})
+        form = browser.get("/preferences")
+        assert form.status_code == 200 and "ordre du jour du comité des financeurs a changé" in form.text
+        token = csrf(form.text)
+        wrong = browser.post(
+            "/preferences", data={"email": "pas-une-adresse", "mode-agenda_changed": "daily", "csrf": token}
+        )
+        assert wrong.status_code == 422 and "Il y a une erreur" in wrong.text
+        assert 'aria-invalid="true" aria-describedby="email-error"' in wrong.text
+        assert (
+            "Saisissez une adresse électronique valide" in wrong.text
+            and 'value="pas-une-adresse"' in wrong.text
+        )
+        saved = browser.post(
+            "/preferences",
+            data={"email": "decision@region.example", "mode-agenda_changed": "daily", "csrf": token},
+        )
+        assert saved.status_code == 200 and "Vos préférences sont enregistrées." in saved.text
+        again = browser.get("/preferences").text
+        assert 'value="decision@region.example"' in again
+        assert 'id="mode-agenda_changed-daily" name="mode-agenda_changed" value="daily" checked' in again
+        agenda = browser.get("/comite")
+        assert agenda.status_code == 200 and "Aucun projet n'attend le comité." in agenda.text, agenda.text[800:2500]
+
+
 @pytest.mark.skipif(shutil.which("chromedriver") is None, reason="Debian's chromium-driver is not installed")
 def test_a_real_browser_signs_in_and_opens_the_project(console: tuple[Deployment, str, str]) -> None:
     from selenium import webdriver

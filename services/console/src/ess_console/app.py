@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from ess_console import labels
-from ess_console.backend import Backend, ServiceRefused
+from ess_console.backend import Backend, InvalidInput, ServiceRefused
 from ess_console.session import COOKIE, Session, dump, load, new_session
 from ess_console.settings import ConsoleSettings
 
@@ -170,6 +170,52 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
         if view is None:
             return page(request, "erreur.html", session, 404, message=f"Aucun projet {project_id} ici.")
         return page(request, "projet.html", session, view=view, plan=plan)
+
+    @app.get("/comite", response_class=HTMLResponse)
+    async def agenda(request: Request) -> Response:
+        found = signed_in(request)
+        if found is None:
+            return to_sign_in()
+        session, backend = found
+        try:
+            answer = await backend.get("/agenda")
+        except ServiceRefused as refused:
+            return page(request, "erreur.html", session, refused.status, message=refused.reason)
+        return page(request, "comite.html", session, projects=answer["projects"])
+
+    @app.get("/preferences", response_class=HTMLResponse)
+    async def preferences(request: Request) -> Response:
+        found = signed_in(request)
+        if found is None:
+            return to_sign_in()
+        session, backend = found
+        chosen = await backend.get("/notices/preferences")
+        return page(request, "preferences.html", session, chosen=chosen, errors={}, saved=False)
+
+    @app.post("/preferences", response_class=HTMLResponse)
+    async def save_preferences(request: Request) -> Response:
+        found = signed_in(request)
+        if found is None:
+            return to_sign_in()
+        session, backend = found
+        form = await request.form()
+        if form.get("csrf") != session.csrf:
+            return page(
+                request, "erreur.html", session, 403, message="Le formulaire a expiré : rechargez la page."
+            )
+        current = await backend.get("/notices/preferences")
+        modes = {c["kind"]: str(form.get(f"mode-{c['kind']}", c["mode"])) for c in current["choices"]}
+        body = {"email": str(form.get("email", "")).strip(), "choices": modes}
+        try:
+            chosen = await backend.put("/notices/preferences", body)
+        except InvalidInput as invalid:
+            errors = {
+                field: labels.FIELD_ERRORS.get(field, message) for field, message in invalid.fields.items()
+            }
+            shown = {**current, "email": body["email"]}
+            shown["choices"] = [{**c, "mode": modes[c["kind"]]} for c in current["choices"]]
+            return page(request, "preferences.html", session, 422, chosen=shown, errors=errors, saved=False)
+        return page(request, "preferences.html", session, chosen=chosen, errors={}, saved=True)
 
     @app.get("/accessibilite", response_class=HTMLResponse)
     async def accessibility(request: Request) -> Response:

@@ -21,14 +21,42 @@ class Backend:
         self.funding_url, self.token = funding_url, token
 
     async def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        """The service's answer; None when it has no such thing (404)."""
+        return await self._call("GET", path, params=params)
+
+    async def put(self, path: str, body: dict[str, Any]) -> Any:
+        return await self._call("PUT", path, json=body)
+
+    async def _call(self, method: str, path: str, **request: Any) -> Any:
         headers = {"Authorization": f"Bearer {self.token}"}
         async with httpx.AsyncClient(base_url=self.funding_url, timeout=TIMEOUT_S, trust_env=False) as client:
-            answer = await client.get(path, params=params, headers=headers)
+            answer = await client.request(method, path, headers=headers, **request)
         if answer.status_code == 404:
             return None
+        if answer.status_code == 422:
+            raise InvalidInput(_fields(answer))
         if answer.status_code >= 400:
             raise ServiceRefused(answer.status_code, _reason(answer))
         return answer.json()
+
+
+class InvalidInput(Exception):
+    """The service refused what a form sent: each field it named, with its rule."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__(", ".join(fields))
+        self.fields = fields
+
+
+def _fields(answer: httpx.Response) -> dict[str, str]:
+    """The last part of each field the service named (`body.email` -> `email`), and its message."""
+    detail = answer.json().get("detail")
+    items = detail if isinstance(detail, list) else [{"loc": ["body"], "msg": str(detail)}]
+    found = {}
+    for item in items:
+        loc = item.get("field") or ".".join(str(p) for p in item.get("loc", ()))
+        found[str(loc).removeprefix("body.")] = str(item.get("msg"))
+    return found
 
 
 def _reason(answer: httpx.Response) -> str:

@@ -39,6 +39,10 @@ ROLES = {
 }
 
 
+MODES = {"each": "un courriel à chaque fois", "daily": "un récapitulatif par jour", "off": "aucun avis"}
+FIELD_ERRORS = {"email": "Saisissez une adresse électronique valide, par exemple nom@exemple.fr."}
+
+
 def euros(cents: int) -> str:
     whole, rest = divmod(int(cents), 100)
     return f"{whole:,}".replace(",", "\u202f") + f",{rest:02d} €"
