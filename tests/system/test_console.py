@@ -114,7 +114,9 @@ def test_staff_choose_their_notices_with_errors_named_next_to_the_field(
         assert 'value="decision@region.example"' in again
         assert 'id="mode-agenda_changed-daily" name="mode-agenda_changed" value="daily" checked' in again
         agenda = browser.get("/comite")
-        assert agenda.status_code == 200 and "Aucun projet n'attend le comité." in agenda.text, agenda.text[800:2500]
+        assert agenda.status_code == 200 and "Aucun projet n'attend le comité." in agenda.text, agenda.text[
+            800:2500
+        ]
 
 
 @pytest.mark.skipif(shutil.which("chromedriver") is None, reason="Debian's chromium-driver is not installed")
