@@ -23,6 +23,12 @@ PER_PAGE = 25
 FILTERS = ("department", "status", "stage", "objective", "funder", "q")
 
 
+def cell(text: str | None) -> str:
+    """A holder's text in a spreadsheet cell: one that starts like a formula is kept as text."""
+    text = text or ""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def build_console(settings: ConsoleSettings) -> FastAPI:
     app = FastAPI(title=f"ESS console ({settings.pilot})", docs_url=None, redoc_url=None, openapi_url=None)
     root = files("ess_console")
@@ -146,10 +152,11 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
             ["identifiant", "titre", "département", "stade", "statut", "objectifs", "déposé le", "financeurs"]
         )
         for p in rows:
+            stage = labels.STAGES.get(p["stage"], p["stage"])
+            status = labels.STATUSES.get(p["status"], p["status"])
             writer.writerow(
-                [p["project_id"], p["title"], p["department"], labels.STAGES.get(p["stage"], p["stage"]),
-                 labels.STATUSES.get(p["status"], p["status"]), " ".join(p["objectives"]), p["submitted_on"],
-                 " ".join(p["funders"])]
+                [p["project_id"], cell(p["title"]), p["department"], stage, status, " ".join(p["objectives"]),
+                 p["submitted_on"], " ".join(p["funders"])]
             )  # fmt: skip
         headers = {"Content-Disposition": 'attachment; filename="projets.csv"', "Cache-Control": "no-store"}
         return Response(
