@@ -20,6 +20,16 @@ from ess_console.session import COOKIE, Session, dump, load, new_session
 from ess_console.settings import ConsoleSettings
 
 PER_PAGE = 25
+
+
+class NotSignedIn(Exception):
+    pass
+
+
+class FormExpired(Exception):
+    pass
+
+
 FILTERS = ("department", "status", "stage", "objective", "funder", "q")
 
 
@@ -52,8 +62,36 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
         token = settings.token_of(session.person) if session and session.person else None
         return (session, Backend(settings.funding_url, token)) if session and token else None
 
-    def to_sign_in() -> RedirectResponse:
+    def staff_of(request: Request) -> tuple[Session, Backend]:
+        """The signed-in person's session and their way to the services; else off to sign in."""
+        found = signed_in(request)
+        if found is None:
+            raise NotSignedIn
+        return found
+
+    def posted_by(request: Request, csrf: object) -> Session:
+        """The session a form was posted in, checked against the token the form carried."""
+        session = load(request.cookies.get(COOKIE), settings.cookie_key)
+        if session is None or csrf != session.csrf:
+            raise FormExpired
+        return session
+
+    @app.exception_handler(NotSignedIn)
+    async def to_sign_in(request: Request, _: Exception) -> Response:
         return RedirectResponse("/connexion", status_code=303)
+
+    @app.exception_handler(FormExpired)
+    async def expired(request: Request, _: Exception) -> Response:
+        session = load(request.cookies.get(COOKIE), settings.cookie_key)
+        return page(
+            request, "erreur.html", session, 403, message="Le formulaire a expiré : rechargez la page."
+        )
+
+    @app.exception_handler(ServiceRefused)
+    async def refused(request: Request, error: Exception) -> Response:
+        assert isinstance(error, ServiceRefused)
+        session = load(request.cookies.get(COOKIE), settings.cookie_key)
+        return page(request, "erreur.html", session, error.status, message=error.reason)
 
     @app.get("/status")
     async def status() -> dict[str, str]:
@@ -79,15 +117,7 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
     async def sign_in(
         request: Request, person: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = ""
     ) -> Response:
-        session = load(request.cookies.get(COOKIE), settings.cookie_key)
-        if session is None or csrf != session.csrf:
-            return page(
-                request,
-                "erreur.html",
-                session,
-                403,
-                message="Le formulaire a expiré : rechargez la page de connexion.",
-            )
+        session = posted_by(request, csrf)
         if settings.token_of(person) is None:
             people = [(p, labels.person_label(p, settings.pilot)) for p in settings.people()]
             error = "Choisissez la personne avec laquelle vous connecter."
@@ -100,27 +130,17 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
 
     @app.post("/deconnexion")
     async def sign_out(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
-        session = load(request.cookies.get(COOKIE), settings.cookie_key)
-        if session is None or csrf != session.csrf:
-            return page(
-                request, "erreur.html", session, 403, message="Le formulaire a expiré : rechargez la page."
-            )
+        posted_by(request, csrf)
         answer = RedirectResponse("/connexion", status_code=303)
         answer.delete_cookie(COOKIE)
         return answer
 
     @app.get("/projets", response_class=HTMLResponse)
     async def projects(request: Request, page_number: int = 1) -> Response:
-        found = signed_in(request)
-        if found is None:
-            return to_sign_in()
-        session, backend = found
+        session, backend = staff_of(request)
         chosen = {k: v for k in FILTERS if (v := request.query_params.get(k))}
         params = {**chosen, "page": max(page_number, 1), "per_page": PER_PAGE}
-        try:
-            listing = await backend.get("/projects", params)
-        except ServiceRefused as refused:
-            return page(request, "erreur.html", session, refused.status, message=refused.reason)
+        listing = await backend.get("/projects", params)
         pages = max(1, -(-listing["total"] // PER_PAGE))
         return page(
             request,
@@ -134,10 +154,7 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
 
     @app.get("/projets.csv")
     async def projects_csv(request: Request) -> Response:
-        found = signed_in(request)
-        if found is None:
-            return to_sign_in()
-        _, backend = found
+        _, backend = staff_of(request)
         chosen = {k: v for k in FILTERS if (v := request.query_params.get(k))}
         rows, number = [], 1
         while True:
@@ -165,51 +182,30 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
 
     @app.get("/projets/{project_id}", response_class=HTMLResponse)
     async def project(request: Request, project_id: str) -> Response:
-        found = signed_in(request)
-        if found is None:
-            return to_sign_in()
-        session, backend = found
-        try:
-            view = await backend.get(f"/projects/{project_id}/view")
-            plan = await backend.get(f"/projects/{project_id}/plan")
-        except ServiceRefused as refused:
-            return page(request, "erreur.html", session, refused.status, message=refused.reason)
+        session, backend = staff_of(request)
+        view = await backend.get(f"/projects/{project_id}/view")
+        plan = await backend.get(f"/projects/{project_id}/plan")
         if view is None:
             return page(request, "erreur.html", session, 404, message=f"Aucun projet {project_id} ici.")
         return page(request, "projet.html", session, view=view, plan=plan)
 
     @app.get("/comite", response_class=HTMLResponse)
     async def agenda(request: Request) -> Response:
-        found = signed_in(request)
-        if found is None:
-            return to_sign_in()
-        session, backend = found
-        try:
-            answer = await backend.get("/agenda")
-        except ServiceRefused as refused:
-            return page(request, "erreur.html", session, refused.status, message=refused.reason)
+        session, backend = staff_of(request)
+        answer = await backend.get("/agenda")
         return page(request, "comite.html", session, projects=answer["projects"])
 
     @app.get("/preferences", response_class=HTMLResponse)
     async def preferences(request: Request) -> Response:
-        found = signed_in(request)
-        if found is None:
-            return to_sign_in()
-        session, backend = found
+        session, backend = staff_of(request)
         chosen = await backend.get("/notices/preferences")
         return page(request, "preferences.html", session, chosen=chosen, errors={}, saved=False)
 
     @app.post("/preferences", response_class=HTMLResponse)
     async def save_preferences(request: Request) -> Response:
-        found = signed_in(request)
-        if found is None:
-            return to_sign_in()
-        session, backend = found
+        session, backend = staff_of(request)
         form = await request.form()
-        if form.get("csrf") != session.csrf:
-            return page(
-                request, "erreur.html", session, 403, message="Le formulaire a expiré : rechargez la page."
-            )
+        posted_by(request, form.get("csrf"))
         current = await backend.get("/notices/preferences")
         modes = {c["kind"]: str(form.get(f"mode-{c['kind']}", c["mode"])) for c in current["choices"]}
         body = {"email": str(form.get("email", "")).strip(), "choices": modes}
