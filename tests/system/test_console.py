@@ -37,6 +37,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Deployme
         env = {
             "ESS_PILOT": "region",
             "ESS_CONSOLE_FUNDING_URL": system.children[("region", "funding")].http_url,
+            "ESS_CONSOLE_INTAKE_URL": system.children[("region", "intake")].http_url,
             "ESS_CONSOLE_PEOPLE_DIR": str(system.state.tokens),
             "PYTHONUNBUFFERED": "1",
         }
@@ -117,6 +118,32 @@ def test_staff_choose_their_notices_with_errors_named_next_to_the_field(
         assert agenda.status_code == 200 and "Aucun projet n'attend le comité." in agenda.text, agenda.text[
             800:2500
         ]
+
+
+def test_an_instructor_asks_for_corrections_with_errors_named_next_to_each_field(
+    console: tuple[Deployment, str, str],
+) -> None:
+    system, url, project_id = console
+    with httpx.Client(base_url=url) as browser:
+        page = browser.get("/connexion")
+        browser.post("/connexion", data={"person": "region-instructor", "csrf": csrf(page.text)})
+        assert "Demander des corrections au porteur" in browser.get(f"/projets/{project_id}").text
+        form = browser.get(f"/projets/{project_id}/corrections")
+        token = csrf(form.text)
+        empty = browser.post(f"/projets/{project_id}/corrections", data={"csrf": token, "remark": "Merci"})
+        assert empty.status_code == 422 and "Il y a 2 erreurs" in empty.text
+        assert (
+            "Cochez au moins un élément à corriger." in empty.text
+            and "Cochez au moins un motif." in empty.text
+        )
+        assert 'id="fields" aria-invalid="true"' in empty.text and ">Merci</textarea>" in empty.text  # kept
+        sent = browser.post(
+            f"/projets/{project_id}/corrections",
+            data={"csrf": token, "fields": ["budget", "attachments"], "reasons": ["missing_attachment"]},
+        )
+        assert sent.status_code == 303 and sent.headers["location"].endswith("?corrections=demandees")
+    with system.client("region", "intake") as intake:
+        assert intake.get(f"/projects/{project_id}").json()["status"] == "correction_requested"
 
 
 @pytest.mark.skipif(shutil.which("chromedriver") is None, reason="Debian's chromium-driver is not installed")

@@ -166,9 +166,12 @@ class Supervisor:
 
     def _start_consoles(self, ready_timeout: float) -> None:
         """Each pilot's console, in front of its funding service, signing in the run's local people."""
-        funding = {c.pilot: c.http_url for c in self.children if c.service == "funding"}
-        for pilot, url in funding.items():
-            env = {**os.environ, "PYTHONUNBUFFERED": "1", "ESS_PILOT": pilot, "ESS_CONSOLE_FUNDING_URL": url}
+        urls = {(c.pilot, c.service): c.http_url for c in self.children}
+        for pilot in pilots():
+            env = {**os.environ, "PYTHONUNBUFFERED": "1", "ESS_PILOT": pilot}
+            env["ESS_CONSOLE_FUNDING_URL"] = urls[(pilot, "funding")]
+            if (pilot, "intake") in urls:
+                env["ESS_CONSOLE_INTAKE_URL"] = urls[(pilot, "intake")]
             env["ESS_CONSOLE_PEOPLE_DIR"] = str(self.state.tokens)
             self.consoles.append(spawn(pilot, "console", "", self.state.log(pilot, "console"), env))
         exited, pending = wait_healthy(self.consoles, ready_timeout, self.stopper)

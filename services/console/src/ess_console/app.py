@@ -60,7 +60,11 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
     def signed_in(request: Request) -> tuple[Session, Backend] | None:
         session = load(request.cookies.get(COOKIE), settings.cookie_key)
         token = settings.token_of(session.person) if session and session.person else None
-        return (session, Backend(settings.funding_url, token)) if session and token else None
+        return (
+            (session, Backend(settings.funding_url, settings.intake_url, token))
+            if session and token
+            else None
+        )
 
     def staff_of(request: Request) -> tuple[Session, Backend]:
         """The signed-in person's session and their way to the services; else off to sign in."""
@@ -185,9 +189,40 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
         session, backend = staff_of(request)
         view = await backend.get(f"/projects/{project_id}/view")
         plan = await backend.get(f"/projects/{project_id}/plan")
+        asked = request.query_params.get("corrections") == "demandees"
         if view is None:
             return page(request, "erreur.html", session, 404, message=f"Aucun projet {project_id} ici.")
-        return page(request, "projet.html", session, view=view, plan=plan)
+        receives = settings.intake_url is not None and view["record"]["intake_pilot"] == settings.pilot
+        return page(request, "projet.html", session, view=view, plan=plan, receives=receives, asked=asked)
+
+    @app.get("/projets/{project_id}/corrections", response_class=HTMLResponse)
+    async def correction_form(request: Request, project_id: str) -> Response:
+        session, _ = staff_of(request)
+        return page(request, "corrections.html", session, project_id=project_id, sent={}, errors={})
+
+    @app.post("/projets/{project_id}/corrections", response_class=HTMLResponse)
+    async def request_correction(request: Request, project_id: str) -> Response:
+        """Ask the holder for corrections (intake's act); the holder is told by e-mail."""
+        session, backend = staff_of(request)
+        form = await request.form()
+        posted_by(request, form.get("csrf"))
+        sent = {
+            "fields": [str(v) for v in form.getlist("fields")],
+            "reasons": [str(v) for v in form.getlist("reasons")],
+            "remark": str(form.get("remark", "")).strip() or None,
+            "answer_by": str(form.get("answer_by", "")).strip() or None,
+        }
+        try:
+            await backend.post("intake", f"/projects/{project_id}/correction-requests", sent)
+        except InvalidInput as invalid:
+            errors = {
+                field.split(".")[0]: labels.FIELD_ERRORS.get(field.split(".")[0], message)
+                for field, message in invalid.fields.items()
+            }
+            return page(
+                request, "corrections.html", session, 422, project_id=project_id, sent=sent, errors=errors
+            )
+        return RedirectResponse(f"/projets/{project_id}?corrections=demandees", status_code=303)
 
     @app.get("/comite", response_class=HTMLResponse)
     async def agenda(request: Request) -> Response:

@@ -17,19 +17,29 @@ class ServiceRefused(Exception):
 
 
 class Backend:
-    def __init__(self, funding_url: str, token: str) -> None:
-        self.funding_url, self.token = funding_url, token
+    """Reads go to the pilot's funding service (it holds the shared views); `intake` acts go to its
+    intake service."""
+
+    def __init__(self, funding_url: str, intake_url: str | None, token: str) -> None:
+        self.urls = {"funding": funding_url, "intake": intake_url}
+        self.token = token
 
     async def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         """The service's answer; None when it has no such thing (404)."""
-        return await self._call("GET", path, params=params)
+        return await self._call("funding", "GET", path, params=params)
 
     async def put(self, path: str, body: dict[str, Any]) -> Any:
-        return await self._call("PUT", path, json=body)
+        return await self._call("funding", "PUT", path, json=body)
 
-    async def _call(self, method: str, path: str, **request: Any) -> Any:
+    async def post(self, service: str, path: str, body: dict[str, Any]) -> Any:
+        return await self._call(service, "POST", path, json=body)
+
+    async def _call(self, service: str, method: str, path: str, **request: Any) -> Any:
         headers = {"Authorization": f"Bearer {self.token}"}
-        async with httpx.AsyncClient(base_url=self.funding_url, timeout=TIMEOUT_S, trust_env=False) as client:
+        base = self.urls[service]
+        if base is None:
+            raise ServiceRefused(404, f"ce pilote n'a pas de service {service}")
+        async with httpx.AsyncClient(base_url=base, timeout=TIMEOUT_S, trust_env=False) as client:
             answer = await client.request(method, path, headers=headers, **request)
         if answer.status_code == 404:
             return None

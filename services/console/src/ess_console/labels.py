@@ -40,7 +40,34 @@ ROLES = {
 
 
 MODES = {"each": "un courriel à chaque fois", "daily": "un récapitulatif par jour", "off": "aucun avis"}
-FIELD_ERRORS = {"email": "Saisissez une adresse électronique valide, par exemple nom@exemple.fr."}
+FIELD_ERRORS = {
+    "email": "Saisissez une adresse électronique valide, par exemple nom@exemple.fr.",
+    "fields": "Cochez au moins un élément à corriger.",
+    "reasons": "Cochez au moins un motif.",
+    "answer_by": "Saisissez une date de réponse postérieure à aujourd'hui, au format jj/mm/aaaa.",
+    "remark": "Le message compte au plus 2 000 caractères.",
+}
+CORRECTABLE = {
+    "siret": "le numéro SIRET",
+    "legal_form": "la forme juridique",
+    "department": "le département",
+    "title": "le titre du projet",
+    "description": "la description du projet",
+    "stage": "le stade du projet",
+    "needs": "les besoins",
+    "budget": "le budget",
+    "planned_jobs": "les emplois prévus",
+    "start_on": "la date de démarrage",
+    "attachments": "les pièces jointes",
+    "contact": "la personne à contacter",
+}
+REASONS = {
+    "missing_information": "des informations manquent",
+    "invalid_identifier": "un identifiant n'est pas valide",
+    "budget_inconsistent": "le budget n'est pas cohérent",
+    "missing_attachment": "une pièce jointe manque",
+    "other": "autre motif (à préciser dans le message)",
+}
 
 
 def euros(cents: int) -> str:
