@@ -9,14 +9,18 @@ import re
 import shutil
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
 
 from ess_ops.cli.services import Child, spawn, stop_all
+from tests.integration.test_funding_services import body
 from tests.support.deployment import Deployment, deployment
+from tests.support.funding_story import decision as decision_of
 from tests.support.intake_data import submission, with_value
+from tests.support.sirens import fresh_siren
 
 pytestmark = [pytest.mark.system, pytest.mark.timeout(180)]
 
@@ -144,6 +148,53 @@ def test_an_instructor_asks_for_corrections_with_errors_named_next_to_each_field
         assert sent.status_code == 303 and sent.headers["location"].endswith("?corrections=demandees")
     with system.client("region", "intake") as intake:
         assert intake.get(f"/projects/{project_id}").json()["status"] == "correction_requested"
+
+
+def test_a_second_decider_approves_a_held_act(console: tuple[Deployment, str, str]) -> None:
+    system, url, _ = console
+    pending_id, project_id = held_commitment(system)
+    with httpx.Client(base_url=url) as browser:
+        page = browser.get("/connexion")
+        browser.post("/connexion", data={"person": "region-decider", "csrf": csrf(page.text)})
+        waiting = browser.get("/actes-en-attente")
+        assert project_id in waiting.text and "surfinancement" in waiting.text
+        assert "engagement de 60\u202f000,00 €" in waiting.text
+        approved = browser.post(f"/actes-en-attente/{pending_id}", data={"csrf": csrf(waiting.text)})
+        assert approved.status_code == 303
+        done = browser.get(approved.headers["location"]).text
+        assert "est approuvé et enregistré" in done and "Aucun acte n" in done
+        again = browser.post(f"/actes-en-attente/{pending_id}", data={"csrf": csrf(waiting.text)})
+        assert again.status_code == 409 and "déjà été approuvé" in again.text
+        listed = browser.get("/projets", params={"q": "velo"}).text  # its funder named in the list
+        assert "Atelier vélo solidaire" in listed and "<td>Région des Pays de la Loire</td>" in listed
+
+
+def held_commitment(system: Deployment) -> tuple[str, str]:
+    """A project whose commitment goes beyond its eligible budget: the decider who asked acknowledged the
+    over-funding, and the act waits for a second decider. (pending id, project id)"""
+    today = date.today().isoformat()
+    with system.client("region", "intake") as intake:
+        project_id = intake.post("/projects", json=submission(title="Atelier vélo solidaire")).json()[
+            "project_id"
+        ]
+    eligible = [{"code": "L1", "category": "staff", "eligible_amount": 50_000_00}]
+    opinion = {"opinion_id": "op1", "given_on": today, "outcome": "favourable", "eligible_total": 50_000_00,
+               "eligible_lines": eligible, "self_financing": 0, "in_kind": 0}  # fmt: skip
+    request = {"request_id": "r-d1", "requested_on": today, "instrument": "grant", "amount": 60_000_00}
+    decision = body(decision_of("d1", 60_000_00, date.today(), beneficiary_siren=fresh_siren()))
+    commitment = {"commitment_id": "c1", "decision_id": "d1", "committed_on": today, "reference": "EJ-1",
+                  "amount": 60_000_00, "acknowledge": ["over_funding"]}  # fmt: skip
+    with system.client("region", "funding") as funding:
+        deadline = time.monotonic() + 30
+        while funding.get(f"/projects/{project_id}/view").status_code != 200:
+            assert time.monotonic() < deadline, "the project did not reach region's funding service"
+            time.sleep(0.2)
+        for kind, act in (("opinions", opinion), ("requests", request), ("decisions", decision)):
+            answer = funding.post(f"/projects/{project_id}/{kind}", json=act)
+            assert answer.status_code == 201, (kind, answer.text)
+        held = funding.post(f"/projects/{project_id}/commitments", json=commitment)
+        assert held.status_code == 202, held.text
+    return str(held.json()["pending_id"]), project_id
 
 
 @pytest.mark.skipif(shutil.which("chromedriver") is None, reason="Debian's chromium-driver is not installed")

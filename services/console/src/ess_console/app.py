@@ -47,6 +47,7 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
     templates.env.globals.update(
         labels=labels, pilot=settings.pilot, pilot_name=labels.PILOTS[settings.pilot]
     )
+    templates.env.filters["named"] = lambda code, names: names.get(code, code)  # a code, in French
 
     def page(
         request: Request, name: str, session: Session | None, status: int = 200, **context: Any
@@ -223,6 +224,38 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
                 request, "corrections.html", session, 422, project_id=project_id, sent=sent, errors=errors
             )
         return RedirectResponse(f"/projets/{project_id}?corrections=demandees", status_code=303)
+
+    @app.get("/actes-en-attente", response_class=HTMLResponse)
+    async def held_acts(request: Request) -> Response:
+        """Acts that go through an over-funding or double-funding breach: held until a second decider
+        of the pilot, not the one who asked, approves."""
+        session, backend = staff_of(request)
+        waiting = await backend.get("/pending-acts")
+        done = request.query_params.get("approuve")
+        return page(request, "actes.html", session, pending=waiting["pending"], done=done, error=None)
+
+    @app.post("/actes-en-attente/{pending_id}", response_class=HTMLResponse)
+    async def approve(request: Request, pending_id: str) -> Response:
+        session, backend = staff_of(request)
+        form = await request.form()
+        posted_by(request, form.get("csrf"))
+        try:
+            await backend.post("funding", f"/pending-acts/{pending_id}/approval", {})
+        except ServiceRefused as refused:
+            if refused.status not in (403, 409):
+                raise
+            waiting = await backend.get("/pending-acts")
+            error = labels.APPROVAL_REFUSED.get(refused.status, refused.reason)
+            return page(
+                request,
+                "actes.html",
+                session,
+                refused.status,
+                pending=waiting["pending"],
+                done=None,
+                error=error,
+            )
+        return RedirectResponse(f"/actes-en-attente?approuve={pending_id}", status_code=303)
 
     @app.get("/comite", response_class=HTMLResponse)
     async def agenda(request: Request) -> Response:

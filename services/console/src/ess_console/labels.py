@@ -47,6 +47,20 @@ FIELD_ERRORS = {
     "answer_by": "Saisissez une date de réponse postérieure à aujourd'hui, au format jj/mm/aaaa.",
     "remark": "Le message compte au plus 2 000 caractères.",
 }
+APPROVAL_REFUSED = {
+    403: "Vous ne pouvez pas approuver cet acte : il faut un second décideur, autre que celui qui l'a "
+    "demandé.",
+    409: "Cet acte a déjà été approuvé ou n'est plus en attente.",
+}
+ACTS = {
+    "decisions": "décision",
+    "commitments": "engagement",
+    "tranches": "échéance",
+    "disbursements": "versement",
+    "cancellations": "annulation",
+    "recoveries": "reversement",
+}
+RULES = {"over_funding": "surfinancement", "double_funding": "double financement"}
 CORRECTABLE = {
     "siret": "le numéro SIRET",
     "legal_form": "la forme juridique",
