@@ -25,6 +25,7 @@ from tests.support.sirens import fresh_siren
 pytestmark = [pytest.mark.system, pytest.mark.timeout(180)]
 
 TITLE = "Épicerie coopérative du bocage"
+DEMO_STRATEGY = Path(__file__).parents[2] / "services/evaluation/src/ess_evaluation/demo/strategy-demo.json"
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,11 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Deployme
     project's id)."""
     root = tmp_path_factory.mktemp("console")
     with deployment(root / "ess", secure=True) as system:
-        system.start_all([("region", "intake"), ("region", "funding")])
+        system.start_all([("region", "intake"), ("region", "funding"), ("region", "evaluation")])
+        with system.client("region", "evaluation") as evaluation:
+            demo = DEMO_STRATEGY.read_bytes()
+            loaded = evaluation.post("/strategy", content=demo, headers={"Content-Type": "application/json"})
+            assert loaded.status_code == 202, loaded.text
         with system.client("region", "intake") as intake:
             body = with_value(submission(title=TITLE), "organisation.department", "49")
             project_id = intake.post("/projects", json=body).json()["project_id"]
@@ -42,6 +47,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Deployme
             "ESS_PILOT": "region",
             "ESS_CONSOLE_FUNDING_URL": system.children[("region", "funding")].http_url,
             "ESS_CONSOLE_INTAKE_URL": system.children[("region", "intake")].http_url,
+            "ESS_CONSOLE_EVALUATION_URL": system.children[("region", "evaluation")].http_url,
             "ESS_CONSOLE_PEOPLE_DIR": str(system.state.tokens),
             "PYTHONUNBUFFERED": "1",
         }
@@ -150,6 +156,22 @@ def test_an_instructor_asks_for_corrections_with_errors_named_next_to_each_field
         assert intake.get(f"/projects/{project_id}").json()["status"] == "correction_requested"
 
 
+def test_the_strategy_page_shows_objectives_actions_and_indicators(
+    console: tuple[Deployment, str, str],
+) -> None:
+    _, url, _ = console
+    with httpx.Client(base_url=url) as browser:
+        page = browser.get("/connexion")
+        browser.post("/connexion", data={"person": "region-instructor", "csrf": csrf(page.text)})
+        deadline, every = time.monotonic() + 20, "<caption>11 indicateurs en vigueur, 2025</caption>"
+        while every not in (strategy := browser.get("/strategie", params={"annee": 2025})).text:
+            assert time.monotonic() < deadline, "the demo strategy did not reach the evaluation view"
+            time.sleep(0.2)
+        assert strategy.status_code == 200 and "La stratégie en 2025" in strategy.text
+        assert "<caption>5 actions</caption>" in strategy.text and "Axes et objectifs" in strategy.text
+        assert "Région des Pays de la Loire" in strategy.text  # an action's lead pilot, named
+
+
 def test_a_second_decider_approves_a_held_act(console: tuple[Deployment, str, str]) -> None:
     system, url, _ = console
     pending_id, project_id = held_commitment(system)
@@ -202,6 +224,8 @@ def test_a_real_browser_signs_in_and_opens_the_project(console: tuple[Deployment
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as expected
+    from selenium.webdriver.support.wait import WebDriverWait
 
     _, url, _ = console
     options = webdriver.ChromeOptions()
@@ -215,9 +239,10 @@ def test_a_real_browser_signs_in_and_opens_the_project(console: tuple[Deployment
         driver.find_element(By.CSS_SELECTOR, "label[for=person-0]")  # every choice has its label
         driver.find_element(By.XPATH, "//label[contains(., 'instruction')]").click()
         driver.find_element(By.XPATH, "//button[. = 'Se connecter']").click()
-        assert driver.find_element(By.TAG_NAME, "h1").text == "Projets"
+        arrived = WebDriverWait(driver, 15)  # each click loads a page: wait for its heading
+        arrived.until(expected.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Projets"))
         driver.find_element(By.LINK_TEXT, TITLE).click()
-        assert driver.find_element(By.TAG_NAME, "h1").text == TITLE
+        arrived.until(expected.text_to_be_present_in_element((By.TAG_NAME, "h1"), TITLE))
         skip = driver.find_element(By.CSS_SELECTOR, "a.skip")
         assert skip.get_attribute("href").endswith("#contenu")
     finally:

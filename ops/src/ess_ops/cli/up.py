@@ -170,8 +170,9 @@ class Supervisor:
         for pilot in pilots():
             env = {**os.environ, "PYTHONUNBUFFERED": "1", "ESS_PILOT": pilot}
             env["ESS_CONSOLE_FUNDING_URL"] = urls[(pilot, "funding")]
-            if (pilot, "intake") in urls:
-                env["ESS_CONSOLE_INTAKE_URL"] = urls[(pilot, "intake")]
+            for service in ("intake", "evaluation"):
+                if (pilot, service) in urls:
+                    env[f"ESS_CONSOLE_{service.upper()}_URL"] = urls[(pilot, service)]
             env["ESS_CONSOLE_PEOPLE_DIR"] = str(self.state.tokens)
             self.consoles.append(spawn(pilot, "console", "", self.state.log(pilot, "console"), env))
         exited, pending = wait_healthy(self.consoles, ready_timeout, self.stopper)

@@ -6,6 +6,7 @@ the services' own role checks decide what a page may show."""
 
 import csv
 import io
+from datetime import date
 from importlib.resources import files
 from typing import Annotated, Any
 
@@ -20,6 +21,7 @@ from ess_console.session import COOKIE, Session, dump, load, new_session
 from ess_console.settings import ConsoleSettings
 
 PER_PAGE = 25
+STRATEGY_FIRST, STRATEGY_LAST = 2022, 2028
 
 
 class NotSignedIn(Exception):
@@ -61,11 +63,10 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
     def signed_in(request: Request) -> tuple[Session, Backend] | None:
         session = load(request.cookies.get(COOKIE), settings.cookie_key)
         token = settings.token_of(session.person) if session and session.person else None
-        return (
-            (session, Backend(settings.funding_url, settings.intake_url, token))
-            if session and token
-            else None
-        )
+        if session is None or token is None:
+            return None
+        urls = {"funding": settings.funding_url, "intake": settings.intake_url}
+        return session, Backend(urls | {"evaluation": settings.evaluation_url}, token)
 
     def staff_of(request: Request) -> tuple[Session, Backend]:
         """The signed-in person's session and their way to the services; else off to sign in."""
@@ -256,6 +257,16 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
                 error=error,
             )
         return RedirectResponse(f"/actes-en-attente?approuve={pending_id}", status_code=303)
+
+    @app.get("/strategie", response_class=HTMLResponse)
+    async def strategy(request: Request, annee: int | None = None) -> Response:
+        """The strategy: its axes and objectives, the actions and indicators in force, each indicator's
+        target and actual for the year (a meter, with its figures in words)."""
+        session, backend = staff_of(request)
+        year = min(max(annee or date.today().year, STRATEGY_FIRST), STRATEGY_LAST)
+        defined = await backend.get("/strategy", service="evaluation")
+        actuals = await backend.get("/indicators/actuals", {"year": year}, service="evaluation")
+        return page(request, "strategie.html", session, year=year, defined=defined, actuals=actuals)
 
     @app.get("/comite", response_class=HTMLResponse)
     async def agenda(request: Request) -> Response:

@@ -17,16 +17,15 @@ class ServiceRefused(Exception):
 
 
 class Backend:
-    """Reads go to the pilot's funding service (it holds the shared views); `intake` acts go to its
-    intake service."""
+    """Reads go to the pilot's funding service (it holds the shared views) unless they name another of
+    its services (`intake`, `evaluation`)."""
 
-    def __init__(self, funding_url: str, intake_url: str | None, token: str) -> None:
-        self.urls = {"funding": funding_url, "intake": intake_url}
-        self.token = token
+    def __init__(self, urls: dict[str, str | None], token: str) -> None:
+        self.urls, self.token = urls, token
 
-    async def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+    async def get(self, path: str, params: dict[str, Any] | None = None, service: str = "funding") -> Any:
         """The service's answer; None when it has no such thing (404)."""
-        return await self._call("funding", "GET", path, params=params)
+        return await self._call(service, "GET", path, params=params)
 
     async def put(self, path: str, body: dict[str, Any]) -> Any:
         return await self._call("funding", "PUT", path, json=body)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ess_contracts.reference import OBJECTIVES, PILOT_INFO
+from ess_contracts.reference import AXES, OBJECTIVES, PILOT_INFO
 
 PILOTS: dict[str, str] = {p.code: p.name for p in PILOT_INFO}
 OBJECTIVE_TITLES: dict[str, str] = {o.code: o.title for o in OBJECTIVES}
@@ -37,6 +37,30 @@ ROLES = {
     "admin": "administration",
     "second-decider": "second décideur",
 }
+
+
+TARGET_STATUS = {
+    "reached": "cible atteinte",
+    "not_reached": "cible non atteinte",
+    "no_data": "pas encore de donnée",
+    "no_target": "pas de cible cette année",
+}
+UNITS = {"count": "", "percent": "\u202f%", "days": " jours"}
+
+
+def figure(value: int | None, unit: str, scale: int = 0) -> str:
+    """An indicator's figure as French readers write it: 12 500,00 €, 60,5 %, 42 jours."""
+    if value is None:
+        return "—"
+    if unit == "cents":
+        return euros(value)
+    whole = f"{value / 10**scale:,.{scale}f}".replace(",", "\u202f").replace(".", ",")
+    return whole + UNITS.get(unit, "")
+
+
+def by_axis() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The strategy's axes in order, each with its objectives (code, title)."""
+    return [(axis.title, [(o.code, o.title) for o in OBJECTIVES if o.axis == axis.code]) for axis in AXES]
 
 
 MODES = {"each": "un courriel à chaque fois", "daily": "un récapitulatif par jour", "off": "aucun avis"}

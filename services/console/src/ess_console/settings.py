@@ -16,6 +16,7 @@ class ConsoleSettings:
     funding_url: str
     intake_url: str | None
     """The pilot's intake service, where it runs one (the pilot that receives files)."""
+    evaluation_url: str | None
     people_dir: Path | None
     cookie_key: bytes
     http_host: str = "127.0.0.1"
@@ -33,6 +34,7 @@ class ConsoleSettings:
             pilot=env["ESS_PILOT"],
             funding_url=env["ESS_CONSOLE_FUNDING_URL"].rstrip("/"),
             intake_url=(env.get("ESS_CONSOLE_INTAKE_URL") or "").rstrip("/") or None,
+            evaluation_url=(env.get("ESS_CONSOLE_EVALUATION_URL") or "").rstrip("/") or None,
             people_dir=Path(env["ESS_CONSOLE_PEOPLE_DIR"]) if env.get("ESS_CONSOLE_PEOPLE_DIR") else None,
             # without a key file, sessions end with the process: people sign in again
             cookie_key=Path(key_file).read_bytes().strip() if key_file else secrets.token_bytes(32),
