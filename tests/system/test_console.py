@@ -19,7 +19,7 @@ from ess_ops.cli.services import Child, spawn, stop_all
 from tests.integration.test_funding_services import body
 from tests.support.deployment import Deployment, deployment
 from tests.support.funding_story import decision as decision_of
-from tests.support.intake_data import submission, with_value
+from tests.support.intake_data import CONTACT, submission, with_value
 from tests.support.sirens import fresh_siren
 
 pytestmark = [pytest.mark.system, pytest.mark.timeout(180)]
@@ -86,6 +86,8 @@ def test_sign_in_list_filter_export_and_read_a_project(console: tuple[Deployment
         project = browser.get(f"/projets/{project_id}")
         assert f"<h1>{TITLE}</h1>" in project.text and "Maine-et-Loire" in project.text
         assert "Aucune décision pour l'instant." in project.text
+        assert "Dossier du porteur" in project.text and CONTACT["email"] in project.text  # intake's file
+        assert "statuts-scic.pdf" in project.text
 
 
 def test_an_operator_signs_in_but_reads_no_title(console: tuple[Deployment, str, str]) -> None:

@@ -195,7 +195,10 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
         if view is None:
             return page(request, "erreur.html", session, 404, message=f"Aucun projet {project_id} ici.")
         receives = settings.intake_url is not None and view["record"]["intake_pilot"] == settings.pilot
-        return page(request, "projet.html", session, view=view, plan=plan, receives=receives, asked=asked)
+        file = await backend.get(f"/projects/{project_id}", service="intake") if receives else None
+        return page(
+            request, "projet.html", session, view=view, plan=plan, receives=receives, asked=asked, file=file
+        )
 
     @app.get("/projets/{project_id}/corrections", response_class=HTMLResponse)
     async def correction_form(request: Request, project_id: str) -> Response:
