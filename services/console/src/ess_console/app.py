@@ -97,7 +97,8 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
     async def refused(request: Request, error: Exception) -> Response:
         assert isinstance(error, ServiceRefused)
         session = load(request.cookies.get(COOKIE), settings.cookie_key)
-        return page(request, "erreur.html", session, error.status, message=error.reason)
+        message = labels.REFUSALS.get(error.status, "Le service a refusé la demande.")
+        return page(request, "erreur.html", session, error.status, message=message, detail=error.reason)
 
     @app.get("/status")
     async def status() -> dict[str, str]:

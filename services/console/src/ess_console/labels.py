@@ -71,6 +71,12 @@ FIELD_ERRORS = {
     "answer_by": "Saisissez une date de réponse postérieure à aujourd'hui, au format jj/mm/aaaa.",
     "remark": "Le message compte au plus 2 000 caractères.",
 }
+REFUSALS = {
+    401: "Votre session a pris fin : reconnectez-vous.",
+    403: "Votre rôle ne permet pas d'afficher cette page.",
+    404: "Cette page n'existe pas, ou plus.",
+    503: "Le service est momentanément indisponible : réessayez dans un instant.",
+}
 APPROVAL_REFUSED = {
     403: "Vous ne pouvez pas approuver cet acte : il faut un second décideur, autre que celui qui l'a "
     "demandé.",
