@@ -93,8 +93,7 @@ def test_sign_in_list_filter_export_and_read_a_project(console: tuple[Deployment
 def test_an_operator_signs_in_but_reads_no_title(console: tuple[Deployment, str, str]) -> None:
     _, url, _ = console
     with httpx.Client(base_url=url) as browser:
-        page = browser.get("/connexion")
-        browser.post("/connexion", data={"person": "region-operator", "csrf": csrf(page.text)})
+        sign_in(browser, "region-operator")
         refused = browser.get("/projets")
         assert refused.status_code == 403  # the funding service refused: an operator reads no titles
         assert "Votre rôle ne permet pas d&#39;afficher cette page." in refused.text
@@ -105,8 +104,7 @@ def test_staff_choose_their_notices_with_errors_named_next_to_the_field(
 ) -> None:
     _, url, _ = console
     with httpx.Client(base_url=url) as browser:
-        page = browser.get("/connexion")
-        browser.post("/connexion", data={"person": "region-decider", "csrf": csrf(page.text)})
+        sign_in(browser, "region-decider")
         form = browser.get("/preferences")
         assert form.status_code == 200 and "ordre du jour du comité des financeurs a changé" in form.text
         token = csrf(form.text)
@@ -138,8 +136,7 @@ def test_an_instructor_asks_for_corrections_with_errors_named_next_to_each_field
 ) -> None:
     system, url, project_id = console
     with httpx.Client(base_url=url) as browser:
-        page = browser.get("/connexion")
-        browser.post("/connexion", data={"person": "region-instructor", "csrf": csrf(page.text)})
+        sign_in(browser, "region-instructor")
         assert "Demander des corrections au porteur" in browser.get(f"/projets/{project_id}").text
         form = browser.get(f"/projets/{project_id}/corrections")
         token = csrf(form.text)
@@ -164,8 +161,7 @@ def test_the_strategy_page_shows_objectives_actions_and_indicators(
 ) -> None:
     _, url, _ = console
     with httpx.Client(base_url=url) as browser:
-        page = browser.get("/connexion")
-        browser.post("/connexion", data={"person": "region-instructor", "csrf": csrf(page.text)})
+        sign_in(browser, "region-instructor")
         deadline, every = time.monotonic() + 20, "<caption>11 indicateurs en vigueur, 2025</caption>"
         while every not in (strategy := browser.get("/strategie", params={"annee": 2025})).text:
             assert time.monotonic() < deadline, "the demo strategy did not reach the evaluation view"
@@ -179,8 +175,7 @@ def test_a_second_decider_approves_a_held_act(console: tuple[Deployment, str, st
     system, url, _ = console
     pending_id, project_id = held_commitment(system)
     with httpx.Client(base_url=url) as browser:
-        page = browser.get("/connexion")
-        browser.post("/connexion", data={"person": "region-decider", "csrf": csrf(page.text)})
+        sign_in(browser, "region-decider")
         waiting = browser.get("/actes-en-attente")
         assert project_id in waiting.text and "surfinancement" in waiting.text
         assert "engagement de 60\u202f000,00 €" in waiting.text
@@ -250,6 +245,12 @@ def test_a_real_browser_signs_in_and_opens_the_project(console: tuple[Deployment
         assert skip.get_attribute("href").endswith("#contenu")
     finally:
         driver.quit()
+
+
+def sign_in(browser: httpx.Client, person: str) -> None:
+    page = browser.get("/connexion")
+    signed = browser.post("/connexion", data={"person": person, "csrf": csrf(page.text)})
+    assert signed.status_code == 303, signed.text
 
 
 def csrf(html: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ess_contracts.reference import AXES, OBJECTIVES, PILOT_INFO
+from ess_contracts.reference.labels import CORRECTABLE_FIELDS, CORRECTION_REASONS
 
 PILOTS: dict[str, str] = {p.code: p.name for p in PILOT_INFO}
 OBJECTIVE_TITLES: dict[str, str] = {o.code: o.title for o in OBJECTIVES}
@@ -91,27 +92,8 @@ ACTS = {
     "recoveries": "reversement",
 }
 RULES = {"over_funding": "surfinancement", "double_funding": "double financement"}
-CORRECTABLE = {
-    "siret": "le numéro SIRET",
-    "legal_form": "la forme juridique",
-    "department": "le département",
-    "title": "le titre du projet",
-    "description": "la description du projet",
-    "stage": "le stade du projet",
-    "needs": "les besoins",
-    "budget": "le budget",
-    "planned_jobs": "les emplois prévus",
-    "start_on": "la date de démarrage",
-    "attachments": "les pièces jointes",
-    "contact": "la personne à contacter",
-}
-REASONS = {
-    "missing_information": "des informations manquent",
-    "invalid_identifier": "un identifiant n'est pas valide",
-    "budget_inconsistent": "le budget n'est pas cohérent",
-    "missing_attachment": "une pièce jointe manque",
-    "other": "autre motif (à préciser dans le message)",
-}
+CORRECTABLE = CORRECTABLE_FIELDS
+REASONS = CORRECTION_REASONS
 
 
 def euros(cents: int) -> str:

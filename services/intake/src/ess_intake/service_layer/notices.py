@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_contracts.reference import PILOT_INFO
+from ess_contracts.reference.labels import CORRECTABLE_FIELDS, CORRECTION_REASONS
 from ess_core.notify.french import french_date
 from ess_core.notify.notices import Notice, enqueue
 from ess_intake.adapters import follow_links
@@ -18,30 +19,6 @@ from ess_intake.domain.requests import CorrectionRequestInput
 from ess_intake.service_layer.context import Intake
 
 PILOT_NAMES: dict[str, str] = {p.code: p.name for p in PILOT_INFO}
-FIELD_LABELS = {
-    "siret": "le numéro SIRET",
-    "legal_form": "la forme juridique",
-    "esus_agreement": "l'agrément ESUS",
-    "department": "le département",
-    "epci_siren": "l'intercommunalité partenaire",
-    "title": "le titre du projet",
-    "description": "la description du projet",
-    "stage": "le stade du projet",
-    "third_place": "le caractère de tiers-lieu",
-    "needs": "les besoins",
-    "budget": "le budget",
-    "planned_jobs": "les emplois prévus",
-    "start_on": "la date de démarrage",
-    "attachments": "les pièces jointes",
-    "contact": "la personne à contacter",
-}
-REASON_LABELS = {
-    "missing_information": "des informations manquent",
-    "invalid_identifier": "un identifiant n'est pas valide",
-    "budget_inconsistent": "le budget n'est pas cohérent",
-    "missing_attachment": "une pièce jointe manque",
-    "other": "autre motif (voir le message de l'instructeur)",
-}
 
 
 async def contact_email(conn: AsyncConnection, project_id: str) -> str | None:
@@ -78,8 +55,8 @@ async def tell_correction_requested(
         "pilot": PILOT_NAMES[intake.runtime.outbox.pilot],
         "project_id": project_id,
         "title": title,
-        "fields": [FIELD_LABELS[f] for f in body.fields],
-        "reasons": [REASON_LABELS[r] for r in body.reasons],
+        "fields": [CORRECTABLE_FIELDS[f] for f in body.fields],
+        "reasons": [CORRECTION_REASONS[r] for r in body.reasons],
         "remark": body.remark,
         "answer_by": french_date(body.answer_by) if body.answer_by else None,
         "follow_url": await follow_url(conn, intake, project_id),
