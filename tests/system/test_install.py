@@ -35,6 +35,7 @@ DISTRIBUTIONS = {
     "ess-intake",
     "ess-funding",
     "ess-evaluation",
+    "ess-console",
     "ess-ops",
 }
 # Scripts that a host program runs and that cannot be imported on their own; each says why.
