@@ -39,11 +39,17 @@ class StoredMessage:
 
 
 async def next_message(js: JetStreamManager, subjects: str, seq: int) -> StoredMessage | None:
-    """The first message at or after `seq` whose subject matches `subjects`; None when there is none."""
+    """The first message at or after `seq` whose subject matches `subjects`; None when there is none.
+
+    A direct get may be answered by any replica, and one still catching up after an outage answers "none"
+    for what it lacks: that "none" is asked again of the stream's leader, so a reader never stops early."""
     try:
         raw = await js.get_msg(STREAM, seq=max(seq, 1), subject=subjects, direct=True, next=True)
     except NotFoundError:
-        return None
+        try:
+            raw = await js.get_msg(STREAM, seq=max(seq, 1), subject=subjects, next=True)
+        except NotFoundError:
+            return None
     headers = {k: v for k, v in (raw.headers or {}).items() if k not in SERVER_HEADERS}
     assert raw.seq is not None and raw.subject is not None and raw.time is not None
     return StoredMessage(raw.seq, raw.subject, raw.data or b"", headers, raw.time)
