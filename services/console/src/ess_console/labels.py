@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from ess_contracts.reference import AXES, OBJECTIVES, PILOT_INFO
-from ess_contracts.reference.labels import CORRECTABLE_FIELDS, CORRECTION_REASONS
+from ess_contracts.reference import AXES, OBJECTIVES
+from ess_contracts.reference.labels import CORRECTABLE_FIELDS, CORRECTION_REASONS, PILOT_NAMES
+from ess_contracts.reference.labels import french_euros as euros
 
-PILOTS: dict[str, str] = {p.code: p.name for p in PILOT_INFO}
+PILOTS = PILOT_NAMES
 OBJECTIVE_TITLES: dict[str, str] = {o.code: o.title for o in OBJECTIVES}
 STATUSES = {
     "submitted": "déposé",
@@ -94,11 +95,6 @@ ACTS = {
 RULES = {"over_funding": "surfinancement", "double_funding": "double financement"}
 CORRECTABLE = CORRECTABLE_FIELDS
 REASONS = CORRECTION_REASONS
-
-
-def euros(cents: int) -> str:
-    whole, rest = divmod(int(cents), 100)
-    return f"{whole:,}".replace(",", "\u202f") + f",{rest:02d} €"
 
 
 def person_label(person: str, pilot: str) -> str:

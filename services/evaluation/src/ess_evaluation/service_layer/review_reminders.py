@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import insert, select
 
 from ess_contracts.evaluation import ProjectReviewDue, ReminderStage
-from ess_contracts.reference import PILOT_INFO
+from ess_contracts.reference.labels import PILOT_NAMES
 from ess_core.notify.french import french_date
 from ess_core.notify.subscriptions import tell_subscribers
 from ess_core.service.runtime import ServiceRuntime
@@ -29,7 +29,6 @@ LABELS = {
     "review_due": "Une revue de suivi d'un projet financé arrive à échéance",
     "review_overdue": "Une revue de suivi d'un projet financé est en retard",
 }
-PILOT_NAMES: dict[str, str] = {p.code: p.name for p in PILOT_INFO}
 
 
 def utc_today() -> date:

@@ -10,7 +10,7 @@ import json
 import logging
 from typing import Any
 
-from ess_contracts.reference import PILOT_INFO
+from ess_contracts.reference.labels import PILOT_NAMES
 from ess_core.notify.subscriptions import tell_subscribers
 from ess_core.notify.view_watch import ViewWatch
 from ess_core.service.runtime import ServiceRuntime
@@ -20,7 +20,6 @@ log = logging.getLogger(__name__)
 KIND = "agenda_changed"
 LABEL = "L'ordre du jour du comité des financeurs a changé"
 POLL_S = 10.0
-PILOT_NAMES: dict[str, str] = {p.code: p.name for p in PILOT_INFO}
 
 
 async def watch(runtime: ServiceRuntime) -> None:

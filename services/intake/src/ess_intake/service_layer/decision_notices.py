@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from sqlalchemy import RowMapping, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ess_contracts.reference.labels import PILOT_NAMES, french_euros
 from ess_core.messaging.schema import notice
 from ess_core.notify.french import french_date
 from ess_core.notify.notices import Notice, enqueue
@@ -18,19 +19,12 @@ from ess_core.notify.view_watch import ViewWatch
 from ess_intake.adapters import projects
 from ess_intake.adapters.tables import contact
 from ess_intake.service_layer.context import Intake
-from ess_intake.service_layer.notices import PILOT_NAMES
 from ess_views.project import decision
 
 log = logging.getLogger(__name__)
 RECENT_DAYS = 7
 POLL_S = 1.0
 OUTCOMES = {"granted": "accordée", "conditional": "accordée sous conditions", "refused": "refusée"}
-
-
-def euros(cents: int) -> str:
-    """French notation: 12 500,00 €."""
-    whole, rest = divmod(cents, 100)
-    return f"{whole:,}".replace(",", "\u202f") + f",{rest:02d} €"
 
 
 async def run(intake: Intake) -> None:
@@ -81,7 +75,7 @@ async def _notice(conn: AsyncConnection, intake: Intake, row: RowMapping) -> Not
         "title": await intake.title_in(conn, state),
         "outcome": OUTCOMES.get(row["outcome"], row["outcome"]),
         "granted": row["outcome"] != "refused",
-        "amount": euros(row["nominal_amount"]),
+        "amount": french_euros(row["nominal_amount"]),
         "decided_on": french_date(date.fromisoformat(row["decided_on"])),
     }
     return Notice(row["key"], "decision_recorded", row["email"], context, row["project_id"])

@@ -9,16 +9,13 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ess_contracts.reference import PILOT_INFO
-from ess_contracts.reference.labels import CORRECTABLE_FIELDS, CORRECTION_REASONS
+from ess_contracts.reference.labels import CORRECTABLE_FIELDS, CORRECTION_REASONS, PILOT_NAMES
 from ess_core.notify.french import french_date
 from ess_core.notify.notices import Notice, enqueue
 from ess_intake.adapters import follow_links
 from ess_intake.adapters.tables import contact, network
 from ess_intake.domain.requests import CorrectionRequestInput
 from ess_intake.service_layer.context import Intake
-
-PILOT_NAMES: dict[str, str] = {p.code: p.name for p in PILOT_INFO}
 
 
 async def contact_email(conn: AsyncConnection, project_id: str) -> str | None:

@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_contracts.intake import ProjectErasureRequested
-from ess_contracts.reference import PILOT_INFO
+from ess_contracts.reference.labels import PILOT_NAMES
 from ess_contracts.types import PILOTS
 from ess_core.messaging.schema import data_key, notice
 from ess_core.notify.notices import forget_project
@@ -77,7 +77,7 @@ async def export_subject(subject: str, actor: Actor, intake: Intake) -> SubjectE
 def recipients(file: ProjectFile, intake: Intake) -> list[str]:
     """Art. 15(1)(c), in French: who received what of the project."""
     pilot = intake.runtime.outbox.pilot
-    names: dict[str, str] = {p.code: p.name for p in PILOT_INFO}
+    names = PILOT_NAMES
     store = intake.runtime.keyring.store
     sealed_to = sorted(store.recipients()) if store is not None else [pilot]
     found = [

@@ -5,6 +5,16 @@ from __future__ import annotations
 from typing import get_args
 
 from ess_contracts.intake import CorrectableField, CorrectionReason
+from ess_contracts.reference.strategy import PILOT_INFO
+
+PILOT_NAMES: dict[str, str] = {p.code: p.name for p in PILOT_INFO}
+
+
+def french_euros(cents: int) -> str:
+    """Money as French readers write it: 12 500,00 € (a narrow no-break space between thousands)."""
+    whole, rest = divmod(int(cents), 100)
+    return f"{whole:,}".replace(",", "\u202f") + f",{rest:02d} €"
+
 
 CORRECTABLE_FIELDS: dict[str, str] = {
     "siret": "le numéro SIRET",

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, time
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from ess_contracts.types import format_timestamp
 from ess_core.messaging.schema import notice
 from ess_core.notify.french import french_date
 from ess_core.notify.notices import Notice, enqueue
@@ -49,7 +50,7 @@ class DigestJob:
         """The digests due at `now`: the notices held before today's digest time; how many digests."""
         if now.timetz().replace(tzinfo=None) < self.at:
             return 0
-        cutoff = datetime.combine(now.date(), self.at).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        cutoff = format_timestamp(datetime.combine(now.date(), self.at, UTC))
         query = select(notice.c.notice_key, notice.c.recipient, notice.c.kind, notice.c.context).where(
             (notice.c.state == "held") & (notice.c.created_at < cutoff)
         )

@@ -6,12 +6,13 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ess_contracts.types import format_timestamp
 from ess_core.messaging.db import insert_ignoring_conflicts
 from ess_core.messaging.schema import notice as notice_table
 
@@ -26,8 +27,9 @@ class Notice:
     project_id: str | None = None
 
 
-def now_text() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def now_text(seconds_from_now: float = 0.0) -> str:
+    """An instant as the tables keep them (`format_timestamp`): now, or that many seconds from now."""
+    return format_timestamp(datetime.now(UTC) + timedelta(seconds=seconds_from_now))
 
 
 async def enqueue(conn: AsyncConnection, notice: Notice, state: str = "pending") -> None:

@@ -11,7 +11,6 @@ import logging
 import smtplib
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from datetime import UTC, datetime, timedelta
 
 from jinja2 import TemplateError
 from sqlalchemy import or_, select, update
@@ -93,8 +92,7 @@ class NoticeSender:
             await self._mark(key, state="failed", attempts=attempts, last_error=error[:400])
             return
         wait = min(LAST_RETRY_S, FIRST_RETRY_S * 2 ** (attempts - 1))
-        retry_at = (datetime.now(UTC) + timedelta(seconds=wait)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        await self._mark(key, attempts=attempts, retry_at=retry_at, last_error=error[:400])
+        await self._mark(key, attempts=attempts, retry_at=now_text(wait), last_error=error[:400])
 
     async def _mark(self, key: str, **values: object) -> None:
         async with self.transaction() as conn:

@@ -10,7 +10,7 @@ import logging
 import random
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
 from sqlalchemy import func, select, update
@@ -32,10 +32,6 @@ def retry_delay(hook: Webhook, attempts: int, draw: Callable[[], float] = random
     """After `attempts` failures: the doubling delay, capped, with jitter."""
     ceiling = min(hook.last_retry_s, hook.first_retry_s * 2.0 ** (attempts - 1))
     return ceiling * (0.75 + 0.25 * draw())
-
-
-def instant(seconds_from_now: float = 0.0) -> str:
-    return (datetime.now(UTC) + timedelta(seconds=seconds_from_now)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class WebhookDispatcher:
@@ -95,7 +91,7 @@ class WebhookDispatcher:
             values |= {"state": "dead"}
             log.warning("webhooks: %s dead after %d attempts: %s", row["delivery_id"], attempts, error)
         else:
-            values |= {"next_try_at": instant(retry_delay(hook, attempts))}
+            values |= {"next_try_at": now_text(retry_delay(hook, attempts))}
         async with self.transaction() as conn:
             await conn.execute(
                 update(delivery).where(delivery.c.delivery_id == row["delivery_id"]).values(values)
@@ -109,7 +105,5 @@ class WebhookDispatcher:
             )
         if due is None:
             return IDLE_S
-        seconds = (
-            datetime.strptime(due, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC) - datetime.now(UTC)
-        ).total_seconds()
+        seconds = (datetime.fromisoformat(due) - datetime.now(UTC)).total_seconds()
         return min(IDLE_S, max(0.01, seconds))
