@@ -309,12 +309,14 @@ async def test_a_full_stream_refuses_new_events_and_the_outbox_keeps_them_until_
     await provision(js, config)
     assert await Relay(engine, js).drain() == 1
     one = (await js.stream_info("ESS")).state.bytes
-    await js.update_stream(dataclasses.replace(config, max_bytes=one * 3))
+    link = len('""') + 64 - len("null")  # "previous": a quoted SHA-256 in hex where the first has null
+    room = one * 3 + 2 * link  # three events: the first has no journal predecessor, the next name its hash
+    await js.update_stream(dataclasses.replace(config, max_bytes=room))
     async with engine.begin() as conn:
         box = Outbox("region", "ops", pilots.signers["region"])
         for n in range(2, 7):
             await box.record(conn, f"probe-{n}", [ProbeSent()])
-    with pytest.raises(StreamFull, match=f"of {one * 3} bytes"):
+    with pytest.raises(StreamFull, match=f"of {room} bytes"):
         await Relay(engine, js, batch_size=1, publish_timeout=1.0).drain()
     state = (await js.stream_info("ESS")).state
     assert (state.first_seq, state.messages) == (1, 3)  # nothing dropped to make room

@@ -8,6 +8,7 @@ older version, then validate, then check that the subject and the envelope tell 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pydantic import ValidationError
@@ -16,6 +17,7 @@ from ess_contracts.authority import refusal
 from ess_contracts.canonical import canonical_bytes
 from ess_contracts.catalogue import current_version, upcast
 from ess_contracts.event import Event
+from ess_contracts.key_history import event_hash
 from ess_contracts.sealing import UPCAST_CONTEXT
 from ess_contracts.signing import SignatureInvalid, Signer, TrustStore
 from ess_contracts.subjects import BadSubject, parse_subject
@@ -53,6 +55,21 @@ def encode(event: Event, signer: Signer) -> WireMessage:
     return WireMessage(event.subject, data, headers)
 
 
+def encode_journal(
+    events: Sequence[Event], signer: Signer, journal: int, previous: str | None
+) -> list[tuple[Event, WireMessage]]:
+    """Number events after the service's journal entry `journal` (whose signed bytes hash to `previous`),
+    chain each to the one before, sign: what a retired key's end can later vouch for (key_history)."""
+    signed = []
+    for event in events:
+        journal += 1
+        event = event.model_copy(update={"journal": journal, "previous": previous})
+        wire = encode(event, signer)
+        previous = event_hash(wire.data)
+        signed.append((event, wire))
+    return signed
+
+
 def decode(subject: str, data: bytes, headers: dict[str, str] | None, trust: TrustStore) -> Event:
     headers = headers or {}
     try:
@@ -72,6 +89,9 @@ def decode(subject: str, data: bytes, headers: dict[str, str] | None, trust: Tru
     not_allowed = refusal(event)  # signed by whom it says, but had it the right to speak?
     if not_allowed is not None:
         raise Rejected(not_allowed)
+    ended = trust.history.refusal(key, event, data)  # and was its key still good for this event?
+    if ended is not None:
+        raise Rejected(ended[0], park=ended[1])
     return event
 
 

@@ -39,6 +39,18 @@ class Event(BaseModel):
     aggregate: AggregateKind
     aggregate_id: Token
     sequence: int = Field(ge=1, description="the issuer's own sequence for this aggregate")
+    journal: int | None = Field(
+        default=None,
+        ge=1,
+        description="the issuing service's own counter over all its events, without gaps: what the end of a "
+        "signing key vouches for (ess_contracts.key_history)",
+    )
+    previous: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="SHA-256 of the signed bytes of the service's previous journal event: the chain that "
+        "tells the events a retired key signed from any signed later with a stolen copy",
+    )
     occurred_at: UtcTimestamp
     correlation_id: EventId
     causation_id: EventId | None = None

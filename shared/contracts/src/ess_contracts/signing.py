@@ -18,6 +18,7 @@ import nkeys
 from pydantic import BaseModel, ConfigDict, Field
 
 from ess_contracts.canonical import canonical_bytes, sha256_hex
+from ess_contracts.key_history import KeyEnd, KeyHistory
 from ess_contracts.types import Pilot
 
 SIGNING_PREFIX = nkeys.PREFIX_BYTE_ACCOUNT  # public keys read "A...": distinct from NATS user keys "U..."
@@ -54,6 +55,9 @@ class TrustedKey(BaseModel):
     key: str = Field(pattern=r"^A[A-Z2-7]{55}$")
     added: date
     retired: date | None = Field(default=None, description="no longer signs new events after this date")
+    ended: KeyEnd | None = Field(
+        default=None, description="its successor's statement of what it signed: nothing else under it counts"
+    )
 
 
 class EncryptionKey(BaseModel):
@@ -96,6 +100,24 @@ class TrustFile(BaseModel):
             update={"pilots": {**self.pilots, pilot: (*history, TrustedKey(key=key, added=on))}}
         )
 
+    def end_key(self, statement: KeyEnd) -> TrustFile:
+        """The trust file with ``statement`` recorded: the ended key keeps verifying exactly what the
+        statement names, and its successor, which signed it, becomes the pilot's current key."""
+        history = self.pilots.get(statement.pilot, ())
+        if not any(k.key == statement.key for k in history):
+            raise SignatureInvalid(f"key {statement.key[:8]}… is not one of {statement.pilot}'s keys here")
+        verify_statement(statement)
+        ended = tuple(
+            k.model_copy(update={"retired": k.retired or statement.on, "ended": statement})
+            if k.key == statement.key
+            else k
+            for k in history
+        )
+        updated = self.model_copy(update={"pilots": {**self.pilots, statement.pilot: ended}})
+        if any(k.key == statement.successor for k in history):
+            return updated
+        return updated.add_key(statement.pilot, statement.successor, statement.on)
+
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True) + "\n")
 
@@ -113,6 +135,12 @@ class TrustStore:
         self._keys: dict[str, tuple[Pilot, nacl.signing.VerifyKey]] = {
             k.key: (pilot, _verify_key(k.key)) for pilot, keys in trust.pilots.items() for k in keys
         }
+        ends = [k.ended for keys in trust.pilots.values() for k in keys if k.ended]
+        for end in ends:  # a hand-edited mark would vouch for a forgery: only the successor's word counts
+            verify_statement(end)
+            if self._keys.get(end.successor, ("",))[0] != end.pilot:
+                raise SignatureInvalid(f"the successor of key {end.key[:8]}… is not {end.pilot}'s key")
+        self.history = KeyHistory(ends)
 
     def verify(self, pilot: str, key: str, data: bytes, signature: str) -> None:
         entry = self._keys.get(key)
@@ -124,3 +152,24 @@ class TrustStore:
             entry[1].verify(data, base64.urlsafe_b64decode(signature))
         except (nacl.exceptions.BadSignatureError, ValueError) as error:
             raise SignatureInvalid("signature does not match the bytes received") from error
+
+
+def sign_statement(statement: KeyEnd, successor: Signer) -> KeyEnd:
+    if successor.public_key != statement.successor:
+        raise SignatureInvalid("a key's end is signed by the successor it names")
+    return statement.model_copy(update={"signature": successor.sign(statement.signed_bytes())})
+
+
+def verify_statement(statement: KeyEnd) -> None:
+    """The statement was signed by the successor it names (the ended key cannot end itself: a thief
+    holding it could then vouch for anything)."""
+    if statement.successor == statement.key:
+        raise SignatureInvalid("a key's successor must be another key")
+    try:
+        _verify_key(statement.successor).verify(
+            statement.signed_bytes(), base64.urlsafe_b64decode(statement.signature)
+        )
+    except (nacl.exceptions.BadSignatureError, ValueError) as error:
+        raise SignatureInvalid(
+            f"the end of key {statement.key[:8]}… is not signed by its successor"
+        ) from error

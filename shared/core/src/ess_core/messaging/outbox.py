@@ -9,14 +9,15 @@ import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_contracts.authority import refusal
 from ess_contracts.base import Payload
 from ess_contracts.catalogue import PAYLOAD_TYPES
-from ess_contracts.codec import encode
+from ess_contracts.codec import encode_journal
 from ess_contracts.event import Event, new_event
+from ess_contracts.key_history import event_hash
 from ess_contracts.ops import CheckpointRecorded
 from ess_contracts.privacy import DataKeyDestroyed
 from ess_contracts.signing import Signer
@@ -75,8 +76,7 @@ class Outbox:
                 causation_id=causation_id,
             )
             events.append(event)
-        await self.store(conn, events)
-        return events
+        return await self.store(conn, events)
 
     def _check_issuable(self, events: Sequence[Event]) -> None:
         """Only this pilot's service, only declared types, only about aggregates it may speak for: a row
@@ -98,23 +98,26 @@ class Outbox:
                 "(ServiceSpec.publishes): its contract (docs/asyncapi) would not list it"
             )
 
-    async def store(self, conn: AsyncConnection, events: Sequence[Event]) -> None:
+    async def store(self, conn: AsyncConnection, events: Sequence[Event]) -> list[Event]:
+        """Number the events in the service's journal, chain each to the one before, sign, store; returns
+        them as signed."""
         self._check_issuable(events)
-        rows = []
-        for event in events:
-            wire = encode(event, self.signer)
-            rows.append(
-                {
-                    "event_id": event.id,
-                    "subject": wire.subject,
-                    "aggregate": event.aggregate,
-                    "aggregate_id": event.aggregate_id,
-                    "sequence": event.sequence,
-                    "data": wire.data,
-                    "headers": json.dumps(wire.headers, sort_keys=True),
-                }
-            )
+        signed = encode_journal(events, self.signer, *await journal_head(conn))
+        rows = [
+            {
+                "event_id": event.id,
+                "subject": wire.subject,
+                "aggregate": event.aggregate,
+                "aggregate_id": event.aggregate_id,
+                "sequence": event.sequence,
+                "journal": event.journal,
+                "data": wire.data,
+                "headers": json.dumps(wire.headers, sort_keys=True),
+            }
+            for event, wire in signed
+        ]
         await conn.execute(outbox.insert(), rows)
+        return [event for event, _ in signed]
 
     @staticmethod
     async def last_sequence(conn: AsyncConnection, aggregate: str, aggregate_id: str) -> int:
@@ -122,3 +125,22 @@ class Outbox:
             outbox.c.aggregate == aggregate, outbox.c.aggregate_id == aggregate_id
         )
         return (await conn.scalar(query)) or 0
+
+
+async def journal_head(conn: AsyncConnection) -> tuple[int, str | None]:
+    """The last journal number and the hash of its signed bytes, held until the transaction ends: acts
+    take their numbers one after another, so the journal has no gap and the chain no fork. SQLite writers
+    already begin IMMEDIATE (one at a time); on PostgreSQL a transaction-scoped advisory lock does it."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.ess_outbox.journal'))")
+        )
+    last = (
+        await conn.execute(
+            select(outbox.c.journal, outbox.c.data)
+            .where(outbox.c.journal.is_not(None))
+            .order_by(outbox.c.journal.desc())
+            .limit(1)
+        )
+    ).first()
+    return (last.journal, event_hash(last.data)) if last else (0, None)

@@ -260,6 +260,7 @@ def _journal_row(
         "aggregate": event.aggregate,
         "aggregate_id": event.aggregate_id,
         "sequence": event.sequence,
+        "journal": event.journal,
         "data": message.data,
         "headers": json.dumps(headers, sort_keys=True),
         "stream_seq": message.stream_seq,

@@ -38,6 +38,13 @@ outbox = Table(
     Column("aggregate", String(32), nullable=False),
     Column("aggregate_id", String(64), nullable=False),
     Column("sequence", Integer, nullable=False),
+    Column(
+        "journal",
+        BigInteger,
+        nullable=True,
+        unique=True,
+        comment="the service's counter in the signed envelope, without gaps; NULL before it existed",
+    ),
     Column("data", LargeBinary, nullable=False),
     Column("headers", Text, nullable=False),
     Column("stream_seq", BigInteger, nullable=True, comment="from the PubAck; NULL until published"),

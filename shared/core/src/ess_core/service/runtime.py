@@ -22,6 +22,7 @@ from ess_contracts.sealing import private_key
 from ess_contracts.signing import Signer, TrustFile, TrustStore
 from ess_contracts.subjects import STREAM
 from ess_core.messaging.db import make_engine
+from ess_core.messaging.key_history import applied_unvouched, read_key_history
 from ess_core.messaging.outbox import Outbox, published_by
 from ess_core.messaging.recovery import (
     GuardedRunner,
@@ -113,6 +114,10 @@ class ServiceRuntime:
         # A database restored from an older backup takes its own newer events back first, so the outbox
         # continues after them and the relay never re-issues a sequence already decided.
         pilot, service = self.settings.pilot, self.settings.service
+        await read_key_history(self.js, self.trust)
+        if await applied_unvouched(self.engine, self.trust):
+            log.warning("views applied events an ended key did not vouch for: folding them again")
+            await self._forget_views()
         await recover_journal(self.engine, self.js, self.trust, pilot, service)
         await replay_if_views_behind(self.engine, self.js, self.settings.instance)
         self.relay = Relay(self.engine, self.js)
@@ -208,12 +213,15 @@ class ServiceRuntime:
         """Drop the views and replay them from the first event of the stream (a new durable consumer)."""
         await self._cancel("projection")
         await self.runner.stop()
+        await self._forget_views()
+        await self._start_projection()
+
+    async def _forget_views(self) -> None:
         async with self.engine.begin() as conn:
             for table in (*(t for view in self.views for t in view.tables), *PROJECTION_BOOKKEEPING):
                 await conn.execute(delete(table))
         with contextlib.suppress(Exception):  # absent already: nothing to forget
             await self.js.delete_consumer(STREAM, self.settings.instance)
-        await self._start_projection()
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
