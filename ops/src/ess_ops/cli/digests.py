@@ -19,6 +19,7 @@ from ess_contracts.event import Event
 from ess_contracts.ops import CheckpointRecorded
 from ess_contracts.signing import TrustStore
 from ess_contracts.subjects import STREAM
+from ess_core.messaging.key_history import read_key_history
 
 CHECKPOINTS = "ess.*.*.checkpoint.*.checkpoint_recorded"
 
@@ -58,6 +59,7 @@ class Comparison:
 
 async def latest_checkpoints(js: JetStreamContext, trust: TrustStore) -> tuple[list[Checkpoint], list[str]]:
     """The last checkpoint on each checkpoint subject, verified like any event before it is believed."""
+    await read_key_history(js, trust)  # a checkpoint signed by a key that has since ended
     info = await js.stream_info(STREAM, subjects_filter=CHECKPOINTS)
     found, unverified = [], []
     for subject in sorted((info.state.subjects or {}).keys()):

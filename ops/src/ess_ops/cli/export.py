@@ -191,6 +191,7 @@ def latest_checkpoints(
 
 async def verify(path: Path, trust: TrustStore) -> Verdict:
     header, messages = read_export(path)
+    trust.history.resolve((m.data, m.headers) for m in messages)  # what each ended key vouched for
     items = judge(messages, trust)
     whole = header["subjects"] == "ess.>"  # a project's part: the checkpoints cover the whole stream
     checkpoints = sorted(latest_checkpoints(items).items()) if whole else []

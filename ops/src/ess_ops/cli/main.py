@@ -13,7 +13,8 @@ from typing import Annotated
 import typer
 
 from ess_ops.cli import runfile
-from ess_ops.cli.console import fail, note
+from ess_ops.cli.console import fail, note, warn
+from ess_ops.cli.key_end import revoke_command, rotate_command
 from ess_ops.cli.status import command as status_command
 from ess_ops.cli.tail import command as tail_command
 from ess_ops.cli.targets import STALL_AFTER_S, StallOpt, StateDirOpt, TokenOpt, UrlOpt, targets
@@ -31,6 +32,8 @@ keys_app.add_typer(trust_app, name="trust")
 nats_keys_app = typer.Typer(no_args_is_help=True, help="nats-users.json: every identity's NATS user key.")
 keys_app.add_typer(nats_keys_app, name="nats")
 app.add_typer(keys_app, name="keys")
+keys_app.command("rotate")(rotate_command)
+keys_app.command("revoke")(revoke_command)
 view_app = typer.Typer(no_args_is_help=True, help="Compare every pilot's views; checkpoints; rebuild.")
 app.add_typer(view_app, name="view")
 project_app = typer.Typer(no_args_is_help=True, help="One project as the stream tells it.")
@@ -178,14 +181,30 @@ def nats_keys_config(
 
 @trust_app.command("add")
 def trust_add(
-    pilot: PilotOpt,
-    key: Annotated[str, typer.Option("--key", help="The pilot's public signing key (A…).")],
     file: Annotated[Path, typer.Option("--file", help="The trust file, created if missing.")],
+    pilot: Annotated[str | None, typer.Option("--pilot", help="region, state or bdt.")] = None,
+    key: Annotated[str | None, typer.Option("--key", help="The pilot's public signing key (A…).")] = None,
+    statement: Annotated[
+        Path | None, typer.Option("--statement", help="A partner's key end (ess keys rotate | revoke).")
+    ] = None,
 ) -> None:
-    """Make KEY the pilot's current key in the trust file; earlier keys stay (retired): old events verify."""
+    """Make KEY the pilot's current key, or record a partner's STATEMENT ending its key (its successor
+    becomes current; the old key keeps verifying exactly what the statement names)."""
     from ess_contracts.signing import TrustFile
-    from ess_ops import keys
+    from ess_ops import key_end, keys
 
+    if statement is not None:
+        try:
+            ended = key_end.load_statement(statement)
+            updated = key_end.record_end(file, ended)
+        except (keys.KeysError, OSError) as exc:
+            fail(str(exc))
+        old, new = ended.key[:12], ended.successor[:12]
+        note(f"{ended.pilot}: key {old}… {ended.reason} on {ended.on}; {new}… is the current key")
+        note(f"{file} updated (digest {updated.digest()[:16]}…); restart the services that read it")
+        return
+    if pilot is None or key is None:
+        fail("give --pilot and --key, or --statement")
     try:
         trust = TrustFile.load(file) if file.exists() else TrustFile(pilots={})
         updated = keys.trust_with(trust, keys.check_pilot(pilot), key.strip())
@@ -194,6 +213,11 @@ def trust_add(
     if updated == trust and file.exists():
         note(f"{pilot}: {key[:12]}… is already the current key in {file}")
         return
+    if trust.pilots.get(pilot):  # type: ignore[call-overload]
+        warn(
+            f"{pilot}'s previous key is retired without a statement: it still verifies whatever it signs; "
+            "record its end with the statement from `ess keys rotate` (ess keys trust add --statement)"
+        )
     updated.save(file)
     note(f"{pilot}: {key[:12]}… added to {file} (digest {updated.digest()[:16]}…)")
 

@@ -26,6 +26,7 @@ from ess_contracts.event import Event
 from ess_contracts.signing import TrustFile, TrustStore
 from ess_contracts.subjects import project_filter
 from ess_core.messaging.db import make_engine, sqlite_url
+from ess_core.messaging.key_history import read_key_history
 from ess_core.messaging.projection import Fold, Incoming
 from ess_core.messaging.reader import read_stream
 from ess_core.messaging.schema import metadata
@@ -53,7 +54,9 @@ class ProjectAsOf:
 async def read_events(
     js: JetStreamContext, subjects: str, trust: TrustStore
 ) -> list[tuple[Incoming, Event | Rejected]]:
-    """Every message on these subjects, in stream order, decoded and verified."""
+    """Every message on these subjects, in stream order, decoded and verified (an ended key's events
+    against its chain, read first)."""
+    await read_key_history(js, trust)
     found: list[tuple[Incoming, Event | Rejected]] = []
     async for stored in read_stream(js, subjects):
         message = Incoming(stored.stream_seq, stored.subject, stored.data, stored.headers)

@@ -307,6 +307,7 @@ async def tail(
     import nats
 
     from ess_contracts.signing import TrustFile, TrustStore
+    from ess_core.messaging.key_history import read_key_history
 
     trust = TrustStore(TrustFile.load(trust_file))
     nc = await nats.connect(
@@ -320,6 +321,7 @@ async def tail(
         **(login or {}),
     )
     try:
+        await read_key_history(nc.jetstream(), trust)
         return await Tail(nc.jetstream(), trust, flt, start, emit).run(limit, until_idle)
     finally:
         with contextlib.suppress(Exception):

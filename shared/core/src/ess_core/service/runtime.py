@@ -201,8 +201,12 @@ class ServiceRuntime:
 
     async def stop(self) -> None:
         started = "projection" in self._tasks
-        for name in list(self._tasks):
+        for name in [n for n in self._tasks if n != "relay"]:  # what writes events first...
             await self._cancel(name)
+        if "relay" in self._tasks:  # ...then what they committed leaves, so a stopped journal is all published
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.relay.drain(), timeout=5.0)
+            await self._cancel("relay")
         if started:
             await self.runner.stop()
         with contextlib.suppress(Exception):  # a broker already gone must not turn a stop into a crash
