@@ -203,7 +203,7 @@ class ServiceRuntime:
         started = "projection" in self._tasks
         for name in [n for n in self._tasks if n != "relay"]:  # what writes events first...
             await self._cancel(name)
-        if "relay" in self._tasks:  # ...then what they committed leaves, so a stopped journal is all published
+        if "relay" in self._tasks:  # ...then what they committed leaves: a stopped journal is published
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.relay.drain(), timeout=5.0)
             await self._cancel("relay")
