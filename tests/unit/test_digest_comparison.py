@@ -70,3 +70,17 @@ def test_services_of_one_kind_also_compare_the_views_only_they_hold() -> None:
     result = compare([*evaluation, tampered, funding])
     assert result.disagreeing == ["bdt-evaluation"]
     assert compare([*evaluation, funding]).agree
+
+
+def test_a_service_still_on_an_older_key_history_is_compared_apart_and_named() -> None:
+    """After a key's end, a service not yet restarted judges with the older trust file: its digest may
+    differ (it still applies what the end refuses), so it is neither compared with the others nor lost."""
+    current, older = checkpoint("region-funding", 10, "1"), checkpoint("bdt-funding", 10, "2")
+    older = Checkpoint(
+        older.service,
+        older.stream_seq,
+        older.event.model_copy(update={"payload": older.figures.model_copy(update={"trust_hash": "b" * 64})}),
+    )
+    result = compare([current, checkpoint("state-funding", 10, "1"), older], trust_hash=TRUST)
+    assert result.disagreeing == [] and result.other_trust == ["bdt-funding"]
+    assert len(result.groups) == 2

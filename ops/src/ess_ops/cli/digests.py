@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from nats.js import JetStreamContext
 
@@ -51,6 +51,9 @@ class Comparison:
     disagreeing: list[str]
     groups: dict[tuple[int, int, str, str], list[Checkpoint]]
     unverified: list[str]
+    other_trust: list[str] = field(default_factory=list)
+    """Services whose checkpoint judged with another trust file than the reader's: one restarted on a
+    newer key history has not reached them yet, or they run ahead of the reader's copy."""
 
     @property
     def agree(self) -> bool:
@@ -73,7 +76,9 @@ async def latest_checkpoints(js: JetStreamContext, trust: TrustStore) -> tuple[l
     return found, unverified
 
 
-def compare(checkpoints: list[Checkpoint], unverified: list[str] | None = None) -> Comparison:
+def compare(
+    checkpoints: list[Checkpoint], unverified: list[str] | None = None, trust_hash: str | None = None
+) -> Comparison:
     groups: dict[tuple[int, int, str, str], list[Checkpoint]] = defaultdict(list)
     for checkpoint in checkpoints:
         groups[checkpoint.group].append(checkpoint)
@@ -86,7 +91,8 @@ def compare(checkpoints: list[Checkpoint], unverified: list[str] | None = None) 
                 kinds[c.kind].append(c)
         for same_kind in kinds.values():
             disagreeing |= _minority(same_kind, lambda c: c.figures.own_view_digest)
-    return Comparison(checkpoints, sorted(disagreeing), dict(groups), unverified or [])
+    other = sorted(c.service for c in checkpoints if trust_hash and c.figures.trust_hash != trust_hash)
+    return Comparison(checkpoints, sorted(disagreeing), dict(groups), unverified or [], other)
 
 
 def _minority(members: list[Checkpoint], digest: Callable[[Checkpoint], str | None]) -> set[str]:

@@ -24,7 +24,7 @@ async def digest_report(nats_url: str, trust_file: Path, login: Mapping[str, Any
     trust = TrustStore(TrustFile.load(trust_file))
     async with connect(nats_url, login) as nc:
         found, unverified = await latest_checkpoints(nc.jetstream(), trust)
-    return compare(found, unverified)
+    return compare(found, unverified, trust.digest)
 
 
 def show(comparison: Comparison, as_json: bool) -> None:
@@ -36,6 +36,7 @@ def show(comparison: Comparison, as_json: bool) -> None:
                     "agree": comparison.agree,
                     "disagreeing": comparison.disagreeing,
                     "unverified": comparison.unverified,
+                    "other_trust": comparison.other_trust,
                     "services": [
                         {"service": c.service, "checkpoint_seq": c.stream_seq, **c.figures.model_dump()}
                         for c in rows
@@ -75,6 +76,11 @@ def show(comparison: Comparison, as_json: bool) -> None:
     out.print(table)
     for line in comparison.unverified:
         out.print(f"[red]unverified checkpoint[/red] {line}")
+    if comparison.other_trust:
+        out.print(
+            "[yellow]judged with another trust file than this one:[/yellow] "
+            f"{', '.join(comparison.other_trust)} (compared among themselves; restart on the current one)"
+        )
     for (seq, count, _, _), members in sorted(comparison.groups.items(), reverse=True):
         names = ", ".join(sorted(m.service for m in members))
         split = [m.service for m in members if m.service in comparison.disagreeing]
