@@ -87,3 +87,14 @@ def test_a_revoked_key_is_ended_from_the_pilots_own_journal_and_partners_record_
     assert [k.key for k in region] == [signer.public_key, new_key]
     assert region[0].ended is not None and region[0].ended.reason == "revoked" and region[1].ended is None
     assert TrustFile.load(partner).digest() == TrustFile.load(state.trust_file).digest()
+
+    # The next routine rotation: the revoked key's successor signed nothing yet, so its end vouches for
+    # nothing, and the chain of ends stays verifiable (each signed by the next key).
+    rotated = ess("keys", "rotate", "--pilot", "region", "--state-dir", str(state.root))
+    assert rotated.returncode == 0, rotated.stderr
+    region = TrustFile.load(state.trust_file).pilots["region"]
+    assert [(k.ended.reason, k.ended.journals) if k.ended else None for k in region] == [
+        ("revoked", {"funding": region[0].ended.journals["funding"]}),  # type: ignore[union-attr]
+        ("retired", {}),
+        None,
+    ]

@@ -99,9 +99,9 @@ def rotate_seed(seed_file: Path, on: date) -> tuple[Signer, Signer, Path]:
     """Move the pilot's seed aside (kept owner-only: a revoked key's seed is evidence) and generate the
     next one in its place. Returns the old signer, the new one and where the old seed went."""
     old = Signer(seed_file.read_text(encoding="utf-8").strip())
-    kept = seed_file.with_name(f"{seed_file.name}.ended-{on.isoformat()}")
+    kept = seed_file.with_name(f"{seed_file.name}.{old.public_key[:12]}.ended-{on.isoformat()}")
     if kept.exists():
-        raise KeysError(f"{kept} exists: this pilot's key already ended today")
+        raise KeysError(f"{kept} exists: this key has already ended")
     seed_file.rename(kept)
     return old, new_seed(seed_file), kept
 

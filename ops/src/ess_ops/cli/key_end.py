@@ -85,7 +85,8 @@ def _end(
             kept.rename(seed_file)  # nothing changed: the old seed is the pilot's seed again
             raise
         key_end.record_end(trust_file, statement)
-        out = statement_path or trust_file.with_name(f"{pilot}-key-end-{on.isoformat()}.json")
+        name = f"{pilot}-key-end-{on.isoformat()}-{old.public_key[:12]}.json"
+        out = statement_path or trust_file.with_name(name)
         key_end.save_statement(statement, out)
     except (keys.KeysError, OSError) as exc:
         fail(str(exc))
