@@ -36,10 +36,16 @@ from pathlib import Path
 from typing import Any
 
 from bench import compare, events, infra, intake, memory, relay, replay
+from bench.faststream_replay import FILL_TIMEOUT, LIVE_EVENTS, faststream_runner, trickle
 from bench.report import markdown
 
 HERE = Path(__file__).resolve().parent
 PARTS = ("replay", "relay", "memory", "intake")
+CONTENDERS = ("ours", "faststream", "baseline")
+"""The replays compared in one run: the service's runner, the same fold fed by FastStream's batch pull
+subscriber, and the hand-written floor."""
+REPLAYERS = {"ours": replay.ours, "faststream": faststream_runner, "baseline": replay.baseline}
+TRICKLE_BASE = 2_000
 DEFAULTS: dict[str, object] = {
     "replay_events": 200_000,
     "relay_events": 20_000,
@@ -107,7 +113,7 @@ async def bench_replay(
     cpus: dict[str, list[float]] = {"raw": []}
     digests: dict[str, set[str | None]] = {}
     for backend in backends:
-        for who in ("ours", "baseline"):
+        for who in CONTENDERS:
             rates[f"{who}/{backend}"], cpus[f"{who}/{backend}"] = [], []
     async with infra.Broker() as broker:
         last = await broker.load(corpus.messages[:count])
@@ -117,12 +123,11 @@ async def bench_replay(
             cpus["raw"].append(r.cpu_us)
             _log(f"replay run {run + 1}/{runs}: raw {r.rate:,.0f}/s")
             for backend in backends:
-                # alternate which goes first, so neither always meets the warmer (or busier) machine
-                order = ("ours", "baseline") if run % 2 == 0 else ("baseline", "ours")
+                # rotate which goes first, so none always meets the warmer (or busier) machine
+                order = CONTENDERS[run % 3 :] + CONTENDERS[: run % 3]
                 for who in order:
                     async with infra.database(backend, work) as url:
-                        fn = replay.ours if who == "ours" else replay.baseline
-                        r = await fn(broker.url, url, trust, last, f"{who}-{backend}-{run}")
+                        r = await REPLAYERS[who](broker.url, url, trust, last, f"{who}-{backend}-{run}")
                     rates[f"{who}/{backend}"].append(r.rate)
                     cpus[f"{who}/{backend}"].append(r.cpu_us)
                     digests.setdefault(backend, set()).add(r.digest)
@@ -135,18 +140,42 @@ async def bench_replay(
     }
     for backend in backends:
         ours, base = infra.median(rates[f"ours/{backend}"]), infra.median(rates[f"baseline/{backend}"])
+        faststream = infra.median(rates[f"faststream/{backend}"])
         out["backends"][backend] = {
             "ours_per_s": ours,
             "baseline_per_s": base,
+            "faststream_per_s": faststream,
+            "faststream_cpu_us_per_event": infra.median(cpus[f"faststream/{backend}"]),
             "ratio": ours / base,
             "ratio_to_raw": ours / out["raw_per_s"],
             "same_digest": len(digests[backend]) == 1,
             "ours_cpu_us_per_event": infra.median(cpus[f"ours/{backend}"]),
             "baseline_cpu_us_per_event": infra.median(cpus[f"baseline/{backend}"]),
-            "all_runs": {k: rates[k] for k in (f"ours/{backend}", f"baseline/{backend}")},
+            "all_runs": {k: rates[k] for k in (f"{who}/{backend}" for who in CONTENDERS)},
         }
     out["raw_runs"] = rates["raw"]
     out["raw_cpu_us_per_event"] = infra.median(cpus["raw"])
+    return out
+
+
+async def bench_trickle(corpus: events.Corpus, backends: list[str], work: Path) -> dict[str, Any]:
+    """Who pulls, on the live path: our runner's loop against FastStream's batch pull subscriber (which
+    fills a batch until its timeout), each on a replayed stream, then idle, then fed one event at a time."""
+    trust = corpus.trust()
+    contenders = (("ours", 0.0), ("faststream", FILL_TIMEOUT), ("faststream", FILL_TIMEOUT / 10))
+    out: dict[str, Any] = {"replayed": TRICKLE_BASE, "live_events": LIVE_EVENTS, "backends": {}}
+    async with infra.Broker() as broker:
+        await broker.load(corpus.messages[:TRICKLE_BASE])
+        fresh = iter(range(TRICKLE_BASE, len(corpus.messages), LIVE_EVENTS))
+        for backend in backends:
+            rows = out["backends"][backend] = {}
+            for who, fill in contenders:
+                start = next(fresh)  # events never published before: no duplicate to dismiss them
+                async with infra.database(backend, work) as url:
+                    live = corpus.messages[start : start + LIVE_EVENTS]
+                    name = who if who == "ours" else f"{who} (fill {fill * 1000:.0f} ms)"
+                    rows[name] = await trickle(broker.url, url, trust, live, who, fill)
+                _log(f"trickle {backend} {name}: {rows[name]}")
     return out
 
 
@@ -251,7 +280,7 @@ async def main(argv: list[str]) -> int:
     backends, skipped = await _backends([b for b in args.backends.split(",") if b])
     # one service's journal is about a quarter of the mixed stream
     sizes = [
-        max(args.replay_events, args.all_views) if "replay" in parts else 0,
+        max(args.replay_events, args.all_views, TRICKLE_BASE + 8 * LIVE_EVENTS) if "replay" in parts else 0,
         5 * args.relay_events if "relay" in parts else 0,
     ]
     needed = max([*sizes, *(memory_counts if "memory" in parts else [])])
@@ -277,6 +306,8 @@ async def main(argv: list[str]) -> int:
             results["replay"] = await bench_replay(
                 corpus, args.replay_events, args.replay_runs, backends, work
             )
+        if "replay" in parts:
+            results["trickle"] = await bench_trickle(corpus, backends, work)
         if "replay" in parts and args.all_views:
             results["all_views"] = await bench_all_views(corpus, args.all_views, backends, work)
         if "relay" in parts:
