@@ -40,11 +40,9 @@ from bench.faststream_replay import FILL_TIMEOUT, LIVE_EVENTS, faststream_runner
 from bench.report import markdown
 
 HERE = Path(__file__).resolve().parent
-PARTS = ("replay", "relay", "memory", "intake")
-CONTENDERS = ("ours", "faststream", "baseline")
-"""The replays compared in one run: the service's runner, the same fold fed by FastStream's batch pull
-subscriber, and the hand-written floor."""
-REPLAYERS = {"ours": replay.ours, "faststream": faststream_runner, "baseline": replay.baseline}
+PARTS = ("replay", "faststream", "relay", "memory", "intake")
+FASTSTREAM_EVENTS = 30_000
+"""Replayed by our runner and by the same fold fed through FastStream (docs/decisions/0004)."""
 TRICKLE_BASE = 2_000
 DEFAULTS: dict[str, object] = {
     "replay_events": 200_000,
@@ -113,7 +111,7 @@ async def bench_replay(
     cpus: dict[str, list[float]] = {"raw": []}
     digests: dict[str, set[str | None]] = {}
     for backend in backends:
-        for who in CONTENDERS:
+        for who in ("ours", "baseline"):
             rates[f"{who}/{backend}"], cpus[f"{who}/{backend}"] = [], []
     async with infra.Broker() as broker:
         last = await broker.load(corpus.messages[:count])
@@ -123,11 +121,12 @@ async def bench_replay(
             cpus["raw"].append(r.cpu_us)
             _log(f"replay run {run + 1}/{runs}: raw {r.rate:,.0f}/s")
             for backend in backends:
-                # rotate which goes first, so none always meets the warmer (or busier) machine
-                order = CONTENDERS[run % 3 :] + CONTENDERS[: run % 3]
+                # alternate which goes first, so neither always meets the warmer (or busier) machine
+                order = ("ours", "baseline") if run % 2 == 0 else ("baseline", "ours")
                 for who in order:
                     async with infra.database(backend, work) as url:
-                        r = await REPLAYERS[who](broker.url, url, trust, last, f"{who}-{backend}-{run}")
+                        fn = replay.ours if who == "ours" else replay.baseline
+                        r = await fn(broker.url, url, trust, last, f"{who}-{backend}-{run}")
                     rates[f"{who}/{backend}"].append(r.rate)
                     cpus[f"{who}/{backend}"].append(r.cpu_us)
                     digests.setdefault(backend, set()).add(r.digest)
@@ -140,42 +139,55 @@ async def bench_replay(
     }
     for backend in backends:
         ours, base = infra.median(rates[f"ours/{backend}"]), infra.median(rates[f"baseline/{backend}"])
-        faststream = infra.median(rates[f"faststream/{backend}"])
         out["backends"][backend] = {
             "ours_per_s": ours,
             "baseline_per_s": base,
-            "faststream_per_s": faststream,
-            "faststream_cpu_us_per_event": infra.median(cpus[f"faststream/{backend}"]),
             "ratio": ours / base,
             "ratio_to_raw": ours / out["raw_per_s"],
             "same_digest": len(digests[backend]) == 1,
             "ours_cpu_us_per_event": infra.median(cpus[f"ours/{backend}"]),
             "baseline_cpu_us_per_event": infra.median(cpus[f"baseline/{backend}"]),
-            "all_runs": {k: rates[k] for k in (f"{who}/{backend}" for who in CONTENDERS)},
+            "all_runs": {k: rates[k] for k in (f"ours/{backend}", f"baseline/{backend}")},
         }
     out["raw_runs"] = rates["raw"]
     out["raw_cpu_us_per_event"] = infra.median(cpus["raw"])
     return out
 
 
-async def bench_trickle(corpus: events.Corpus, backends: list[str], work: Path) -> dict[str, Any]:
-    """Who pulls, on the live path: our runner's loop against FastStream's batch pull subscriber (which
-    fills a batch until its timeout), each on a replayed stream, then idle, then fed one event at a time."""
+async def bench_faststream(corpus: events.Corpus, backends: list[str], work: Path) -> dict[str, Any]:
+    """Who pulls: our runner's loop against FastStream's batch pull subscriber feeding the same fold. A
+    replay of `FASTSTREAM_EVENTS` by each (the same digest checked), then the live path: a replayed stream,
+    an idle spell, one event at a time (FastStream fills a batch until its timeout: two timeouts)."""
     trust = corpus.trust()
+    out: dict[str, Any] = {"events": FASTSTREAM_EVENTS, "backends": {}, "live_events": LIVE_EVENTS}
+    async with infra.Broker() as broker:
+        last = await broker.load(corpus.messages[:FASTSTREAM_EVENTS])
+        for n, backend in enumerate(backends):
+            runs = {}
+            for who in ("ours", "faststream") if n % 2 == 0 else ("faststream", "ours"):
+                replayer = replay.ours if who == "ours" else faststream_runner
+                async with infra.database(backend, work) as url:
+                    runs[who] = await replayer(broker.url, url, trust, last, f"fs-{who}-{backend}")
+                _log(f"replay through {who}, {backend}: {runs[who].rate:,.0f}/s")
+            out["backends"][backend] = {
+                **{f"{who}_per_s": r.rate for who, r in runs.items()},
+                **{f"{who}_cpu_us_per_event": r.cpu_us for who, r in runs.items()},
+                "same_digest": runs["ours"].digest == runs["faststream"].digest,
+                "live": {},
+            }
     contenders = (("ours", 0.0), ("faststream", FILL_TIMEOUT), ("faststream", FILL_TIMEOUT / 10))
-    out: dict[str, Any] = {"replayed": TRICKLE_BASE, "live_events": LIVE_EVENTS, "backends": {}}
     async with infra.Broker() as broker:
         await broker.load(corpus.messages[:TRICKLE_BASE])
         fresh = iter(range(TRICKLE_BASE, len(corpus.messages), LIVE_EVENTS))
         for backend in backends:
-            rows = out["backends"][backend] = {}
             for who, fill in contenders:
                 start = next(fresh)  # events never published before: no duplicate to dismiss them
+                live = corpus.messages[start : start + LIVE_EVENTS]
+                name = who if who == "ours" else f"{who} (fill {fill * 1000:.0f} ms)"
                 async with infra.database(backend, work) as url:
-                    live = corpus.messages[start : start + LIVE_EVENTS]
-                    name = who if who == "ours" else f"{who} (fill {fill * 1000:.0f} ms)"
-                    rows[name] = await trickle(broker.url, url, trust, live, who, fill)
-                _log(f"trickle {backend} {name}: {rows[name]}")
+                    figures = await trickle(broker.url, url, trust, live, who, fill)
+                out["backends"][backend]["live"][name] = figures
+                _log(f"live, one event at a time, {backend} {name}: {figures}")
     return out
 
 
@@ -280,8 +292,9 @@ async def main(argv: list[str]) -> int:
     backends, skipped = await _backends([b for b in args.backends.split(",") if b])
     # one service's journal is about a quarter of the mixed stream
     sizes = [
-        max(args.replay_events, args.all_views, TRICKLE_BASE + 8 * LIVE_EVENTS) if "replay" in parts else 0,
+        max(args.replay_events, args.all_views) if "replay" in parts else 0,
         5 * args.relay_events if "relay" in parts else 0,
+        max(FASTSTREAM_EVENTS, TRICKLE_BASE + 8 * LIVE_EVENTS) if "faststream" in parts else 0,
     ]
     needed = max([*sizes, *(memory_counts if "memory" in parts else [])])
     started = time.perf_counter()
@@ -306,10 +319,10 @@ async def main(argv: list[str]) -> int:
             results["replay"] = await bench_replay(
                 corpus, args.replay_events, args.replay_runs, backends, work
             )
-        if "replay" in parts:
-            results["trickle"] = await bench_trickle(corpus, backends, work)
         if "replay" in parts and args.all_views:
             results["all_views"] = await bench_all_views(corpus, args.all_views, backends, work)
+        if "faststream" in parts:
+            results["faststream"] = await bench_faststream(corpus, backends, work)
         if "relay" in parts:
             results["relay"] = await bench_relay(corpus, args.relay_events, args.runs, backends, work)
         if "memory" in parts:

@@ -66,30 +66,30 @@ def markdown(r: dict[str, Any]) -> str:
                 f"≥ 0.8: {_check(f['ratio'] >= 0.8)} | {_cpu(f)} |"
             )
         for backend, f in _ordered(rp["backends"]):
-            if "faststream_per_s" not in f:  # results written before FastStream was compared
-                continue
-            lines.append(
-                f"| Replay, the same fold fed by FastStream's batch pull subscriber (ours = FastStream) | "
-                f"{NAMES[backend]} | {_n(f['faststream_per_s'])} | {_n(f['ours_per_s'])} (our runner) | "
-                f"{f['faststream_per_s'] / f['ours_per_s']:.2f} | reported (docs/decisions/0004) | "
-                f"{f['faststream_cpu_us_per_event']:,.0f} / {f['ours_cpu_us_per_event']:,.0f} |"
-            )
-        for backend, f in _ordered(rp["backends"]):
             lines.append(
                 f"| Replay vs raw pull + verify + parse, no database | {NAMES[backend]} | "
                 f"{_n(f['ours_per_s'])} | {_n(rp['raw_per_s'])} (raw) | {f['ratio_to_raw']:.2f} | reported | "
                 f"{f['ours_cpu_us_per_event']:,.0f} / {rp['raw_cpu_us_per_event']:,.0f} |"
             )
-    if "trickle" in r:
-        t = r["trickle"]
-        for backend, rows in _ordered(t["backends"]):
-            ours = rows["ours"]
-            for name, f in rows.items():
+    if "faststream" in r:
+        fs = r["faststream"]
+        for backend, f in _ordered(fs["backends"]):
+            same = "" if f["same_digest"] else " (**views differ**)"
+            lines.append(
+                f"| Replay, {fs['events']:,} events, the same fold fed by FastStream's batch pull subscriber "
+                f"(ours = FastStream){same} | {NAMES[backend]} | {_n(f['faststream_per_s'])} | "
+                f"{_n(f['ours_per_s'])} (our runner) | {f['faststream_per_s'] / f['ours_per_s']:.2f} | "
+                f"reported (docs/decisions/0004) | "
+                f"{f['faststream_cpu_us_per_event']:,.0f} / {f['ours_cpu_us_per_event']:,.0f} |"
+            )
+        for backend, f in _ordered(fs["backends"]):
+            ours = f["live"]["ours"]
+            for name, live in f["live"].items():
                 lines.append(
-                    f"| Live, who pulls: {t['live_events']} events one by one, p50 PubAck → commit | "
-                    f"{NAMES[backend]} | {name}: {f['p50_ms']:.1f} ms | ours: {ours['p50_ms']:.1f} ms | "
-                    f"{f['p50_ms'] / ours['p50_ms']:.2f} | reported (docs/decisions/0004) | "
-                    f"idle {f['idle_cpu_ms_per_s']:.1f} ms/s |"
+                    f"| Live, who pulls: {fs['live_events']} events one by one, p50 PubAck → commit | "
+                    f"{NAMES[backend]} | {name}: {live['p50_ms']:.1f} ms | ours: {ours['p50_ms']:.1f} ms | "
+                    f"{live['p50_ms'] / ours['p50_ms']:.2f} | reported (docs/decisions/0004) | "
+                    f"idle {live['idle_cpu_ms_per_s']:.1f} ms/s |"
                 )
     if "all_views" in r:
         av = r["all_views"]
