@@ -217,6 +217,68 @@ def held_commitment(system: Deployment) -> tuple[str, str]:
     return str(held.json()["pending_id"]), project_id
 
 
+def test_a_decider_records_a_decision_with_each_error_and_rule_said_in_french(
+    console: tuple[Deployment, str, str],
+) -> None:
+    system, url, _ = console
+    project_id = requested_project(system, "Ressourcerie du Segréen", "r-seg")
+    today, siren = date.today().isoformat(), fresh_siren()
+    with httpx.Client(base_url=url) as browser:
+        sign_in(browser, "region-decider")
+        assert "Enregistrer une décision de Région" in browser.get(f"/projets/{project_id}").text
+        form = browser.get(f"/projets/{project_id}/decision")
+        assert "r-seg — subvention de 400\u202f000,00 €" in form.text
+        sent = {"csrf": csrf(form.text), "request_id": "r-seg", "decided_on": today, "outcome": "granted",
+                "instrument": "grant", "state_aid_basis": "de_minimis_general"}  # fmt: skip
+        path = f"/projets/{project_id}/decision"
+        wrong = browser.post(
+            path, data={**sent, "nominal_amount": "quarante mille", "beneficiary_siren": "12"}
+        )
+        assert wrong.status_code == 422 and "Il y a 2 erreurs" in wrong.text, wrong.text
+        assert "Saisissez un montant en euros, par exemple 12 500 ou 12 500,50." in wrong.text
+        assert "Le SIREN compte 9 chiffres" in wrong.text and 'value="quarante mille"' in wrong.text  # kept
+        assert (
+            'id="nominal_amount" name="nominal_amount"' in wrong.text and 'aria-invalid="true"' in wrong.text
+        )
+
+        beyond = browser.post(path, data={**sent, "nominal_amount": "350 000", "beneficiary_siren": siren})
+        assert beyond.status_code == 409, beyond.text
+        assert "Cette décision franchirait une règle commune aux financeurs" in beyond.text
+        assert "Plafond de minimis" in beyond.text and "ne peut pas être franchie" in beyond.text
+        assert 'name="acknowledge"' not in beyond.text  # de minimis is never gone through
+
+        granted = browser.post(path, data={**sent, "nominal_amount": "40 000,50", "beneficiary_siren": siren})
+        assert granted.status_code == 303 and granted.headers["location"].endswith("?decision=enregistree")
+        deadline = time.monotonic() + 20
+        while "40\u202f000,50 €" not in (shown := browser.get(granted.headers["location"]).text):
+            assert time.monotonic() < deadline, "the decision did not reach region's view"
+            time.sleep(0.2)
+        assert "La décision de Région des Pays de la Loire est enregistrée" in shown and "accordée" in shown
+    with system.client("region", "funding") as funding:
+        [recorded] = funding.get(f"/projects/{project_id}/plan").json()["facts"]["decisions"]
+        assert (recorded["nominal_amount"], recorded["beneficiary_siren"]) == (40_000_50, siren)
+
+
+def requested_project(system: Deployment, title: str, request_id: str) -> str:
+    """A project of region's intake with region's opinion and a grant request of 400,000 €."""
+    today = date.today().isoformat()
+    with system.client("region", "intake") as intake:
+        project_id = str(intake.post("/projects", json=submission(title=title)).json()["project_id"])
+    eligible = [{"code": "L1", "category": "staff", "eligible_amount": 400_000_00}]
+    opinion = {"opinion_id": "op1", "given_on": today, "outcome": "favourable", "eligible_total": 400_000_00,
+               "eligible_lines": eligible, "self_financing": 0, "in_kind": 0}  # fmt: skip
+    request = {"request_id": request_id, "requested_on": today, "instrument": "grant", "amount": 400_000_00}
+    with system.client("region", "funding") as funding:
+        deadline = time.monotonic() + 30
+        while funding.get(f"/projects/{project_id}/view").status_code != 200:
+            assert time.monotonic() < deadline, "the project did not reach region's funding service"
+            time.sleep(0.2)
+        for kind, act in (("opinions", opinion), ("requests", request)):
+            answer = funding.post(f"/projects/{project_id}/{kind}", json=act)
+            assert answer.status_code == 201, (kind, answer.text)
+    return project_id
+
+
 @pytest.mark.skipif(shutil.which("chromedriver") is None, reason="Debian's chromium-driver is not installed")
 def test_a_real_browser_signs_in_and_opens_the_project(console: tuple[Deployment, str, str]) -> None:
     from selenium import webdriver

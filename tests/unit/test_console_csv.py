@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pytest
+
 from ess_console.app import cell
 
 

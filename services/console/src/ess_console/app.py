@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from ess_console import labels
+from ess_console import acts, labels
 from ess_console.backend import Backend, InvalidInput, ServiceRefused
 from ess_console.session import COOKIE, Session, dump, load, new_session
 from ess_console.settings import ConsoleSettings
@@ -193,13 +193,15 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
         view = await backend.get(f"/projects/{project_id}/view")
         plan = await backend.get(f"/projects/{project_id}/plan")
         asked = request.query_params.get("corrections") == "demandees"
+        decided = request.query_params.get("decision") == "enregistree"
         if view is None:
             return page(request, "erreur.html", session, 404, message=f"Aucun projet {project_id} ici.")
         receives = settings.intake_url is not None and view["record"]["intake_pilot"] == settings.pilot
         file = await backend.get(f"/projects/{project_id}", service="intake") if receives else None
         return page(
-            request, "projet.html", session, view=view, plan=plan, receives=receives, asked=asked, file=file
-        )
+            request, "projet.html", session, view=view, plan=plan, receives=receives, asked=asked, file=file,
+            decided=decided,
+        )  # fmt: skip
 
     @app.get("/projets/{project_id}/corrections", response_class=HTMLResponse)
     async def correction_form(request: Request, project_id: str) -> Response:
@@ -230,6 +232,59 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
             )
         return RedirectResponse(f"/projets/{project_id}?corrections=demandees", status_code=303)
 
+    async def own_requests(backend: Backend, project_id: str) -> list[dict[str, Any]]:
+        """This pilot's funding requests on the project: what a decision of its decider answers."""
+        plan = await backend.get(f"/projects/{project_id}/plan")
+        requests = plan["facts"]["requests"] if plan else []
+        return [r for r in requests if r["pilot"] == settings.pilot]
+
+    @app.get("/projets/{project_id}/decision", response_class=HTMLResponse)
+    async def decision_form(request: Request, project_id: str) -> Response:
+        session, backend = staff_of(request)
+        requests = await own_requests(backend, project_id)
+        sent = {
+            "decided_on": date.today().isoformat(),
+            "request_id": requests[-1]["request_id"] if requests else "",
+        }
+        return page(
+            request, "decision.html", session, project_id=project_id, requests=requests, sent=sent, errors={},
+            breach=None,
+        )  # fmt: skip
+
+    @app.post("/projets/{project_id}/decision", response_class=HTMLResponse)
+    async def record_decision(request: Request, project_id: str) -> Response:
+        """Record the pilot's decision (funding's act). A breach of a rule across funders is shown in
+        French; the decider may go through it knowingly, and the act then waits for a second decider."""
+        session, backend = staff_of(request)
+        form = await request.form()
+        posted_by(request, form.get("csrf"))
+        body, errors = acts.decision_body(form)
+        breach: dict[str, Any] | None = None
+        if not errors:
+            try:
+                answer = await backend.post("funding", f"/projects/{project_id}/decisions", body)
+            except InvalidInput as invalid:
+                errors = {
+                    name: labels.DECISION_ERRORS.get(name) or labels.SERVICE_REFUSED_FORM.format(message)
+                    for field, message in invalid.fields.items()
+                    if (name := field.split(".")[0])
+                }
+            except ServiceRefused as refused:
+                if refused.status != 409 or "rules" not in refused.detail:
+                    raise
+                breach = refused.detail
+            else:
+                if answer.get("pending_id"):
+                    return RedirectResponse(
+                        f"/actes-en-attente?demande={answer['pending_id']}", status_code=303
+                    )
+                return RedirectResponse(f"/projets/{project_id}?decision=enregistree", status_code=303)
+        requests = await own_requests(backend, project_id)
+        return page(
+            request, "decision.html", session, 409 if breach else 422, project_id=project_id,
+            requests=requests, sent=acts.shown(form), errors=errors, breach=breach,
+        )  # fmt: skip
+
     @app.get("/actes-en-attente", response_class=HTMLResponse)
     async def held_acts(request: Request) -> Response:
         """Acts that go through an over-funding or double-funding breach: held until a second decider
@@ -237,7 +292,10 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
         session, backend = staff_of(request)
         waiting = await backend.get("/pending-acts")
         done = request.query_params.get("approuve")
-        return page(request, "actes.html", session, pending=waiting["pending"], done=done, error=None)
+        held = request.query_params.get("demande")
+        return page(
+            request, "actes.html", session, pending=waiting["pending"], done=done, held=held, error=None
+        )
 
     @app.post("/actes-en-attente/{pending_id}", response_class=HTMLResponse)
     async def approve(request: Request, pending_id: str) -> Response:
@@ -258,6 +316,7 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
                 refused.status,
                 pending=waiting["pending"],
                 done=None,
+                held=None,
                 error=error,
             )
         return RedirectResponse(f"/actes-en-attente?approuve={pending_id}", status_code=303)

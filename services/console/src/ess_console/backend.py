@@ -11,9 +11,11 @@ TIMEOUT_S = 15.0
 
 
 class ServiceRefused(Exception):
-    def __init__(self, status: int, reason: str) -> None:
+    def __init__(self, status: int, reason: str, detail: dict[str, Any] | None = None) -> None:
         super().__init__(reason)
         self.status, self.reason = status, reason
+        self.detail = detail or {}
+        """The service's structured refusal (a rule breach: its rules and verdicts)."""
 
 
 class Backend:
@@ -45,7 +47,7 @@ class Backend:
         if answer.status_code == 422:
             raise InvalidInput(_fields(answer))
         if answer.status_code >= 400:
-            raise ServiceRefused(answer.status_code, _reason(answer))
+            raise ServiceRefused(answer.status_code, _reason(answer), _detail(answer))
         return answer.json()
 
 
@@ -58,12 +60,18 @@ class InvalidInput(Exception):
 
 
 def _fields(answer: httpx.Response) -> dict[str, str]:
-    """The last part of each field the service named (`body.email` -> `email`), and its message."""
+    """The last part of each field the service named (`body.email` -> `email`), and its message; a rule
+    over several fields is named `body`."""
     detail = answer.json().get("detail")
-    items = detail if isinstance(detail, list) else [{"loc": ["body"], "msg": str(detail)}]
+    if isinstance(detail, dict):  # the service's own refusal: {"error", "reason", "errors"?}
+        items = detail.get("errors") or [
+            {"loc": [detail.get("field") or "body"], "msg": detail.get("reason")}
+        ]
+    else:
+        items = detail if isinstance(detail, list) else [{"loc": ["body"], "msg": str(detail)}]
     found = {}
     for item in items:
-        loc = item.get("field") or ".".join(str(p) for p in item.get("loc", ()))
+        loc = item.get("field") or ".".join(str(p) for p in item.get("loc", ())) or "body"
         found[str(loc).removeprefix("body.")] = str(item.get("msg"))
     return found
 
@@ -76,3 +84,11 @@ def _reason(answer: httpx.Response) -> str:
     if isinstance(detail, dict):
         return str(detail.get("reason", detail))
     return str(detail)
+
+
+def _detail(answer: httpx.Response) -> dict[str, Any]:
+    try:
+        detail = answer.json().get("detail")
+    except ValueError:
+        return {}
+    return detail if isinstance(detail, dict) else {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ess_contracts.reference import AXES, OBJECTIVES
 from ess_contracts.reference.labels import CORRECTABLE_FIELDS, CORRECTION_REASONS, PILOT_NAMES
 from ess_contracts.reference.labels import french_euros as euros
@@ -92,7 +94,52 @@ ACTS = {
     "cancellations": "annulation",
     "recoveries": "reversement",
 }
-RULES = {"over_funding": "surfinancement", "double_funding": "double financement"}
+RULES = {
+    "over_funding": "surfinancement",
+    "double_funding": "double financement",
+    "de_minimis": "plafond de minimis",
+}
+INSTRUMENTS = {
+    "grant": "subvention",
+    "loan": "prêt",
+    "honour_loan": "prêt d'honneur",
+    "repayable_advance": "avance remboursable",
+    "guarantee": "garantie",
+    "equity": "fonds propres",
+    "quasi_equity": "quasi-fonds propres",
+}
+STATE_AID_BASES = {
+    "de_minimis_general": "de minimis général",
+    "de_minimis_sgei": "de minimis SIEG",
+    "block_exemption": "régime d'exemption par catégorie",
+    "notified_scheme": "régime notifié",
+    "not_state_aid": "pas une aide d'État",
+}
+DECISION_ERRORS = {
+    "request_id": "Choisissez la demande sur laquelle porte la décision.",
+    "decided_on": "Saisissez la date de la décision, au format jj/mm/aaaa.",
+    "outcome": "Choisissez le sens de la décision.",
+    "instrument": "Choisissez l'instrument.",
+    "nominal_amount": "Saisissez un montant en euros, par exemple 12 500 ou 12 500,50.",
+    "gross_grant_equivalent": "Saisissez l'équivalent-subvention brut en euros, par exemple 12 500.",
+    "beneficiary_siren": "Le SIREN compte 9 chiffres, par exemple 732829320.",
+    "legal_right_on": "Saisissez une date au format jj/mm/aaaa.",
+    "state_aid_basis": "Choisissez la base au regard des aides d'État : une aide accordée en a une.",
+}
+SERVICE_REFUSED_FORM = "Le service de financement refuse cette décision : {}"
+
+
+def verdict_text(verdict: dict[str, Any]) -> str:
+    """A rule's verdict in French, from its figures: the service's own message is for developers."""
+    rule = RULES.get(str(verdict["rule"]), str(verdict["rule"]))
+    regulation = f" ({verdict['regulation']})" if verdict.get("regulation") else ""
+    return (
+        f"{rule.capitalize()}{regulation} : l'acte {verdict['act']} du {verdict['act_on']} porte "
+        f"{verdict['subject']} à {euros(int(verdict['total_cents']))} pour un plafond de "
+        f"{euros(int(verdict['limit_cents']))}, soit {euros(int(verdict['excess_cents']))} de trop."
+    )
+
+
 CORRECTABLE = CORRECTABLE_FIELDS
 REASONS = CORRECTION_REASONS
 
