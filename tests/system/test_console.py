@@ -248,7 +248,7 @@ def test_a_decider_records_a_decision_with_each_error_and_rule_said_in_french(
         assert 'name="acknowledge"' not in beyond.text  # de minimis is never gone through
 
         granted = browser.post(path, data={**sent, "nominal_amount": "40 000,50", "beneficiary_siren": siren})
-        assert granted.status_code == 303 and granted.headers["location"].endswith("?decision=enregistree")
+        assert granted.status_code == 303 and granted.headers["location"].endswith("?acte=decision")
         deadline = time.monotonic() + 20
         while "40\u202f000,50 €" not in (shown := browser.get(granted.headers["location"]).text):
             assert time.monotonic() < deadline, "the decision did not reach region's view"
@@ -257,6 +257,56 @@ def test_a_decider_records_a_decision_with_each_error_and_rule_said_in_french(
     with system.client("region", "funding") as funding:
         [recorded] = funding.get(f"/projects/{project_id}/plan").json()["facts"]["decisions"]
         assert (recorded["nominal_amount"], recorded["beneficiary_siren"]) == (40_000_50, siren)
+
+
+def test_an_instructor_records_a_request_then_the_shared_opinion_line_by_line(
+    console: tuple[Deployment, str, str],
+) -> None:
+    system, url, _ = console
+    with system.client("region", "intake") as intake:
+        project_id = str(
+            intake.post("/projects", json=submission(title="Garage solidaire")).json()["project_id"]
+        )
+    with system.client("region", "funding") as funding:
+        deadline = time.monotonic() + 20
+        while (
+            not (plan := funding.get(f"/projects/{project_id}/plan")).is_success
+            or not plan.json()["facts"]["budget"]
+        ):
+            assert time.monotonic() < deadline, "the submitted budget did not reach region's plan"
+            time.sleep(0.2)
+    budget_line = plan.json()["facts"]["budget"][0]  # 80,000 € of staff, as submitted
+    with httpx.Client(base_url=url) as browser:
+        sign_in(browser, "region-instructor")
+        form = browser.get(f"/projets/{project_id}/demande")
+        token, path = csrf(form.text), f"/projets/{project_id}/demande"
+        sent = {"csrf": token, "requested_on": date.today().isoformat(), "instrument": "grant"}
+        nothing = browser.post(path, data={**sent, "amount": "0"})
+        assert nothing.status_code == 422 and "plus de zéro" in nothing.text
+        asked = browser.post(path, data={**sent, "amount": "25 000", "budget_lines": [budget_line["code"]]})
+        assert asked.status_code == 303 and asked.headers["location"].endswith("?acte=demande")
+        assert (
+            "La demande de financement de Région des Pays de la Loire est enregistrée"
+            in browser.get(asked.headers["location"]).text
+        )
+
+        form = browser.get(f"/projets/{project_id}/avis")
+        submitted = f'value="{budget_line["amount"] // 100:,}"'.replace(",", "\u202f")
+        assert submitted in form.text  # each line's eligible amount starts at what was submitted
+        path, line = f"/projets/{project_id}/avis", f"eligible-{budget_line['code']}"
+        opinion = {"csrf": csrf(form.text), "given_on": date.today().isoformat(), "outcome": "favourable",
+                   "self_financing": "5 000", "in_kind": "0"}  # fmt: skip
+        wrong = browser.post(path, data={**opinion, line: "beaucoup"})
+        assert wrong.status_code == 422 and "Saisissez un montant éligible en euros" in wrong.text
+        assert f'id="{line}-error"' in wrong.text and 'value="beaucoup"' in wrong.text
+        given = browser.post(path, data={**opinion, line: "20 000"})
+        assert given.status_code == 303 and given.headers["location"].endswith("?acte=avis")
+    with system.client("region", "funding") as funding:
+        facts = funding.get(f"/projects/{project_id}/plan").json()["facts"]
+    [request] = facts["requests"]
+    assert (request["amount"], request["budget_lines"]) == (25_000_00, [budget_line["code"]])
+    [recorded] = facts["opinions"]
+    assert (recorded["eligible_total"], recorded["self_financing"]) == (20_000_00, 5_000_00)
 
 
 def requested_project(system: Deployment, title: str, request_id: str) -> str:

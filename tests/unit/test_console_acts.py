@@ -54,3 +54,17 @@ def test_each_unreadable_field_is_named_once() -> None:
         "request_id",
     ]
     assert errors["nominal_amount"].startswith("Saisissez un montant en euros")
+
+
+def test_every_code_a_form_offers_has_its_french_words() -> None:
+    """The console's words for the contracts' codes: a code added to a contract must be named in French."""
+    from typing import get_args
+
+    from ess_console import labels
+    from ess_contracts.funding import Instrument, OpinionOutcome, StateAidBasis
+    from ess_contracts.intake import BudgetCategory
+
+    assert set(labels.INSTRUMENTS) == set(get_args(Instrument))
+    assert set(labels.STATE_AID_BASES) == set(get_args(StateAidBasis))
+    assert set(labels.OPINION_OUTCOMES) == set(get_args(OpinionOutcome))
+    assert set(labels.BUDGET_CATEGORIES) == set(get_args(BudgetCategory))

@@ -1,14 +1,16 @@
-"""A decider's form, read as the funding service's act: amounts typed in euros the French way, each field
-that cannot be read named with its rule in French, what was typed kept to show again."""
+"""Staff's forms for the funding service's acts (a request, an opinion, a decision), each read as the act's
+body: amounts typed in euros the French way, each field that cannot be read named once with its rule in
+French, what was typed kept to show again."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
-from ess_console.labels import DECISION_ERRORS
+from ess_console.labels import DECISION_ERRORS, OPINION_ERRORS, REQUEST_ERRORS
 
 EUROS = re.compile(r"^(\d{1,3}(?:[ \u00a0\u202f.]?\d{3})*|\d+)(?:,(\d{1,2}))?$")
 ACKNOWLEDGEABLE = ("over_funding", "double_funding")  # never de minimis: the service refuses it
@@ -70,12 +72,125 @@ def decision_body(form: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, st
     return body, errors
 
 
+def request_body(form: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """A funding request of the pilot: when, which instrument, how much, for which budget lines."""
+    errors: dict[str, str] = {}
+    body: dict[str, Any] = {"budget_lines": [str(code) for code in _all(form, "budget_lines")]}
+    _day(form, "requested_on", body, errors, REQUEST_ERRORS)
+    _choice(form, "instrument", body, errors, REQUEST_ERRORS)
+    _amount(form, "amount", body, errors, REQUEST_ERRORS)
+    if body.get("amount") == 0:
+        errors["amount"] = REQUEST_ERRORS["amount"]
+    programme = str(form.get("programme", "")).strip()
+    if programme:
+        body["programme"] = programme
+    return body, errors
+
+
+def opinion_body(
+    form: Mapping[str, Any], budget: list[dict[str, Any]]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The shared opinion: the eligible amount of each submitted budget line, and the holder's own share."""
+    errors: dict[str, str] = {}
+    body: dict[str, Any] = {}
+    _day(form, "given_on", body, errors, OPINION_ERRORS)
+    _choice(form, "outcome", body, errors, OPINION_ERRORS)
+    lines = []
+    for line in budget:
+        name = f"eligible-{line['code']}"
+        typed = str(form.get(name, "")).strip()
+        amount = cents(typed) if typed else 0
+        if amount is None:
+            errors[name] = OPINION_ERRORS["eligible_lines"]
+            continue
+        lines.append({"code": line["code"], "category": line["category"], "eligible_amount": amount})
+    body["eligible_lines"] = lines
+    body["eligible_total"] = sum(line["eligible_amount"] for line in lines)
+    _amount(form, "self_financing", body, errors, OPINION_ERRORS, blank=0)
+    _amount(form, "in_kind", body, errors, OPINION_ERRORS, blank=0)
+    remark = str(form.get("remark", "")).strip()
+    if remark:
+        body["remark"] = remark
+    return body, errors
+
+
+class Reader(Protocol):
+    def __call__(
+        self, form: Mapping[str, Any], budget: list[dict[str, Any]]
+    ) -> tuple[dict[str, Any], dict[str, str]]: ...
+
+
+@dataclass(frozen=True)
+class ActForm:
+    """One act's form: its page (`/projets/{id}/<page>`), the funding route it posts to, how it is read."""
+
+    page: str
+    route: str
+    template: str
+    read: Reader
+    messages: Mapping[str, str]
+
+
+FORMS = {
+    "demande": ActForm("demande", "requests", "demande.html", lambda f, _: request_body(f), REQUEST_ERRORS),
+    "avis": ActForm("avis", "opinions", "avis.html", opinion_body, OPINION_ERRORS),
+    "decision": ActForm(
+        "decision", "decisions", "decision.html", lambda f, _: decision_body(f), DECISION_ERRORS
+    ),
+}
+
+
 def shown(form: Mapping[str, Any]) -> dict[str, Any]:
     """What the person typed, to fill the form again after a refusal."""
+    many = ("acknowledge", "budget_lines")
     return {
-        **{name: str(form.get(name, "")) for name in (*DECISION_ERRORS, "state_aid_basis")},
-        "acknowledge": [str(rule) for rule in _all(form, "acknowledge")],
+        **{str(name): str(value) for name, value in form.items() if name not in many},
+        **{name: [str(v) for v in _all(form, name)] for name in many},
     }
+
+
+def _day(
+    form: Mapping[str, Any],
+    name: str,
+    body: dict[str, Any],
+    errors: dict[str, str],
+    messages: Mapping[str, str],
+) -> None:
+    text = str(form.get(name, "")).strip()
+    if _is_date(text):
+        body[name] = text
+    else:
+        errors[name] = messages[name]
+
+
+def _choice(
+    form: Mapping[str, Any],
+    name: str,
+    body: dict[str, Any],
+    errors: dict[str, str],
+    messages: Mapping[str, str],
+) -> None:
+    text = str(form.get(name, "")).strip()
+    if text:
+        body[name] = text
+    else:
+        errors[name] = messages[name]
+
+
+def _amount(
+    form: Mapping[str, Any],
+    name: str,
+    body: dict[str, Any],
+    errors: dict[str, str],
+    messages: Mapping[str, str],
+    blank: int | None = None,
+) -> None:
+    text = str(form.get(name, "")).strip()
+    amount = cents(text) if text else blank
+    if amount is None:
+        errors[name] = messages[name]
+    else:
+        body[name] = amount
 
 
 def _all(form: Mapping[str, Any], name: str) -> list[Any]:

@@ -193,14 +193,14 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
         view = await backend.get(f"/projects/{project_id}/view")
         plan = await backend.get(f"/projects/{project_id}/plan")
         asked = request.query_params.get("corrections") == "demandees"
-        decided = request.query_params.get("decision") == "enregistree"
+        recorded = request.query_params.get("acte")
         if view is None:
             return page(request, "erreur.html", session, 404, message=f"Aucun projet {project_id} ici.")
         receives = settings.intake_url is not None and view["record"]["intake_pilot"] == settings.pilot
         file = await backend.get(f"/projects/{project_id}", service="intake") if receives else None
         return page(
             request, "projet.html", session, view=view, plan=plan, receives=receives, asked=asked, file=file,
-            decided=decided,
+            recorded=recorded,
         )  # fmt: skip
 
     @app.get("/projets/{project_id}/corrections", response_class=HTMLResponse)
@@ -232,58 +232,69 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
             )
         return RedirectResponse(f"/projets/{project_id}?corrections=demandees", status_code=303)
 
-    async def own_requests(backend: Backend, project_id: str) -> list[dict[str, Any]]:
-        """This pilot's funding requests on the project: what a decision of its decider answers."""
+    async def plan_context(backend: Backend, project_id: str) -> dict[str, Any]:
+        """What an act's form offers: this pilot's funding requests on the project (a decision answers
+        one) and the budget lines the holder submitted (a request or an opinion names them)."""
         plan = await backend.get(f"/projects/{project_id}/plan")
-        requests = plan["facts"]["requests"] if plan else []
-        return [r for r in requests if r["pilot"] == settings.pilot]
+        facts = plan["facts"] if plan else {"requests": [], "budget": []}
+        requests = [r for r in facts["requests"] if r["pilot"] == settings.pilot]
+        return {"requests": requests, "budget": facts["budget"]}
 
-    @app.get("/projets/{project_id}/decision", response_class=HTMLResponse)
-    async def decision_form(request: Request, project_id: str) -> Response:
-        session, backend = staff_of(request)
-        requests = await own_requests(backend, project_id)
-        sent = {
-            "decided_on": date.today().isoformat(),
-            "request_id": requests[-1]["request_id"] if requests else "",
+    def first_values(context: dict[str, Any]) -> dict[str, Any]:
+        today = date.today().isoformat()
+        last_request = context["requests"][-1]["request_id"] if context["requests"] else ""
+        eligible = {
+            f"eligible-{line['code']}": labels.amount_text(line["amount"]) for line in context["budget"]
         }
-        return page(
-            request, "decision.html", session, project_id=project_id, requests=requests, sent=sent, errors={},
-            breach=None,
-        )  # fmt: skip
+        return {"decided_on": today, "given_on": today, "requested_on": today, "request_id": last_request,
+                **eligible}  # fmt: skip
 
-    @app.post("/projets/{project_id}/decision", response_class=HTMLResponse)
-    async def record_decision(request: Request, project_id: str) -> Response:
-        """Record the pilot's decision (funding's act). A breach of a rule across funders is shown in
-        French; the decider may go through it knowingly, and the act then waits for a second decider."""
-        session, backend = staff_of(request)
-        form = await request.form()
-        posted_by(request, form.get("csrf"))
-        body, errors = acts.decision_body(form)
-        breach: dict[str, Any] | None = None
-        if not errors:
-            try:
-                answer = await backend.post("funding", f"/projects/{project_id}/decisions", body)
-            except InvalidInput as invalid:
-                errors = {
-                    name: labels.DECISION_ERRORS.get(name) or labels.SERVICE_REFUSED_FORM.format(message)
-                    for field, message in invalid.fields.items()
-                    if (name := field.split(".")[0])
-                }
-            except ServiceRefused as refused:
-                if refused.status != 409 or "rules" not in refused.detail:
-                    raise
-                breach = refused.detail
-            else:
-                if answer.get("pending_id"):
-                    return RedirectResponse(
-                        f"/actes-en-attente?demande={answer['pending_id']}", status_code=303
-                    )
-                return RedirectResponse(f"/projets/{project_id}?decision=enregistree", status_code=303)
-        requests = await own_requests(backend, project_id)
-        return page(
-            request, "decision.html", session, 409 if breach else 422, project_id=project_id,
-            requests=requests, sent=acts.shown(form), errors=errors, breach=breach,
-        )  # fmt: skip
+    def act_form_routes(form: acts.ActForm) -> None:
+        @app.get(f"/projets/{{project_id}}/{form.page}", response_class=HTMLResponse)
+        async def act_form(request: Request, project_id: str) -> Response:
+            session, backend = staff_of(request)
+            context = await plan_context(backend, project_id)
+            return page(
+                request, form.template, session, project_id=project_id, sent=first_values(context),
+                errors={}, breach=None, **context,
+            )  # fmt: skip
+
+        @app.post(f"/projets/{{project_id}}/{form.page}", response_class=HTMLResponse)
+        async def record_act(request: Request, project_id: str) -> Response:
+            """Record the pilot's act (funding's). A breach of a rule across funders is shown in French;
+            the decider may go through it knowingly, and the act then waits for a second decider."""
+            session, backend = staff_of(request)
+            posted = await request.form()
+            posted_by(request, posted.get("csrf"))
+            context = await plan_context(backend, project_id)
+            body, errors = form.read(posted, context["budget"])
+            breach: dict[str, Any] | None = None
+            if not errors:
+                try:
+                    answer = await backend.post("funding", f"/projects/{project_id}/{form.route}", body)
+                except InvalidInput as invalid:
+                    errors = {
+                        name: form.messages.get(name) or labels.SERVICE_REFUSED_FORM.format(message)
+                        for field, message in invalid.fields.items()
+                        if (name := field.split(".")[0])
+                    }
+                except ServiceRefused as refused:
+                    if refused.status != 409 or "rules" not in refused.detail:
+                        raise
+                    breach = refused.detail
+                else:
+                    if answer.get("pending_id"):
+                        return RedirectResponse(
+                            f"/actes-en-attente?demande={answer['pending_id']}", status_code=303
+                        )
+                    return RedirectResponse(f"/projets/{project_id}?acte={form.page}", status_code=303)
+            return page(
+                request, form.template, session, 409 if breach else 422, project_id=project_id,
+                sent=acts.shown(posted), errors=errors, breach=breach, **context,
+            )  # fmt: skip
+
+    for form in acts.FORMS.values():
+        act_form_routes(form)
 
     @app.get("/actes-en-attente", response_class=HTMLResponse)
     async def held_acts(request: Request) -> Response:

@@ -99,6 +99,19 @@ RULES = {
     "double_funding": "double financement",
     "de_minimis": "plafond de minimis",
 }
+BUDGET_CATEGORIES = {
+    "staff": "personnel",
+    "purchases": "achats",
+    "external_services": "services extérieurs",
+    "premises": "locaux",
+    "equipment": "équipement",
+    "investment": "investissement",
+    "travel": "déplacements",
+    "communication": "communication",
+    "training": "formation",
+    "overheads": "frais de structure",
+    "other": "autres",
+}
 INSTRUMENTS = {
     "grant": "subvention",
     "loan": "prêt",
@@ -126,7 +139,40 @@ DECISION_ERRORS = {
     "legal_right_on": "Saisissez une date au format jj/mm/aaaa.",
     "state_aid_basis": "Choisissez la base au regard des aides d'État : une aide accordée en a une.",
 }
-SERVICE_REFUSED_FORM = "Le service de financement refuse cette décision : {}"
+REQUEST_ERRORS = {
+    "requested_on": "Saisissez la date de la demande, au format jj/mm/aaaa.",
+    "instrument": "Choisissez l'instrument.",
+    "amount": "Saisissez le montant demandé en euros, plus de zéro, par exemple 25 000.",
+    "budget_lines": "Choisissez parmi les lignes du budget déposé.",
+    "programme": "Le programme s'écrit en lettres, chiffres, tirets, sans espace, par exemple FSE-2026.",
+}
+OPINION_ERRORS = {
+    "given_on": "Saisissez la date de l'avis, au format jj/mm/aaaa.",
+    "outcome": "Choisissez le sens de l'avis.",
+    "eligible_lines": "Saisissez un montant éligible en euros, par exemple 12 500 ou 0.",
+    "eligible_total": "La somme des montants éligibles est à revoir.",
+    "self_financing": "Saisissez l'autofinancement en euros, par exemple 5 000 ou 0.",
+    "in_kind": "Saisissez les contributions en nature en euros, par exemple 2 000 ou 0.",
+    "remark": "L'observation compte au plus 2 000 caractères.",
+}
+OPINION_OUTCOMES = {
+    "favourable": "favorable",
+    "favourable_with_reservations": "favorable avec réserves",
+    "unfavourable": "défavorable",
+}
+SERVICE_REFUSED_FORM = "Le service de financement refuse cet acte : {}"
+
+
+RECORDED = {
+    "demande": "La demande de financement de {pilot} est enregistrée.",
+    "avis": "L'avis de {pilot} est enregistré : il fixe le budget éligible pour tous les financeurs.",
+    "decision": "La décision de {pilot} est enregistrée ; chaque financeur la voit dans le plan partagé.",
+}
+
+
+def amount_text(cents: int) -> str:
+    """Cents as a form shows them to be typed again: 12 500 or 12 500,50 (no currency sign)."""
+    return euros(cents).removesuffix(" €").removesuffix(",00")
 
 
 def verdict_text(verdict: dict[str, Any]) -> str:
