@@ -221,7 +221,7 @@ def test_a_decider_records_a_decision_with_each_error_and_rule_said_in_french(
     console: tuple[Deployment, str, str],
 ) -> None:
     system, url, _ = console
-    project_id = requested_project(system, "Ressourcerie du Segréen", "r-seg")
+    project_id = requested_project(system, "Ressourcerie du Segréen", "r-seg", eligible=30_000_00)
     today, siren = date.today().isoformat(), fresh_siren()
     with httpx.Client(base_url=url) as browser:
         sign_in(browser, "region-decider")
@@ -254,9 +254,25 @@ def test_a_decider_records_a_decision_with_each_error_and_rule_said_in_french(
             assert time.monotonic() < deadline, "the decision did not reach region's view"
             time.sleep(0.2)
         assert "La décision de Région des Pays de la Loire est enregistrée" in shown and "accordée" in shown
+        # Its commitment goes beyond the eligible 30,000 €: kept knowingly, held for a second decider.
+        form = browser.get(f"/projets/{project_id}/engagement")
+        assert 'value="40\u202f000,50"' in form.text  # the decision's amount, to engage
+        chosen = re.search(r'<option value="([^"]+)" selected>', form.text)
+        assert chosen, "the decision to engage is offered, chosen"
+        commitment = {"csrf": csrf(form.text), "decision_id": chosen.group(1), "committed_on": today,
+                      "reference": "EJ-2026-0042", "amount": "40 000,50"}  # fmt: skip
+        path = f"/projets/{project_id}/engagement"
+        over = browser.post(path, data=commitment)
+        assert over.status_code == 409 and "Cet engagement franchirait une règle" in over.text, over.text
+        assert "Surfinancement" in over.text and "Je maintiens l'acte malgré le surfinancement" in over.text
+        held = browser.post(path, data={**commitment, "acknowledge": "over_funding"})
+        assert held.status_code == 303 and "/actes-en-attente?demande=" in held.headers["location"]
+        assert "attend l'accord d'un second décideur" in browser.get(held.headers["location"]).text
     with system.client("region", "funding") as funding:
-        [recorded] = funding.get(f"/projects/{project_id}/plan").json()["facts"]["decisions"]
+        facts = funding.get(f"/projects/{project_id}/plan").json()["facts"]
+        [recorded] = facts["decisions"]
         assert (recorded["nominal_amount"], recorded["beneficiary_siren"]) == (40_000_50, siren)
+        assert facts["commitments"] == []  # held, not recorded, until a second decider approves
 
 
 def test_an_instructor_records_a_request_then_the_shared_opinion_line_by_line(
@@ -309,14 +325,15 @@ def test_an_instructor_records_a_request_then_the_shared_opinion_line_by_line(
     assert (recorded["eligible_total"], recorded["self_financing"]) == (20_000_00, 5_000_00)
 
 
-def requested_project(system: Deployment, title: str, request_id: str) -> str:
-    """A project of region's intake with region's opinion and a grant request of 400,000 €."""
+def requested_project(system: Deployment, title: str, request_id: str, eligible: int) -> str:
+    """A project of region's intake with region's opinion (`eligible` cents) and a grant request of
+    400,000 €."""
     today = date.today().isoformat()
     with system.client("region", "intake") as intake:
         project_id = str(intake.post("/projects", json=submission(title=title)).json()["project_id"])
-    eligible = [{"code": "L1", "category": "staff", "eligible_amount": 400_000_00}]
-    opinion = {"opinion_id": "op1", "given_on": today, "outcome": "favourable", "eligible_total": 400_000_00,
-               "eligible_lines": eligible, "self_financing": 0, "in_kind": 0}  # fmt: skip
+    lines = [{"code": "L1", "category": "staff", "eligible_amount": eligible}]
+    opinion = {"opinion_id": "op1", "given_on": today, "outcome": "favourable", "eligible_total": eligible,
+               "eligible_lines": lines, "self_financing": 0, "in_kind": 0}  # fmt: skip
     request = {"request_id": request_id, "requested_on": today, "instrument": "grant", "amount": 400_000_00}
     with system.client("region", "funding") as funding:
         deadline = time.monotonic() + 30

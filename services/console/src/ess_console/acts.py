@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
-from ess_console.labels import DECISION_ERRORS, OPINION_ERRORS, REQUEST_ERRORS
+from ess_console.labels import COMMITMENT_ERRORS, DECISION_ERRORS, OPINION_ERRORS, REQUEST_ERRORS
 
 EUROS = re.compile(r"^(\d{1,3}(?:[ \u00a0\u202f.]?\d{3})*|\d+)(?:,(\d{1,2}))?$")
 ACKNOWLEDGEABLE = ("over_funding", "double_funding")  # never de minimis: the service refuses it
@@ -66,10 +66,14 @@ def decision_body(form: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, st
     basis = str(form.get("state_aid_basis", "")).strip()
     if basis:
         body["state_aid_basis"] = basis
+    _acknowledged(form, body)
+    return body, errors
+
+
+def _acknowledged(form: Mapping[str, Any], body: dict[str, Any]) -> None:
     rules = [str(rule) for rule in _all(form, "acknowledge") if rule in ACKNOWLEDGEABLE]
     if rules:
         body["acknowledge"] = rules
-    return body, errors
 
 
 def request_body(form: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -114,6 +118,20 @@ def opinion_body(
     return body, errors
 
 
+def commitment_body(form: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The legal commitment on one of the pilot's decisions: when, its reference, how much."""
+    errors: dict[str, str] = {}
+    body: dict[str, Any] = {}
+    _choice(form, "decision_id", body, errors, COMMITMENT_ERRORS)
+    _day(form, "committed_on", body, errors, COMMITMENT_ERRORS)
+    _choice(form, "reference", body, errors, COMMITMENT_ERRORS)
+    _amount(form, "amount", body, errors, COMMITMENT_ERRORS)
+    if body.get("amount") == 0:
+        errors["amount"] = COMMITMENT_ERRORS["amount"]
+    _acknowledged(form, body)
+    return body, errors
+
+
 class Reader(Protocol):
     def __call__(
         self, form: Mapping[str, Any], budget: list[dict[str, Any]]
@@ -132,12 +150,17 @@ class ActForm:
 
 
 FORMS = {
-    "demande": ActForm("demande", "requests", "demande.html", lambda f, _: request_body(f), REQUEST_ERRORS),
-    "avis": ActForm("avis", "opinions", "avis.html", opinion_body, OPINION_ERRORS),
-    "decision": ActForm(
-        "decision", "decisions", "decision.html", lambda f, _: decision_body(f), DECISION_ERRORS
-    ),
+    form.page: form
+    for form in (
+        ActForm("demande", "requests", "demande.html", lambda f, _: request_body(f), REQUEST_ERRORS),
+        ActForm("avis", "opinions", "avis.html", opinion_body, OPINION_ERRORS),
+        ActForm("decision", "decisions", "decision.html", lambda f, _: decision_body(f), DECISION_ERRORS),
+        ActForm(
+            "engagement", "commitments", "engagement.html", lambda f, _: commitment_body(f), COMMITMENT_ERRORS
+        ),
+    )
 }
+"""Each act's form by its page; the opinion's reader alone needs the submitted budget."""
 
 
 def shown(form: Mapping[str, Any]) -> dict[str, Any]:

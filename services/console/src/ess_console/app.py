@@ -234,20 +234,35 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
 
     async def plan_context(backend: Backend, project_id: str) -> dict[str, Any]:
         """What an act's form offers: this pilot's funding requests on the project (a decision answers
-        one) and the budget lines the holder submitted (a request or an opinion names them)."""
+        one), its standing decisions (a commitment engages one) and the budget lines the holder submitted
+        (a request or an opinion names them)."""
         plan = await backend.get(f"/projects/{project_id}/plan")
-        facts = plan["facts"] if plan else {"requests": [], "budget": []}
+        facts = plan["facts"] if plan else {"requests": [], "budget": [], "decisions": []}
         requests = [r for r in facts["requests"] if r["pilot"] == settings.pilot]
-        return {"requests": requests, "budget": facts["budget"]}
+        decisions = [
+            d
+            for d in facts["decisions"]
+            if d["pilot"] == settings.pilot and not d["cancelled_on"] and d["outcome"] != "refused"
+        ]
+        return {"requests": requests, "budget": facts["budget"], "decisions": decisions}
 
     def first_values(context: dict[str, Any]) -> dict[str, Any]:
         today = date.today().isoformat()
         last_request = context["requests"][-1]["request_id"] if context["requests"] else ""
+        last_decision = context["decisions"][-1] if context["decisions"] else None
         eligible = {
             f"eligible-{line['code']}": labels.amount_text(line["amount"]) for line in context["budget"]
         }
-        return {"decided_on": today, "given_on": today, "requested_on": today, "request_id": last_request,
-                **eligible}  # fmt: skip
+        decided = (
+            {
+                "decision_id": last_decision["decision_id"],
+                "amount": labels.amount_text(last_decision["nominal_amount"]),
+            }
+            if last_decision
+            else {}
+        )
+        return {"decided_on": today, "given_on": today, "requested_on": today, "committed_on": today,
+                "request_id": last_request, **eligible, **decided}  # fmt: skip
 
     def act_form_routes(form: acts.ActForm) -> None:
         @app.get(f"/projets/{{project_id}}/{form.page}", response_class=HTMLResponse)

@@ -155,6 +155,13 @@ OPINION_ERRORS = {
     "in_kind": "Saisissez les contributions en nature en euros, par exemple 2 000 ou 0.",
     "remark": "L'observation compte au plus 2 000 caractères.",
 }
+COMMITMENT_ERRORS = {
+    "decision_id": "Choisissez la décision engagée.",
+    "committed_on": "Saisissez la date de l'engagement, au format jj/mm/aaaa.",
+    "reference": "Saisissez le numéro d'engagement juridique : lettres, chiffres, points, tirets, "
+    "par exemple EJ-2026-0042.",
+    "amount": "Saisissez le montant engagé en euros, plus de zéro, par exemple 25 000.",
+}
 OPINION_OUTCOMES = {
     "favourable": "favorable",
     "favourable_with_reservations": "favorable avec réserves",
@@ -167,6 +174,7 @@ RECORDED = {
     "demande": "La demande de financement de {pilot} est enregistrée.",
     "avis": "L'avis de {pilot} est enregistré : il fixe le budget éligible pour tous les financeurs.",
     "decision": "La décision de {pilot} est enregistrée ; chaque financeur la voit dans le plan partagé.",
+    "engagement": "L'engagement de {pilot} est enregistré dans le plan partagé.",
 }
 
 
