@@ -15,7 +15,7 @@ from ess_ops.cli.targets import StateDirOpt, TokenOpt, UrlOpt, call, targets
 
 app = typer.Typer(no_args_is_help=True, help="Dead letters and parked events; apply one again.")
 ServiceOpt = Annotated[
-    str | None, typer.Option("--service", help="e.g. bdt-funding [default: every service]")
+    str | None, typer.Option("--service", help="e.g. bdt-funding (default: every service)")
 ]
 
 

@@ -11,10 +11,10 @@ import typer
 
 StateDir = Annotated[Path, typer.Option("--state-dir", help="Where `ess up` keeps keys, data, logs.")]
 Pilot = Annotated[str, typer.Option("--pilot", help="The pilot whose intake service to use.")]
-Url = Annotated[str | None, typer.Option("--url", envvar="ESS_INTAKE_URL", help="[default: from run.json]")]
+Url = Annotated[str | None, typer.Option("--url", envvar="ESS_INTAKE_URL", help="(default: from run.json)")]
 TokenFile = Annotated[
     Path | None,
-    typer.Option("--token-file", envvar="ESS_TOKEN_FILE", help="[default: the pilot's person of the role]"),
+    typer.Option("--token-file", envvar="ESS_TOKEN_FILE", help="(default: the pilot's person of the role)"),
 ]
 # The personal data of a holder's file that `ess privacy rectify` corrects, as dotted fields of a correction.
 RECTIFIABLE = (
@@ -31,7 +31,7 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print the service's JSON a
 def submit_command(
     file: Annotated[Path, typer.Argument(help="The submission: the JSON body of POST /projects.")],
     idempotency_key: Annotated[
-        str | None, typer.Option("--idempotency-key", help="[default: derived from the file's bytes]")
+        str | None, typer.Option("--idempotency-key", help="(default: derived from the file's bytes)")
     ] = None,
     state_dir: StateDir = Path(".ess"),
     pilot: Pilot = "region",
@@ -146,7 +146,7 @@ def rectify_command(
 def export_command(
     subject: Annotated[str, typer.Option("--subject", help="The holder's account or a contact's e-mail.")],
     out: Annotated[
-        Path | None, typer.Option("--out", help="Write the JSON here [default: print it].")
+        Path | None, typer.Option("--out", help="Write the JSON here (default: print it).")
     ] = None,
     state_dir: StateDir = Path(".ess"),
     pilot: Pilot = "region",

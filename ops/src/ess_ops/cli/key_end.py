@@ -8,6 +8,7 @@ services first; start them again after, on the new seed, and send the statement 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
@@ -19,44 +20,47 @@ from ess_ops.cli.console import fail, note
 from ess_ops.cli.targets import StateDirOpt
 from ess_ops.topology import TOPOLOGY, StateDir
 
-SeedOpt = Annotated[Path | None, typer.Option("--seed", help="The pilot's seed file [default: ess up's].")]
+SeedOpt = Annotated[Path | None, typer.Option("--seed", help="The pilot's seed file (default: ess up's).")]
 JournalOpt = Annotated[
     list[str] | None,
     typer.Option(
-        "--journal", help="SERVICE=DATABASE_URL, once per service of the pilot [default: ess up's]."
+        "--journal", help="SERVICE=DATABASE_URL, once per service of the pilot (default: ess up's)."
     ),
 ]
-TrustFileOpt = Annotated[Path | None, typer.Option("--file", help="The trust file [default: ess up's].")]
+TrustFileOpt = Annotated[Path | None, typer.Option("--file", help="The trust file (default: ess up's).")]
 StatementOpt = Annotated[
     Path | None,
-    typer.Option("--statement", help="Where to write the statement [default: beside the trust file]."),
+    typer.Option("--statement", help="Where to write the statement (default: beside the trust file)."),
 ]
 
 
-def rotate_command(
-    pilot: Annotated[str, typer.Option("--pilot", help="region, state or bdt.")],
-    state_dir: StateDirOpt = Path(".ess"),
-    seed: SeedOpt = None,
-    journal: JournalOpt = None,
-    file: TrustFileOpt = None,
-    statement: StatementOpt = None,
-) -> None:
+def _command(reason: Literal["retired", "revoked"], doc: str) -> Callable[..., None]:
+    """`ess keys rotate` and `ess keys revoke`: the same steps, the end recorded with its reason."""
+
+    def command(
+        pilot: Annotated[str, typer.Option("--pilot", help="region, state or bdt.")],
+        state_dir: StateDirOpt = Path(".ess"),
+        seed: SeedOpt = None,
+        journal: JournalOpt = None,
+        file: TrustFileOpt = None,
+        statement: StatementOpt = None,
+    ) -> None:
+        _end(pilot, reason, state_dir, seed, journal, file, statement)
+
+    command.__doc__ = doc
+    return command
+
+
+rotate_command = _command(
+    "retired",
     """Retire the pilot's signing key: a new seed takes its place, and a statement signed by the new key
-    names what the old one signed; nothing else under the old key is accepted from then on."""
-    _end(pilot, "retired", state_dir, seed, journal, file, statement)
-
-
-def revoke_command(
-    pilot: Annotated[str, typer.Option("--pilot", help="region, state or bdt.")],
-    state_dir: StateDirOpt = Path(".ess"),
-    seed: SeedOpt = None,
-    journal: JournalOpt = None,
-    file: TrustFileOpt = None,
-    statement: StatementOpt = None,
-) -> None:
+    names what the old one signed; nothing else under the old key is accepted from then on.""",
+)
+revoke_command = _command(
+    "revoked",
     """Revoke the pilot's signing key (a copy may be in other hands): as rotate, recorded as revoked.
-    The pilot's journals vouch for what it signed; what a thief signs with the copy never counts."""
-    _end(pilot, "revoked", state_dir, seed, journal, file, statement)
+    The pilot's journals vouch for what it signed; what a thief signs with the copy never counts.""",
+)
 
 
 def _end(

@@ -42,11 +42,11 @@ app.command("tail")(tail_command)
 app.command("status")(status_command)
 
 StreamFileOpt = Annotated[
-    Path | None, typer.Option("--file", help="Stream config [default: deploy/stream.json].")
+    Path | None, typer.Option("--file", help="Stream config (default: deploy/stream.json).")
 ]
 PilotOpt = Annotated[str, typer.Option("--pilot", help="region, state or bdt.")]
-ServerOpt = Annotated[str | None, typer.Option(envvar="ESS_NATS_URL", help="[default: ess up's broker]")]
-TrustOpt = Annotated[Path | None, typer.Option(envvar="ESS_TRUST_FILE", help="[default: ess up's]")]
+ServerOpt = Annotated[str | None, typer.Option(envvar="ESS_NATS_URL", help="(default: ess up's broker)")]
+TrustOpt = Annotated[Path | None, typer.Option(envvar="ESS_TRUST_FILE", help="(default: ess up's)")]
 
 
 def _stream_file(given: Path | None) -> Path:
@@ -75,7 +75,7 @@ def up_command(
 def provision_command(
     stream_file: StreamFileOpt = None,
     server: Annotated[
-        str | None, typer.Option(envvar="ESS_NATS_URL", help="[default: the broker of the running ess up]")
+        str | None, typer.Option(envvar="ESS_NATS_URL", help="(default: the broker of the running ess up)")
     ] = None,
     check: Annotated[
         bool, typer.Option("--check", help="Report drift, change nothing; exit 1 on drift.")
@@ -83,17 +83,17 @@ def provision_command(
     state_dir: StateDirOpt = Path(".ess"),
     seed: Annotated[
         Path | None,
-        typer.Option(envvar="ESS_NATS_SEED_FILE", help="Operator NATS seed [default: ess up's, if any]."),
+        typer.Option(envvar="ESS_NATS_SEED_FILE", help="Operator NATS seed (default: ess up's, if any)."),
     ] = None,
     ca_file: Annotated[
         Path | None,
         typer.Option(envvar="ESS_NATS_CA_FILE", help="The federation CA bundle (tls:// nodes)."),
     ] = None,
     replicas: Annotated[
-        int | None, typer.Option(min=1, max=5, help="num_replicas for a cluster [default: the file's].")
+        int | None, typer.Option(min=1, max=5, help="num_replicas for a cluster (default: the file's).")
     ] = None,
     max_bytes: Annotated[
-        str | None, typer.Option(help="The stream's byte limit, e.g. 200GiB [default: the file's].")
+        str | None, typer.Option(help="The stream's byte limit, e.g. 200GiB (default: the file's).")
     ] = None,
 ) -> None:
     """Apply the stream config (create or repair) as the operator identity and print the drift report."""
@@ -233,10 +233,10 @@ def _run_info(state_dir: Path) -> runfile.RunInfo:
 def view_digest(
     state_dir: StateDirOpt = Path(".ess"),
     server: Annotated[
-        str | None, typer.Option(envvar="ESS_NATS_URL", help="[default: ess up's broker]")
+        str | None, typer.Option(envvar="ESS_NATS_URL", help="(default: ess up's broker)")
     ] = None,
     trust_file: Annotated[
-        Path | None, typer.Option(envvar="ESS_TRUST_FILE", help="[default: ess up's]")
+        Path | None, typer.Option(envvar="ESS_TRUST_FILE", help="(default: ess up's)")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -253,7 +253,7 @@ def view_digest(
 
 @view_app.command("checkpoint")
 def view_checkpoint(
-    services: Annotated[list[str] | None, typer.Argument(help="e.g. state-funding [default: all]")] = None,
+    services: Annotated[list[str] | None, typer.Argument(help="e.g. state-funding (default: all)")] = None,
     state_dir: StateDirOpt = Path(".ess"),
 ) -> None:
     """Ask services of this `ess up` to publish a checkpoint now."""

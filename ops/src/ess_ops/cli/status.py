@@ -385,7 +385,7 @@ def command(
         ),
     ] = None,
     trust_file: Annotated[
-        Path | None, typer.Option(envvar="ESS_TRUST_FILE", help="[default: ess up's]")
+        Path | None, typer.Option(envvar="ESS_TRUST_FILE", help="(default: ess up's)")
     ] = None,
 ) -> None:
     """Broker, stream and every service: applied position and lag, outbox backlog and its age, parked and

@@ -380,10 +380,10 @@ def command(
     ] = None,
     state_dir: Annotated[Path, typer.Option("--state-dir", help="`ess up`'s state.")] = Path(".ess"),
     server: Annotated[
-        str | None, typer.Option(envvar="ESS_NATS_URL", help="[default: ess up's broker]")
+        str | None, typer.Option(envvar="ESS_NATS_URL", help="(default: ess up's broker)")
     ] = None,
     trust_file: Annotated[
-        Path | None, typer.Option(envvar="ESS_TRUST_FILE", help="[default: ess up's]")
+        Path | None, typer.Option(envvar="ESS_TRUST_FILE", help="(default: ess up's)")
     ] = None,
     seed: Annotated[
         Path | None, typer.Option(envvar="ESS_NATS_SEED_FILE", help="A pilot's NATS user seed (deployments).")

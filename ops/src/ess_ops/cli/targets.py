@@ -35,7 +35,7 @@ PersonOpt = Annotated[
     typer.Option(
         "--as",
         help="Act as this person of the `ess up` run (e.g. state-second-decider) "
-        "[default: the pilot's person holding the role the command needs].",
+        "(default: the pilot's person holding the role the command needs).",
     ),
 ]
 

@@ -15,7 +15,7 @@ from ess_ops.cli.console import fail, note
 from ess_ops.cli.targets import StateDirOpt, TokenOpt, UrlOpt, targets
 
 app = typer.Typer(no_args_is_help=True, help="Signed webhooks to partners' systems: the log, a replay.")
-ServiceOpt = Annotated[str | None, typer.Option("--service", help="e.g. state-funding [default: every one]")]
+ServiceOpt = Annotated[str | None, typer.Option("--service", help="e.g. state-funding (default: every one)")]
 
 
 @app.command("log")

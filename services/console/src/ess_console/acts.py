@@ -1,12 +1,12 @@
-"""Staff's forms for the funding service's acts (a request, an opinion, a decision), each read as the act's
-body: amounts typed in euros the French way, each field that cannot be read named once with its rule in
-French, what was typed kept to show again."""
+"""Staff's forms for the funding service's acts (a request, an opinion, a decision, a commitment), each read
+as the act's body: amounts typed in euros the French way, each field that cannot be read named once with its
+rule in French, what was typed kept to show again."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
@@ -14,6 +14,9 @@ from ess_console.labels import COMMITMENT_ERRORS, DECISION_ERRORS, OPINION_ERROR
 
 EUROS = re.compile(r"^(\d{1,3}(?:[ \u00a0\u202f.]?\d{3})*|\d+)(?:,(\d{1,2}))?$")
 ACKNOWLEDGEABLE = ("over_funding", "double_funding")  # never de minimis: the service refuses it
+
+Act = tuple[dict[str, Any], dict[str, str]]
+"""An act's body, and the fields the form could not give it (field: French message)."""
 
 
 def cents(text: str) -> int | None:
@@ -25,117 +28,135 @@ def cents(text: str) -> int | None:
     return int(whole) * 100 + int((found.group(2) or "0").ljust(2, "0"))
 
 
-def decision_body(form: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """The act's body, and the fields the form could not give it (field: French message)."""
-    text = {name: str(form.get(name, "")).strip() for name in DECISION_ERRORS}
-    errors: dict[str, str] = {}
-    body: dict[str, Any] = {
-        name: text[name] for name in ("request_id", "outcome", "instrument", "decided_on") if text[name]
-    }
-    errors |= {
-        name: DECISION_ERRORS[name] for name in ("request_id", "outcome", "instrument") if not text[name]
-    }
-    if not _is_date(text["decided_on"]):
-        errors["decided_on"] = DECISION_ERRORS["decided_on"]
-    nominal = cents(text["nominal_amount"])
-    if nominal is None:
-        errors["nominal_amount"] = DECISION_ERRORS["nominal_amount"]
-    else:
-        body["nominal_amount"] = nominal
-    if text["gross_grant_equivalent"]:
-        equivalent = cents(text["gross_grant_equivalent"])
-        if equivalent is None:
-            errors["gross_grant_equivalent"] = DECISION_ERRORS["gross_grant_equivalent"]
-    elif text["instrument"] == "grant":
-        equivalent = nominal  # a grant's equivalent is its amount (an unreadable one is said once)
-    else:
-        equivalent = None
-        errors["gross_grant_equivalent"] = DECISION_ERRORS["gross_grant_equivalent"]
-    if equivalent is not None:
-        body["gross_grant_equivalent"] = equivalent
-    if text["beneficiary_siren"]:
-        if not re.fullmatch(r"\d{9}", text["beneficiary_siren"].replace(" ", "")):
-            errors["beneficiary_siren"] = DECISION_ERRORS["beneficiary_siren"]
-        body["beneficiary_siren"] = text["beneficiary_siren"].replace(" ", "")
-    if text["legal_right_on"]:
-        if not _is_date(text["legal_right_on"]):
-            errors["legal_right_on"] = DECISION_ERRORS["legal_right_on"]
-        body["legal_right_on"] = text["legal_right_on"]
-    elif text["outcome"] != "refused" and "decided_on" in body:
-        body["legal_right_on"] = body["decided_on"]  # an aid is conferred when it is decided, unless said
-    basis = str(form.get("state_aid_basis", "")).strip()
-    if basis:
-        body["state_aid_basis"] = basis
-    _acknowledged(form, body)
-    return body, errors
+def given(text: str) -> str | None:
+    return text or None
 
 
-def _acknowledged(form: Mapping[str, Any], body: dict[str, Any]) -> None:
-    rules = [str(rule) for rule in _all(form, "acknowledge") if rule in ACKNOWLEDGEABLE]
-    if rules:
-        body["acknowledge"] = rules
+def day(text: str) -> str | None:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return None
+    return text
 
 
-def request_body(form: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+def positive(text: str) -> int | None:
+    amount = cents(text)
+    return amount if amount else None
+
+
+def euros_or_zero(text: str) -> int | None:
+    return cents(text) if text else 0
+
+
+def siren(text: str) -> str | None:
+    digits = text.replace(" ", "")
+    return digits if re.fullmatch(r"\d{9}", digits) else None
+
+
+@dataclass
+class Reading:
+    """One form read field by field into an act's body, each field that cannot be read named once."""
+
+    form: Mapping[str, Any]
+    messages: Mapping[str, str]
+    body: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def text(self, name: str) -> str:
+        return str(self.form.get(name, "")).strip()
+
+    def take(self, name: str, parse: Callable[[str], Any], *, optional: bool = False) -> Any:
+        """The field read by `parse`; None (its rule named) when it cannot be; None, silently, when an
+        optional field is left empty."""
+        text = self.text(name)
+        if optional and not text:
+            return None
+        value = parse(text)
+        if value is None:
+            self.errors[name] = self.messages[name]
+        else:
+            self.body[name] = value
+        return value
+
+    def acknowledged(self) -> None:
+        rules = [str(rule) for rule in _all(self.form, "acknowledge") if rule in ACKNOWLEDGEABLE]
+        if rules:
+            self.body["acknowledge"] = rules
+
+    @property
+    def act(self) -> Act:
+        return self.body, self.errors
+
+
+def request_body(form: Mapping[str, Any]) -> Act:
     """A funding request of the pilot: when, which instrument, how much, for which budget lines."""
-    errors: dict[str, str] = {}
-    body: dict[str, Any] = {"budget_lines": [str(code) for code in _all(form, "budget_lines")]}
-    _day(form, "requested_on", body, errors, REQUEST_ERRORS)
-    _choice(form, "instrument", body, errors, REQUEST_ERRORS)
-    _amount(form, "amount", body, errors, REQUEST_ERRORS)
-    if body.get("amount") == 0:
-        errors["amount"] = REQUEST_ERRORS["amount"]
-    programme = str(form.get("programme", "")).strip()
-    if programme:
-        body["programme"] = programme
-    return body, errors
+    reading = Reading(
+        form, REQUEST_ERRORS, {"budget_lines": [str(code) for code in _all(form, "budget_lines")]}
+    )
+    reading.take("requested_on", day)
+    reading.take("instrument", given)
+    reading.take("amount", positive)
+    reading.take("programme", given, optional=True)
+    return reading.act
 
 
-def opinion_body(
-    form: Mapping[str, Any], budget: list[dict[str, Any]]
-) -> tuple[dict[str, Any], dict[str, str]]:
+def opinion_body(form: Mapping[str, Any], budget: list[dict[str, Any]]) -> Act:
     """The shared opinion: the eligible amount of each submitted budget line, and the holder's own share."""
-    errors: dict[str, str] = {}
-    body: dict[str, Any] = {}
-    _day(form, "given_on", body, errors, OPINION_ERRORS)
-    _choice(form, "outcome", body, errors, OPINION_ERRORS)
+    reading = Reading(
+        form,
+        {**OPINION_ERRORS, **{f"eligible-{b['code']}": OPINION_ERRORS["eligible_lines"] for b in budget}},
+    )
+    reading.take("given_on", day)
+    reading.take("outcome", given)
     lines = []
     for line in budget:
-        name = f"eligible-{line['code']}"
-        typed = str(form.get(name, "")).strip()
-        amount = cents(typed) if typed else 0
-        if amount is None:
-            errors[name] = OPINION_ERRORS["eligible_lines"]
-            continue
-        lines.append({"code": line["code"], "category": line["category"], "eligible_amount": amount})
-    body["eligible_lines"] = lines
-    body["eligible_total"] = sum(line["eligible_amount"] for line in lines)
-    _amount(form, "self_financing", body, errors, OPINION_ERRORS, blank=0)
-    _amount(form, "in_kind", body, errors, OPINION_ERRORS, blank=0)
-    remark = str(form.get("remark", "")).strip()
-    if remark:
-        body["remark"] = remark
-    return body, errors
+        amount = reading.take(f"eligible-{line['code']}", euros_or_zero)
+        reading.body.pop(f"eligible-{line['code']}", None)
+        if amount is not None:
+            lines.append({"code": line["code"], "category": line["category"], "eligible_amount": amount})
+    reading.body["eligible_lines"] = lines
+    reading.body["eligible_total"] = sum(line["eligible_amount"] for line in lines)
+    reading.take("self_financing", euros_or_zero)
+    reading.take("in_kind", euros_or_zero)
+    reading.take("remark", given, optional=True)
+    return reading.act
 
 
-def commitment_body(form: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+def decision_body(form: Mapping[str, Any]) -> Act:
+    """The pilot's decision on one of its requests. A grant's equivalent is its amount, and the right to
+    an aid is conferred on the day it is decided, unless the decider says otherwise."""
+    reading = Reading(form, DECISION_ERRORS)
+    for name in ("request_id", "outcome", "instrument"):
+        reading.take(name, given)
+    decided_on = reading.take("decided_on", day)
+    nominal = reading.take("nominal_amount", cents)
+    if reading.text("gross_grant_equivalent") or reading.text("instrument") != "grant":
+        reading.take("gross_grant_equivalent", cents)
+    elif nominal is not None:  # an unreadable amount is said once, at the amount
+        reading.body["gross_grant_equivalent"] = nominal
+    reading.take("beneficiary_siren", siren, optional=True)
+    right_on = reading.take("legal_right_on", day, optional=True)
+    if right_on is None and decided_on and reading.text("outcome") != "refused":
+        reading.body["legal_right_on"] = decided_on
+    reading.take("state_aid_basis", given, optional=True)
+    reading.acknowledged()
+    return reading.act
+
+
+def commitment_body(form: Mapping[str, Any]) -> Act:
     """The legal commitment on one of the pilot's decisions: when, its reference, how much."""
-    errors: dict[str, str] = {}
-    body: dict[str, Any] = {}
-    _choice(form, "decision_id", body, errors, COMMITMENT_ERRORS)
-    _day(form, "committed_on", body, errors, COMMITMENT_ERRORS)
-    _choice(form, "reference", body, errors, COMMITMENT_ERRORS)
-    _amount(form, "amount", body, errors, COMMITMENT_ERRORS)
-    if body.get("amount") == 0:
-        errors["amount"] = COMMITMENT_ERRORS["amount"]
-    _acknowledged(form, body)
-    return body, errors
+    reading = Reading(form, COMMITMENT_ERRORS)
+    reading.take("decision_id", given)
+    reading.take("committed_on", day)
+    reading.take("reference", given)
+    reading.take("amount", positive)
+    reading.acknowledged()
+    return reading.act
 
 
 class Reader(Protocol):
-    def __call__(
-        self, form: Mapping[str, Any], budget: list[dict[str, Any]]
-    ) -> tuple[dict[str, Any], dict[str, str]]: ...
+    def __call__(self, form: Mapping[str, Any], budget: list[dict[str, Any]]) -> Act: ...
 
 
 @dataclass(frozen=True)
@@ -172,58 +193,6 @@ def shown(form: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _day(
-    form: Mapping[str, Any],
-    name: str,
-    body: dict[str, Any],
-    errors: dict[str, str],
-    messages: Mapping[str, str],
-) -> None:
-    text = str(form.get(name, "")).strip()
-    if _is_date(text):
-        body[name] = text
-    else:
-        errors[name] = messages[name]
-
-
-def _choice(
-    form: Mapping[str, Any],
-    name: str,
-    body: dict[str, Any],
-    errors: dict[str, str],
-    messages: Mapping[str, str],
-) -> None:
-    text = str(form.get(name, "")).strip()
-    if text:
-        body[name] = text
-    else:
-        errors[name] = messages[name]
-
-
-def _amount(
-    form: Mapping[str, Any],
-    name: str,
-    body: dict[str, Any],
-    errors: dict[str, str],
-    messages: Mapping[str, str],
-    blank: int | None = None,
-) -> None:
-    text = str(form.get(name, "")).strip()
-    amount = cents(text) if text else blank
-    if amount is None:
-        errors[name] = messages[name]
-    else:
-        body[name] = amount
-
-
 def _all(form: Mapping[str, Any], name: str) -> list[Any]:
     getlist = getattr(form, "getlist", None)
     return list(getlist(name)) if getlist else list(form.get(name) or [])
-
-
-def _is_date(text: str) -> bool:
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
