@@ -43,6 +43,7 @@ HARNESS = {
     "POST /notices/unsubscribe": OPEN,
     "GET /projects/{project_id}/view": frozenset(STAFF),  # the title opened: personal data, no operator
     "GET /projects": frozenset(STAFF),  # a page of titles opened: the same
+    "GET /projects/{project_id}/events": frozenset({*STAFF, "operator"}),  # signatures checked, no payload
 }
 READERS = frozenset({*STAFF, "operator"})
 FILE_READERS = frozenset({*STAFF, "holder", "network"})  # the holder and network their own (checked after)

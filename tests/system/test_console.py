@@ -5,6 +5,7 @@ projects page (filters, CSV) and a project's page, in French; an operator sees n
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 import time
@@ -15,8 +16,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ess_contracts.codec import encode
+from ess_contracts.reference.labels import PILOT_NAMES
 from ess_ops.cli.services import Child, spawn, stop_all
 from tests.integration.test_funding_services import body
+from tests.support import events as ev
 from tests.support.deployment import Deployment, deployment
 from tests.support.funding_story import decision as decision_of
 from tests.support.intake_data import CONTACT, submission, with_value
@@ -323,6 +327,22 @@ def test_an_instructor_records_a_request_then_the_shared_opinion_line_by_line(
     assert (request["amount"], request["budget_lines"]) == (25_000_00, [budget_line["code"]])
     [recorded] = facts["opinions"]
     assert (recorded["eligible_total"], recorded["self_financing"]) == (20_000_00, 5_000_00)
+
+
+def test_a_projects_signed_events_are_shown_with_each_verdict(console: tuple[Deployment, str, str]) -> None:
+    """State, with its own valid key, signs a withdrawal of region's project: the page lists it refused."""
+    system, url, project_id = console
+    forged = ev.event(ev.withdrawn(), "state", "intake", project_id, 9)
+    asyncio.run(system.publish([("state", encode(forged, system.signers["state"]))]))
+    with httpx.Client(base_url=url) as browser:
+        sign_in(browser, "region-instructor")
+        deadline = time.monotonic() + 20
+        while "émetteur non autorisé" not in (shown := browser.get(f"/projets/{project_id}").text):
+            assert time.monotonic() < deadline, "the forged withdrawal is not on the project's page"
+            time.sleep(0.2)
+    assert "<td>dépôt du dossier</td>" in shown and "✓ signature vérifiée, émetteur autorisé" in shown
+    assert "<td>retrait</td>" in shown and "not the owner of project" in shown  # the service's words kept
+    assert f"<td>{PILOT_NAMES['state']} (intake)</td>" in shown  # who signed it, named
 
 
 def requested_project(system: Deployment, title: str, request_id: str, eligible: int) -> str:

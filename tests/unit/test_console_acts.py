@@ -63,8 +63,10 @@ def test_every_code_a_form_offers_has_its_french_words() -> None:
     from ess_console import labels
     from ess_contracts.funding import Instrument, OpinionOutcome, StateAidBasis
     from ess_contracts.intake import BudgetCategory
+    from ess_views.timeline import PROJECT_TYPES
 
     assert set(labels.INSTRUMENTS) == set(get_args(Instrument))
     assert set(labels.STATE_AID_BASES) == set(get_args(StateAidBasis))
     assert set(labels.OPINION_OUTCOMES) == set(get_args(OpinionOutcome))
     assert set(labels.BUDGET_CATEGORIES) == set(get_args(BudgetCategory))
+    assert set(labels.EVENT_TYPES) == PROJECT_TYPES

@@ -196,11 +196,12 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
         recorded = request.query_params.get("acte")
         if view is None:
             return page(request, "erreur.html", session, 404, message=f"Aucun projet {project_id} ici.")
+        signed = await backend.get(f"/projects/{project_id}/events")
         receives = settings.intake_url is not None and view["record"]["intake_pilot"] == settings.pilot
         file = await backend.get(f"/projects/{project_id}", service="intake") if receives else None
         return page(
             request, "projet.html", session, view=view, plan=plan, receives=receives, asked=asked, file=file,
-            recorded=recorded,
+            recorded=recorded, events=signed["events"] if signed else [],
         )  # fmt: skip
 
     @app.get("/projets/{project_id}/corrections", response_class=HTMLResponse)

@@ -170,6 +170,53 @@ OPINION_OUTCOMES = {
 SERVICE_REFUSED_FORM = "Le service de financement refuse cet acte : {}"
 
 
+EVENT_TYPES = {
+    "project_submitted": "dépôt du dossier",
+    "project_qualified": "qualification",
+    "project_correction_requested": "demande de corrections",
+    "project_corrected": "dossier corrigé",
+    "project_oriented": "orientation vers un réseau",
+    "project_orientation_accepted": "orientation acceptée",
+    "project_orientation_declined": "orientation déclinée",
+    "project_withdrawn": "retrait",
+    "project_closed": "clôture",
+    "project_funding_requested": "demande de financement",
+    "project_opinion_given": "avis de pré-instruction",
+    "project_cofunder_declared": "cofinanceur déclaré",
+    "project_de_minimis_declared": "déclaration de minimis",
+    "project_decision_recorded": "décision",
+    "project_decision_cancelled": "décision annulée",
+    "project_commitment_recorded": "engagement",
+    "project_tranche_scheduled": "échéance prévue",
+    "project_disbursement_recorded": "versement",
+    "project_recovery_recorded": "reversement",
+    "project_breach_acknowledged": "règle franchie avec un second décideur",
+    "project_review_due": "suivi à faire",
+    "project_review_recorded": "suivi réalisé",
+    "project_erasure_requested": "demande d'effacement",
+    "project_data_key_destroyed": "clé de données détruite (effacement)",
+}
+VERDICTS = {
+    "verified": "signature vérifiée, émetteur autorisé",
+    "waiting": "en attente",
+    "refused": "refusé",
+}
+REFUSAL_KINDS = (
+    ("not the owner", "émetteur non autorisé pour ce projet"),
+    ("bad signature", "signature invalide ou clé inconnue"),
+    ("vouched", "signé par une clé révoquée ou retirée, hors de ce qu'elle couvrait"),
+    ("signed nothing", "signé par une clé révoquée ou retirée, hors de ce qu'elle couvrait"),
+    ("no journal number", "signé par une clé révoquée ou retirée, hors de ce qu'elle couvrait"),
+    ("malformed", "message mal formé"),
+)
+
+
+def refusal_kind(reason: str | None) -> str:
+    """A fold's refusal, in French: its kind (the service's words stay beside it, for the technicians)."""
+    text = reason or ""
+    return next((french for start, french in REFUSAL_KINDS if start in text), "refusé par les services")
+
+
 RECORDED = {
     "demande": "La demande de financement de {pilot} est enregistrée.",
     "avis": "L'avis de {pilot} est enregistré : il fixe le budget éligible pour tous les financeurs.",

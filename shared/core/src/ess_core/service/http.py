@@ -21,6 +21,7 @@ from ess_core.service.limits import RequestLimits
 from ess_core.service.metrics import CONTENT_TYPE
 from ess_core.service.notice_routes import notices_router
 from ess_core.service.operations import operations_router
+from ess_core.service.project_events import project_events_router
 from ess_core.service.project_list_route import project_list_router
 from ess_core.service.project_read import project_read_router
 from ess_core.service.runtime import ServiceRuntime
@@ -127,6 +128,7 @@ def build_app(spec: ServiceSpec, runtime: ServiceRuntime, verifier: TokenVerifie
         app.include_router(project_list_router(runtime, spec.project_finder))
     if spec.project_reader is not None:
         app.include_router(project_read_router(runtime, spec.project_reader))
+        app.include_router(project_events_router(runtime))
     for make_router in spec.routers:
         app.include_router(make_router(runtime))
     return app
