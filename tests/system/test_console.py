@@ -84,6 +84,18 @@ def test_sign_in_list_filter_export_and_read_a_project(console: tuple[Deployment
         assert listing.headers["cache-control"] == "no-store"
         assert "Aucun projet ne correspond." in browser.get("/projets", params={"department": "44"}).text
         assert TITLE in browser.get("/projets", params={"q": "epicerie"}).text
+        today = date.today().isoformat()
+        chosen = {
+            "objective": "O1",
+            "stage": "creation_or_takeover",
+            "submitted_from": today,
+            "sort": "department",
+        }
+        within = browser.get("/projets", params={**chosen, "submitted_to": today, "order": "asc"})
+        assert TITLE in within.text and 'value="O1" selected' in within.text, within.text
+        assert "Aucun projet ne correspond." in browser.get("/projets", params={"funder": "bdt"}).text
+        typed = browser.get("/projets", params={"submitted_from": "2026-13-45"})  # by hand, in the address
+        assert typed.status_code == 422 and "Saisissez une date de début au format jj/mm/aaaa." in typed.text
         exported = browser.get("/projets.csv")
         assert exported.headers["content-type"].startswith("text/csv") and TITLE in exported.text
 

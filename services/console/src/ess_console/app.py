@@ -32,7 +32,8 @@ class FormExpired(Exception):
     pass
 
 
-FILTERS = ("department", "status", "stage", "objective", "funder", "q")
+FILTERS = ("department", "status", "stage", "objective", "funder", "q", "submitted_from", "submitted_to")
+LIST_ORDER = ("sort", "order")
 
 
 def cell(text: str | None) -> str:
@@ -145,19 +146,21 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
     @app.get("/projets", response_class=HTMLResponse)
     async def projects(request: Request, page_number: int = 1) -> Response:
         session, backend = staff_of(request)
-        chosen = {k: v for k in FILTERS if (v := request.query_params.get(k))}
+        chosen = {k: v for k in (*FILTERS, *LIST_ORDER) if (v := request.query_params.get(k))}
         params = {**chosen, "page": max(page_number, 1), "per_page": PER_PAGE}
-        listing = await backend.get("/projects", params)
+        errors: dict[str, str] = {}
+        try:
+            listing = await backend.get("/projects", params)
+        except InvalidInput as invalid:  # a filter typed by hand in the address: named, the list empty
+            errors = {
+                name: labels.FILTER_ERRORS.get(name, message) for name, message in invalid.fields.items()
+            }
+            listing = {"total": 0, "projects": []}
         pages = max(1, -(-listing["total"] // PER_PAGE))
         return page(
-            request,
-            "projets.html",
-            session,
-            listing=listing,
-            chosen=chosen,
-            page_number=params["page"],
-            pages=pages,
-        )
+            request, "projets.html", session, 422 if errors else 200, listing=listing, chosen=chosen,
+            page_number=params["page"], pages=pages, errors=errors,
+        )  # fmt: skip
 
     @app.get("/projets.csv")
     async def projects_csv(request: Request) -> Response:

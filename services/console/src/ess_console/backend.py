@@ -72,7 +72,7 @@ def _fields(answer: httpx.Response) -> dict[str, str]:
     found = {}
     for item in items:
         loc = item.get("field") or ".".join(str(p) for p in item.get("loc", ())) or "body"
-        found[str(loc).removeprefix("body.")] = str(item.get("msg"))
+        found[str(loc).removeprefix("body.").removeprefix("query.")] = str(item.get("msg"))
     return found
 
 

@@ -139,6 +139,20 @@ DECISION_ERRORS = {
     "legal_right_on": "Saisissez une date au format jj/mm/aaaa.",
     "state_aid_basis": "Choisissez la base au regard des aides d'État : une aide accordée en a une.",
 }
+FILTER_ERRORS = {
+    "submitted_from": "Saisissez une date de début au format jj/mm/aaaa.",
+    "submitted_to": "Saisissez une date de fin au format jj/mm/aaaa.",
+    "q": "Saisissez de 2 à 100 caractères du titre.",
+    "department": "Choisissez un département de la liste.",
+    "objective": "Choisissez un objectif de la liste.",
+    "funder": "Choisissez un financeur de la liste.",
+    "sort": "Choisissez un ordre de la liste.",
+    "order": "Choisissez un sens de tri de la liste.",
+}
+DEPARTMENT_CHOICES = {code: f"{code} — {name}" for code, name in DEPARTMENTS.items()}
+OBJECTIVE_CHOICES = {code: f"{code} — {title}" for code, title in OBJECTIVE_TITLES.items()}
+SORTS = {"submitted_on": "date de dépôt", "department": "département", "status": "statut"}
+ORDERS = {"desc": "décroissant (les plus récents d'abord)", "asc": "croissant"}
 REQUEST_ERRORS = {
     "requested_on": "Saisissez la date de la demande, au format jj/mm/aaaa.",
     "instrument": "Choisissez l'instrument.",
