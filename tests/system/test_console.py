@@ -270,6 +270,9 @@ def test_a_decider_records_a_decision_with_each_error_and_rule_said_in_french(
             assert time.monotonic() < deadline, "the decision did not reach region's view"
             time.sleep(0.2)
         assert "La décision de Région des Pays de la Loire est enregistrée" in shown and "accordée" in shown
+        assert "<caption>Demandes de financement (1)</caption>" in shown and "<td>r-seg</td>" in shown
+        assert "<caption>Avis de pré-instruction (1)</caption>" in shown and "<td>favorable</td>" in shown
+        assert "Statut du plan : en cours de bouclage ; budget éligible 30\u202f000,00 €" in shown, shown
         # Its commitment goes beyond the eligible 30,000 €: kept knowingly, held for a second decider.
         form = browser.get(f"/projets/{project_id}/engagement")
         assert 'value="40\u202f000,50"' in form.text  # the decision's amount, to engage

@@ -151,6 +151,12 @@ FILTER_ERRORS = {
 }
 DEPARTMENT_CHOICES = {code: f"{code} — {name}" for code, name in DEPARTMENTS.items()}
 OBJECTIVE_CHOICES = {code: f"{code} — {title}" for code, title in OBJECTIVE_TITLES.items()}
+PLAN_STATUSES = {
+    "open": "en cours de bouclage",
+    "fully_funded": "bouclé",
+    "over_funded": "surfinancé",
+    "in_conflict": "en conflit (double financement ou plafond de minimis)",
+}
 SORTS = {"submitted_on": "date de dépôt", "department": "département", "status": "statut"}
 ORDERS = {"desc": "décroissant (les plus récents d'abord)", "asc": "croissant"}
 REQUEST_ERRORS = {
