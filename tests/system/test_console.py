@@ -187,6 +187,32 @@ def test_the_strategy_page_shows_objectives_actions_and_indicators(
         assert "Région des Pays de la Loire" in strategy.text  # an action's lead pilot, named
 
 
+def test_steering_sessions_and_follow_up_reviews_are_shown_in_french(
+    console: tuple[Deployment, str, str],
+) -> None:
+    system, url, _ = console
+    held_on = date.today().isoformat()
+    session = {"held_on": held_on, "kind": "steering_committee", "pilots_present": ["region", "state"],
+               "items": [{"action_code": "EX-A1", "kind": "recommendation", "text": "Ouvrir un second appel",
+                          "progress": "delayed"}]}  # fmt: skip
+    with system.client("region", "evaluation") as evaluation:
+        recorded = evaluation.post("/sessions", json=session)
+        assert recorded.status_code == 202, recorded.text
+    with httpx.Client(base_url=url) as browser:
+        sign_in(browser, "region-decider")
+        deadline = time.monotonic() + 20
+        while "Ouvrir un second appel" not in (shown := browser.get("/pilotage").text):
+            assert time.monotonic() < deadline, "the session did not reach region's evaluation view"
+            time.sleep(0.2)
+        assert f"Comité de pilotage du {held_on}" in shown and "<td>recommandation</td>" in shown
+        assert "<td>en retard</td>" in shown and f"{PILOT_NAMES['state']}" in shown
+        reviews = browser.get("/suivis", params={"etat": "upcoming"})
+        assert reviews.status_code == 200 and re.search(
+            r"<caption>\d+ suivis? à venir</caption>", reviews.text
+        )
+        assert '<option value="upcoming" selected>' in reviews.text
+
+
 def test_a_second_decider_approves_a_held_act(console: tuple[Deployment, str, str]) -> None:
     system, url, _ = console
     pending_id, project_id = held_commitment(system)

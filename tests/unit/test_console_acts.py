@@ -61,6 +61,7 @@ def test_every_code_a_form_offers_has_its_french_words() -> None:
     from typing import get_args
 
     from ess_console import labels
+    from ess_contracts.evaluation import ActionProgress, SessionItemKind, SessionKind
     from ess_contracts.funding import Instrument, OpinionOutcome, StateAidBasis
     from ess_contracts.intake import BudgetCategory
     from ess_views.timeline import PROJECT_TYPES
@@ -70,3 +71,6 @@ def test_every_code_a_form_offers_has_its_french_words() -> None:
     assert set(labels.OPINION_OUTCOMES) == set(get_args(OpinionOutcome))
     assert set(labels.BUDGET_CATEGORIES) == set(get_args(BudgetCategory))
     assert set(labels.EVENT_TYPES) == PROJECT_TYPES
+    assert set(labels.SESSION_KINDS) == set(get_args(SessionKind))
+    assert set(labels.SESSION_ITEM_KINDS) == set(get_args(SessionItemKind))
+    assert set(labels.PROGRESS) == set(get_args(ActionProgress))

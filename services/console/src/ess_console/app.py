@@ -361,6 +361,24 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
         actuals = await backend.get("/indicators/actuals", {"year": year}, service="evaluation")
         return page(request, "strategie.html", session, year=year, defined=defined, actuals=actuals)
 
+    @app.get("/suivis", response_class=HTMLResponse)
+    async def reviews(request: Request, etat: str = "overdue") -> Response:
+        """Follow-up reviews of funded projects (evaluation's view): overdue by default."""
+        session, backend = staff_of(request)
+        state = etat if etat in labels.REVIEW_STATES else "overdue"
+        today = date.today().isoformat()
+        found = await backend.get("/reviews", {"as_of": today, "state": state}, service="evaluation")
+        return page(request, "suivis.html", session, reviews=found or [], state=state, as_of=today)
+
+    @app.get("/pilotage", response_class=HTMLResponse)
+    async def steering(request: Request, annee: int | None = None) -> Response:
+        """The steering sessions held in a year, as each pilot present recorded them."""
+        session, backend = staff_of(request)
+        year = min(max(annee or date.today().year, STRATEGY_FIRST), STRATEGY_LAST)
+        found = await backend.get("/sessions", {"year": year}, service="evaluation")
+        years = list(range(STRATEGY_FIRST, STRATEGY_LAST + 1))
+        return page(request, "pilotage.html", session, sessions=found or [], year=year, years=years)
+
     @app.get("/comite", response_class=HTMLResponse)
     async def agenda(request: Request) -> Response:
         session, backend = staff_of(request)

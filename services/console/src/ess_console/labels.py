@@ -151,6 +151,20 @@ FILTER_ERRORS = {
 }
 DEPARTMENT_CHOICES = {code: f"{code} — {name}" for code, name in DEPARTMENTS.items()}
 OBJECTIVE_CHOICES = {code: f"{code} — {title}" for code, title in OBJECTIVE_TITLES.items()}
+REVIEW_STATES = {"overdue": "En retard", "upcoming": "À venir", "done": "Réalisés"}
+SESSION_KINDS = {
+    "steering_committee": "comité de pilotage",
+    "technical_committee": "comité technique",
+    "collective_event": "temps collectif",
+}
+SESSION_ITEM_KINDS = {"decision": "décision", "recommendation": "recommandation"}
+PROGRESS = {
+    "not_started": "pas commencée",
+    "on_track": "en bonne voie",
+    "delayed": "en retard",
+    "at_risk": "menacée",
+    "done": "réalisée",
+}
 PLAN_STATUSES = {
     "open": "en cours de bouclage",
     "fully_funded": "bouclé",
