@@ -54,6 +54,9 @@ from ess_core.webhooks.listener import WebhookListener
 log = logging.getLogger(__name__)
 
 PROJECTION_BOOKKEEPING = (applied, issuer_position, parked, dead_letters, consumer_position)
+STOP_DRAIN_S = 2.0
+"""How long a stopping service keeps publishing what it committed: milliseconds with a broker there; a broker
+away keeps the rows for the next start (as ever)."""
 
 
 class ServiceRuntime:
@@ -205,7 +208,7 @@ class ServiceRuntime:
             await self._cancel(name)
         if "relay" in self._tasks:  # ...then what they committed leaves: a stopped journal is published
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.relay.drain(), timeout=5.0)
+                await asyncio.wait_for(self.relay.drain(), timeout=STOP_DRAIN_S)
             await self._cancel("relay")
         if started:
             await self.runner.stop()
