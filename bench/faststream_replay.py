@@ -31,7 +31,6 @@ from ess_contracts.signing import TrustStore
 from ess_contracts.subjects import STREAM
 from ess_core.messaging.db import make_engine
 from ess_core.messaging.projection import ProjectionRunner
-from ess_views import shared_views
 
 FILL_TIMEOUT = 0.05
 """How long FastStream keeps fetching to fill a batch (it returns a partial batch only then): in a replay
@@ -82,9 +81,9 @@ async def consuming(
 
 
 async def faststream_runner(
-    nats_url: str, db_url: str, trust: TrustStore, last_seq: int, durable: str, *, all_views: bool = False
+    nats_url: str, db_url: str, trust: TrustStore, last_seq: int, durable: str
 ) -> Run:
-    views = shared_views() if all_views else replay_views()
+    views = replay_views()
     engine = make_engine(db_url)
     nc, js = await connect(nats_url)  # the runner's own pull is never started: FastStream pulls
     try:

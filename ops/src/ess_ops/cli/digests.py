@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from nats.js import JetStreamContext
+from nats.js.api import RawStreamMsg
 
 from ess_contracts.codec import Rejected, decode
 from ess_contracts.event import Event
@@ -61,19 +62,28 @@ class Comparison:
 
 
 async def latest_checkpoints(js: JetStreamContext, trust: TrustStore) -> tuple[list[Checkpoint], list[str]]:
-    """The last checkpoint on each checkpoint subject, verified like any event before it is believed."""
-    await read_key_history(js, trust)  # a checkpoint signed by a key that has since ended
+    """The last checkpoint on each checkpoint subject, verified like any event before it is believed. An
+    ended key's chain is read from the stream only when a checkpoint waits on it (`ess status` polls)."""
     info = await js.stream_info(STREAM, subjects_filter=CHECKPOINTS)
+    last = [await js.get_last_msg(STREAM, subject) for subject in sorted((info.state.subjects or {}).keys())]
+    judged = [_judge(msg, trust) for msg in last]
+    if any(isinstance(j, Rejected) and j.park for j in judged) and trust.history.runs:
+        await read_key_history(js, trust)  # a checkpoint signed by a key that has since ended
+        judged = [_judge(msg, trust) for msg in last]
     found, unverified = [], []
-    for subject in sorted((info.state.subjects or {}).keys()):
-        msg = await js.get_last_msg(STREAM, subject)
-        try:
-            event = decode(msg.subject or subject, msg.data or b"", dict(msg.headers or {}), trust)
-        except Rejected as rejected:
-            unverified.append(f"{subject}: {rejected.reason}")
-            continue
-        found.append(Checkpoint(f"{event.pilot}-{event.service}", msg.seq or 0, event))
+    for msg, verdict in zip(last, judged, strict=True):
+        if isinstance(verdict, Rejected):
+            unverified.append(f"{msg.subject}: {verdict.reason}")
+        else:
+            found.append(Checkpoint(f"{verdict.pilot}-{verdict.service}", msg.seq or 0, verdict))
     return found, unverified
+
+
+def _judge(msg: RawStreamMsg, trust: TrustStore) -> Event | Rejected:
+    try:
+        return decode(msg.subject or "", msg.data or b"", dict(msg.headers or {}), trust)
+    except Rejected as rejected:
+        return rejected
 
 
 def compare(

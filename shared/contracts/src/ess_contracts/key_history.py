@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from ess_contracts.event import Event
 
 HASH_PREFIX = 16  # bytes of SHA-256 kept per journal slot: a forger would need a 128-bit second preimage
-EMPTY = bytes(HASH_PREFIX)
 HEX = frozenset("0123456789abcdef")
 KEY_HEADER = "Ess-Key"  # codec.KEY, repeated here: the codec imports this module
 
@@ -131,10 +130,6 @@ class KeyHistory:
     def subjects(self) -> list[str]:
         """The stream subjects that hold the events of ended keys."""
         return sorted({f"ess.{run.end.pilot}.{run.service}.>" for run in self.runs.values()})
-
-    @property
-    def complete(self) -> bool:
-        return all(run.complete for run in self.runs.values())
 
     def resolve(self, messages: Iterable[tuple[bytes, Mapping[str, str]]]) -> list[str]:
         """Walk each ended key's chain back from its vouched head through `messages` (any order, any
