@@ -26,6 +26,14 @@ STAFF_ROLES: dict[Pilot, tuple[str, ...]] = {
     "bdt": ("instructor", "decider", "operator", "admin"),
 }
 
+# Placeholder SIRETs (valid keys, no real body) naming each pilot as grantor in the demo's open data; a
+# deployment sets each pilot's own (ESS_FUNDING_GRANTOR_SIRET).
+DEMO_GRANTOR_SIRETS: dict[str, str] = {
+    "region": "23440000000001",
+    "state": "13000000000005",
+    "bdt": "18000000000000",
+}
+
 STREAM = "ESS"
 PROBE_PILOT: Pilot = "region"
 
@@ -94,6 +102,8 @@ class StateDir:
             "ESS_TRUST_FILE": str(self.trust_file),
             "ESS_AUTH_PUBLIC_KEY_FILE": str(auth_key),
         }
+        if service == "funding":
+            own["ESS_FUNDING_GRANTOR_SIRET"] = DEMO_GRANTOR_SIRETS[pilot]
         if self.encryption_key(pilot).exists():
             own["ESS_ENCRYPTION_KEY_FILE"] = str(self.encryption_key(pilot))
         if self.nats_seed(pilot).exists():  # absent: a broker without users (tests that run one)

@@ -83,7 +83,7 @@ def plan_command(
     from ess_ops.cli.console import note
     from ess_views.funding_plan.verdict import euros
 
-    answer = _call("GET", f"/projects/{project_id}/plan", pilot, state_dir, url, token_file)
+    answer = call_funding("GET", f"/projects/{project_id}/plan", pilot, state_dir, url, token_file)
     if as_json:
         print(json.dumps(answer, indent=2, ensure_ascii=False))
         return
@@ -109,7 +109,7 @@ def agenda_command(
     from ess_ops.cli.console import note
     from ess_views.funding_plan.verdict import euros
 
-    answer = _call("GET", "/agenda", pilot, state_dir, url, token_file)
+    answer = call_funding("GET", "/agenda", pilot, state_dir, url, token_file)
     if as_json:
         print(json.dumps(answer, indent=2, ensure_ascii=False))
         return
@@ -129,7 +129,7 @@ def pending_command(
     token_file: TokenOpt = None,
 ) -> None:
     """Acts of this pilot waiting for a second decider."""
-    answer = _call("GET", "/pending-acts", pilot, state_dir, url, token_file)
+    answer = call_funding("GET", "/pending-acts", pilot, state_dir, url, token_file)
     print(json.dumps(answer, indent=2, ensure_ascii=False))
 
 
@@ -144,7 +144,7 @@ def approve_command(
     """Approve a held act as the pilot's second decider: it is recorded with the signed acknowledgement."""
     path = f"/pending-acts/{pending_id}/approval"
     second = person or f"{pilot}-second-decider"
-    answer = _call("POST", path, pilot, state_dir, url, token_file, role="decider", person=second)
+    answer = call_funding("POST", path, pilot, state_dir, url, token_file, role="decider", person=second)
     print(json.dumps(answer, indent=2, ensure_ascii=False))
 
 
@@ -166,7 +166,7 @@ def undertaking_command(
 
     query = f"?as_of={as_of}" if as_of else ""
     path = f"/undertakings/{siren}{'/certificate' if certificate else ''}{query}"
-    answer = _call("GET", path, pilot, state_dir, url, token_file)
+    answer = call_funding("GET", path, pilot, state_dir, url, token_file)
     if certificate or as_json:
         print(answer if certificate else json.dumps(answer, indent=2, ensure_ascii=False))
         return
@@ -210,11 +210,13 @@ def act_command(
     if acknowledge:
         body["acknowledge"] = acknowledge
     path = f"/projects/{project_id}/{kind}"
-    answer = _call("POST", path, pilot, state_dir, url, token_file, body, role=ACT_ROLES[kind], person=person)
+    answer = call_funding(
+        "POST", path, pilot, state_dir, url, token_file, body, role=ACT_ROLES[kind], person=person
+    )
     print(json.dumps(answer, indent=2, ensure_ascii=False))
 
 
-def _call(
+def call_funding(
     method: str,
     path: str,
     pilot: str,

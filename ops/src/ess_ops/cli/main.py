@@ -380,9 +380,9 @@ _register_deploy_commands()
 
 def _register_service_commands() -> None:
     """Each service's commands: they reach the service over HTTP, or run its module as a process."""
-    from ess_ops.cli import evaluation, funding, intake
+    from ess_ops.cli import evaluation, funding, intake, opendata
 
-    for commands in (intake, funding, evaluation):
+    for commands in (intake, funding, evaluation, opendata):
         commands.register(app)
 
 

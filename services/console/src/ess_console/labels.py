@@ -6,6 +6,7 @@ from typing import Any
 
 from ess_contracts.reference import AXES, OBJECTIVES
 from ess_contracts.reference.labels import CORRECTABLE_FIELDS, CORRECTION_REASONS, PILOT_NAMES
+from ess_contracts.reference.labels import STAGES as STAGES  # the pages read labels.STAGES
 from ess_contracts.reference.labels import french_euros as euros
 
 PILOTS = PILOT_NAMES
@@ -18,13 +19,6 @@ STATUSES = {
     "ineligible": "non éligible",
     "withdrawn": "retiré",
     "closed": "clos",
-}
-STAGES = {
-    "creation_or_takeover": "création ou reprise",
-    "development_or_scale_up": "développement ou changement d'échelle",
-    "consolidation": "consolidation",
-    "social_innovation": "innovation sociale",
-    "collective_project": "projet collectif",
 }
 DEPARTMENTS = {
     "44": "Loire-Atlantique",

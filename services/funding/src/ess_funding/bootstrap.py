@@ -6,6 +6,7 @@ from ess_core.messaging.view_idiom import View
 from ess_core.service.spec import ServiceSpec
 from ess_funding.adapters.tables import metadata
 from ess_funding.entrypoints.http import funding_router
+from ess_funding.entrypoints.opendata import opendata_router
 from ess_funding.entrypoints.undertakings import undertaking_router
 from ess_funding.service_layer import agenda_notices
 from ess_views import shared_views
@@ -27,7 +28,7 @@ service = ServiceSpec(
     views=service_views,
     project_reader=read_project,
     project_finder=find_projects,
-    routers=(funding_router, undertaking_router),
+    routers=(funding_router, undertaking_router, opendata_router),
     migrations="ess_funding:migrations",
     tasks=(agenda_notices.watch,),
     notices="ess_funding",

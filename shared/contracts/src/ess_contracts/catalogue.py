@@ -17,9 +17,10 @@ from ess_contracts.privacy import PrivacyPayload
 from ess_contracts.sealing import unsealed
 from ess_contracts.undertaking import UndertakingPayload
 
-CATALOGUE_VERSION = "v5"  # v2: checkpoint_recorded 2; v3: control links, outside aid, rules versions;
+CATALOGUE_VERSION = "v6"  # v2: checkpoint_recorded 2; v3: control links, outside aid, rules versions;
 # v4: free text sealed (project_submitted, project_corrected, project_review_recorded,
-# project_opinion_given 2, project_decision_recorded 3), project_data_key_destroyed; v5: project_review_due
+# project_opinion_given 2, project_decision_recorded 3), project_data_key_destroyed; v5: project_review_due;
+# v6: the organisation's registered name and RNA number (project_submitted 3, project_corrected 3)
 
 AnyPayload = Annotated[
     IntakePayload | FundingPayload | UndertakingPayload | EvaluationPayload | OpsPayload | PrivacyPayload,
@@ -49,6 +50,11 @@ def _title_sealed(payload: dict[str, Any]) -> dict[str, Any]:
     return {**payload, "project": {**project, "title": unsealed(project["title"])}}
 
 
+def _name_unknown(payload: dict[str, Any]) -> dict[str, Any]:
+    """Before version 3 the organisation's name and RNA number stayed in intake: they stay unknown."""
+    return payload
+
+
 def _clear(text: str) -> dict[str, str] | None:
     """A free text sent in clear before v4 stays in clear (never erasable); an empty one is absent."""
     return unsealed(text) if text else None
@@ -69,6 +75,8 @@ UPCASTERS: dict[tuple[str, int], Upcaster] = {
     ("project_cofunder_declared", 1): _rules_version_1,
     ("project_submitted", 1): _title_sealed,
     ("project_corrected", 1): _title_sealed,
+    ("project_submitted", 2): _name_unknown,
+    ("project_corrected", 2): _name_unknown,
     ("project_review_recorded", 1): _remark_sealed,
     ("project_opinion_given", 1): _remark_sealed,
     ("project_decision_recorded", 2): _details_sealed,

@@ -3,7 +3,8 @@
 Project events use aggregate `project` with the project id as aggregate id; the support-network directory
 uses aggregate `network` with the network id. No personal data: the contact person, the free-text
 description, budget line labels and the attachments' bytes and file names stay in intake's database; the bus
-carries the organisation's identifiers, structured project data and attachment hashes.
+carries the organisation's identifiers, a legal person's registered name (public company data, which open
+data on subsidies must name), structured project data and attachment hashes.
 
 A later event of the same issuer replaces the earlier state it describes (a correction carries the full
 corrected data, a network update the full directory entry); the issuer's sequence orders them.
@@ -23,6 +24,7 @@ from ess_contracts.types import (
     AggregateKind,
     Cents,
     Department,
+    Rna,
     ServiceName,
     Sha256,
     Siren,
@@ -42,6 +44,14 @@ LegalForm = Literal[
     "association", "scop", "scic", "cae", "mutual", "foundation", "commercial_company", "other"
 ]
 """A commercial company belongs to the ESS only with the ESUS agreement, carried as its own flag."""
+
+LEGAL_PERSON_FORMS: frozenset[LegalForm] = frozenset(
+    {"association", "scop", "scic", "cae", "mutual", "foundation", "commercial_company"}
+)
+"""Forms that are legal persons, whose registered name is public company data and travels on the bus.
+`other` may be a sole trader, whose trading name is a person's name: it stays in intake."""
+
+RegisteredName = Annotated[Text, StringConstraints(min_length=1, max_length=200)]
 
 ProjectStage = Literal[
     "creation_or_takeover",  # O1
@@ -145,9 +155,12 @@ class Frozen(BaseModel):
 
 
 class Organisation(Frozen):
-    """The project holder as an organisation; its name stays in intake with the contact details."""
+    """The project holder as an organisation. `name` is a legal person's registered name (absent before
+    version 3, and always for a form that may be a sole trader); `rna` an association's RNA number."""
 
+    name: RegisteredName | None = None
     siret: Siret | None = None
+    rna: Rna | None = None
     being_created: bool = False
     legal_form: LegalForm
     esus_agreement: bool = False
@@ -158,6 +171,10 @@ class Organisation(Frozen):
     def _siret_or_being_created(self) -> Self:
         if (self.siret is None) != self.being_created:
             raise ValueError("give a SIRET, or no SIRET with being_created true")
+        if self.name is not None and self.legal_form not in LEGAL_PERSON_FORMS:
+            raise ValueError(f"a {self.legal_form!r} holder may be a person: its name stays in intake")
+        if self.rna is not None and self.legal_form != "association":
+            raise ValueError("only an association has an RNA number")
         return self
 
 
@@ -211,7 +228,7 @@ class _ProjectEvent(Payload):
 
 
 class ProjectSubmitted(_ProjectEvent):
-    VERSION: ClassVar[int] = 2  # 2: the title travels sealed
+    VERSION: ClassVar[int] = 3  # 2: the title travels sealed; 3: a legal person's name and RNA number
     type: Literal["project_submitted"] = "project_submitted"
     submitted_on: date
     channel: SubmissionChannel
@@ -241,7 +258,7 @@ class ProjectCorrectionRequested(_ProjectEvent):
 class ProjectCorrected(_ProjectEvent):
     """The full corrected data, replacing the submitted one (not a diff: a fold never merges partial data)."""
 
-    VERSION: ClassVar[int] = 2  # 2: the title travels sealed
+    VERSION: ClassVar[int] = 3  # 2: the title travels sealed; 3: a legal person's name and RNA number
     type: Literal["project_corrected"] = "project_corrected"
     corrected_on: date
     answers_request: Token | None = None

@@ -79,4 +79,6 @@ def _check(rule: str, valid: Callable[[str], bool]) -> AfterValidator:
 
 Siret = Annotated[str, StringConstraints(pattern=r"^\d{14}$"), _check("invalid SIRET Luhn key", siret_valid)]
 Siren = Annotated[str, StringConstraints(pattern=r"^\d{9}$"), _check("invalid SIREN Luhn key", siren_valid)]
+Rna = Annotated[str, StringConstraints(pattern=r"^W\d{9}$")]
+"""An association's number in the Répertoire national des associations: W and nine digits."""
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]

@@ -38,6 +38,11 @@ project = Table(
     Column("planned_jobs", Integer, nullable=False),
     Column("submitted_on", String(10), nullable=False),
     Column("objectives", String(64), nullable=False, server_default=""),
+    # The holder's public identity (v3 events): a legal person's registered name, SIRET, RNA number.
+    Column("legal_form", String(24), nullable=True),
+    Column("organisation_name", String(200), nullable=True),
+    Column("siret", String(14), nullable=True),
+    Column("rna", String(10), nullable=True),
 )
 
 decision = Table(
@@ -67,6 +72,10 @@ def _submitted(event: Event, p: intake.ProjectSubmitted | intake.ProjectCorrecte
         "title_key": p.project.title.key,
         "title_box": p.project.title.box,
         "department": p.organisation.department,
+        "legal_form": p.organisation.legal_form,
+        "organisation_name": p.organisation.name,
+        "siret": p.organisation.siret,
+        "rna": p.organisation.rna,
         "stage": p.project.stage,
         "budget_total": p.project.budget.total,
         "planned_jobs": p.project.planned_jobs,

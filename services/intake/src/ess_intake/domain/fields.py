@@ -10,7 +10,7 @@ from typing import Annotated, TypeVar
 
 from pydantic import AfterValidator, BeforeValidator, StringConstraints, WithJsonSchema
 
-from ess_contracts.types import Siren, Siret
+from ess_contracts.types import Rna, Siren, Siret
 
 _T = TypeVar("_T")
 
@@ -80,7 +80,18 @@ def _digits(name: str, count: int) -> Callable[[object], object]:
     return check
 
 
+def _rna(value: object) -> object:
+    """An RNA number is written W + 9 digits, sometimes in lower case or with spaces."""
+    if not isinstance(value, str):
+        return value
+    compact = value.replace(" ", "").replace("\u00a0", "").upper()
+    if not re.fullmatch(r"W\d{9}", compact):
+        raise ValueError("an RNA number is W followed by 9 digits")
+    return compact
+
+
 SiretInput = Annotated[Siret, BeforeValidator(_digits("SIRET", 14))]
+RnaInput = Annotated[Rna, BeforeValidator(_rna)]
 SirenInput = Annotated[Siren, BeforeValidator(_digits("SIREN", 9))]
 
 _EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,63}")

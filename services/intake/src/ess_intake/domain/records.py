@@ -19,8 +19,11 @@ ENDED: frozenset[str] = frozenset({"withdrawn", "closed"})
 
 
 def public_organisation(org: OrganisationInput) -> intake.Organisation:
+    """A legal person's registered name travels (public company data); a possible sole trader's does not."""
     return intake.Organisation(
+        name=org.name if org.legal_form in intake.LEGAL_PERSON_FORMS else None,
         siret=org.siret,
+        rna=org.rna,
         being_created=org.being_created,
         legal_form=org.legal_form,
         esus_agreement=org.esus_agreement,

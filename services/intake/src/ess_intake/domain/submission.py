@@ -1,8 +1,8 @@
 """What a holder or a network sends: the organisation, the contact person, the project, the files.
 
 Every rule that needs no stored state is here, so one validation gives the 422 that names each failing
-field. What leaves intake is derived from these models in `records`; contact, description, the
-organisation's name, budget labels and files stay.
+field. What leaves intake is derived from these models in `records`; contact, description, budget labels,
+files and the name of a holder that may be a person stay.
 """
 
 from __future__ import annotations
@@ -24,7 +24,17 @@ from pydantic import (
 from ess_contracts.intake import BudgetCategory, LegalForm, Need, ProjectStage
 from ess_contracts.types import Department, Sha256, Token
 from ess_intake.domain.attachments import MAX_ATTACHMENTS, MAX_TOTAL_ATTACHMENT_BYTES
-from ess_intake.domain.fields import Email, IsoDate, Line, Paragraph, Phone, SirenInput, SiretInput, distinct
+from ess_intake.domain.fields import (
+    Email,
+    IsoDate,
+    Line,
+    Paragraph,
+    Phone,
+    RnaInput,
+    SirenInput,
+    SiretInput,
+    distinct,
+)
 from ess_intake.domain.files import AttachmentUpload
 from ess_intake.domain.money import Euros
 from ess_intake.domain.titles import normalise_title
@@ -41,6 +51,7 @@ class OrganisationInput(Input):
     being_created: StrictBool = Field(False, description="true for a structure without a SIRET yet")
     siret: SiretInput | None = Field(None, validate_default=True, description="14 digits, Luhn key")
     legal_form: LegalForm
+    rna: RnaInput | None = Field(None, description="an association's RNA number: W and 9 digits")
     esus_agreement: StrictBool = Field(False, description="holds the ESUS agreement")
     department: Department = Field(description="the region's departments: 44, 49, 53, 72, 85")
     epci_siren: SirenInput | None = Field(None, description="the partner EPCI's SIREN (9 digits, Luhn key)")
@@ -56,6 +67,14 @@ class OrganisationInput(Input):
         if siret is not None and being_created:
             raise ValueError("an organisation being created has no SIRET yet")
         return siret
+
+    @field_validator("rna")
+    @classmethod
+    def _rna_of_an_association(cls, rna: str | None, info: ValidationInfo) -> str | None:
+        form = info.data.get("legal_form")
+        if rna is not None and form is not None and form != "association":
+            raise ValueError("only an association has an RNA number")
+        return rna
 
 
 class ContactInput(Input):

@@ -15,6 +15,7 @@ from ess_intake.domain.records import Status
 class OrganisationView(BaseModel):
     name: str
     siret: str | None
+    rna: str | None = None
     being_created: bool
     legal_form: str
     esus_agreement: bool

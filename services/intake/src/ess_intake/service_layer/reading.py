@@ -80,7 +80,7 @@ async def read_file(project_id: str, actor: Actor, intake: Intake) -> ProjectFil
         submitted_on=p["submitted_on"],
         ended_on=p["ended_on"],
         end_reason=p["end_reason"],
-        organisation=OrganisationView(name=rows.private["organisation_name"], **org.model_dump()),
+        organisation=OrganisationView(**(org.model_dump() | {"name": rows.private["organisation_name"]})),
         contact=ContactView.model_validate(dict(rows.contact)),
         project=ProjectPart(
             title=await intake.open_title(details.title, project_id),

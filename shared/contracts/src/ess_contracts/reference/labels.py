@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from typing import get_args
 
-from ess_contracts.intake import CorrectableField, CorrectionReason
+from ess_contracts.intake import CorrectableField, CorrectionReason, ProjectStage
 from ess_contracts.reference.strategy import PILOT_INFO
 
 PILOT_NAMES: dict[str, str] = {p.code: p.name for p in PILOT_INFO}
+PILOT_SHORT_NAMES: dict[str, str] = {"region": "Région", "state": "État", "bdt": "Banque des Territoires"}
+
+STAGES: dict[str, str] = {
+    "creation_or_takeover": "création ou reprise",
+    "development_or_scale_up": "développement ou changement d'échelle",
+    "consolidation": "consolidation",
+    "social_innovation": "innovation sociale",
+    "collective_project": "projet collectif",
+}
 
 
 def french_euros(cents: int) -> str:
@@ -40,5 +49,7 @@ CORRECTION_REASONS: dict[str, str] = {
     "missing_attachment": "une pièce jointe manque",
     "other": "autre motif",
 }
+assert set(PILOT_SHORT_NAMES) == set(PILOT_NAMES), "a pilot without its short name"
+assert set(STAGES) == set(get_args(ProjectStage)), "a project stage without its words"
 assert set(CORRECTABLE_FIELDS) == set(get_args(CorrectableField)), "a correctable field without its words"
 assert set(CORRECTION_REASONS) == set(get_args(CorrectionReason)), "a correction reason without its words"
