@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ess_contracts.authority import refusal
 from ess_contracts.base import Payload
 from ess_contracts.catalogue import PAYLOAD_TYPES
-from ess_contracts.codec import encode_journal
+from ess_contracts.codec import WireMessage, encode_journal
 from ess_contracts.event import Event, new_event
 from ess_contracts.key_history import event_hash
 from ess_contracts.ops import CheckpointRecorded
@@ -24,6 +24,7 @@ from ess_contracts.signing import Signer
 from ess_contracts.types import Pilot, ServiceName
 from ess_core.messaging.schema import outbox
 from ess_core.refusals import Invalid
+from ess_core.tracing.spans import recorded
 
 
 def published_by(service: str) -> tuple[type[Payload], ...]:
@@ -102,21 +103,9 @@ class Outbox:
         """Number the events in the service's journal, chain each to the one before, sign, store; returns
         them as signed."""
         self._check_issuable(events)
-        signed = encode_journal(events, self.signer, *await journal_head(conn))
-        rows = [
-            {
-                "event_id": event.id,
-                "subject": wire.subject,
-                "aggregate": event.aggregate,
-                "aggregate_id": event.aggregate_id,
-                "sequence": event.sequence,
-                "journal": event.journal,
-                "data": wire.data,
-                "headers": json.dumps(wire.headers, sort_keys=True),
-            }
-            for event, wire in signed
-        ]
-        await conn.execute(outbox.insert(), rows)
+        with recorded(events) as trace_context:
+            signed = encode_journal(events, self.signer, *await journal_head(conn))
+            await conn.execute(outbox.insert(), _rows(signed, trace_context))
         return [event for event, _ in signed]
 
     @staticmethod
@@ -125,6 +114,24 @@ class Outbox:
             outbox.c.aggregate == aggregate, outbox.c.aggregate_id == aggregate_id
         )
         return (await conn.scalar(query)) or 0
+
+
+def _rows(signed: Sequence[tuple[Event, WireMessage]], trace_context: str | None) -> list[dict[str, object]]:
+    """The trace context goes beside the signed message, never in it: the relay puts it in the headers."""
+    return [
+        {
+            "event_id": event.id,
+            "subject": wire.subject,
+            "aggregate": event.aggregate,
+            "aggregate_id": event.aggregate_id,
+            "sequence": event.sequence,
+            "journal": event.journal,
+            "data": wire.data,
+            "headers": json.dumps(wire.headers, sort_keys=True),
+            "trace_context": trace_context,
+        }
+        for event, wire in signed
+    ]
 
 
 async def journal_head(conn: AsyncConnection) -> tuple[int, str | None]:

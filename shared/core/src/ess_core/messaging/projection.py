@@ -32,6 +32,7 @@ from ess_contracts.subjects import STREAM
 from ess_core.messaging.db import insert_ignoring_conflicts, upsert
 from ess_core.messaging.schema import applied, consumer_position, dead_letters, issuer_position, parked
 from ess_core.messaging.view_idiom import View, WritingView, execute_waves, gather
+from ess_core.tracing.folding import OFF, fold_batch
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,8 @@ class BatchOutcome:
     dead: int = 0
     unparked: int = 0
     last_seq: int = 0
+    applied_events: list[Event] = field(default_factory=list, repr=False)
+    """In the order applied (the writing views' list, not a copy): what a batch's trace links to."""
 
 
 @dataclass
@@ -170,7 +173,7 @@ class Fold:
                 continue
             if await self._apply_in_order(conn, message, event, batch) == "parked":
                 outcome.parked += 1
-        outcome.applied = len(batch.applied_rows)
+        outcome.applied, outcome.applied_events = len(batch.applied_rows), batch.to_write
         await self._write_views(conn, batch.to_write)
         await self._finish_views(conn, batch.to_write)
         await insert_ignoring_conflicts(conn, applied, batch.applied_rows, ["event_id"])
@@ -367,6 +370,15 @@ def _positions_query(terms: int) -> Select[Any]:
     )
 
 
+def _with_headers(
+    items: Sequence[tuple[Incoming, Event | Rejected]], applied_events: Sequence[Event]
+) -> list[tuple[dict[str, str], Event]]:
+    """Each applied event with its message's headers (where its trace context travels); an event unparked
+    from an earlier batch has no message here and is left out."""
+    headers = {e.id: m.headers for m, e in items if isinstance(e, Event)}
+    return [(headers[e.id], e) for e in applied_events if e.id in headers]
+
+
 class ProjectionRunner:
     """Pulls the stream with a durable consumer and hands each batch to the fold in one transaction."""
 
@@ -461,15 +473,18 @@ class ProjectionRunner:
         if self._stale:
             await self.reload()
         items = [self.decode(Incoming.of(m)) for m in messages]
-        try:
-            async with self.engine.begin() as conn:
-                outcome = await self.fold.apply_batch(conn, items)
-        except Exception:
-            await self.rolled_back()
-            raise
-        self._committed = self.fold.last_seq
-        for message in messages:
-            await message.ack()
+        with fold_batch(self.durable, len(items)) as trace:  # nothing unless this process traces
+            try:
+                async with self.engine.begin() as conn:
+                    outcome = await self.fold.apply_batch(conn, items)
+            except Exception:
+                await self.rolled_back()
+                raise
+            self._committed = self.fold.last_seq
+            if trace is not OFF:
+                trace.applied(_with_headers(items, outcome.applied_events))
+            for message in messages:
+                await message.ack()
         return outcome
 
     def decode(self, message: Incoming) -> tuple[Incoming, Event | Rejected]:

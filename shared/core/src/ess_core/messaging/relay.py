@@ -28,10 +28,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ess_contracts.subjects import STREAM
 from ess_core.messaging.projection import stop_if_cancelled
 from ess_core.messaging.schema import outbox
+from ess_core.tracing.publishing import publish_spans, recorded_headers
 
 log = logging.getLogger(__name__)
 
 BeforeMark = Callable[[Sequence[PubAck]], Awaitable[None]]
+PendingRow = Row[Any, Any, Any, Any, Any, Any]  # position, event id, subject, data, headers, trace context
+TraceHeaders = Callable[[str, str, str | None], dict[str, str]]
+"""(subject, event id, the row's recorded trace context) -> the trace headers of its message."""
+
+
+def _recorded_context(_subject: str, _event_id: str, trace_context: str | None) -> dict[str, str]:
+    """Not tracing here: the act's recorded context goes on as it is, so the trace still crosses."""
+    return recorded_headers(trace_context)
 
 
 class StreamFull(RuntimeError):
@@ -154,9 +163,16 @@ class Relay:
             raise
         return total
 
-    async def _pending(self, skip: Sequence[int] = ()) -> list[Row[Any, Any, Any, Any]]:
+    async def _pending(self, skip: Sequence[int] = ()) -> list[PendingRow]:
         query = (
-            select(outbox.c.position, outbox.c.subject, outbox.c.data, outbox.c.headers)
+            select(
+                outbox.c.position,
+                outbox.c.event_id,
+                outbox.c.subject,
+                outbox.c.data,
+                outbox.c.headers,
+                outbox.c.trace_context,
+            )
             .where(outbox.c.stream_seq.is_(None))
             .order_by(outbox.c.position)
             .limit(self.batch_size)
@@ -166,13 +182,25 @@ class Relay:
         async with self.engine.connect() as conn:
             return list((await conn.execute(query)).all())
 
-    async def _publish_all(self, rows: Sequence[Row[Any, Any, Any, Any]]) -> list[PubAck]:
+    async def _publish_all(self, rows: Sequence[PendingRow]) -> list[PubAck]:
         """Every row sent before any PubAck is awaited (one future each, no request and timer per row); all
         acks within `publish_timeout`, or the pass fails and no row is marked."""
+        spans = publish_spans()  # None unless this process traces
+        if spans is None:
+            return await self._send_all(rows, _recorded_context)
+        try:
+            acks = await self._send_all(rows, spans.start)
+        except BaseException as error:
+            spans.failed(error)
+            raise
+        spans.acked([ack.seq for ack in acks])
+        return acks
+
+    async def _send_all(self, rows: Sequence[PendingRow], trace: TraceHeaders) -> list[PubAck]:
         pending: list[asyncio.Future[PubAck]] = []
         try:
             for row in rows:
-                headers = json.loads(row.headers)
+                headers = json.loads(row.headers) | trace(row.subject, row.event_id, row.trace_context)
                 pending.append(
                     await self.js.publish_async(row.subject, row.data, stream=STREAM, headers=headers)
                 )
@@ -187,7 +215,7 @@ class Relay:
             for future in pending:  # after a failure: forget the acks still awaited
                 future.cancel()
 
-    async def _mark(self, rows: Sequence[Row[Any, Any, Any, Any]], acks: Sequence[PubAck]) -> None:
+    async def _mark(self, rows: Sequence[PendingRow], acks: Sequence[PubAck]) -> None:
         stmt = update(outbox).where(outbox.c.position == bindparam("pos")).values(stream_seq=bindparam("seq"))
         params = [{"pos": row.position, "seq": ack.seq} for row, ack in zip(rows, acks, strict=True)]
         async with self.engine.begin() as conn:

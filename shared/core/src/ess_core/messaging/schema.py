@@ -48,6 +48,13 @@ outbox = Table(
     Column("data", LargeBinary, nullable=False),
     Column("headers", Text, nullable=False),
     Column("stream_seq", BigInteger, nullable=True, comment="from the PubAck; NULL until published"),
+    Column(
+        "trace_context",
+        Text,
+        nullable=True,
+        comment="W3C trace context of the act (JSON: traceparent, tracestate) for the relay's message "
+        "headers, never the signed body; NULL when tracing is off",
+    ),
     UniqueConstraint("aggregate", "aggregate_id", "sequence", name="uq_ess_outbox_issuer_sequence"),
 )
 Index(

@@ -5,6 +5,7 @@ Every line written while an event is being handled carries the event's id, corre
 service, aggregate, aggregate id and type: the projection's view wrappers (`ServiceMetrics.wrap`) and any
 code that handles an event bind it with `about(event)`, and the formatter adds the bound fields to every
 record of that task. A line may also pass them itself: `log.warning("...", extra=event_fields(e))`.
+With tracing on (`ess_core.tracing`), a line written inside a span carries its `trace_id` and `span_id`.
 
 Quiet by default: WARNING and above (`ESS_LOG_LEVEL=INFO|DEBUG` for more). Nothing logs a line per
 message at INFO: the runner and relay log per batch failure, views log nothing, FastStream's broker is
@@ -21,6 +22,8 @@ from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+
+from opentelemetry import trace
 
 if TYPE_CHECKING:
     from ess_contracts.event import Event
@@ -77,6 +80,9 @@ class JsonFormatter(logging.Formatter):
         bound = _bound.get()
         if bound is not None:
             line.update(event_fields(bound))
+        span = trace.get_current_span().get_span_context()
+        if span.is_valid:  # tracing on, inside a request, an act or a batch: find the trace from the line
+            line["trace_id"], line["span_id"] = format(span.trace_id, "032x"), format(span.span_id, "016x")
         for key, value in vars(record).items():  # extra=... fields win over the bound ones
             if key not in _RESERVED and not key.startswith("_"):
                 line[key] = value
