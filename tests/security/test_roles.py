@@ -97,6 +97,7 @@ ROUTES: dict[str, dict[str, frozenset[str]]] = {
         "POST /pending-acts/{pending_id}/approval": frozenset({"decider"}),
         "GET /undertakings/{siren}": READERS,
         "GET /undertakings/{siren}/certificate": READERS,
+        "GET /opendata/subsidies": READERS,
         **{
             route: frozenset({"instructor"})
             for path in ("control-links", "outside-aids")

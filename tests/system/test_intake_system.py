@@ -16,7 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.intake_data import submission, with_value
+from tests.support.intake_data import CONTACT, DESCRIPTION, submission, with_value
+from tests.support.scdl import errors_of, validate
 from tests.support.system import ESS, REPO, RunningSystem, running_system
 
 pytestmark = pytest.mark.system
@@ -111,6 +112,46 @@ def test_ess_submit_and_project_file_against_the_running_topology(tmp_path: Path
         assert view["record"]["title"] == "Recyclerie solidaire du bocage"
         unknown = ess(system, *rectify, "--field", "project.budget", "--value", "0")
         assert unknown.returncode == 1 and "--field 'project.budget': one of" in unknown.stderr
+
+        # Open data: state's grant, once decided, is in its SCDL subsidies file under the holder's
+        # registered name, which the stream carried; no title, no contact, before or after an erasure.
+        published = publish_state_grant(system, project_id, tmp_path / "subventions-etat.csv")
+        assert "La Fabrique Commune" in published and "50000.00" in published
+        erased = ess(system, "privacy", "erase", "--subject", CONTACT["email"])
+        assert erased.returncode == 0, erased.stderr
+        assert publish_state_grant(system, project_id, tmp_path / "apres-effacement.csv") == published
+
+
+def publish_state_grant(system: RunningSystem, project_id: str, out: Path) -> str:
+    """State's decision on the project (once), then its open data file of the year, checked against the
+    official schema and stripped of anything personal: the text of the file."""
+    today = date.today()
+    decision = {
+        "decision_id": "d1",
+        "request_id": "r1",
+        "decided_on": str(today),
+        "outcome": "granted",
+        "instrument": "grant",
+        "nominal_amount": 5_000_000,
+        "gross_grant_equivalent": 5_000_000,
+        "state_aid_basis": "not_state_aid",
+        "legal_right_on": str(today),
+    }
+    act = ("funding", "act", "decisions", project_id, "--pilot", "state", "--data", json.dumps(decision))
+    if not out.name.startswith("apres"):
+        decided = ess(system, *act)
+        assert decided.returncode == 0, decided.stderr
+    command = ("opendata", "subsidies", "--pilot", "state", "--year", str(today.year), "--out", str(out))
+    deadline = time.monotonic() + 30
+    while (done := ess(system, *command)).returncode != 0 or "1 subsidies" not in done.stdout:
+        assert time.monotonic() < deadline, done.stdout + done.stderr
+        time.sleep(0.3)
+    report = validate(out)
+    assert report.valid, errors_of(report)
+    text = out.read_text(encoding="utf-8")
+    personal = (CONTACT["name"], CONTACT["email"], "Recyclerie", DESCRIPTION[:20])
+    assert not [p for p in personal if p in text], text
+    return text
 
 
 def wait_view(
