@@ -76,10 +76,13 @@ def test_one_submission_is_one_trace_from_intake_to_every_pilots_view(tmp_path: 
         project_id = submit(system)
         trace = submission_trace(collector, project_id)
         everything = collector.received()
+        with system.client("state", "funding") as funding:  # what the console's project page links to
+            signed = funding.get(f"/projects/{project_id}/events").json()["events"]
 
     assert {s.process for s in trace} == {"region-intake", "region-funding", "state-funding", "bdt-funding"}
     assert {str(s.resource["service.name"]) for s in trace} == {"ess-intake", "ess-funding"}
     assert {str(s.resource["ess.pilot"]) for s in trace} == {"region", "state", "bdt"}
+    assert [e["trace_id"] for e in signed if e["type"] == "project_submitted"] == [trace[0].trace_id]
 
     # intake: the request (FastAPI's server span) is the root, the act's outbox record under it, the
     # relay's publish the record's child

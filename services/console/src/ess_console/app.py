@@ -42,6 +42,17 @@ def cell(text: str | None) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+def submission_trace(
+    signed: dict[str, Any] | None, settings: ConsoleSettings
+) -> dict[str, str | None] | None:
+    """The trace of the project's submission (`GET /projects/{id}/events`), when intake traced it: its id,
+    and a link to the pilot's tracing backend when the console knows one (`ESS_CONSOLE_TRACE_URL`)."""
+    for event in (signed or {}).get("events", []):
+        if event["type"] == "project_submitted" and event.get("trace_id"):
+            return {"id": event["trace_id"], "url": settings.trace_link(event["trace_id"])}
+    return None
+
+
 def build_console(settings: ConsoleSettings) -> FastAPI:
     app = FastAPI(title=f"ESS console ({settings.pilot})", docs_url=None, redoc_url=None, openapi_url=None)
     root = files("ess_console")
@@ -205,6 +216,7 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
         return page(
             request, "projet.html", session, view=view, plan=plan, receives=receives, asked=asked, file=file,
             recorded=recorded, events=signed["events"] if signed else [],
+            trace=submission_trace(signed, settings),
         )  # fmt: skip
 
     @app.get("/projets/{project_id}/corrections", response_class=HTMLResponse)

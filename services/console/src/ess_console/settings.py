@@ -22,6 +22,8 @@ class ConsoleSettings:
     http_host: str = "127.0.0.1"
     http_port: int = 0
     http_fd: int | None = None
+    trace_url: str | None = None
+    """Where the pilot's tracing backend shows a trace, `{trace_id}` in it (`ESS_CONSOLE_TRACE_URL`)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ConsoleSettings:
@@ -41,7 +43,11 @@ class ConsoleSettings:
             http_host=env.get("ESS_HTTP_HOST", "127.0.0.1"),
             http_port=int(env.get("ESS_HTTP_PORT", "0")),
             http_fd=int(env["ESS_HTTP_FD"]) if env.get("ESS_HTTP_FD") else None,
+            trace_url=env.get("ESS_CONSOLE_TRACE_URL") or None,
         )
+
+    def trace_link(self, trace_id: str) -> str | None:
+        return self.trace_url.replace("{trace_id}", trace_id) if self.trace_url else None
 
     def people(self) -> list[str]:
         """The local people of this pilot who may sign in (`<pilot>-<who>.jwt` in the people folder)."""

@@ -18,6 +18,7 @@ from ess_core.messaging.reader import StoredMessage, read_stream
 from ess_core.service.project_read import ProjectId
 from ess_core.service.runtime import ServiceRuntime
 from ess_core.service.sealed_reads import STAFF
+from ess_core.tracing.spans import trace_id_in
 
 
 class SignedEvent(BaseModel):
@@ -33,6 +34,9 @@ class SignedEvent(BaseModel):
     """verified: signature, authority and key lifetime hold; waiting: parked (an unknown type, a newer
     version, a key's history not read back yet); refused: dead-lettered by every fold."""
     reason: str | None
+    trace_id: str | None = None
+    """The trace its message names in its headers (its author traced it: `ess_core.tracing`), where a
+    tracing backend shows the act's path through every pilot; not signed, and absent when not traced."""
 
 
 class ProjectEvents(BaseModel):
@@ -78,4 +82,5 @@ def judged(message: StoredMessage, runtime: ServiceRuntime) -> SignedEvent:
         occurred_at=verdict.occurred_at if isinstance(verdict, Event) else None,
         verdict="verified" if isinstance(verdict, Event) else "waiting" if verdict.park else "refused",
         reason=verdict.reason if isinstance(verdict, Rejected) else None,
+        trace_id=trace_id_in(message.headers),
     )

@@ -80,3 +80,11 @@ def recorded(events: Sequence[Event]) -> Iterator[str | None]:
 
 def trace_id_of(span_context: SpanContext) -> str:
     return format(span_context.trace_id, "032x")
+
+
+def trace_id_in(headers: Mapping[str, str]) -> str | None:
+    """The trace id a message's `traceparent` names (`00-<trace id>-<span id>-<flags>`), or None."""
+    parts = headers.get(TRACEPARENT, "").split("-")
+    if len(parts) != 4 or len(parts[1]) != 32 or parts[1] == "0" * 32:
+        return None
+    return parts[1] if all(c in "0123456789abcdef" for c in parts[1]) else None
