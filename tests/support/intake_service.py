@@ -31,7 +31,7 @@ from ess_core.service.migrate import upgrade
 from ess_core.service.runtime import ServiceRuntime
 from ess_core.service.settings import ServiceSettings
 from ess_intake.bootstrap import build_service
-from ess_intake.config import IntakeConfig
+from ess_intake.config import DsConfig, IntakeConfig
 
 
 @dataclass
@@ -113,6 +113,7 @@ async def intake_service(
     public_url: str | None = None,
     webhooks_file: Path | None = None,
     templates_dir: Path | None = None,
+    ds: DsConfig | None = None,
 ) -> AsyncIterator[IntakeService]:
     seed_file, trust_file = write_keys(tmp_path / "keys")
     settings = ServiceSettings(
@@ -133,6 +134,7 @@ async def intake_service(
         orientation_delay_days=delay_days,
         contact_retention_days=retention_days,
         public_url=public_url,
+        ds=ds,
     )
     spec = build_service(config, clock)
     await upgrade(database_url, spec)

@@ -148,3 +148,38 @@ follow_link = Table(
     Column("expires_on", Day, nullable=False, comment="the link works until this day, included"),
     Column("revoked_on", Day, nullable=True),
 )
+
+ds_dossier = Table(
+    "intake_ds_dossier",
+    metadata,
+    Column("demarche", Integer, nullable=False, comment="the démarche's number on Démarches Simplifiées"),
+    Column("number", Integer, nullable=False, comment="the dossier's number on DS"),
+    Column("revision", String(40), nullable=False, comment="DS's dateDerniereModification last read"),
+    Column("state", String(16), nullable=False, comment="the dossier's state on DS then"),
+    Column("project_id", String(64), ForeignKey("intake_project.project_id"), nullable=True),
+    Column("fingerprint", String(64), nullable=True, comment="SHA-256 of the submission it mapped to"),
+    Column("outcome", String(16), nullable=False, comment="imported, corrected, withdrawn, closed, rejected"),
+    Column("reason", Text, nullable=True, comment="why it was rejected, in French, naming the champ"),
+    Column("read_at", String(27), nullable=False),
+    PrimaryKeyConstraint("demarche", "number"),
+)
+
+ds_sync = Table(
+    "intake_ds_sync",
+    metadata,
+    Column("demarche", Integer, primary_key=True),
+    Column("feed", String(8), primary_key=True, comment="dossiers, or deleted (DS's deletedDossiers)"),
+    Column("since", String(40), nullable=True, comment="the pass's updatedSince (deletedSince)"),
+    Column("cursor", Text, nullable=True, comment="after the last page done; none between passes"),
+    Column("high_water", String(40), nullable=True, comment="the latest date read in this pass"),
+)
+
+ds_run = Table(
+    "intake_ds_run",
+    metadata,
+    Column("demarche", Integer, primary_key=True),
+    Column("started_at", String(27), nullable=False),
+    Column("finished_at", String(27), nullable=True),
+    Column("error", Text, nullable=True),
+    Column("counts", Text, nullable=False, comment="JSON: pages, read, imported, corrected, ..."),
+)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from ess_intake.domain.requests import (
     ClosureInput,
@@ -40,6 +41,9 @@ class Submit:
     submission: Submission
     actor: Actor
     idempotency_key: str | None = None
+    submitted_on: date | None = None
+    """Only for a dossier imported from elsewhere (Démarches Simplifiées): the day it was filed there;
+    otherwise the day intake receives it."""
 
 
 @dataclass(frozen=True)

@@ -62,15 +62,17 @@ async def _submit_once(cmd: Submit, intake: Intake) -> tuple[Submitted, bool]:
                 if stored.fingerprint != digest:
                     raise IdempotencyKeyReused("this Idempotency-Key was used with another request body")
                 return Submitted.model_validate(stored.body), True
-        answer = await _open_project(conn, cmd, intake)
+        answer = await open_project(conn, cmd, intake)
         if key is not None:
             body = answer.model_dump(mode="json", exclude={"follow_link", "follow_link_expires_on"})
             await idempotency.store(conn, cmd.actor.subject, key, digest, 201, body)
     return answer, False
 
 
-async def _open_project(conn: AsyncConnection, cmd: Submit, intake: Intake) -> Submitted:
+async def open_project(conn: AsyncConnection, cmd: Submit, intake: Intake) -> Submitted:
+    """The project opened inside the caller's transaction (the DS import keeps its own row in it)."""
     s, today = cmd.submission, intake.today()
+    filed_on = cmd.submitted_on or today
     existing = await projects.find_open_duplicate(conn, s.organisation.siret, s.project.title)
     if existing is not None:
         raise Duplicate(existing)
@@ -90,7 +92,7 @@ async def _open_project(conn: AsyncConnection, cmd: Submit, intake: Intake) -> S
         "channel": channel,
         "via_network": via,
         "submitted_by": cmd.actor.subject,
-        "submitted_on": today.isoformat(),
+        "submitted_on": filed_on.isoformat(),
         "eligible": q.eligible,
         "qualified_on": today.isoformat(),
         "objectives": ",".join(q.objectives),
@@ -106,7 +108,7 @@ async def _open_project(conn: AsyncConnection, cmd: Submit, intake: Intake) -> S
     expires = today + timedelta(days=intake.config.link_ttl_days)
     await follow_links.save(conn, project_id, follow_links.LinkState(0, today, expires))
     submitted = events.ProjectSubmitted(
-        submitted_on=today,
+        submitted_on=filed_on,
         channel=channel,
         via_network=via,
         organisation=record.organisation,
