@@ -8,12 +8,14 @@ longer fits the démarche."""
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+import uvicorn
 from graphql import build_schema, parse, validate
 from sqlalchemy import func, select
 
@@ -50,6 +52,35 @@ async def run_import(staff: httpx.AsyncClient) -> dict[str, Any]:
             return status
         await asyncio.sleep(0.02)
     raise AssertionError("the import did not end")
+
+
+@asynccontextmanager
+async def served(svc: IntakeService) -> AsyncIterator[str]:
+    """The service's app behind a real HTTP server in this event loop, for the `ess` command."""
+    server = uvicorn.Server(
+        uvicorn.Config(svc.app, host="127.0.0.1", port=0, lifespan="off", log_level="warning")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 (uvicorn offers no event to wait on)
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def ess(*args: str) -> tuple[int, str]:
+    """`ess ARGS` as a person runs it; its exit code and what it printed."""
+    child = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "ess"),
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    )
+    out, _ = await child.communicate()
+    return child.returncode or 0, out.decode()
 
 
 async def count(svc: IntakeService, table: Any = project) -> int:

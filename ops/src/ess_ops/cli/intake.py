@@ -161,6 +161,85 @@ def export_command(
     raise typer.Exit(privacy_client.export(target, subject, out))
 
 
+IMPORT_DS_HELP = """Import a démarche of Démarches Simplifiées (Démarche Numérique) into intake now, and
+follow its progress. The intake service runs the import: it reads the dossiers changed since its last
+run, a page at a time, and submits (on the day each was filed on DS), corrects, withdraws or closes the
+matching projects through its own acts; a dossier read again at the same revision changes nothing. A
+run that stops (DS down, intake restarted) resumes from the last page done. A dossier that does not map
+is kept as a rejection: `--report` lists them, each with its reason in French naming the champ and the
+rule.
+
+Intake's settings: ESS_INTAKE_DS_MAPPINGS (a folder of mapping files, one per démarche),
+ESS_INTAKE_DS_TOKEN_FILE (DS's API token, read at each run), ESS_INTAKE_DS_URL,
+ESS_INTAKE_DS_REQUESTS_PER_SECOND (4), ESS_INTAKE_DS_PAGE_SIZE (100), ESS_INTAKE_DS_EVERY_MINUTES (0:
+only when asked; else every démarche that often).
+
+The mapping file (TOML) says, for each field of intake's submission, where it comes from: a champ, by
+its label exactly as on the démarche and its DS type (text, textarea, email, phone, integer_number,
+decimal_number, date, checkbox, yes_no, drop_down_list, multiple_drop_down_list, departements, siret);
+the demandeur (siret, raison_sociale); or a fixed `value`. A choice list maps each option on DS to
+intake's word. Budget lines are one champ each with its category; they add up to the total. Intake
+checks the file when it starts (an unknown field, a type that cannot give the field, a word intake does
+not know) and at each run against the démarche (an unknown field label, a type mismatch): the error
+names the field. A complete example: deploy/ds-mappings/84731-appel-a-projets-ess.toml; in short:
+
+\b
+demarche = 84731
+title = "Appel à projets « Entreprendre autrement » 2026"
+\\[fields."organisation.name"]
+demandeur = "raison_sociale"
+\\[fields."organisation.siret"]
+demandeur = "siret"
+\\[fields."organisation.legal_form"]
+champ = "Statut juridique de la structure"
+type = "drop_down_list"
+values = { "Association loi 1901" = "association", "SCOP" = "scop", "SCIC" = "scic" }
+\\[fields."organisation.department"]
+champ = "Département du siège"
+type = "departements"
+\\[fields."contact.email"]
+champ = "Courriel de la personne référente"
+type = "email"
+\\[fields."project.title"]
+champ = "Intitulé du projet"
+type = "text"
+\\[fields."project.budget.total"]
+champ = "Budget prévisionnel total (€)"
+type = "decimal_number"
+\\[fields."project.planned_jobs"]
+champ = "Nombre d'emplois créés ou maintenus"
+type = "integer_number"
+\\[\\[budget_lines]]
+champ = "Dépenses de personnel (€)"
+type = "decimal_number"
+category = "staff"
+label = "Salaires et charges"
+
+and likewise contact.name, contact.phone, project.description, project.stage, project.third_place,
+project.needs, project.start_on (organisation.esus_agreement, organisation.epci_siren and
+organisation.being_created when the démarche asks them)."""
+
+
+def import_ds_command(
+    demarche: Annotated[int, typer.Option("--demarche", min=1, help="The démarche's number on DS.")],
+    report: Annotated[
+        bool, typer.Option("--report", help="List the dossiers that did not map, and why; import nothing.")
+    ] = False,
+    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Follow the run to its end.")] = True,
+    state_dir: StateDir = Path(".ess"),
+    pilot: Pilot = "region",
+    url: Url = None,
+    token_file: TokenFile = None,
+    as_json: AsJson = False,
+) -> None:
+    from ess_ops.cli import intake_client, targets
+
+    target = targets.endpoint(state_dir, pilot, "intake", url, token_file, role="instructor")
+    if report:
+        raise typer.Exit(intake_client.ds_report(target, demarche, as_json))
+    raise typer.Exit(intake_client.import_ds(target, demarche, wait, as_json))
+
+
 def register(app: typer.Typer) -> None:
     """Add this service's commands to `ess`. Keep imports inside the commands: `ess` starts fast."""
     app.command("submit")(submit_command)
@@ -170,6 +249,7 @@ def register(app: typer.Typer) -> None:
     links.command("revoke")(link_revoke_command)
     group = typer.Typer(no_args_is_help=True, help="The intake service.")
     group.add_typer(links, name="link")
+    group.command("import-ds", help=IMPORT_DS_HELP)(import_ds_command)
     app.add_typer(group, name="intake")
     privacy = typer.Typer(no_args_is_help=True, help="Personal data: who read it, export, rectify, erase.")
     privacy.command("access-log")(access_log_command)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -92,3 +93,61 @@ def _call(target: Endpoint, method: str, path: str, **kw: Any) -> httpx.Response
     if response.status_code >= 500 or "json" not in response.headers.get("content-type", ""):
         fail(f"{method} {path}: HTTP {response.status_code}: {response.text[:200]}")
     return response
+
+
+def import_ds(target: Endpoint, demarche: int, wait: bool, as_json: bool) -> int:
+    """Ask intake to import the démarche now (or join the run going on), then follow its counts."""
+    from rich.markup import escape
+
+    path = f"/imports/ds/{demarche}"
+    started = _call(target, "POST", path)
+    if started.status_code not in (202, 409):
+        show_errors(started.status_code, started.json())
+        return 1
+    status = started.json() if started.status_code == 202 else _answer(target, "GET", path)
+    shown = ""
+    while wait and status is not None and status["running"]:
+        line = _counts(status["counts"])
+        if line != shown and not as_json:
+            note(f"démarche {demarche}: {line}")
+            shown = line
+        time.sleep(DS_POLL_S)
+        status = _answer(target, "GET", path)
+    if status is None:
+        return 1
+    if as_json:
+        print(json.dumps(status, indent=2, ensure_ascii=False))
+    else:
+        done = "running" if status["running"] else "done" if status["error"] is None else "stopped"
+        note(f"démarche {demarche}: {done}, {_counts(status['counts'])}")
+        if status["error"]:
+            note(escape(f"  why: {status['error']} (the next run resumes from the last page done)"))
+        if status["counts"].get("rejected"):
+            note(f"  see the rejected dossiers: ess intake import-ds --demarche {demarche} --report")
+    return 1 if status["error"] else 0
+
+
+DS_POLL_S = 1.0
+DS_COUNTS = ("read", "imported", "corrected", "withdrawn", "closed", "rejected", "unchanged", "pages")
+
+
+def _counts(counts: dict[str, int]) -> str:
+    named = [f"{counts[k]} {k}" for k in DS_COUNTS if counts.get(k)]
+    named += [f"{v} {k.replace('_', ' ')}" for k, v in sorted(counts.items()) if k not in DS_COUNTS and v]
+    return ", ".join(named) or "nothing read yet"
+
+
+def ds_report(target: Endpoint, demarche: int, as_json: bool) -> int:
+    """The dossiers of the démarche that did not map to a submission, and why (in French, for staff)."""
+    from rich.markup import escape
+
+    rejected = _answer(target, "GET", f"/imports/ds/{demarche}/rejections")
+    if rejected is None:
+        return 1
+    if as_json:
+        print(json.dumps(rejected, indent=2, ensure_ascii=False))
+        return 0
+    for r in rejected:
+        note(escape(f"n° {r['number']} ({r['state']}, modifié le {r['revision']}): {r['reason']}"))
+    note(f"démarche {demarche}: {len(rejected)} dossier(s) rejected")
+    return 0

@@ -184,17 +184,13 @@ def _fixed_problems(target: str, kind: Kind, value: object) -> list[str]:
 
 def against_demarche(mapping: DemarcheMapping, descriptors: list[tuple[str, str]]) -> list[str]:
     """What the mapping names that the démarche, as DS describes it now, lacks or types otherwise."""
-    found = dict((label, typename) for typename, label in descriptors)
+    found = {label: typename for typename, label in descriptors}
     problems = []
     for target, label, ds_type in mapping.champs():
         if label not in found:
-            problems.append(
-                f"{target}: unknown field label {label!r}: not a field of démarche {mapping.demarche}"
-            )
+            problems.append(f"{target}: unknown field label {label!r} on démarche {mapping.demarche}")
         elif found[label] != DESCRIPTOR_TYPENAMES[ds_type]:
-            problems.append(
-                f"{target}: type mismatch, {label!r} is a {found[label]} on DS, the mapping says {ds_type}"
-            )
+            problems.append(f"{target}: type mismatch, {label!r} is a {found[label]} on DS, not {ds_type}")
     return problems
 
 
@@ -205,12 +201,20 @@ class MappingError(ValueError):
 def load_mapping(path: Path) -> DemarcheMapping:
     try:
         raw: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
-        return DemarcheMapping.model_validate(raw)
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise MappingError(f"{path}: {error}") from error
+    return parse_mapping(raw, str(path))
+
+
+def parse_mapping(raw: dict[str, Any], origin: str) -> DemarcheMapping:
+    """The mapping, or a `MappingError` naming `origin` and every field that is wrong."""
+    try:
+        return DemarcheMapping.model_validate(raw)
     except ValidationError as error:
         reasons = [f"{'.'.join(str(p) for p in e['loc']) or 'mapping'}: {e['msg']}" for e in error.errors()]
-        raise MappingError(f"{path}: " + "; ".join(r.replace("Value error, ", "") for r in reasons)) from None
+        raise MappingError(
+            f"{origin}: " + "; ".join(r.replace("Value error, ", "") for r in reasons)
+        ) from None
 
 
 def load_mappings(directory: Path) -> dict[int, DemarcheMapping]:
