@@ -25,22 +25,16 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ess_contracts.codec import MSG_ID
 from ess_contracts.subjects import STREAM
 from ess_core.messaging.projection import stop_if_cancelled
 from ess_core.messaging.schema import outbox
-from ess_core.tracing.publishing import publish_spans, recorded_headers
+from ess_core.tracing.publishing import PublishSpans, publish_spans
 
 log = logging.getLogger(__name__)
 
 BeforeMark = Callable[[Sequence[PubAck]], Awaitable[None]]
-PendingRow = Row[Any, Any, Any, Any, Any, Any]  # position, event id, subject, data, headers, trace context
-TraceHeaders = Callable[[str, str, str | None], dict[str, str]]
-"""(subject, event id, the row's recorded trace context) -> the trace headers of its message."""
-
-
-def _recorded_context(_subject: str, _event_id: str, trace_context: str | None) -> dict[str, str]:
-    """Not tracing here: the act's recorded context goes on as it is, so the trace still crosses."""
-    return recorded_headers(trace_context)
+PendingRow = Row[Any, Any, Any, Any, Any]  # position, subject, data, headers, trace context
 
 
 class StreamFull(RuntimeError):
@@ -167,7 +161,6 @@ class Relay:
         query = (
             select(
                 outbox.c.position,
-                outbox.c.event_id,
                 outbox.c.subject,
                 outbox.c.data,
                 outbox.c.headers,
@@ -187,20 +180,24 @@ class Relay:
         acks within `publish_timeout`, or the pass fails and no row is marked."""
         spans = publish_spans()  # None unless this process traces
         if spans is None:
-            return await self._send_all(rows, _recorded_context)
+            return await self._send_all(rows, None)
         try:
-            acks = await self._send_all(rows, spans.start)
+            acks = await self._send_all(rows, spans)
         except BaseException as error:
             spans.failed(error)
             raise
         spans.acked([ack.seq for ack in acks])
         return acks
 
-    async def _send_all(self, rows: Sequence[PendingRow], trace: TraceHeaders) -> list[PubAck]:
+    async def _send_all(self, rows: Sequence[PendingRow], spans: PublishSpans | None) -> list[PubAck]:
         pending: list[asyncio.Future[PubAck]] = []
         try:
             for row in rows:
-                headers = json.loads(row.headers) | trace(row.subject, row.event_id, row.trace_context)
+                headers = json.loads(row.headers)
+                if spans is not None:  # a publish span in the act's trace, named in the headers
+                    headers.update(spans.start(row.subject, headers[MSG_ID], row.trace_context))
+                elif row.trace_context is not None:  # not tracing here: the trace still crosses
+                    headers.update(json.loads(row.trace_context))
                 pending.append(
                     await self.js.publish_async(row.subject, row.data, stream=STREAM, headers=headers)
                 )

@@ -11,11 +11,6 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from ess_core.tracing.spans import SWITCH, carrier_of, context_of, tracer
 
 
-def recorded_headers(trace_context: str | None) -> dict[str, str]:
-    """A row's recorded context as headers, when this process does not trace: the trace still crosses it."""
-    return json.loads(trace_context) if trace_context else {}
-
-
 class PublishSpans:
     """The spans of one pass of the relay, ended together when its acks came (or did not)."""
 
