@@ -195,7 +195,7 @@ SECRETS = {
     "new email": "nouvelle.adresse@example.net",
     "description": "cantine solidaire",
     "corrected description": "Une description détaillée, secrète",
-    "organisation name": "La Fabrique Commune",
+    "a person's trading name": "Jeanne Martin maraîchage",
     "budget label": "Salaires de l'animatrice",
     "file name": "statuts-scic.pdf",
     "docx file name": "budget prévisionnel Fabrique",
@@ -229,6 +229,10 @@ async def test_no_event_carries_contact_description_names_or_file_bytes(running:
     assert (await svc.client(token=False).put(link + "/dossier", json=fixed)).status_code == 200
     other = with_value(submission(title="Autre projet"), "organisation.siret", OTHER_SIRET)
     assert (await svc.client(("holder",)).post("/projects", json=other)).status_code == 201
+    # a holder of form 'other' may be a sole trader, whose trading name is a person's: it stays here
+    person = with_value(submission(title="Maraîchage", siret=None), "organisation.legal_form", "other")
+    person = with_value(person, "organisation.name", SECRETS["a person's trading name"])
+    assert (await svc.client(("holder",)).post("/projects", json=person)).status_code == 201
     await svc.published()
 
     messages = await stream_messages(js)
@@ -237,6 +241,8 @@ async def test_no_event_carries_contact_description_names_or_file_bytes(running:
         text = subject + data.decode() + str(headers)
         for what, secret in SECRETS.items():
             assert secret not in text, f"{what} found on the stream in {subject}"
+    # a legal person's registered name is public company data: open data on subsidies names it
+    assert any("La Fabrique Commune" in data.decode() for _, data, _ in messages)
     stored = (await admin.get(f"/projects/{pid}")).json()
     assert stored["contact"]["email"] == "nouvelle.adresse@example.net"  # it stays in intake
     assert stored["via_network"] == "n44" and stored["channel"] == "network"

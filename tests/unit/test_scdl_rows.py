@@ -50,7 +50,10 @@ def test_a_committed_grant_in_tranches_gives_the_convention_and_the_payment_peri
     row = subsidy_row(GRANTOR, ASSOCIATION, committed, {"region": 1})
     assert not isinstance(row, Withheld)
     assert (row["dateConvention"], row["referenceDecision"]) == ("2026-04-02", "CP-2026-014")
-    assert (row["conditionsVersement"], row["datesPeriodeVersement"]) == ("échelonné", "2026-04-15/2027-01-15")
+    assert (row["conditionsVersement"], row["datesPeriodeVersement"]) == (
+        "échelonné",
+        "2026-04-15/2027-01-15",
+    )
     assert row["notificationUE"] == "non"
     paid = subsidy_row(GRANTOR, ASSOCIATION, award(paid_days=(date(2026, 5, 2),)), {"region": 1})
     assert not isinstance(paid, Withheld)

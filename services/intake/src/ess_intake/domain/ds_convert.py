@@ -23,6 +23,7 @@ from ess_intake.domain.submission import Submission
 RULES = {
     "organisation.name": "un nom sur une ligne, de 200 caractères au plus",
     "organisation.siret": "un SIRET de 14 chiffres dont la clé de contrôle est juste",
+    "organisation.rna": "un numéro RNA (W suivi de 9 chiffres), pour une association seulement",
     "organisation.legal_form": "une forme juridique de la table de correspondance",
     "organisation.department": "un département de la région (44, 49, 53, 72 ou 85)",
     "organisation.epci_siren": "un SIREN de 9 chiffres dont la clé de contrôle est juste",

@@ -61,6 +61,7 @@ TARGETS: dict[str, Kind] = {
     "organisation.name": "text",
     "organisation.being_created": "bool",
     "organisation.siret": "text",
+    "organisation.rna": "text",
     "organisation.legal_form": "choice",
     "organisation.esus_agreement": "bool",
     "organisation.department": "department",
@@ -78,7 +79,9 @@ TARGETS: dict[str, Kind] = {
     "project.start_on": "date",
 }
 """The submission's fields a mapping fills, dotted as in intake's 422s; budget lines are listed apart."""
-OPTIONAL = frozenset({"organisation.being_created", "organisation.esus_agreement", "organisation.epci_siren"})
+OPTIONAL = frozenset(
+    {"organisation.being_created", "organisation.rna", "organisation.esus_agreement", "organisation.epci_siren"}
+)
 CHOICES: dict[str, tuple[str, ...]] = {
     "organisation.legal_form": get_args(LegalForm),
     "project.stage": get_args(ProjectStage),
