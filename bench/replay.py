@@ -36,9 +36,10 @@ from ess_contracts.signing import TrustStore
 from ess_contracts.subjects import STREAM
 from ess_contracts.types import format_timestamp
 from ess_core.messaging.db import make_engine
+from ess_core.messaging.digests import DigestLedger, table_digest, view_digest
 from ess_core.messaging.projection import ProjectionRunner
 from ess_core.messaging.schema import applied
-from ess_core.messaging.view_idiom import View, view_digest
+from ess_core.messaging.view_idiom import View
 from ess_core.service.probe import ProbeView, probe
 from ess_views import followup, shared_views, timeline
 from ess_views.project import ProjectView, decision, project
@@ -54,6 +55,8 @@ class Run:
     digest: str | None = None
     cpu: float = 0.0
     """CPU seconds of this process, all its threads (SQLite's work too, not the broker's nor PostgreSQL's)."""
+    digest_ms: dict[str, float] = field(default_factory=dict)
+    """What a checkpoint's digest costs at the end: from the kept hashes, and from every row."""
 
     @property
     def rate(self) -> float:
@@ -74,6 +77,18 @@ async def _digest(engine: AsyncEngine, views: Sequence[View]) -> str:
         return await view_digest(conn, views)
 
 
+async def _timed_digests(engine: AsyncEngine, views: Sequence[View]) -> tuple[str, dict[str, float]]:
+    """The view digest as a checkpoint reads it (kept hashes when there are), and read from every row."""
+    async with engine.connect() as conn:
+        start = time.perf_counter()
+        kept = await view_digest(conn, views)
+        middle = time.perf_counter()
+        full = [await table_digest(conn, t, v.digest_excluded) for v in views for t in v.tables]
+        end = time.perf_counter()
+    assert full  # read for its cost: equal to the kept one by tests/integration/test_incremental_digests.py
+    return kept, {"checkpoint": (middle - start) * 1e3, "every_row": (end - middle) * 1e3}
+
+
 async def ours(
     nats_url: str,
     db_url: str,
@@ -83,12 +98,18 @@ async def ours(
     *,
     all_views: bool = False,
     digest: bool = True,
+    kept_digests: bool = True,
 ) -> Run:
+    """`kept_digests`: the digests kept as rows change, as a service keeps them (off: as before them)."""
     views = shared_views() if all_views else replay_views()
     engine = make_engine(db_url)
     nc, js = await connect(nats_url)
     try:
-        runner = ProjectionRunner(engine, js, trust, views, durable=durable, batch_size=BATCH)
+        ledger = DigestLedger(views) if kept_digests else None
+        if ledger is not None:
+            async with engine.begin() as conn:
+                await ledger.install(conn)
+        runner = ProjectionRunner(engine, js, trust, views, durable=durable, batch_size=BATCH, ledger=ledger)
         start, cpu = time.perf_counter(), time.process_time()
         await runner.start()
         task = asyncio.create_task(runner.run_started())
@@ -100,7 +121,10 @@ async def ours(
         await runner.stop()
         if runner.committed_seq < last_seq:
             raise RuntimeError(f"projection stopped at {runner.committed_seq} < {last_seq}")
-        return Run(seconds, last_seq, await _digest(engine, views) if digest else None, cpu)
+        if not digest:
+            return Run(seconds, last_seq, None, cpu)
+        kept, digest_ms = await _timed_digests(engine, views)
+        return Run(seconds, last_seq, kept, cpu, digest_ms)
     finally:
         await nc.close()
         await engine.dispose()

@@ -99,6 +99,14 @@ def markdown(r: dict[str, Any]) -> str:
                 f"{NAMES[backend]} | {_n(f['ours_per_s'])} | — | — | reported | "
                 f"{f['ours_cpu_us_per_event']:,.0f} / — |"
             )
+            if "without_kept_digests_cpu_us_per_event" in f:
+                kept, every_row = f["checkpoint_ms"]["checkpoint"], f["checkpoint_ms"]["every_row"]
+                lines.append(
+                    f"| Digests kept as rows change: CPU per event of that replay without them; a "
+                    f"checkpoint's digest, kept / from every row | {NAMES[backend]} | "
+                    f"{kept:,.1f} ms / {every_row:,.1f} ms | — | — | reported | "
+                    f"{f['without_kept_digests_cpu_us_per_event']:,.0f} / — |"
+                )
     if "relay" in r:
         rl = r["relay"]
         for backend, f in _ordered(rl["backends"]):

@@ -21,9 +21,9 @@ from sqlalchemy import func, select
 from ess_contracts.codec import Rejected, decode
 from ess_contracts.event import Event
 from ess_core.messaging.db import make_engine
+from ess_core.messaging.digests import view_digest
 from ess_core.messaging.projection import Fold, Incoming
 from ess_core.messaging.schema import dead_letters
-from ess_core.messaging.view_idiom import view_digest
 from ess_core.service.migrate import upgrade
 from ess_views import shared_views
 from tests.support import events as ev

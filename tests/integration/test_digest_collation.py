@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import Column, MetaData, String, Table
 
 from ess_core.messaging.db import make_engine
-from ess_core.messaging.view_idiom import table_digest
+from ess_core.messaging.digests import table_digest
 from tests.support.databases import database_url
 
 KEYS = ["a", "B", "é", "Z", "_x", "ab", "A b"]  # an English collation orders these unlike their bytes

@@ -12,8 +12,8 @@ from ess_contracts import evaluation as ev
 from ess_contracts.codec import WireMessage, encode
 from ess_contracts.event import new_event
 from ess_core.messaging.db import make_engine
+from ess_core.messaging.digests import view_digest
 from ess_core.messaging.projection import ProjectionRunner
-from ess_core.messaging.view_idiom import view_digest
 from ess_core.service.migrate import upgrade
 from ess_evaluation.adapters.views import service_views
 from ess_evaluation.bootstrap import service

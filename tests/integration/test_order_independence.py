@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ess_core.messaging.db import make_engine
+from ess_core.messaging.digests import view_digest
 from ess_core.messaging.projection import Fold, Incoming
-from ess_core.messaging.view_idiom import view_digest
 from ess_core.service.migrate import upgrade
 from ess_views import shared_views
 from tests.support import events as ev

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from ess_contracts import codec
 from ess_contracts.catalogue import current_version
 from ess_core.messaging.db import make_engine
+from ess_core.messaging.digests import view_digest
 from ess_core.messaging.recovery import GuardedRunner, retry_parked_unknown
 from ess_core.messaging.schema import parked
-from ess_core.messaging.view_idiom import view_digest
 from ess_core.service.migrate import upgrade
 from ess_views import shared_views
 from ess_views.funding_plan.tables import decision as decision_rows

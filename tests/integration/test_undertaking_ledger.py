@@ -17,7 +17,7 @@ import pytest
 from ess_contracts.codec import encode
 from ess_contracts.event import new_event
 from ess_contracts.types import Pilot
-from ess_core.messaging.view_idiom import view_digest
+from ess_core.messaging.digests import view_digest
 from tests.support.funding_services import Funders
 from tests.support.funding_story import decision, request
 from tests.support.sirens import fresh_siren

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ess_contracts.codec import WireMessage
 from ess_core.messaging.db import make_engine
+from ess_core.messaging.digests import view_digest
 from ess_core.messaging.projection import BatchOutcome, ProjectionRunner
 from ess_core.messaging.schema import applied, dead_letters, parked
-from ess_core.messaging.view_idiom import view_digest
 from ess_views import shared_views
 from tests.support.pilots import Pilots
 

@@ -18,7 +18,7 @@ import nats
 import nats.errors
 
 from ess_contracts.signing import TrustFile, TrustStore
-from ess_core.messaging.view_idiom import view_digest
+from ess_core.messaging.digests import view_digest
 from ess_ops.cli.broker import reader_login
 from ess_ops.cli.project import read_events, scratch_fold
 from ess_views import shared_views

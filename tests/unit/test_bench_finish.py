@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from ess_contracts.canonical import canonical_bytes
+from ess_core.messaging.digests import view_digest
 from ess_core.messaging.projection import FinishingView, Fold, Incoming
-from ess_core.messaging.view_idiom import view_digest
 from ess_core.service.migrate import upgrade
 from ess_views.funding_plan.fold import PlanView
 from tests.support.funding_story import story

@@ -30,10 +30,10 @@ from ess_contracts.event import Event
 from ess_contracts.ops import CheckpointRecorded
 from ess_contracts.signing import TrustStore
 from ess_contracts.subjects import STREAM, project_filter
+from ess_core.messaging.digests import view_digest
 from ess_core.messaging.projection import Fold, Incoming
 from ess_core.messaging.reader import read_stream
 from ess_core.messaging.schema import dead_letters, parked
-from ess_core.messaging.view_idiom import view_digest
 from ess_ops.cli.project import scratch_database
 from ess_views import shared_views
 

@@ -20,7 +20,8 @@ from ess_contracts.undertaking import UndertakingPayload
 CATALOGUE_VERSION = "v6"  # v2: checkpoint_recorded 2; v3: control links, outside aid, rules versions;
 # v4: free text sealed (project_submitted, project_corrected, project_review_recorded,
 # project_opinion_given 2, project_decision_recorded 3), project_data_key_destroyed; v5: project_review_due;
-# v6: the organisation's registered name and RNA number (project_submitted 3, project_corrected 3)
+# v6: the organisation's registered name and RNA number (project_submitted 3, project_corrected 3); a
+# checkpoint's digests are LtHash multiset hashes (docs/digest.md), never compared with a v5 service's
 
 AnyPayload = Annotated[
     IntakePayload | FundingPayload | UndertakingPayload | EvaluationPayload | OpsPayload | PrivacyPayload,

@@ -19,8 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ess_contracts import funding, intake
 from ess_contracts.event import Event
 from ess_contracts.privacy import DataKeyDestroyed
+from ess_core.messaging.digests import table_digest
 from ess_core.messaging.schema import erased_text, erasure_request, metadata
-from ess_core.messaging.view_idiom import Update, Upsert, Write, execute_writes, table_digest
+from ess_core.messaging.view_idiom import Update, Upsert, Write, execute_writes
 from ess_views import followup, timeline
 
 project = Table(

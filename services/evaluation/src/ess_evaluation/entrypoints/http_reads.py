@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 
 from ess_contracts import evaluation as ev
 from ess_core.auth import Principal, require_service_pilot
-from ess_core.messaging.view_idiom import view_digest
+from ess_core.messaging.digests import view_digest
 from ess_core.service.runtime import ServiceRuntime
 from ess_core.service.sealed_reads import SealedReads
 from ess_evaluation.adapters import queries

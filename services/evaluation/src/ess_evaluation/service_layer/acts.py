@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ess_contracts import evaluation as ev
 from ess_contracts.catalogue import CATALOGUE_VERSION
 from ess_contracts.event import Event, new_event_id
-from ess_core.messaging.view_idiom import View, view_digest
+from ess_core.messaging.digests import view_digest
+from ess_core.messaging.view_idiom import View
 from ess_core.refusals import Forbidden, NotFound, Refused
 from ess_core.service.unit_of_work import ActHarness, retried
 from ess_evaluation.adapters import queries

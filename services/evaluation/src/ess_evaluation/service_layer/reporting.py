@@ -8,7 +8,8 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ess_core.messaging.view_idiom import View, view_digest
+from ess_core.messaging.digests import view_digest
+from ess_core.messaging.view_idiom import View
 from ess_evaluation.adapters import queries
 from ess_evaluation.adapters.report_files import INDEX, render, sha256, tables_sha256
 from ess_evaluation.domain.calendar import year_end

@@ -30,6 +30,7 @@ from ess_contracts.event import Event
 from ess_contracts.signing import TrustStore
 from ess_contracts.subjects import STREAM
 from ess_core.messaging.db import insert_ignoring_conflicts, upsert
+from ess_core.messaging.digests import DigestLedger
 from ess_core.messaging.schema import applied, consumer_position, dead_letters, issuer_position, parked
 from ess_core.messaging.view_idiom import View, WritingView, execute_waves, gather
 from ess_core.tracing.folding import OFF, fold_batch
@@ -42,6 +43,7 @@ IssuerKey = tuple[str, str, str, str]
 # applied to a view nor recorded as applied, so a checkpoint does not change what it reports on.
 BOOKKEEPING = frozenset({"checkpoint_recorded"})
 POSITION_IDS, POSITION_TERMS = 500, 40  # ids per term, terms per query: bound parameters stay below 32,000
+SETTLE_AFTER = 500  # events written between two settlements of the kept digests (ess_core.messaging.digests)
 POSITIONS_KEPT = 4096  # issuers whose position stays in memory: some batches' worth, a few hundred KiB
 
 
@@ -126,6 +128,7 @@ class Fold:
     """
 
     views: Sequence[View]
+    ledger: DigestLedger | None = None  # keeps the views' digests as their rows change (a service's own)
     positions: dict[IssuerKey, int] = field(default_factory=dict)
     applied_total: int = 0
     last_seq: int = 0
@@ -135,6 +138,7 @@ class Fold:
     )
     _writers: list[WritingView] = field(init=False, repr=False)
     _finishers: list[FinishingView] = field(init=False, repr=False)
+    _unsettled: int = field(default=0, init=False, repr=False)
 
     def __post_init__(self) -> None:
         # sorted once: a runtime protocol check costs more than applying an event
@@ -176,10 +180,19 @@ class Fold:
         outcome.applied, outcome.applied_events = len(batch.applied_rows), batch.to_write
         await self._write_views(conn, batch.to_write)
         await self._finish_views(conn, batch.to_write)
+        await self._settle_digests(conn, len(batch.to_write))
         await insert_ignoring_conflicts(conn, applied, batch.applied_rows, ["event_id"])
         await self._save_positions(conn, batch.changed)
         await self._advance(conn, outcome)
         return outcome
+
+    async def _settle_digests(self, conn: AsyncConnection, written: int) -> None:
+        """Bring the kept digests up to date once enough events were written since the last time: a
+        replay's batch pays it once, a live event seldom (a checkpoint applies what is left in memory)."""
+        self._unsettled += written
+        if self.ledger is not None and self._unsettled >= SETTLE_AFTER:
+            await self.ledger.settle(conn)
+            self._unsettled = 0
 
     async def _apply_in_order(
         self, conn: AsyncConnection, message: Incoming, event: Event, batch: _Batch
@@ -393,11 +406,12 @@ class ProjectionRunner:
         batch_size: int = 500,
         fetch_timeout: float = 0.5,
         ack_wait: float = 30.0,
+        ledger: DigestLedger | None = None,
     ) -> None:
         self.engine = engine
         self.js = js
         self.trust = trust
-        self.fold = Fold(views)
+        self.fold = Fold(views, ledger)
         self.durable = durable
         self.batch_size = batch_size
         self.fetch_timeout = fetch_timeout

@@ -231,3 +231,31 @@ notice_subscription = Table(
     PrimaryKeyConstraint("subscriber", "kind"),
 )
 """Which notices a person of this pilot's staff wants, and how (ess_core.notify.subscriptions)."""
+
+digest_state = Table(
+    "ess_digest_state",
+    metadata,
+    Column("table_name", String(64), primary_key=True),
+    Column("lthash", LargeBinary, nullable=False, comment="the table's LtHash16 state, 2 KiB"),
+)
+"""Each view table's multiset hash, kept as its rows change (ess_core.messaging.digest_ledger)."""
+
+digest_row = Table(
+    "ess_digest_row",
+    metadata,
+    Column("table_name", String(64), nullable=False),
+    Column("row_key", Text, nullable=False, comment="the row's primary key as a JSON array"),
+    Column("digest", LargeBinary, nullable=False, comment="SHA-256 of the row's canonical bytes"),
+    PrimaryKeyConstraint("table_name", "row_key"),
+)
+"""What each view row added to its table's hash: what to take away when the row changes or goes."""
+
+digest_dirty = Table(
+    "ess_digest_dirty",
+    metadata,
+    Column("table_name", String(64), nullable=False),
+    Column("row_key", Text, nullable=False, comment="as the database's trigger wrote it (JSON array)"),
+    PrimaryKeyConstraint("table_name", "row_key"),
+)
+"""View rows written since the hashes were last brought up to date: the triggers on every view table add
+their keys, the fold settles them before its batch commits."""

@@ -1,4 +1,4 @@
-"""What a view is to the projection runner, and the digest that proves two copies of a view agree.
+"""What a view is to the projection runner (the digest that proves two copies agree: `digests`).
 
 A view folds events with `apply`, one event at a time; `HandlerView` writes one as a table of handlers by
 event type. A view may also say what to write instead of writing it (`WritingView.writes`): the runner
@@ -9,26 +9,21 @@ needs (one round trip per statement otherwise).
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import (
-    ColumnElement,
     Executable,
-    String,
     Table,
     UniqueConstraint,
     and_,
     bindparam,
     delete,
-    select,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ess_contracts.canonical import canonical_bytes
 from ess_contracts.event import Event
 from ess_core.messaging.db import insert_ignoring_statement, upsert_statement
 
@@ -307,43 +302,3 @@ def _distinct_keys(sig: Signature, params: list[dict[str, Any]]) -> list[list[di
         seen.add(key)
         chunks[-1].append(row)
     return chunks
-
-
-async def table_digest(
-    conn: AsyncConnection,
-    table: Table,
-    excluded: frozenset[str] = frozenset(),
-    where: ColumnElement[bool] | None = None,
-) -> str:
-    """SHA-256 over one canonical JSON line per row, rows in primary-key order (see docs/digest.md);
-    `where` narrows it to some rows (one project's)."""
-    columns = [c for c in table.columns if c.name not in excluded]
-    query = select(*columns).order_by(*_key_order(conn, table))
-    if where is not None:
-        query = query.where(where)
-    digest = hashlib.sha256()
-    for row in (await conn.execute(query)).mappings():
-        digest.update(canonical_bytes({k: _plain(v) for k, v in row.items()}) + b"\n")
-    return digest.hexdigest()
-
-
-def _key_order(conn: AsyncConnection, table: Table) -> list[ColumnElement[Any]]:
-    """Primary-key order with strings compared byte by byte (UTF-8 code points), as SQLite does: a
-    PostgreSQL created with another collation (en_US, ICU) must not order a pilot's rows differently."""
-    keys: list[ColumnElement[Any]] = list(table.primary_key.columns)
-    if conn.dialect.name != "postgresql":
-        return keys
-    return [key.collate("C") if isinstance(key.type, String) else key for key in keys]
-
-
-def _plain(value: object) -> object:
-    return value.hex() if isinstance(value, bytes) else value
-
-
-async def view_digest(conn: AsyncConnection, views: Sequence[View]) -> str:
-    digest = hashlib.sha256()
-    for view in sorted(views, key=lambda v: v.name):
-        for table in sorted(view.tables, key=lambda t: t.name):
-            line = f"{table.name}:{await table_digest(conn, table, view.digest_excluded)}\n"
-            digest.update(line.encode())
-    return digest.hexdigest()

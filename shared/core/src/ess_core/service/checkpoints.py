@@ -14,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from ess_contracts.catalogue import CATALOGUE_VERSION
 from ess_contracts.event import Event
 from ess_contracts.ops import CheckpointRecorded
+from ess_core.messaging.digests import view_digest
 from ess_core.messaging.outbox import Outbox
 from ess_core.messaging.schema import applied, consumer_position, dead_letters, parked
-from ess_core.messaging.view_idiom import View, view_digest
+from ess_core.messaging.view_idiom import View
 
 log = logging.getLogger(__name__)
 

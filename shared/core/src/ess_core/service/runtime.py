@@ -22,6 +22,7 @@ from ess_contracts.sealing import private_key
 from ess_contracts.signing import Signer, TrustFile, TrustStore
 from ess_contracts.subjects import STREAM
 from ess_core.messaging.db import make_engine
+from ess_core.messaging.digests import DigestLedger
 from ess_core.messaging.key_history import applied_unvouched, read_key_history
 from ess_core.messaging.outbox import Outbox, published_by
 from ess_core.messaging.recovery import (
@@ -81,6 +82,7 @@ class ServiceRuntime:
         self.compared_views = list(views)
         # ...and the views only its kind holds (evaluation's), compared among services of that kind.
         self.own_views = list(own_views)
+        self.digests = DigestLedger(self.views)
         self.engine: AsyncEngine = make_engine(settings.database_url)
         self.trust = TrustStore(TrustFile.load(settings.trust_file))
         signer = Signer(settings.signing_seed_file.read_text().strip())
@@ -117,6 +119,8 @@ class ServiceRuntime:
         # A database restored from an older backup takes its own newer events back first, so the outbox
         # continues after them and the relay never re-issues a sequence already decided.
         pilot, service = self.settings.pilot, self.settings.service
+        async with self.engine.begin() as conn:  # digests kept as view rows change, from here on
+            await self.digests.install(conn)
         await read_key_history(self.js, self.trust)
         if await applied_unvouched(self.engine, self.trust):
             log.warning("views applied events an ended key did not vouch for: folding them again")
@@ -176,7 +180,9 @@ class ServiceRuntime:
     async def _start_projection(self) -> None:
         durable = self.settings.instance
         views = self.metrics.wrap(self.views)  # counted and timed per view, for /metrics
-        self.runner = GuardedRunner(self.engine, self.js, self.trust, views, durable=durable)
+        self.runner = GuardedRunner(
+            self.engine, self.js, self.trust, views, durable=durable, ledger=self.digests
+        )
         await self.runner.start()
         await retry_parked_unknown(self.runner)  # types this (upgraded) catalogue now knows
         self._spawn("projection", keep_running(self.runner))
@@ -227,6 +233,7 @@ class ServiceRuntime:
         async with self.engine.begin() as conn:
             for table in (*(t for view in self.views for t in view.tables), *PROJECTION_BOOKKEEPING):
                 await conn.execute(delete(table))
+            await self.digests.reset(conn)
         with contextlib.suppress(Exception):  # absent already: nothing to forget
             await self.js.delete_consumer(STREAM, self.settings.instance)
 

@@ -9,8 +9,9 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ess_core.messaging.digests import view_digest
 from ess_core.messaging.schema import consumer_position, dead_letters, outbox, parked
-from ess_core.messaging.view_idiom import View, view_digest
+from ess_core.messaging.view_idiom import View
 from ess_core.service.probe import probe
 
 
