@@ -70,6 +70,7 @@ ROUTES: dict[str, dict[str, frozenset[str]]] = {
         "PUT /networks/{network_id}": frozenset({"admin"}),
         "GET /networks": frozenset({*READERS, "network"}),
         "GET /networks/{network_id}": frozenset({*READERS, "network"}),
+        "GET /orientations": frozenset({*STAFF, "network"}),  # a network its own networks' (checked after)
         "GET /orientation/unaccepted": READERS,
         "POST /erasure/contacts": frozenset({"admin"}),
         "POST /privacy/erasure": frozenset({"admin"}),
@@ -80,6 +81,8 @@ ROUTES: dict[str, dict[str, frozenset[str]]] = {
         "GET /imports/ds/{demarche}": frozenset({"instructor", "admin"}),
         "GET /imports/ds/{demarche}/rejections": frozenset({"instructor", "admin"}),
         "GET /follow/{project_id}/{token}": OPEN,
+        "GET /follow/{project_id}/{token}/dossier": OPEN,
+        "GET /follow/{project_id}/{token}/history": OPEN,
         "PUT /follow/{project_id}/{token}/dossier": OPEN,
         "POST /follow/{project_id}/{token}/withdrawal": OPEN,
     },

@@ -19,6 +19,7 @@ from ess_contracts.signing import Signer, TrustFile, TrustStore, generate_seed
 from ess_contracts.types import PILOTS, Pilot
 from ess_core.auth.tokens import PRIVATE_KEY_FILE, LocalIssuer
 from ess_core.security.identities import OBSERVER, OPERATOR, NatsUsers, generate_user_seed, user_public_key
+from ess_ops.topology import OUTSIDE_PEOPLE
 
 
 class KeysError(ValueError):
@@ -146,11 +147,13 @@ def mint_tokens(issuer: LocalIssuer, roles: Mapping[Pilot, tuple[str, ...]], out
     (``<pilot>-instructor``, ``-decider``, ``-operator``, ``-admin``: duties kept apart, as a deployment's
     identity provider would; `ess` commands act as the one whose role the route needs); where it has
     deciders, a second decider, another person (``<pilot>-second-decider``: an acknowledged breach needs
-    two). No person holds every role."""
+    two). No person holds every role. The outside parties' demo people (`OUTSIDE_PEOPLE`: a holder, a
+    network person) are minted beside them, one role each."""
     paths: dict[str, Path] = {}
     for pilot, pilot_roles in roles.items():
         people: dict[str, tuple[str, tuple[str, ...], str]] = {
-            f"{pilot}-{role}": (f"{pilot}-local-{role}", (role,), f"{pilot} ({role})") for role in pilot_roles
+            f"{pilot}-{role}": (f"{pilot}-local-{role}", (role,), f"{pilot} ({role})")
+            for role in (*pilot_roles, *OUTSIDE_PEOPLE.get(pilot, ()))
         }
         if "decider" in pilot_roles:
             people[f"{pilot}-second-decider"] = (

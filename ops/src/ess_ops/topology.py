@@ -26,6 +26,11 @@ STAFF_ROLES: dict[Pilot, tuple[str, ...]] = {
     "bdt": ("instructor", "decider", "operator", "admin"),
 }
 
+# Demo people of the outside parties, at the pilot whose intake receives files: a holder who submits and
+# follows projects, and a network person (its subject, `<pilot>-local-network`, is the account an admin
+# names in a network's directory entry). A deployment's identity provider gives holders their own.
+OUTSIDE_PEOPLE: dict[Pilot, tuple[str, ...]] = {"region": ("holder", "network")}
+
 # Placeholder SIRETs (valid keys, no real body) naming each pilot as grantor in the demo's open data; a
 # deployment sets each pilot's own (ESS_FUNDING_GRANTOR_SIRET).
 DEMO_GRANTOR_SIRETS: dict[str, str] = {

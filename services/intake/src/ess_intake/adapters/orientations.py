@@ -62,3 +62,23 @@ async def clocks(conn: AsyncConnection) -> list[OrientationClock]:
         )
         for r in await conn.execute(eligible.order_by(project.c.project_id))
     ]
+
+
+async def to_networks(conn: AsyncConnection, network_ids: list[str] | None) -> list[dict[str, object]]:
+    """Orientations to these networks (to every network when None), newest first, each with its project's
+    status and public record (the title in it still sealed)."""
+    query = (
+        select(
+            orientation,
+            network.c.name.label("network_name"),
+            project.c.status,
+            project.c.department,
+            project.c.record,
+        )
+        .join(network, network.c.network_id == orientation.c.network_id)
+        .join(project, project.c.project_id == orientation.c.project_id)
+        .order_by(orientation.c.oriented_on.desc(), orientation.c.project_id, orientation.c.network_id)
+    )
+    if network_ids is not None:
+        query = query.where(orientation.c.network_id.in_(network_ids))
+    return [dict(r) for r in (await conn.execute(query)).mappings()]

@@ -6,11 +6,18 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from ess_intake.adapters import corrections, follow_links, orientations, reading
+from ess_intake.domain.commands import Actor
 from ess_intake.domain.errors import Gone, NotFound
 from ess_intake.domain.records import PublicRecord
 from ess_intake.service_layer.context import Intake
-from ess_intake.service_layer.read_models import CorrectionRequestView, FollowPage, OrientationView
-from ess_intake.service_layer.reading import split
+from ess_intake.service_layer.read_models import (
+    CorrectionRequestView,
+    FollowPage,
+    HistoryEntry,
+    OrientationView,
+    ProjectFile,
+)
+from ess_intake.service_layer.reading import events_of, file_of, split
 from ess_intake.service_layer.results import FollowLink
 
 
@@ -32,6 +39,17 @@ async def follow_page(project_id: str, token: str, intake: Intake) -> FollowPage
         orientations=[OrientationView.model_validate(o) for o in oriented],
         pending_request=CorrectionRequestView.model_validate(pending) if pending else None,
     )
+
+
+async def follow_file(project_id: str, token: str, intake: Intake) -> ProjectFile:
+    """The holder's own file through the link (to correct it from what was sent), its read logged."""
+    await ensure_link(project_id, token, intake)
+    return await file_of(project_id, Actor.holder_link(project_id), intake)
+
+
+async def follow_history(project_id: str, token: str, intake: Intake) -> list[HistoryEntry]:
+    await ensure_link(project_id, token, intake)
+    return await events_of(project_id, intake)
 
 
 async def ensure_link(project_id: str, token: str, intake: Intake) -> None:

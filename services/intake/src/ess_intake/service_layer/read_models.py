@@ -73,6 +73,24 @@ class OrientationView(BaseModel):
     decline_reason: str | None
 
 
+class OrientedProject(BaseModel):
+    """A project oriented to a network, as its list shows it: enough to choose; the file is read apart."""
+
+    project_id: str
+    network_id: str
+    network_name: str
+    title: str
+    status: Status
+    department: str
+    stage: str
+    needs: list[str]
+    third_place: bool
+    oriented_on: date
+    answer: str | None
+    answered_on: date | None
+    decline_reason: str | None
+
+
 class CorrectionRequestView(BaseModel):
     request_id: str
     requested_on: date

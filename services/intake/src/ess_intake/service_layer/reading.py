@@ -60,6 +60,12 @@ async def logged(project_id: str, actor: Actor, fields: tuple[str, ...], intake:
 async def read_file(project_id: str, actor: Actor, intake: Intake) -> ProjectFile:
     async with intake.runtime.engine.connect() as conn:
         await ensure_may_read(conn, project_id, actor)
+    return await file_of(project_id, actor, intake)
+
+
+async def file_of(project_id: str, actor: Actor, intake: Intake) -> ProjectFile:
+    """The whole file, its read logged with `actor`: whoever calls has checked that it may read it."""
+    async with intake.runtime.engine.connect() as conn:
         rows = await reading.file_rows(conn, project_id)
         oriented = await orientations.of_project(conn, project_id)
         requests = await corrections.of_project(conn, project_id)
@@ -117,6 +123,12 @@ async def history(project_id: str, actor: Actor, intake: Intake) -> list[History
     async with intake.runtime.engine.connect() as conn:
         await reading.project_row(conn, project_id)  # 404 for an unknown project, not an empty history
         await ensure_may_read(conn, project_id, actor)
+    return await events_of(project_id, intake)
+
+
+async def events_of(project_id: str, intake: Intake) -> list[HistoryEntry]:
+    """The events intake issued about the project: whoever calls has checked that it may read them."""
+    async with intake.runtime.engine.connect() as conn:
         events = await journal.project_events(conn, project_id)
     return [
         HistoryEntry(

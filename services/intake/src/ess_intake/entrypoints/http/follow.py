@@ -11,7 +11,7 @@ from ess_intake.entrypoints.http.deps import ProjectId
 from ess_intake.entrypoints.http.errors import FILE_BODY, REFUSALS, IntakeRoute
 from ess_intake.service_layer import corrections, follow, lifecycle
 from ess_intake.service_layer.context import Intake
-from ess_intake.service_layer.read_models import FollowPage
+from ess_intake.service_layer.read_models import FollowPage, HistoryEntry, ProjectFile
 from ess_intake.service_layer.results import Acted, Qualified
 
 LinkToken = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{43}$", description="the secret part of the link")]
@@ -30,6 +30,16 @@ def follow_router(intake: Intake) -> APIRouter:
     async def follow_project(project_id: ProjectId, token: LinkToken) -> FollowPage:
         """Status, orientations and the pending correction request, if any."""
         return await follow.follow_page(project_id, token, intake)
+
+    @router.get("/dossier", response_model=ProjectFile)
+    async def own_file(project_id: ProjectId, token: LinkToken) -> ProjectFile:
+        """The holder's whole file as intake holds it, to correct it from what was sent (access-logged)."""
+        return await follow.follow_file(project_id, token, intake)
+
+    @router.get("/history", response_model=list[HistoryEntry])
+    async def own_history(project_id: ProjectId, token: LinkToken) -> list[HistoryEntry]:
+        """The events intake issued about the project, in their sequence."""
+        return await follow.follow_history(project_id, token, intake)
 
     @router.put("/dossier", response_model=Qualified)
     async def answer_correction(project_id: ProjectId, token: LinkToken, body: Correction) -> Qualified:

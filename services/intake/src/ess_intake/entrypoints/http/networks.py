@@ -2,21 +2,22 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from ess_core.auth import Principal
 from ess_intake.adapters import networks as directory
 from ess_intake.domain.commands import RegisterNetwork, UpdateNetwork
 from ess_intake.domain.errors import NotFound
 from ess_intake.domain.requests import NetworkUpdateInput, NewNetworkInput
-from ess_intake.entrypoints.http.deps import NetworkId, actor, who
+from ess_intake.entrypoints.http.deps import TOKEN, NetworkId, actor, who
 from ess_intake.entrypoints.http.errors import REFUSALS, SMALL_BODY, IntakeRoute
-from ess_intake.service_layer import networks
+from ess_intake.service_layer import networks, oriented
 from ess_intake.service_layer.context import Intake
-from ess_intake.service_layer.read_models import NetworkEntry
+from ess_intake.service_layer.read_models import NetworkEntry, OrientedProject
 from ess_intake.service_layer.results import NetworkSaved
 
 READERS = ("instructor", "decider", "admin", "network", "operator")
+ORIENTATION_READERS = ("instructor", "decider", "admin", "network")
 
 
 def networks_router(intake: Intake, pilot: str) -> APIRouter:
@@ -58,5 +59,23 @@ def networks_router(intake: Intake, pilot: str) -> APIRouter:
         if not found:
             raise NotFound(f"no network {network_id}")
         return found[0]
+
+    return router
+
+
+def orientations_router(intake: Intake, pilot: str) -> APIRouter:
+    router = APIRouter(
+        tags=["networks"], route_class=IntakeRoute, max_body_size=SMALL_BODY, responses=REFUSALS
+    )
+
+    @router.get("/orientations", response_model=list[OrientedProject])
+    async def oriented_projects(
+        principal: Annotated[Principal, who(pilot, *ORIENTATION_READERS)],
+        network_id: Annotated[str | None, Query(pattern=TOKEN, description="one network's only")] = None,
+    ) -> list[OrientedProject]:
+        """The projects oriented to the caller's networks, newest first, with each answer: a network's
+        token reads the networks whose entry names it as account (403 for another's); staff read every
+        network's, or one's."""
+        return await oriented.oriented_projects(actor(principal), network_id, intake)
 
     return router
