@@ -23,7 +23,7 @@ from tests.integration.test_funding_services import body
 from tests.support import events as ev
 from tests.support.deployment import Deployment, deployment
 from tests.support.funding_story import decision as decision_of
-from tests.support.intake_data import CONTACT, submission, with_value
+from tests.support.intake_data import CONTACT, network, submission, with_value
 from tests.support.sirens import fresh_siren
 
 pytestmark = [pytest.mark.system, pytest.mark.timeout(180)]
@@ -405,6 +405,127 @@ def requested_project(system: Deployment, title: str, request_id: str, eligible:
             answer = funding.post(f"/projects/{project_id}/{kind}", json=act)
             assert answer.status_code == 201, (kind, answer.text)
     return project_id
+
+
+HOLDER_FORM = {
+    "organisation-name": "Coopérative du Bocage mayennais",
+    "organisation-legal_form": "association",
+    "organisation-siret": "732 829 320 00074",
+    "organisation-department": "53",
+    "contact-name": "Camille Durand",
+    "contact-email": "camille@example.org",
+    "contact-phone": "06 12 34 56 78",
+    "project-title": "Recyclerie du Bocage",
+    "project-description": "Une recyclerie et un atelier de réparation.",
+    "project-stage": "creation_or_takeover",
+    "project-third_place": "oui",
+    "project-needs": ["support", "funding"],
+    "project-planned_jobs": "2",
+    "project-start_on": "2026-09-01",
+    "project-budget-lines-1-label": "Salaires",
+    "project-budget-lines-1-category": "staff",
+    "project-budget-lines-1-amount": "30 000",
+    "project-budget-lines-2-label": "",
+}
+
+
+def test_a_holder_submits_follows_answers_a_correction_with_a_file_and_withdraws(
+    console: tuple[Deployment, str, str],
+) -> None:
+    system, url, _ = console
+    statutes = ("statuts.pdf", b"%PDF-1.7\n% statuts\n", "application/pdf")
+    with httpx.Client(base_url=url) as browser:
+        page = browser.get("/connexion")
+        signed = browser.post("/connexion", data={"person": "region-holder", "csrf": csrf(page.text)})
+        assert signed.headers["location"] == "/deposer"
+        form = browser.get("/deposer")
+        assert form.status_code == 200 and 'enctype="multipart/form-data"' in form.text
+        assert '<label for="organisation-siret">' in form.text and 'id="organisation-siret"' in form.text
+        typed = {
+            **HOLDER_FORM,
+            "csrf": csrf(form.text),
+            "cle": re.findall(r'name="cle" value="([^"]+)"', form.text)[0],
+        }
+        wrong = browser.post(
+            "/deposer",
+            data={**typed, "organisation-siret": "732 829 320", "project-budget-lines-1-amount": "trente"},
+            files={"attachments-statutes": statutes},
+        )
+        assert wrong.status_code == 422 and "Il y a 2 erreurs" in wrong.text, wrong.text[-3000:]
+        assert '<a href="#organisation-siret">Saisissez le SIRET' in wrong.text  # the summary links the field
+        assert 'id="organisation-siret-error" class="field-error">Saisissez le SIRET' in wrong.text
+        assert 'aria-invalid="true" aria-describedby="project-budget-lines-1-amount-error"' in wrong.text
+        assert 'value="trente"' in wrong.text and "joignez-les à nouveau" in wrong.text  # typed, kept
+        done = browser.post("/deposer", data=typed, files={"attachments-statutes": statutes})
+        assert done.status_code == 201 and "Votre projet est déposé" in done.text, done.text[-3000:]
+        link = re.findall(r'<a href="(/suivi/[^"]+)">', done.text)[0]
+    project_id = link.split("/")[2]
+    asked = {"fields": ["budget", "attachments"], "reasons": ["missing_attachment"], "remark": "Le budget ?"}
+    with system.client("region", "intake") as intake:
+        assert intake.post(f"/projects/{project_id}/correction-requests", json=asked).status_code == 200
+    with httpx.Client(base_url=url) as holder:  # no account: the link is the key
+        follow = holder.get(link)
+        assert follow.status_code == 200 and "Recyclerie du Bocage" in follow.text
+        assert "<dd>corrections demandées</dd>" in follow.text and "<li>le budget</li>" in follow.text
+        assert (
+            "<td>Dépôt du dossier</td>" in follow.text and "Message du service : Le budget ?" in follow.text
+        )
+        assert 'value="30\u202f000"' in follow.text and "Retirer statuts.pdf" in follow.text  # prefilled
+        fields = {**HOLDER_FORM, "project-budget-lines-1-amount": "28 000", "csrf": csrf(follow.text),
+                  "project-budget-lines-2-label": "Outillage", "project-budget-lines-2-category": "equipment",
+                  "project-budget-lines-2-amount": "2 000,50"}  # fmt: skip
+        budget = ("budget.pdf", b"%PDF-1.7\n% budget\n", "application/pdf")
+        answered = holder.post(f"{link}/correction", data=fields, files={"attachments-budget": budget})
+        assert answered.status_code == 303, answered.text[-3000:]
+        shown = holder.get(answered.headers["location"]).text
+        assert "Votre dossier corrigé est envoyé" in shown and "<td>Dossier corrigé</td>" in shown
+        unconfirmed = holder.post(f"{link}/retrait", data={"csrf": csrf(shown), "withdrawal-reason": "other"})
+        assert (
+            unconfirmed.status_code == 422 and "Cochez la case pour confirmer le retrait." in unconfirmed.text
+        )
+        sent = {"csrf": csrf(shown), "withdrawal-reason": "funded_elsewhere", "withdrawal-confirm": "oui"}
+        withdrawn = holder.post(f"{link}/retrait", data=sent)
+        assert withdrawn.status_code == 303
+        final = holder.get(withdrawn.headers["location"]).text
+        assert "<dd>retiré</dd>" in final and "<td>Retrait</td>" in final and "Retirer le projet" not in final
+    with system.client("region", "intake") as intake:
+        file = intake.get(f"/projects/{project_id}").json()
+    assert sorted(a["file_name"] for a in file["attachments"]) == ["budget.pdf", "statuts.pdf"]
+    assert file["project"]["budget_total"] == "30000.50" and file["end_reason"] == "funded_elsewhere"
+
+
+def test_a_network_accepts_one_project_and_declines_another_with_its_reason(
+    console: tuple[Deployment, str, str],
+) -> None:
+    system, url, _ = console
+    mayenne = network("n-mayenne", account="region-local-network", departments=["53"], needs=["support"])
+    with system.client("region", "intake") as intake:
+        assert intake.post("/networks", json=mayenne).status_code == 201
+        titles = ("Café associatif de Laval", "Garage solidaire d'Évron")
+        bodies = [with_value(submission(t, siret=None), "organisation.department", "53") for t in titles]
+        ids = [intake.post("/projects", json=body).json()["project_id"] for body in bodies]
+    with httpx.Client(base_url=url) as browser:
+        page = browser.get("/connexion")
+        signed = browser.post("/connexion", data={"person": "region-network", "csrf": csrf(page.text)})
+        assert signed.headers["location"] == "/reseau"
+        assert browser.get("/projets").status_code == 403  # staff pages are not a network's
+        listed = browser.get("/reseau")
+        assert "Café associatif de Laval" in listed.text and "Garage solidaire d&#39;Évron" in listed.text
+        assert "<td>53 — Mayenne</td>" in listed.text and "<td>Réseau n-mayenne</td>" in listed.text
+        token = csrf(listed.text)
+        accepted = browser.post(f"/reseau/{ids[0]}/n-mayenne/acceptation", data={"csrf": token})
+        assert accepted.status_code == 303
+        path = f"/reseau/{ids[1]}/n-mayenne/refus"
+        no_reason = browser.post(path, data={"csrf": token})
+        assert no_reason.status_code == 422 and "Choisissez le motif du refus." in no_reason.text
+        assert f'aria-describedby="reason-{ids[1]}-n-mayenne-error"' in no_reason.text
+        declined = browser.post(path, data={"csrf": token, "reason": "no_capacity"})
+        assert declined.status_code == 303
+        shown = browser.get(declined.headers["location"]).text
+        assert "Accepté le" in shown and "ne peut pas l&#39;accompagner pour l&#39;instant" in shown
+    with system.client("region", "intake") as intake:
+        answers = {o["project_id"]: o["answer"] for o in intake.get("/orientations").json()}
+    assert (answers[ids[0]], answers[ids[1]]) == ("accepted", "declined")
 
 
 @pytest.mark.skipif(shutil.which("chromedriver") is None, reason="Debian's chromium-driver is not installed")

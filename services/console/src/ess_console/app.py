@@ -15,21 +15,22 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from ess_console import acts, labels
+from ess_console import acts, dossier_labels, holder, labels, network
 from ess_console.backend import Backend, InvalidInput, ServiceRefused
+from ess_console.kit import FormExpired, Kit, NotSignedIn, NotYourPage
 from ess_console.session import COOKIE, Session, dump, load, new_session
 from ess_console.settings import ConsoleSettings
 
 PER_PAGE = 25
 STRATEGY_FIRST, STRATEGY_LAST = 2022, 2028
+HOLDERS, NETWORKS = frozenset({"holder"}), frozenset({"network"})
 
 
-class NotSignedIn(Exception):
-    pass
-
-
-class FormExpired(Exception):
-    pass
+def first_page(roles: frozenset[str]) -> str:
+    """Where a person starts: a holder submits, a network answers, staff list the projects."""
+    if roles and roles <= HOLDERS:
+        return "/deposer"
+    return "/reseau" if roles and roles <= NETWORKS else "/projets"
 
 
 FILTERS = ("department", "status", "stage", "objective", "funder", "q", "submitted_from", "submitted_to")
@@ -59,7 +60,10 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(root / "static")), name="static")
     templates = Jinja2Templates(directory=str(root / "templates"))
     templates.env.globals.update(
-        labels=labels, pilot=settings.pilot, pilot_name=labels.PILOTS[settings.pilot]
+        labels=labels,
+        words=dossier_labels,
+        pilot=settings.pilot,
+        pilot_name=labels.PILOTS[settings.pilot],
     )
     templates.env.filters["named"] = lambda code, names: names.get(code, code)  # a code, in French
 
@@ -67,7 +71,9 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
         request: Request, name: str, session: Session | None, status: int = 200, **context: Any
     ) -> HTMLResponse:
         person = session.person if session and session.person else None
-        values = {"request": request, "person": person, "csrf": session.csrf if session else "", **context}
+        roles = settings.roles_of(person) if person else frozenset()
+        values = {"request": request, "person": person, "roles": roles, **context}
+        values.setdefault("csrf", session.csrf if session else "")
         answer = templates.TemplateResponse(request, name, values, status_code=status)
         answer.headers["Cache-Control"] = "no-store"  # pages show personal data
         return answer
@@ -98,6 +104,11 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
     async def to_sign_in(request: Request, _: Exception) -> Response:
         return RedirectResponse("/connexion", status_code=303)
 
+    @app.exception_handler(NotYourPage)
+    async def not_yours(request: Request, _: Exception) -> Response:
+        session = load(request.cookies.get(COOKIE), settings.cookie_key)
+        return page(request, "erreur.html", session, 403, message=labels.REFUSALS[403])
+
     @app.exception_handler(FormExpired)
     async def expired(request: Request, _: Exception) -> Response:
         session = load(request.cookies.get(COOKIE), settings.cookie_key)
@@ -122,7 +133,9 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
 
     @app.get("/", response_class=HTMLResponse)
     async def home(request: Request) -> Response:
-        return RedirectResponse("/projets" if signed_in(request) else "/connexion", status_code=303)
+        found = signed_in(request)
+        start = first_page(settings.roles_of(found[0].person)) if found else "/connexion"
+        return RedirectResponse(start, status_code=303)
 
     @app.get("/connexion", response_class=HTMLResponse)
     async def sign_in_page(request: Request) -> Response:
@@ -141,7 +154,7 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
             people = [(p, labels.person_label(p, settings.pilot)) for p in settings.people()]
             error = "Choisissez la personne avec laquelle vous connecter."
             return page(request, "connexion.html", session, 422, people=people, error=error)
-        answer = RedirectResponse("/projets", status_code=303)
+        answer = RedirectResponse(first_page(settings.roles_of(person)), status_code=303)
         answer.set_cookie(
             COOKIE, dump(new_session(person), settings.cookie_key), httponly=True, samesite="strict"
         )
@@ -421,6 +434,10 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
             shown["choices"] = [{**c, "mode": modes[c["kind"]]} for c in current["choices"]]
             return page(request, "preferences.html", session, 422, chosen=shown, errors=errors, saved=False)
         return page(request, "preferences.html", session, chosen=chosen, errors={}, saved=True)
+
+    kit = Kit(settings, page, signed_in, posted_by)
+    holder.add_pages(app, kit)
+    network.add_pages(app, kit)
 
     @app.get("/accessibilite", response_class=HTMLResponse)
     async def accessibility(request: Request) -> Response:

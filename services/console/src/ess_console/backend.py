@@ -22,22 +22,29 @@ class Backend:
     """Reads go to the pilot's funding service (it holds the shared views) unless they name another of
     its services (`intake`, `evaluation`)."""
 
-    def __init__(self, urls: dict[str, str | None], token: str) -> None:
+    def __init__(self, urls: dict[str, str | None], token: str | None) -> None:
         self.urls, self.token = urls, token
+        """None: no person's token (the holder's private link is its own key)."""
 
     async def get(self, path: str, params: dict[str, Any] | None = None, service: str = "funding") -> Any:
         """The service's answer; None when it has no such thing (404)."""
         return await self._call(service, "GET", path, params=params)
 
-    async def put(self, path: str, body: dict[str, Any]) -> Any:
-        return await self._call("funding", "PUT", path, json=body)
+    async def put(self, path: str, body: dict[str, Any], service: str = "funding") -> Any:
+        return await self._call(service, "PUT", path, json=body)
 
-    async def post(self, service: str, path: str, body: dict[str, Any]) -> Any:
-        return await self._call(service, "POST", path, json=body)
+    async def post(
+        self, service: str, path: str, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> Any:
+        return await self._call(service, "POST", path, json=body, headers=headers)
 
-    async def _call(self, service: str, method: str, path: str, **request: Any) -> Any:
-        headers = {"Authorization": f"Bearer {self.token}"}
-        base = self.urls[service]
+    async def _call(
+        self, service: str, method: str, path: str, headers: dict[str, str] | None = None, **request: Any
+    ) -> Any:
+        headers = dict(headers or {})
+        if self.token is not None:
+            headers["Authorization"] = f"Bearer {self.token}"
+        base = self.urls.get(service)
         if base is None:
             raise ServiceRefused(404, f"ce pilote n'a pas de service {service}")
         async with httpx.AsyncClient(base_url=base, timeout=TIMEOUT_S, trust_env=False) as client:

@@ -34,6 +34,8 @@ ROLES = {
     "operator": "exploitation",
     "admin": "administration",
     "second-decider": "second décideur",
+    "holder": "porteur de projet (démonstration)",
+    "network": "réseau d'accompagnement (démonstration)",
 }
 
 

@@ -3,6 +3,8 @@ tokens are (`ess up`'s sign-in per demo person), the key of its session cookies.
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import secrets
 from collections.abc import Mapping
@@ -59,3 +61,13 @@ class ConsoleSettings:
         if person not in self.people() or self.people_dir is None:
             return None
         return (self.people_dir / f"{person}.jwt").read_text().strip()
+
+    def roles_of(self, person: str) -> frozenset[str]:
+        """The roles the person's token carries, read (not verified: the services verify it) to show the
+        pages of their role and keep the others' from them."""
+        token = self.token_of(person)
+        if token is None or token.count(".") != 2:
+            return frozenset()
+        claims = token.split(".")[1]
+        payload = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))
+        return frozenset(str(role) for role in payload.get("ess_roles", ()))
