@@ -459,11 +459,17 @@ def test_a_holder_submits_follows_answers_a_correction_with_a_file_and_withdraws
         done = browser.post("/deposer", data=typed, files={"attachments-statutes": statutes})
         assert done.status_code == 201 and "Votre projet est déposé" in done.text, done.text[-3000:]
         link = re.findall(r'<a href="(/suivi/[^"]+)">', done.text)[0]
+        again = browser.post("/deposer", data=typed, files={"attachments-statutes": statutes})  # a 2nd click
+        assert link in again.text  # the same project, not a second one
+        changed = browser.post("/deposer", data={**typed, "project-title": "Autre projet"})
+        assert changed.status_code == 422 and "Ce formulaire a déjà servi à déposer un projet" in changed.text
     project_id = link.split("/")[2]
     asked = {"fields": ["budget", "attachments"], "reasons": ["missing_attachment"], "remark": "Le budget ?"}
     with system.client("region", "intake") as intake:
         assert intake.post(f"/projects/{project_id}/correction-requests", json=asked).status_code == 200
     with httpx.Client(base_url=url) as holder:  # no account: the link is the key
+        assert "ne correspond à aucun projet" in holder.get(link[:-4] + "AAAA").text  # 404, said in French
+        assert holder.get(link[:-1]).status_code == 404  # a truncated link
         follow = holder.get(link)
         assert follow.status_code == 200 and "Recyclerie du Bocage" in follow.text
         assert "<dd>corrections demandées</dd>" in follow.text and "<li>le budget</li>" in follow.text

@@ -11,6 +11,7 @@ from importlib.resources import files
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Form, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -103,6 +104,12 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
     @app.exception_handler(NotSignedIn)
     async def to_sign_in(request: Request, _: Exception) -> Response:
         return RedirectResponse("/connexion", status_code=303)
+
+    @app.exception_handler(RequestValidationError)
+    async def no_such_page(request: Request, _: Exception) -> Response:
+        """An address typed by hand (a truncated private link, an id with odd characters): no such page."""
+        session = load(request.cookies.get(COOKIE), settings.cookie_key)
+        return page(request, "erreur.html", session, 404, message=labels.REFUSALS[404])
 
     @app.exception_handler(NotYourPage)
     async def not_yours(request: Request, _: Exception) -> Response:

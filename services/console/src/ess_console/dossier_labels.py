@@ -99,6 +99,10 @@ DONE = {
     "correction": "Votre dossier corrigé est envoyé : le service qui instruit votre projet le reprend.",
     "retrait": "Votre projet est retiré. Vous pouvez toujours consulter son historique ici.",
 }
+KEY_USED = (
+    "Ce formulaire a déjà servi à déposer un projet, avec d'autres valeurs : vérifiez-les, puis déposez-le "
+    "à nouveau s'il s'agit bien d'un autre projet."
+)
 FILES_AGAIN = "Les fichiers choisis ne sont pas gardés d'un envoi à l'autre : joignez-les à nouveau."
 
 

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ess_console import dossier
 from ess_console.backend import InvalidInput, ServiceRefused
-from ess_console.dossier_labels import ANSWER_ERRORS, DUPLICATE
+from ess_console.dossier_labels import ANSWER_ERRORS, DUPLICATE, KEY_USED
 from ess_console.kit import FormExpired, Kit
 from ess_console.session import Session, dump, load, new_session
 
@@ -64,6 +64,8 @@ def submission_pages(app: FastAPI, kit: Kit) -> None:
             answer = await backend.post("intake", "/projects", reading.body, {"Idempotency-Key": key})
         except InvalidInput as invalid:
             errors, status = reading.errors(invalid.fields), 422
+            if "Idempotency-Key" in invalid.fields.get("body", ""):  # back after a submission, then changed
+                errors, key = {"dossier": KEY_USED}, secrets.token_urlsafe(16)
         except ServiceRefused as refused:
             if refused.status != 409 or "existing_project_id" not in refused.detail:
                 raise
