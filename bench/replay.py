@@ -36,7 +36,8 @@ from ess_contracts.signing import TrustStore
 from ess_contracts.subjects import STREAM
 from ess_contracts.types import format_timestamp
 from ess_core.messaging.db import make_engine
-from ess_core.messaging.digests import DigestLedger, table_digest, view_digest
+from ess_core.messaging.digest_ledger import DigestLedger
+from ess_core.messaging.digests import table_digest, view_digest
 from ess_core.messaging.projection import ProjectionRunner
 from ess_core.messaging.schema import applied
 from ess_core.messaging.view_idiom import View
@@ -194,6 +195,7 @@ class _Rows:
                     "title_key": p.project.title.key,
                     "title_box": p.project.title.box,
                     "department": p.organisation.department,
+                    **_holder(p.organisation),
                     "stage": p.project.stage,
                     "budget_total": p.project.budget.total,
                     "planned_jobs": p.project.planned_jobs,
@@ -209,6 +211,7 @@ class _Rows:
                     "b_title_key": p.project.title.key,
                     "b_title_box": p.project.title.box,
                     "b_department": p.organisation.department,
+                    **{f"b_{k}": v for k, v in _holder(p.organisation).items()},
                     "b_stage": p.project.stage,
                     "b_budget": p.project.budget.total,
                     "b_jobs": p.project.planned_jobs,
@@ -267,6 +270,15 @@ class _Rows:
             self.probes.append(row)
 
 
+def _holder(organisation: intake.Organisation) -> dict[str, Any]:
+    return {
+        "legal_form": organisation.legal_form,
+        "organisation_name": organisation.name,
+        "siret": organisation.siret,
+        "rna": organisation.rna,
+    }
+
+
 _BY_PID = project.c.project_id == bindparam("pid")
 _CORRECT = (
     update(project)
@@ -277,6 +289,7 @@ _CORRECT = (
         title_key=bindparam("b_title_key"),
         title_box=bindparam("b_title_box"),
         department=bindparam("b_department"),
+        **{k: bindparam(f"b_{k}") for k in ("legal_form", "organisation_name", "siret", "rna")},
         stage=bindparam("b_stage"),
         budget_total=bindparam("b_budget"),
         planned_jobs=bindparam("b_jobs"),

@@ -14,8 +14,11 @@ from hypothesis import strategies as st
 from sqlalchemy import BigInteger, Boolean, Column, MetaData, PrimaryKeyConstraint, String, Table, Text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ess_contracts.canonical import canonical_bytes
 from ess_core.messaging.db import make_engine, upsert_statement
-from ess_core.messaging.digests import DigestLedger, table_digest, tracked_digests, view_digest
+from ess_core.messaging.digest_ledger import DigestLedger, kept_digests
+from ess_core.messaging.digests import table_digest, view_digest
+from ess_core.messaging.row_hash import RowHasher
 from ess_core.messaging.schema import metadata as core_metadata
 from tests.support.databases import BACKENDS, database_url
 
@@ -87,22 +90,22 @@ async def test_the_kept_digest_equals_the_full_one_after_any_writes(backend: str
             ledger = DigestLedger(VIEWS)
             async with engine.begin() as conn:
                 await ledger.install(conn)  # a table with rows already: hashed in full once
-                assert await tracked_digests(conn, VIEWS) == await full(conn)
+                assert await kept_digests(conn, VIEWS) == await full(conn)
 
             for writes in drawn(st.lists(WRITE, max_size=25), examples=40):
                 async with engine.begin() as conn:
                     for write in writes:
                         await apply(conn, ledger, write)
-                    assert await tracked_digests(conn, VIEWS) == await full(conn), writes
+                    assert await kept_digests(conn, VIEWS) == await full(conn), writes
                     await ledger.settle(conn)
-                    assert await tracked_digests(conn, VIEWS) == await full(conn), writes
+                    assert await kept_digests(conn, VIEWS) == await full(conn), writes
                     assert await view_digest(conn, VIEWS) == await full_view_digest(conn)
 
             async with engine.begin() as conn:  # a rebuild empties the views: the kept digest follows
                 for table in (facts, singles):
                     await conn.execute(table.delete())
                 await ledger.reset(conn)
-                assert await tracked_digests(conn, VIEWS) == await full(conn)
+                assert await kept_digests(conn, VIEWS) == await full(conn)
         finally:
             await engine.dispose()
 
@@ -126,3 +129,16 @@ async def full_view_digest(conn: AsyncConnection) -> str:
     for table in sorted(TestView.tables, key=lambda t: t.name):
         digest.update(f"{table.name}:{await table_digest(conn, table)}\n".encode())
     return digest.hexdigest()
+
+
+@given(
+    st.dictionaries(
+        st.text(alphabet="abcdefghij_", min_size=1, max_size=8),
+        st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text() | st.binary(max_size=8),
+        max_size=8,
+    )
+)
+def test_a_row_hash_is_the_sha256_of_its_canonical_bytes(row: dict[str, Any]) -> None:
+    plain = {k: v.hex() if isinstance(v, bytes) else v for k, v in row.items()}
+    hasher = RowHasher(tuple(sorted(row)))
+    assert hasher.digest([row[k] for k in hasher.names]) == hashlib.sha256(canonical_bytes(plain)).digest()

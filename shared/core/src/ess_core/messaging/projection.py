@@ -30,7 +30,7 @@ from ess_contracts.event import Event
 from ess_contracts.signing import TrustStore
 from ess_contracts.subjects import STREAM
 from ess_core.messaging.db import insert_ignoring_conflicts, upsert
-from ess_core.messaging.digests import DigestLedger
+from ess_core.messaging.digest_ledger import DigestLedger
 from ess_core.messaging.schema import applied, consumer_position, dead_letters, issuer_position, parked
 from ess_core.messaging.view_idiom import View, WritingView, execute_waves, gather
 from ess_core.tracing.folding import OFF, fold_batch
@@ -43,7 +43,7 @@ IssuerKey = tuple[str, str, str, str]
 # applied to a view nor recorded as applied, so a checkpoint does not change what it reports on.
 BOOKKEEPING = frozenset({"checkpoint_recorded"})
 POSITION_IDS, POSITION_TERMS = 500, 40  # ids per term, terms per query: bound parameters stay below 32,000
-SETTLE_AFTER = 500  # events written between two settlements of the kept digests (ess_core.messaging.digests)
+SETTLE_AFTER = 20_000  # events written before the fold settles the kept digests itself (digest_ledger)
 POSITIONS_KEPT = 4096  # issuers whose position stays in memory: some batches' worth, a few hundred KiB
 
 
@@ -187,8 +187,8 @@ class Fold:
         return outcome
 
     async def _settle_digests(self, conn: AsyncConnection, written: int) -> None:
-        """Bring the kept digests up to date once enough events were written since the last time: a
-        replay's batch pays it once, a live event seldom (a checkpoint applies what is left in memory)."""
+        """Bring the kept digests up to date once many events were written since the last time: the
+        checkpointer settles them every interval, this bounds what waits when checkpoints do not come."""
         self._unsettled += written
         if self.ledger is not None and self._unsettled >= SETTLE_AFTER:
             await self.ledger.settle(conn)

@@ -56,9 +56,10 @@ class GuardedRunner(ProjectionRunner):
     """The projection runner with a lock around each batch, so an operator's re-apply never runs its
     fold beside a batch (both share the fold's cache of issuer positions and applied count)."""
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: object, exclusive: asyncio.Lock | None = None, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.exclusive = asyncio.Lock()
+        # the service's own lock when given: its checkpoints settle the kept digests under it too
+        self.exclusive = exclusive or asyncio.Lock()
 
     async def handle(self, messages: Sequence[Msg]) -> BatchOutcome:
         async with self.exclusive:

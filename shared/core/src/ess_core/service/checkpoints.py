@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -69,6 +69,7 @@ class Checkpointer:
         interval: float,
         after_commit: Callable[[], None] = lambda: None,
         own_views: Sequence[View] = (),
+        settle: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.engine = engine
         self.views = views
@@ -77,6 +78,7 @@ class Checkpointer:
         self.trust_hash = trust_hash
         self.interval = interval
         self.after_commit = after_commit
+        self.settle = settle
         self._asked = asyncio.Event()
         self._last: tuple[int, int, int, str, str | None] | None = None
 
@@ -100,6 +102,8 @@ class Checkpointer:
                 log.warning("checkpoint failed", exc_info=True)
 
     async def checkpoint(self, forced: bool = False) -> Event | None:
+        if self.settle is not None:
+            await self.settle()
         conn = await snapshot(self.engine)
         try:
             async with conn.begin():

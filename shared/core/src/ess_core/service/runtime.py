@@ -22,7 +22,7 @@ from ess_contracts.sealing import private_key
 from ess_contracts.signing import Signer, TrustFile, TrustStore
 from ess_contracts.subjects import STREAM
 from ess_core.messaging.db import make_engine
-from ess_core.messaging.digests import DigestLedger
+from ess_core.messaging.digest_ledger import DigestLedger
 from ess_core.messaging.key_history import applied_unvouched, read_key_history
 from ess_core.messaging.outbox import Outbox, published_by
 from ess_core.messaging.recovery import (
@@ -83,6 +83,7 @@ class ServiceRuntime:
         # ...and the views only its kind holds (evaluation's), compared among services of that kind.
         self.own_views = list(own_views)
         self.digests = DigestLedger(self.views)
+        self.fold_lock = asyncio.Lock()  # held by each fold batch: the views' only writer
         self.engine: AsyncEngine = make_engine(settings.database_url)
         self.trust = TrustStore(TrustFile.load(settings.trust_file))
         signer = Signer(settings.signing_seed_file.read_text().strip())
@@ -136,6 +137,7 @@ class ServiceRuntime:
             self.settings.checkpoint_seconds,
             after_commit=self.relay.nudge,
             own_views=self.own_views,
+            settle=self.settle_digests,
         )
         self._spawn("relay", self.relay.run())
         self.keyring.store = KeyStore(self.js, pilot, self.trust.trust)
@@ -149,6 +151,12 @@ class ServiceRuntime:
         for name, task in self.tasks.items():
             self._spawn(name, task(self))
         await self._start_projection()
+
+    async def settle_digests(self) -> None:
+        """The kept digests brought up to date with the fold paused, before a checkpoint reads them: it
+        costs what changed since the last checkpoint, each row once however often it was written."""
+        async with self.fold_lock, self.engine.begin() as conn:
+            await self.digests.settle(conn)
 
     def _start_webhooks(self) -> None:
         if not self.webhook_config:
@@ -181,7 +189,13 @@ class ServiceRuntime:
         durable = self.settings.instance
         views = self.metrics.wrap(self.views)  # counted and timed per view, for /metrics
         self.runner = GuardedRunner(
-            self.engine, self.js, self.trust, views, durable=durable, ledger=self.digests
+            self.engine,
+            self.js,
+            self.trust,
+            views,
+            durable=durable,
+            ledger=self.digests,
+            exclusive=self.fold_lock,
         )
         await self.runner.start()
         await retry_parked_unknown(self.runner)  # types this (upgraded) catalogue now knows
