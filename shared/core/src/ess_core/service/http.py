@@ -27,6 +27,8 @@ from ess_core.service.project_read import project_read_router
 from ess_core.service.runtime import ServiceRuntime
 from ess_core.service.spec import ServiceSpec
 from ess_core.service.status import ServiceStatus, read_status
+from ess_core.service.stream_routes import stream_router
+from ess_core.service.watch_routes import watch_router
 from ess_core.service.webhook_routes import webhooks_router
 
 Operator = Annotated[Principal, Depends(require_service_pilot(None, "operator", "admin"))]
@@ -122,6 +124,8 @@ def build_app(spec: ServiceSpec, runtime: ServiceRuntime, verifier: TokenVerifie
     app.add_exception_handler(Refused, refusal_response)
     app.include_router(_operations(runtime))
     app.include_router(operations_router(runtime))
+    app.include_router(watch_router(runtime))
+    app.include_router(stream_router(runtime))
     app.include_router(webhooks_router(runtime))
     app.include_router(notices_router(runtime))
     if spec.project_finder is not None:
