@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from ess_contracts.codec import encode
+from ess_contracts.ops import CheckpointRecorded
 from ess_contracts.reference.labels import PILOT_NAMES
 from ess_ops.cli.services import Child, spawn, stop_all
 from tests.integration.test_funding_services import body
@@ -562,6 +563,112 @@ def test_a_real_browser_signs_in_and_opens_the_project(console: tuple[Deployment
         assert skip.get_attribute("href").endswith("#contenu")
     finally:
         driver.quit()
+
+
+def test_an_operator_watches_services_feed_rejections_and_checkpoints(
+    console: tuple[Deployment, str, str],
+) -> None:
+    """Issue 22, operator pages: each service's figures; a submission's events in the feed (filtered by
+    project) and one opened with its verdict; a forged message listed among the dead letters, retried by an
+    admin; every pilot's checkpoints side by side, a divergent one marked; other roles refused."""
+    system, url, _ = console
+    with system.client("region", "intake") as intake:
+        project_id = intake.post("/projects", json=submission(title="Ressourcerie du vignoble")).json()[
+            "project_id"
+        ]
+    forged = ev.event(ev.withdrawn(), "state", "intake", project_id, 9)
+    asyncio.run(system.publish([("state", encode(forged, system.signers["state"]))]))
+    with httpx.Client(base_url=url) as browser:
+        page = browser.get("/connexion")
+        signed = browser.post("/connexion", data={"person": "region-operator", "csrf": csrf(page.text)})
+        assert signed.headers["location"] == "/exploitation"
+        overview = browser.get("/exploitation")
+        assert overview.status_code == 200
+        assert f"<h2>Services de {PILOT_NAMES['region']}</h2>" in overview.text
+        for name in ("Dépôt", "Financement", "Évaluation"):
+            assert f'<th scope="row">{name}</th>' in overview.text
+        assert "appliqué jusqu'au n°" in overview.text and 'data-health="down"' not in overview.text
+
+        feed = wait_for(browser, f"/exploitation/flux?project={project_id}", "<code>project_withdrawn</code>")
+        assert 'aria-live="polite"' in feed and f'value="{project_id}"' in feed
+        row = r'<a href="/exploitation/flux/(\d+)">\d+</a>.*?<code>(\w+)</code>'
+        rows = dict(re.findall(row, feed, re.S))
+        kinds = sorted(rows.values())
+        assert kinds == ["project_qualified", "project_submitted", "project_withdrawn"], kinds  # no other's
+        seq = {kind: int(n) for n, kind in rows.items()}
+        more = browser.get("/exploitation/flux/suite", params={"after": 0, "project": project_id})
+        assert more.text.count("<tr>") == 3 and int(more.headers["x-suivant"]) >= max(seq.values())
+        opened = browser.get(f"/exploitation/flux/{seq['project_submitted']}").text
+        assert "✓ signature vérifiée, émetteur autorisé" in opened and "Nats-Msg-Id" in opened
+        assert f"&#34;aggregate_id&#34;: &#34;{project_id}&#34;" in opened  # the envelope, as stored
+        forged_seq = seq["project_withdrawn"]
+        assert "émetteur non autorisé pour ce projet" in browser.get(f"/exploitation/flux/{forged_seq}").text
+
+        rejections = wait_for(browser, "/exploitation/rejets", f"project.{project_id}.project_withdrawn")
+        assert "lettre morte" in rejections and "réservée à l'administration" in rejections
+        assert ">Reprendre</button>" not in rejections
+        token = csrf(rejections)
+        by_operator = browser.post(f"/exploitation/rejets/funding/{forged_seq}/reprise", data={"csrf": token})
+        assert by_operator.status_code == 403 and "Votre rôle ne permet pas" in by_operator.text
+
+        assert_checkpoints_side_by_side(system, browser)
+
+    with httpx.Client(base_url=url) as admin:
+        sign_in(admin, "region-admin")
+        listed = admin.get("/exploitation/rejets").text
+        assert f'action="/exploitation/rejets/funding/{forged_seq}/reprise"' in listed
+        retry = f"/exploitation/rejets/funding/{forged_seq}/reprise"
+        forged_form = admin.post(retry, data={"csrf": "guessed"})
+        assert forged_form.status_code == 403 and "Le formulaire a expiré" in forged_form.text
+        retried = admin.post(retry, data={"csrf": csrf(listed)})
+        assert retried.status_code == 303 and retried.headers["location"].endswith("&issue=dead")
+        said = admin.get(retried.headers["location"]).text
+        assert f"Le message n° {forged_seq} (financement) a été repris : toujours rejeté" in said
+
+    with httpx.Client(base_url=url) as instructor:
+        sign_in(instructor, "region-instructor")
+        for path in ("/exploitation", "/exploitation/flux", "/exploitation/rejets", "/exploitation/flux/1"):
+            answer = instructor.get(path)
+            assert answer.status_code == 403 and "Votre rôle ne permet pas" in answer.text, path
+
+
+def assert_checkpoints_side_by_side(system: Deployment, browser: httpx.Client) -> None:
+    """Region's three services checkpoint at the same position and agree; a checkpoint state signs with
+    the same figures and another digest is marked divergent, beside them."""
+    services = ("intake", "funding", "evaluation")
+    deadline = time.monotonic() + 20
+    while True:
+        for service in services:
+            with system.client("region", service) as client:
+                assert client.post("/checkpoint").status_code == 200
+        with system.client("region", "funding") as funding:
+            found = funding.get("/checkpoints").json()
+        rows = {r["service"]: r for r in found["checkpoints"]}
+        ours = [rows.get(f"region-{s}") for s in services]
+        if all(r and r["compared_with"] >= 2 for r in ours) and found["agree"]:
+            break
+        assert time.monotonic() < deadline, found
+        time.sleep(0.3)
+    page = browser.get("/exploitation").text
+    assert '<p class="saved" data-agreement="agree"><strong>✓ Concordant</strong>' in page
+    agreeing = re.findall(r'data-checkpoint="([\w-]+)" data-agreement="agree"', page)
+    assert sorted(agreeing) == [f"region-{s}" for s in sorted(services)], agreeing  # a cell each
+
+    figures = {k: v for k, v in rows["region-funding"].items() if k in CheckpointRecorded.model_fields}
+    other = CheckpointRecorded(**{**figures, "reporting_service": "state-funding", "view_digest": "f" * 64})
+    forged = ev.event(other, "state", "funding", "funding", 1)
+    asyncio.run(system.publish([("state", encode(forged, system.signers["state"]))]))
+    page = wait_for(browser, "/exploitation", 'data-checkpoint="state-funding" data-agreement="divergent"')
+    assert "<strong>✗ Divergent</strong>" in page and "empreinte différente chez state-funding" in page
+    assert f'<th scope="col">{PILOT_NAMES["state"]}</th>' in page
+
+
+def wait_for(browser: httpx.Client, path: str, text: str, limit: float = 20.0) -> str:
+    deadline = time.monotonic() + limit
+    while text not in (answer := browser.get(path)).text:
+        assert time.monotonic() < deadline, f"{text!r} not on {path}: {answer.text[-3000:]}"
+        time.sleep(0.2)
+    return answer.text
 
 
 def sign_in(browser: httpx.Client, person: str) -> None:

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from ess_console import acts, dossier_labels, holder, labels, network
+from ess_console import acts, dossier_labels, holder, labels, network, operations, operations_labels
 from ess_console.backend import Backend, InvalidInput, ServiceRefused
 from ess_console.kit import FormExpired, Kit, NotSignedIn, NotYourPage
 from ess_console.session import COOKIE, Session, dump, load, new_session
@@ -25,12 +25,16 @@ from ess_console.settings import ConsoleSettings
 PER_PAGE = 25
 STRATEGY_FIRST, STRATEGY_LAST = 2022, 2028
 HOLDERS, NETWORKS = frozenset({"holder"}), frozenset({"network"})
+OPERATORS = frozenset({"operator"})
 
 
 def first_page(roles: frozenset[str]) -> str:
-    """Where a person starts: a holder submits, a network answers, staff list the projects."""
+    """Where a person starts: a holder submits, a network answers, an operator watches the services,
+    staff list the projects."""
     if roles and roles <= HOLDERS:
         return "/deposer"
+    if roles and roles <= OPERATORS:
+        return "/exploitation"
     return "/reseau" if roles and roles <= NETWORKS else "/projets"
 
 
@@ -63,6 +67,7 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
     templates.env.globals.update(
         labels=labels,
         words=dossier_labels,
+        ops=operations_labels,
         pilot=settings.pilot,
         pilot_name=labels.PILOTS[settings.pilot],
     )
@@ -445,6 +450,7 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
     kit = Kit(settings, page, signed_in, posted_by)
     holder.add_pages(app, kit)
     network.add_pages(app, kit)
+    operations.add_pages(app, kit)
 
     @app.get("/accessibilite", response_class=HTMLResponse)
     async def accessibility(request: Request) -> Response:
