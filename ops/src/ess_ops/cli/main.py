@@ -64,11 +64,14 @@ def up_command(
     nats_port: Annotated[int, typer.Option(min=0, max=65535, help="0: any free port.")] = 0,
     stream_file: StreamFileOpt = None,
     ready_timeout: Annotated[float, typer.Option(help="Seconds for every service to answer.")] = 60.0,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Then load the demo: projects, funding, reviews (idempotent).")
+    ] = False,
 ) -> None:
     """Start nats-server, provision the stream, make keys and tokens, run the seven services; Ctrl-C stops."""
     from ess_ops.cli import up
 
-    raise typer.Exit(up.run(state_dir, nats_port, _stream_file(stream_file), ready_timeout))
+    raise typer.Exit(up.run(state_dir, nats_port, _stream_file(stream_file), ready_timeout, demo))
 
 
 @app.command("provision")

@@ -82,6 +82,7 @@ class Supervisor:
     children: list[Child] = field(default_factory=list)
     consoles: list[Child] = field(default_factory=list)
     wrote_run_file: bool = False
+    demo: bool = False
 
     def start(self, nats_port: int, ready_timeout: float) -> None:
         started = time.monotonic()
@@ -144,6 +145,8 @@ class Supervisor:
         runfile.save(self.state.run_file, info)
         self.wrote_run_file = True
         up_display.show(info)
+        if self.demo and not self.stopper():
+            self._load_demo(info, tokens)
 
     async def _provision(self) -> ProvisionReport:
         """Only the operator identity creates or changes streams."""
@@ -179,6 +182,29 @@ class Supervisor:
         if exited or pending:
             raise UpError((exited or pending)[0].describe_exit("before it answered"))
 
+    def _load_demo(self, info: runfile.RunInfo, tokens: dict[str, Path]) -> None:
+        """The demo through the services' APIs; a failure is said and the services run on."""
+        from ess_ops.demo.client import DemoError
+        from ess_ops.demo.load import DEMO_FILE, Run, load
+
+        assert self.nats is not None
+        note("")
+        note("demo         loading through the services' APIs, as the run's local people…")
+        run = Run(
+            urls={(c.pilot, c.service): c.http_url for c in self.children},
+            tokens=tokens,
+            nats_url=self.nats.url,
+            observer_seed=self.state.nats_seed(OBSERVER),
+            stream=STREAM,
+            state_dir=self.state.root,
+        )
+        try:
+            summary = load(run, note)
+        except (DemoError, OSError, NatsError) as exc:
+            warn(f"the demo did not load, the services run on: {exc}")
+            return
+        up_display.show_demo(summary.as_dict(), info.consoles, self.state.root / DEMO_FILE)
+
     def watch(self) -> None:
         """Until a signal: a child or the broker that exits on its own ends the run with an error."""
         while not self.stopper():
@@ -203,7 +229,7 @@ class Supervisor:
             self.state.run_file.unlink(missing_ok=True)
 
 
-def run(state_dir: Path, nats_port: int, stream_file: Path, ready_timeout: float) -> int:
+def run(state_dir: Path, nats_port: int, stream_file: Path, ready_timeout: float, demo: bool = False) -> int:
     """0 after a requested stop; 1, with one red line said before stopping, when something failed."""
     state = StateDir(state_dir.resolve())
     try:
@@ -211,7 +237,7 @@ def run(state_dir: Path, nats_port: int, stream_file: Path, ready_timeout: float
     except runfile.RunFileError as exc:
         error(str(exc))
         return 1
-    supervisor = Supervisor(state, stream_file, Stopper())
+    supervisor = Supervisor(state, stream_file, Stopper(), demo=demo)
     code = 0
     try:
         supervisor.start(nats_port, ready_timeout)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
+from typing import Any
 
 from rich.table import Table
 
@@ -53,3 +54,32 @@ def show(info: RunInfo) -> None:
     note(f"  ess status --state-dir {state}          (add --json for scripts)")
     note(f"  run file {short(root / 'run.json')}; logs in {short(root / 'logs')}")
     note("[bold]Ctrl-C[/bold] stops everything.")
+
+
+def show_demo(loaded: dict[str, Any], consoles: dict[str, str], file: Path) -> None:
+    """What `ess up --demo` loaded (a second run: what it found already there), and where to look."""
+    projects, new = len(loaded["projects"]), loaded["projects_new"]
+    accepted, declined = loaded["orientations_answered"]
+    note(f"[bold]Demo[/bold] loaded in {loaded['seconds']:.1f} s ({short(file)})")
+    networks = loaded["networks_new"]
+    note(f"  {projects} projects in the five departments ({new} new now); {networks} support networks new")
+    note(f"  France Active (the network person region-network): {accepted} accepted, {declined} declined now")
+    note(f"  {loaded['funding_acts']} funding acts recorded now by region, state and bdt")
+    over, refused = loaded["over_funding"], loaded["de_minimis"]
+    if over:
+        how = "already there" if over.get("already") else "held, then approved by bdt-second-decider"
+        note(f"  over-funding: « {over['title']} » ({over['project_id']}): bdt's commitment {how}")
+    if refused:
+        how = (
+            "already there"
+            if refused.get("already")
+            else "refused (409 de minimis), then decided as block exemption"
+        )
+        note(f"  de minimis: « {refused['title']} » ({refused['project_id']}): the State's grant {how}")
+    evaluation = "the example strategy, " if loaded["strategy_loaded"] else ""
+    reviews, session = loaded["reviews"], int(loaded["session"])
+    note(f"  evaluation: {evaluation}{reviews} reviews and {session} steering session recorded now")
+    for pilot, url in consoles.items():
+        note(f"  console of {pilot:<6} {url}/projets  (sign in as {pilot}-instructor)")
+    if over:
+        note(f"  the over-funding alert: {consoles.get('region', '')}/projets/{over['project_id']}")
