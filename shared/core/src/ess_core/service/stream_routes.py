@@ -76,7 +76,8 @@ def stream_router(runtime: ServiceRuntime) -> APIRouter:
         subject = stream_filter(pilot, service, type, project)
         last = (await runtime.js.stream_info(STREAM)).state.last_seq
         if after is None:
-            start = 1 if project else max(1, last - TAIL + 1)
+            window = limit if subject == stream_filter(None, None, None, None) else TAIL  # all match
+            start = 1 if project else max(1, last - window + 1)
             found = [m async for m in read_stream(runtime.js, subject, start, last)][-limit:]
             return StreamPage(subject=subject, last_seq=last, next_after=last, events=_judged(found, runtime))
         found = []
