@@ -32,10 +32,11 @@ def add_pages(app: FastAPI, kit: Kit) -> None:
         session, backend = kit.person_of(request, OPS)
         names = services_of(backend)
         figures = await asyncio.gather(*(reached(backend, "/lag", s) for s in names))
-        checkpoints = await backend.get("/checkpoints")
+        checkpoints = await reached(backend, "/checkpoints", "funding")
+        grid = side_by_side(checkpoints["checkpoints"]) if checkpoints else None
         return kit.page(
             request, "exploitation.html", session, services=list(zip(names, figures, strict=True)),
-            checkpoints=checkpoints, grid=side_by_side(checkpoints["checkpoints"]),
+            checkpoints=checkpoints, grid=grid,
         )  # fmt: skip
 
     @app.get("/exploitation/flux", response_class=HTMLResponse)
