@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ess_contracts.ops import CheckpointRecorded
-from ess_ops.cli.digests import Checkpoint, compare
+from ess_core.service.checkpoint_comparison import Checkpoint, compare
 from tests.support import events as ev
 
 TRUST = "a" * 64

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
     from ess_contracts.signing import TrustStore
     from ess_core.messaging.stream_usage import LimitUse
-    from ess_ops.cli.digests import Checkpoint
+    from ess_core.service.checkpoint_comparison import Checkpoint
     from ess_ops.cli.runfile import RunInfo, ServiceInfo
 
 BOOKKEEPING_SUBJECT = ".checkpoint_recorded"
@@ -93,8 +93,8 @@ async def _broker(
     from nats.js.errors import NotFoundError
 
     from ess_core.messaging.stream_usage import stream_usage
+    from ess_core.service.checkpoint_comparison import latest_checkpoints
     from ess_ops.cli.broker import connect
-    from ess_ops.cli.digests import latest_checkpoints
 
     reading = Reading(BrokerState(url=url), StreamState(name=stream_name))
     try:

@@ -12,9 +12,9 @@ import httpx
 from rich.table import Table
 
 from ess_contracts.signing import TrustFile, TrustStore
+from ess_core.service.checkpoint_comparison import Comparison, compare, latest_checkpoints
 from ess_ops.cli.broker import connect
 from ess_ops.cli.console import out
-from ess_ops.cli.digests import Comparison, compare, latest_checkpoints
 from ess_ops.cli.progress import Reading, follow
 from ess_ops.cli.runfile import RunInfo
 from ess_ops.cli.targets import STALL_AFTER_S, person_token
