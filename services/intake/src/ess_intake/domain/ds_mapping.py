@@ -80,7 +80,12 @@ TARGETS: dict[str, Kind] = {
 }
 """The submission's fields a mapping fills, dotted as in intake's 422s; budget lines are listed apart."""
 OPTIONAL = frozenset(
-    {"organisation.being_created", "organisation.rna", "organisation.esus_agreement", "organisation.epci_siren"}
+    {
+        "organisation.being_created",
+        "organisation.rna",
+        "organisation.esus_agreement",
+        "organisation.epci_siren",
+    }
 )
 CHOICES: dict[str, tuple[str, ...]] = {
     "organisation.legal_form": get_args(LegalForm),
