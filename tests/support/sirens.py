@@ -17,7 +17,6 @@ def fresh_siren() -> str:
                 return stem + key
 
 
-
 def _luhn_completed(stem: str) -> str:
     return next(stem + key for key in "0123456789" if luhn_valid(stem + key))
 
