@@ -185,7 +185,7 @@ class Supervisor:
     def _load_demo(self, info: runfile.RunInfo, tokens: dict[str, Path]) -> None:
         """The demo through the services' APIs; a failure is said and the services run on."""
         from ess_ops.demo.client import DemoError
-        from ess_ops.demo.load import DEMO_FILE, Run, load
+        from ess_ops.demo.load import DEMO_FILE, DemoStopped, Run, load
 
         assert self.nats is not None
         note("")
@@ -199,7 +199,9 @@ class Supervisor:
             state_dir=self.state.root,
         )
         try:
-            summary = load(run, note)
+            summary = load(run, note, self.stopper)
+        except DemoStopped:
+            return
         except (DemoError, OSError, NatsError) as exc:
             warn(f"the demo did not load, the services run on: {exc}")
             return

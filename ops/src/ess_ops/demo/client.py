@@ -4,6 +4,7 @@ people (`<pilot>-<who>`), an answer the demo did not expect raised as `DemoError
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any, TypeVar
@@ -76,7 +77,11 @@ async def bounded(limit: int, jobs: Collection[Awaitable[T]]) -> list[T]:
     gate = asyncio.Semaphore(limit)
 
     async def one(job: Awaitable[T]) -> T:
-        async with gate:
-            return await job
+        try:
+            async with gate:
+                return await job
+        finally:
+            if inspect.iscoroutine(job):
+                job.close()  # one never started, as the load was stopped: no "never awaited" warning
 
     return await asyncio.gather(*(one(job) for job in jobs))

@@ -65,8 +65,14 @@ async def plan(api: Api, pilot: Pilot, project_id: str) -> dict[str, Any] | None
 
 
 async def known_plan(api: Api, pilot: Pilot, project_id: str) -> dict[str, Any]:
-    """The plan once the pilot's funding service folded intake's submission (404 until then)."""
-    return await until(lambda: plan(api, pilot, project_id), f"{project_id} at {pilot}-funding")
+    """The plan once the pilot's funding service folded intake's submission: its budget is there (a plan
+    may exist before, from another pilot's act that arrived first; the service refuses acts until then)."""
+
+    async def with_budget() -> dict[str, Any] | None:
+        found = await plan(api, pilot, project_id)
+        return found if found and found["facts"]["budget"] else None
+
+    return await until(with_budget, f"{project_id}'s submission at {pilot}-funding")
 
 
 def recorded(document: dict[str, Any]) -> set[tuple[str, str, str]]:

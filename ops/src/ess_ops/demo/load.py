@@ -7,9 +7,9 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,7 @@ class Summary:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "loaded_on": date.today().isoformat(),
+            "loaded_on": utc_today().isoformat(),
             "seconds": round(self.seconds, 1),
             "projects": {s.project.key: s.project_id for s in self.submitted},
             "projects_new": sum(s.new for s in self.submitted),
@@ -59,20 +59,42 @@ class Summary:
         }
 
 
-def load(run: Run, say: Callable[[str], None]) -> Summary:
-    """Load the demo; raises DemoError naming the call that failed."""
+class DemoStopped(Exception):
+    """Ctrl-C (or SIGTERM) came during the load: it stopped between two calls."""
+
+
+def utc_today() -> date:
+    """The services' day (intake dates a submission by UTC): no act dated before its submission."""
+    return datetime.now(UTC).date()
+
+
+def load(run: Run, say: Callable[[str], None], stopped: Callable[[], bool]) -> Summary:
+    """Load the demo; raises DemoError naming the call that failed, DemoStopped once `stopped()`."""
     check()
     started = time.monotonic()
     tokens = {stem: path.read_text(encoding="utf-8").strip() for stem, path in run.tokens.items()}
-    summary = asyncio.run(_load(run, tokens, say, started))
+    summary = asyncio.run(_stoppable(_load(run, tokens, say, started), stopped))
     (run.state_dir / DEMO_FILE).write_text(json.dumps(summary.as_dict(), indent=1, ensure_ascii=False) + "\n")
     return summary
 
 
+async def _stoppable(work: Coroutine[Any, Any, Summary], stopped: Callable[[], bool]) -> Summary:
+    """`work`, cancelled within a tenth of a second of `stopped()` (signals only set a flag in `ess up`)."""
+    task = asyncio.create_task(work)
+    while not task.done():
+        if stopped():
+            task.cancel()
+            await asyncio.wait({task})  # its calls end and the client closes before `ess up` stops
+            raise DemoStopped()
+        await asyncio.wait({task}, timeout=0.1)
+    return task.result()
+
+
 async def _load(run: Run, tokens: dict[str, str], say: Callable[[str], None], started: float) -> Summary:
-    today = date.today()
+    today = utc_today()
     async with httpx.AsyncClient(timeout=30.0) as client:
         api = Api(client, run.urls, tokens)
+        await catchup.published(api, run.urls)
         seq = await catchup.last_event_seq(run.nats_url, run.observer_seed, run.stream)
         await catchup.caught_up(api, run.urls, seq)
         loaded, networks_new = await asyncio.gather(evaluation.strategy(api), intake.networks(api))
