@@ -134,6 +134,7 @@ async def full_view_digest(conn: AsyncConnection) -> str:
     return digest.hexdigest()
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])  # a busy machine draws slowly
 @given(
     st.dictionaries(
         st.text(alphabet="abcdefghij_", min_size=1, max_size=8),
