@@ -5,7 +5,7 @@ UV     := $(VENV)/bin/uv
 STAMP  := $(VENV)/.synced
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint typecheck unit integration system env clean bench
+.PHONY: run demo test lint typecheck unit integration system env clean bench
 
 $(STAMP): pyproject.toml uv.lock $(wildcard shared/*/pyproject.toml services/*/pyproject.toml) ops/pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -18,6 +18,9 @@ env: $(STAMP)
 
 run: $(STAMP)
 	$(VENV)/bin/ess up
+
+demo: $(STAMP)  ## the same, with the living demo loaded (projects, networks, funding, reviews)
+	$(VENV)/bin/ess up --demo
 
 test: lint typecheck deps imports
 	$(PY) -m pytest -q -ra --durations=15 tests
