@@ -14,6 +14,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import httpx
 import pytest
 
 from ess_ops.demo.projects import PROJECTS
+from tests.support.scdl import errors_of, validate
 from tests.system.test_ess_up import ESS, REPO, alive
 
 pytestmark = [pytest.mark.system, pytest.mark.timeout(240)]
@@ -106,6 +108,8 @@ def test_demo_shows_in_the_console_and_loads_once(runs: list[Up], tmp_path: Path
         page = html.unescape(browser.get(f"/projets/{over}").text)
         assert "Statut du plan : surfinancé" in page and "Surfinancement" in page, page
     assert len(same_plan(info, state, over)) == 1
+    published = {pilot: open_data(state, pilot, tmp_path) for pilot in ("region", "state", "bdt")}
+    assert published["region"] and published["state"], published  # the demo's grants, as SCDL rows
 
     runs[0].stop()
     runs.append(Up(state, tmp_path / "second.out"))
@@ -117,6 +121,20 @@ def test_demo_shows_in_the_console_and_loads_once(runs: list[Up], tmp_path: Path
     with httpx.Client(base_url=runs[1].info()["consoles"]["region"], timeout=10) as browser:
         sign_in(browser, "region-instructor")
         assert f"{len(PROJECTS)} projets" in browser.get("/projets").text
+
+
+def open_data(state: Path, pilot: str, tmp_path: Path) -> int:
+    """The pilot's subsidies of the year as its SCDL file, valid against the official schema and its
+    custom checks: how many rows."""
+    out = tmp_path / f"subventions-{pilot}.csv"
+    year = str(datetime.now(UTC).year)  # the demo dates its acts today (UTC)
+    command = [str(ESS), "opendata", "subsidies", "--pilot", pilot, "--year", year, "--out", str(out)]
+    command += ["--state-dir", str(state)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    report = validate(out)
+    assert report.valid, errors_of(report)
+    return len(out.read_text(encoding="utf-8").splitlines()) - 1
 
 
 def listing(browser: httpx.Client) -> set[str]:
