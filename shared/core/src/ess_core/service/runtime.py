@@ -154,7 +154,20 @@ class ServiceRuntime:
 
     async def settle_digests(self) -> None:
         """The kept digests brought up to date with the fold paused, before a checkpoint reads them: it
-        costs what changed since the last checkpoint, each row once however often it was written."""
+        costs what changed since the last checkpoint, each row once however often it was written.
+
+        A stop that cancels the checkpoint lets the settling finish rather than cancel it inside its
+        transaction (as `Relay.drain` does its mark): a task cancelled in a database call can leave its
+        connection waiting while the stop disposes of the engine."""
+        work = asyncio.ensure_future(self._settle_digests())
+        try:
+            await asyncio.shield(work)
+        except asyncio.CancelledError:
+            await asyncio.wait({work}, timeout=STOP_DRAIN_S)
+            work.cancel()
+            raise
+
+    async def _settle_digests(self) -> None:
         async with self.fold_lock, self.engine.begin() as conn:
             await self.digests.settle(conn)
 
