@@ -15,7 +15,6 @@ import hashlib
 
 LANES = 1024
 STATE_BYTES = 2 * LANES
-_SLOT_BITS = 32
 _LOW16 = int.from_bytes(b"\xff\xff\x00\x00" * (LANES // 2), "little")  # the low 16 bits of every slot
 _WRAP = int.from_bytes(b"\x00\x00\x01\x00" * (LANES // 2), "little")  # 2^16 in every slot
 _FOLD_AFTER = 30_000  # additions before a slot's spare 16 bits could overflow (each adds < 2^17)
@@ -73,5 +72,3 @@ class LtHash:
         """What a digest line names: the SHA-256 of the state (a checkpoint carries 32 bytes, not 2 KiB)."""
         return hashlib.sha256(b"ess-lthash16-state\n" + self.state()).hexdigest()
 
-
-assert _SLOT_BITS * LANES // 2 == 8 * STATE_BYTES
