@@ -71,4 +71,3 @@ class LtHash:
     def hexdigest(self) -> str:
         """What a digest line names: the SHA-256 of the state (a checkpoint carries 32 bytes, not 2 KiB)."""
         return hashlib.sha256(b"ess-lthash16-state\n" + self.state()).hexdigest()
-
