@@ -95,6 +95,9 @@ def test_demo_shows_in_the_console_and_loads_once(runs: list[Up], tmp_path: Path
     print(f"\ness up --demo: the demo loaded {took:.1f} s after the start ({first['seconds']} s of it)")
     info = runs[0].info()
     console = info["consoles"]["region"]
+    deadline = time.monotonic() + 10  # the summary's lines may reach the file after "Demo loaded"
+    while f"{console}/projets" not in runs[0].text() and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert f"{console}/projets" in runs[0].text()  # the printed address
     assert len(first["projects"]) == len(PROJECTS) and first["projects_new"] == len(PROJECTS)
     assert first["funding_acts"] > 50 and first["reviews"] == 2 and first["session"]
