@@ -30,6 +30,7 @@ from nats.js.api import (
 )
 from nats.js.errors import APIError, NotFoundError
 
+from ess_core.privacy.key_store import STREAM as KEY_STREAM
 from ess_core.privacy.key_store import provision_key_store
 
 STREAM_CONFIG_RELPATH = Path("deploy") / "stream.json"
@@ -191,8 +192,22 @@ async def provision(js: JetStreamManager, config: StreamConfig, *, apply: bool =
     if report.outcome != "missing":
         await await_leader(js, report.stream)
     if apply:  # the key store beside it, with as many replicas (ess_core.privacy.key_store)
-        await provision_key_store(js, config.num_replicas or 1)
+        await _provision_key_store(js, config.num_replicas or 1)
     return report
+
+
+async def _provision_key_store(js: JetStreamManager, replicas: int, limit: float = LEADER_WAIT_S) -> None:
+    """Creating a replicated stream on a loaded cluster can outlast the request's timeout while the server
+    goes on creating it (a CI run saw it): ask again until it exists, then wait for its leader."""
+    deadline = time.monotonic() + limit
+    while True:
+        try:
+            await provision_key_store(js, replicas)
+            break
+        except TimeoutError:  # nats-py's timeout is one too
+            if time.monotonic() >= deadline:
+                raise ProvisionError(f"stream {KEY_STREAM}: not created after {limit:.0f} s") from None
+    await await_leader(js, KEY_STREAM, limit)
 
 
 async def _provision(js: JetStreamManager, config: StreamConfig, *, apply: bool) -> ProvisionReport:
