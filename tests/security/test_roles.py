@@ -38,6 +38,9 @@ HARNESS = {
     "GET /checkpoints": OPS,
     "GET /stream/events": OPS,
     "GET /stream/events/{stream_seq}": OPS,
+    "GET /snapshots": OPS,  # an operator of another pilot too: how a pilot fetches another's snapshot
+    "GET /snapshots/{position}": OPS,
+    "POST /snapshots": OPS,  # this pilot's only
     "POST /republish": frozenset({"admin"}),
     "GET /webhooks/deliveries": OPS,
     "POST /webhooks/replay": frozenset({"admin"}),

@@ -25,6 +25,7 @@ from ess_core.service.project_events import project_events_router
 from ess_core.service.project_list_route import project_list_router
 from ess_core.service.project_read import project_read_router
 from ess_core.service.runtime import ServiceRuntime
+from ess_core.service.snapshot_routes import snapshot_router
 from ess_core.service.spec import ServiceSpec
 from ess_core.service.status import ServiceStatus, read_status
 from ess_core.service.stream_routes import stream_router
@@ -126,6 +127,7 @@ def build_app(spec: ServiceSpec, runtime: ServiceRuntime, verifier: TokenVerifie
     app.include_router(operations_router(runtime))
     app.include_router(watch_router(runtime))
     app.include_router(stream_router(runtime))
+    app.include_router(snapshot_router(runtime))
     app.include_router(webhooks_router(runtime))
     app.include_router(notices_router(runtime))
     if spec.project_finder is not None:
