@@ -470,8 +470,9 @@ def test_a_checkpoint_from_a_version_1_service_reads_without_an_own_view_digest(
     headers = {MSG_ID: raw["id"], KEY: signer.public_key, SIGNATURE: signer.sign(data), VERSION: "1"}
     subject = "ess.region.funding.checkpoint.funding.checkpoint_recorded"
     event = decode(subject, data, headers, pilots.trust)
-    assert event.version == 2 and isinstance(event.payload, CheckpointRecorded)
+    assert event.version == 3 and isinstance(event.payload, CheckpointRecorded)
     assert event.payload.own_view_digest is None and event.payload.view_digest == "a" * 64
+    assert event.payload.bookkeeping_digest is None and event.payload.agreed_position is False
 
 
 def test_the_current_version_needs_no_upcaster(pilots: Pilots) -> None:

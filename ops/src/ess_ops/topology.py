@@ -95,7 +95,7 @@ class StateDir:
         own settings (`ESS_INTAKE_CONTACT_RETENTION_DAYS`...: what a person may tune locally) and the mail
         server's for notices (`ESS_SMTP_*`, `ESS_NOTICE_*`), plus its own (`spawn` adds its listening
         socket)."""
-        kept = (f"ESS_{service.upper()}_", "ESS_SMTP_", "ESS_NOTICE_")
+        kept = (f"ESS_{service.upper()}_", "ESS_SMTP_", "ESS_NOTICE_", "ESS_AGREED_EVERY", "ESS_SNAPSHOT")
         env = {k: v for k, v in os.environ.items() if not k.startswith("ESS_") or k.startswith(kept)}
         database = self.database(pilot, service)
         own = {

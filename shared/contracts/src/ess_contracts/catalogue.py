@@ -17,11 +17,12 @@ from ess_contracts.privacy import PrivacyPayload
 from ess_contracts.sealing import unsealed
 from ess_contracts.undertaking import UndertakingPayload
 
-CATALOGUE_VERSION = "v6"  # v2: checkpoint_recorded 2; v3: control links, outside aid, rules versions;
+CATALOGUE_VERSION = "v7"  # v2: checkpoint_recorded 2; v3: control links, outside aid, rules versions;
 # v4: free text sealed (project_submitted, project_corrected, project_review_recorded,
 # project_opinion_given 2, project_decision_recorded 3), project_data_key_destroyed; v5: project_review_due;
 # v6: the organisation's registered name and RNA number (project_submitted 3, project_corrected 3); a
-# checkpoint's digests are LtHash multiset hashes (docs/digest.md), never compared with a v5 service's
+# checkpoint's digests are LtHash multiset hashes (docs/digest.md), never compared with a v5 service's;
+# v7: checkpoint_recorded 3 (the bookkeeping's digest, checkpoints at agreed positions: docs/snapshots.md)
 
 AnyPayload = Annotated[
     IntakePayload | FundingPayload | UndertakingPayload | EvaluationPayload | OpsPayload | PrivacyPayload,
@@ -38,6 +39,11 @@ Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 def _checkpoint_1_to_2(payload: dict[str, Any]) -> dict[str, Any]:
     """A version 1 service compared its shared views only."""
     return {**payload, "own_view_digest": None}
+
+
+def _checkpoint_2_to_3(payload: dict[str, Any]) -> dict[str, Any]:
+    """A version 2 service signed its views only, whenever they changed."""
+    return {**payload, "bookkeeping_digest": None, "agreed_position": False}
 
 
 def _rules_version_1(payload: dict[str, Any]) -> dict[str, Any]:
@@ -72,6 +78,7 @@ def _details_sealed(payload: dict[str, Any]) -> dict[str, Any]:
 
 UPCASTERS: dict[tuple[str, int], Upcaster] = {
     ("checkpoint_recorded", 1): _checkpoint_1_to_2,
+    ("checkpoint_recorded", 2): _checkpoint_2_to_3,
     ("project_decision_recorded", 1): _rules_version_1,
     ("project_cofunder_declared", 1): _rules_version_1,
     ("project_submitted", 1): _title_sealed,

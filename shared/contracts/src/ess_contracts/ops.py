@@ -23,11 +23,16 @@ class CheckpointRecorded(Payload):
 
     Version 2 adds `own_view_digest`: the digest of the views only services of its kind hold (the
     evaluation views), compared among them; a version 1 checkpoint reads as one without it.
+
+    Version 3 adds `bookkeeping_digest` (what the service applied, its issuers' positions, what waits
+    parked or was dead-lettered: docs/snapshots.md) and `agreed_position`: true when the checkpoint was
+    taken with every event up to `stream_sequence` handled and none after it, at a multiple of the
+    federation's agreed interval, so services of every pilot sign digests of the same set of events.
     """
 
     SERVICE: ClassVar[ServiceName] = "ops"
     AGGREGATE: ClassVar[AggregateKind] = "checkpoint"
-    VERSION: ClassVar[int] = 2
+    VERSION: ClassVar[int] = 3
     type: Literal["checkpoint_recorded"] = "checkpoint_recorded"
     reporting_service: Token
     stream_sequence: int = Field(ge=0)
@@ -38,6 +43,8 @@ class CheckpointRecorded(Payload):
     catalogue_version: Token
     trust_hash: Sha256
     own_view_digest: Sha256 | None = None
+    bookkeeping_digest: Sha256 | None = None
+    agreed_position: bool = False
 
 
 OpsPayload = ProbeSent | CheckpointRecorded

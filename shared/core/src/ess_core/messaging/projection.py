@@ -103,6 +103,49 @@ class BatchOutcome:
     applied_events: list[Event] = field(default_factory=list, repr=False)
     """In the order applied (the writing views' list, not a copy): what a batch's trace links to."""
 
+    def add(self, other: BatchOutcome) -> BatchOutcome:
+        """Two parts of one fetched batch (cut at an agreed position) as one."""
+        return BatchOutcome(
+            self.applied + other.applied,
+            self.duplicates + other.duplicates,
+            self.parked + other.parked,
+            self.dead + other.dead,
+            self.unparked + other.unparked,
+            max(self.last_seq, other.last_seq),
+            [*self.applied_events, *other.applied_events],
+        )
+
+
+class AgreedPositions(Protocol):
+    """What a service does at each agreed position (every `every` stream sequences, the same for every
+    service of the federation): `sign` inside the transaction that applied the last event up to it, so
+    what it signs is exactly the fold of every event up to the position and none after; `committed` once
+    that transaction committed and before the next batch starts (the views still stand at the position)."""
+
+    every: int
+
+    async def sign(self, conn: AsyncConnection, position: int) -> None: ...
+
+    async def committed(self, position: int) -> None: ...
+
+
+@dataclass
+class Frontier:
+    """The highest stream sequence up to which every message was handled (applied, parked, dead or a
+    duplicate). Messages come in stream order but for redeliveries: one ahead of a gap waits in `ahead`
+    until the gap is filled. Only the runner's own process knows it; at start it trusts what is committed."""
+
+    through: int = 0
+    ahead: set[int] = field(default_factory=set)
+
+    def after(self, seqs: Sequence[int]) -> tuple[int, set[int]]:
+        through, ahead = self.through, set(self.ahead)
+        ahead.update(s for s in seqs if s > through)
+        while through + 1 in ahead:
+            through += 1
+            ahead.discard(through)
+        return through, ahead
+
 
 @dataclass
 class _Batch:
@@ -362,6 +405,18 @@ class Fold:
         await upsert(conn, consumer_position, [row], ["consumer"])
 
 
+def consumer_config(batch_size: int = 500, ack_wait: float = 30.0, after: int = 0) -> ConsumerConfig:
+    """The durable consumer's settings: from the first event, or after stream sequence `after` (a service
+    that joined from a snapshot holds everything up to it)."""
+    return ConsumerConfig(
+        ack_policy=AckPolicy.EXPLICIT,
+        deliver_policy=DeliverPolicy.BY_START_SEQUENCE if after else DeliverPolicy.ALL,
+        opt_start_seq=after + 1 if after else None,
+        ack_wait=ack_wait,
+        max_ack_pending=batch_size * 4,
+    )
+
+
 @functools.cache
 def _positions_query(terms: int) -> Select[Any]:
     """The issuer positions of `terms` kinds of issuer (pilot, service, aggregate), each with its ids:
@@ -407,6 +462,7 @@ class ProjectionRunner:
         fetch_timeout: float = 0.5,
         ack_wait: float = 30.0,
         ledger: DigestLedger | None = None,
+        agreed: AgreedPositions | None = None,
     ) -> None:
         self.engine = engine
         self.js = js
@@ -416,6 +472,8 @@ class ProjectionRunner:
         self.batch_size = batch_size
         self.fetch_timeout = fetch_timeout
         self.ack_wait = ack_wait
+        self.agreed = agreed
+        self.frontier = Frontier()
         self._committed = 0
         self._stale = False  # the fold's cache may hold what a rolled-back batch did: reload before the next
 
@@ -433,6 +491,7 @@ class ProjectionRunner:
         async with self.engine.connect() as conn:
             await self.fold.load_positions(conn)
         self._committed = self.fold.last_seq
+        self.frontier = Frontier(max(self.frontier.through, self.fold.last_seq))
         self._stale = False
 
     async def rolled_back(self) -> None:
@@ -445,17 +504,15 @@ class ProjectionRunner:
 
     async def start(self) -> None:
         await self.reload()
+        if self.agreed is not None:  # a stream whose first messages went (limits) starts after them
+            first = (await self.js.stream_info(STREAM)).state.first_seq
+            self.frontier.through = max(self.frontier.through, first - 1)
         self._sub = await self.js.pull_subscribe(
-            "ess.>",
-            durable=self.durable,
-            stream=STREAM,
-            config=ConsumerConfig(
-                ack_policy=AckPolicy.EXPLICIT,
-                deliver_policy=DeliverPolicy.ALL,
-                ack_wait=self.ack_wait,
-                max_ack_pending=self.batch_size * 4,
-            ),
+            "ess.>", durable=self.durable, stream=STREAM, config=self.consumer_config()
         )
+
+    def consumer_config(self) -> ConsumerConfig:
+        return consumer_config(self.batch_size, self.ack_wait)
 
     async def stop(self) -> None:
         """Unsubscribe, so the connection drains at once instead of waiting on an open pull request."""
@@ -486,20 +543,67 @@ class ProjectionRunner:
     async def handle(self, messages: Sequence[Msg]) -> BatchOutcome:
         if self._stale:
             await self.reload()
+        outcome = BatchOutcome()
+        for part in self._parts(messages):
+            outcome = outcome.add(await self._handle_part(part))
+        return outcome
+
+    def _parts(self, messages: Sequence[Msg]) -> list[list[Msg]]:
+        """The batch cut after each agreed position it holds, so that one transaction ends there."""
+        if self.agreed is None:
+            return [list(messages)]
+        every, parts, part = self.agreed.every, [], []
+        for message in messages:
+            part.append(message)
+            if message.metadata.sequence.stream % every == 0:
+                parts.append(part)
+                part = []
+        return [*parts, part] if part else parts
+
+    async def _handle_part(self, messages: list[Msg]) -> BatchOutcome:
         items = [self.decode(Incoming.of(m)) for m in messages]
+        seqs = [m.stream_seq for m, _ in items]
+        through, ahead = self.frontier.after(seqs)
+        agreed = self._agreed_position(seqs, through, ahead)
         with fold_batch(self.durable, len(items)) as trace:  # nothing unless this process traces
             try:
                 async with self.engine.begin() as conn:
                     outcome = await self.fold.apply_batch(conn, items)
+                    if agreed is not None:
+                        await self._sign(conn, agreed)
             except Exception:
                 await self.rolled_back()
                 raise
             self._committed = self.fold.last_seq
+            self.frontier = Frontier(through, ahead)
             if trace is not OFF:
                 trace.applied(_with_headers(items, outcome.applied_events))
+            if agreed is not None:
+                await self._committed_at(agreed)
             for message in messages:
                 await message.ack()
         return outcome
+
+    def _agreed_position(self, seqs: list[int], through: int, ahead: set[int]) -> int | None:
+        """The agreed position this part ends on, when every message up to it and none after it was
+        handled (a redelivery out of order leaves that position unsigned by this service)."""
+        if self.agreed is None or not seqs:
+            return None
+        last = seqs[-1]
+        if last % self.agreed.every or through != last or ahead:
+            return None
+        return last
+
+    async def _sign(self, conn: AsyncConnection, position: int) -> None:
+        assert self.agreed is not None
+        await self.agreed.sign(conn, position)
+
+    async def _committed_at(self, position: int) -> None:
+        assert self.agreed is not None
+        try:
+            await self.agreed.committed(position)
+        except Exception:  # a snapshot not taken is taken at a later position; the fold goes on
+            log.warning("after agreed position %s", position, exc_info=True)
 
     def decode(self, message: Incoming) -> tuple[Incoming, Event | Rejected]:
         try:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from ess_contracts.catalogue import CATALOGUE_VERSION
 from ess_contracts.event import Event
 from ess_contracts.ops import CheckpointRecorded
+from ess_core.messaging.bookkeeping import BOOKKEEPING
 from ess_core.messaging.digests import view_digest
 from ess_core.messaging.outbox import Outbox
 from ess_core.messaging.schema import applied, consumer_position, dead_letters, parked
@@ -28,16 +29,21 @@ async def checkpoint_figures(
     reporting_service: str,
     trust_hash: str,
     own_views: Sequence[View] = (),
+    agreed_position: int | None = None,
 ) -> CheckpointRecorded:
-    """Read in one snapshot: the highest stream sequence of an applied event, their count, the digest of
-    the views every service holds and of those only this kind of service holds (`own_views`)."""
+    """Read in one snapshot: the highest stream sequence of an applied event (or the agreed position the
+    fold stands at), their count, the digest of the views every service holds, of those only this kind
+    of service holds (`own_views`), and of the projection's bookkeeping."""
     count = select(func.count())
     mark = await conn.scalar(
         select(consumer_position.c.applied_count).where(consumer_position.c.consumer == "view")
     )
+    position = agreed_position
+    if position is None:
+        position = await conn.scalar(select(func.max(applied.c.stream_seq))) or 0
     return CheckpointRecorded(
         reporting_service=reporting_service,
-        stream_sequence=await conn.scalar(select(func.max(applied.c.stream_seq))) or 0,
+        stream_sequence=position,
         applied_events=mark or 0,
         view_digest=await view_digest(conn, views),
         parked=await conn.scalar(count.select_from(parked)) or 0,
@@ -45,6 +51,8 @@ async def checkpoint_figures(
         catalogue_version=CATALOGUE_VERSION,
         trust_hash=trust_hash,
         own_view_digest=await view_digest(conn, own_views) if own_views else None,
+        bookkeeping_digest=await view_digest(conn, [BOOKKEEPING]),
+        agreed_position=agreed_position is not None,
     )
 
 
@@ -80,7 +88,7 @@ class Checkpointer:
         self.after_commit = after_commit
         self.settle = settle
         self._asked = asyncio.Event()
-        self._last: tuple[int, int, int, str, str | None] | None = None
+        self._last: tuple[object, ...] | None = None
 
     @property
     def name(self) -> str:
@@ -118,6 +126,7 @@ class Checkpointer:
             figures.dead_letters,
             figures.view_digest,
             figures.own_view_digest,
+            figures.bookkeeping_digest,
         )
         if not forced and (figures.applied_events == 0 or key == self._last):
             return None

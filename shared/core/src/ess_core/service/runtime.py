@@ -13,7 +13,7 @@ from typing import Any
 from faststream.nats import NatsBroker
 from faststream.security import BaseSecurity
 from nats.js import JetStreamContext
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ess_contracts.base import Payload
@@ -21,10 +21,12 @@ from ess_contracts.catalogue import PAYLOAD_TYPES
 from ess_contracts.sealing import private_key
 from ess_contracts.signing import Signer, TrustFile, TrustStore
 from ess_contracts.subjects import STREAM
+from ess_core.messaging.bookkeeping import BOOKKEEPING
 from ess_core.messaging.db import make_engine
 from ess_core.messaging.digest_ledger import DigestLedger
 from ess_core.messaging.key_history import applied_unvouched, read_key_history
 from ess_core.messaging.outbox import Outbox, published_by
+from ess_core.messaging.projection import consumer_config
 from ess_core.messaging.recovery import (
     GuardedRunner,
     keep_running,
@@ -45,9 +47,18 @@ from ess_core.privacy.key_store import KeyStore
 from ess_core.privacy.keyring import Keyring
 from ess_core.security.client import connect_options
 from ess_core.security.permissions import webhook_consumer_name
+from ess_core.service.agreed import AgreedCheckpoints, SnapshotProducer, snapshot_tables
 from ess_core.service.checkpoints import Checkpointer
 from ess_core.service.metrics import ServiceMetrics
 from ess_core.service.settings import ServiceSettings
+from ess_core.service.snapshot_join import (
+    HttpSnapshotSource,
+    Joined,
+    Joiner,
+    SnapshotSource,
+    replace_consumer,
+)
+from ess_core.snapshots.store import SnapshotStore
 from ess_core.webhooks.config import load_webhooks
 from ess_core.webhooks.dispatcher import WebhookDispatcher
 from ess_core.webhooks.listener import WebhookListener
@@ -82,7 +93,8 @@ class ServiceRuntime:
         self.compared_views = list(views)
         # ...and the views only its kind holds (evaluation's), compared among services of that kind.
         self.own_views = list(own_views)
-        self.digests = DigestLedger(self.views)
+        # their digests and the bookkeeping's, kept as rows change (checkpoints at agreed positions sign both)
+        self.digests = DigestLedger([*self.views, BOOKKEEPING])
         self.fold_lock = asyncio.Lock()  # held by each fold batch: the views' only writer
         self.engine: AsyncEngine = make_engine(settings.database_url)
         self.trust = TrustStore(TrustFile.load(settings.trust_file))
@@ -98,9 +110,26 @@ class ServiceRuntime:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         # Free text that may hold personal data: sealed by this pilot's acts, opened for its readers.
         self.sealer = Sealer(settings.pilot)
+        self.snapshots = SnapshotStore(settings.snapshot_dir) if settings.snapshot_dir else None
+        self.snapshot_producer = self._snapshot_producer()
         key_file = settings.encryption_key_file
         private = private_key(key_file.read_text(encoding="utf-8")) if key_file else None
         self.keyring = Keyring(settings.pilot, self.engine, None, private)
+
+    def _snapshot_producer(self) -> SnapshotProducer | None:
+        if self.snapshots is None:
+            return None
+        s = self.settings
+        return SnapshotProducer(
+            make_engine(s.database_url, writer=False),
+            self.snapshots,
+            snapshot_tables(self.views),
+            s.pilot,
+            s.service,
+            self.trust.digest,
+            s.snapshot_every,
+            s.snapshots_kept,
+        )
 
     @property
     def legal_holds(self) -> Mapping[str, str]:
@@ -129,6 +158,7 @@ class ServiceRuntime:
         await recover_journal(self.engine, self.js, self.trust, pilot, service)
         await replay_if_views_behind(self.engine, self.js, self.settings.instance)
         self.relay = Relay(self.engine, self.js)
+        self.agreed = self._agreed_checkpoints()
         self.checkpointer = Checkpointer(
             self.engine,
             self.compared_views,
@@ -150,7 +180,29 @@ class ServiceRuntime:
         self._start_webhooks()
         for name, task in self.tasks.items():
             self._spawn(name, task(self))
+        await self._join_at_start()
         await self._start_projection()
+
+    def _agreed_checkpoints(self) -> AgreedCheckpoints | None:
+        every = self.settings.agreed_every
+        if every <= 0:
+            return None
+        return AgreedCheckpoints(
+            every,
+            self.digests,
+            self.compared_views,
+            self.own_views,
+            self.outbox,
+            self.trust.digest,
+            self.relay.nudge,
+            self.snapshot_producer,
+        )
+
+    def request_snapshot(self) -> None:
+        """A snapshot at the next agreed position (POST /snapshots)."""
+        if self.snapshot_producer is None:
+            raise RuntimeError("this service keeps no snapshots (ESS_SNAPSHOT_DIR)")
+        self.snapshot_producer.requested = True
 
     async def settle_digests(self) -> None:
         """The kept digests brought up to date with the fold paused, before a checkpoint reads them: it
@@ -209,6 +261,7 @@ class ServiceRuntime:
             durable=durable,
             ledger=self.digests,
             exclusive=self.fold_lock,
+            agreed=self.agreed,
         )
         await self.runner.start()
         await retry_parked_unknown(self.runner)  # types this (upgraded) catalogue now knows
@@ -244,6 +297,9 @@ class ServiceRuntime:
             await self._cancel("relay")
         if started:
             await self.runner.stop()
+        if self.snapshot_producer is not None:
+            await self.snapshot_producer.stop()
+            await self.snapshot_producer.reader.dispose()
         with contextlib.suppress(Exception):  # a broker already gone must not turn a stop into a crash
             await self.broker.stop()
         await self.engine.dispose()
@@ -260,6 +316,51 @@ class ServiceRuntime:
             log.warning("stopping with outbox rows unpublished: they leave at the next start")
         elif drain.exception() is not None:
             log.warning("the last drain failed: its rows leave at the next start", exc_info=drain.exception())
+
+    def joiner(self) -> Joiner:
+        s = self.settings
+        every = s.agreed_every
+        views, own = self.compared_views, self.own_views
+        return Joiner(self.engine, self.js, self.trust, views, own, s.pilot, s.service, every)
+
+    async def join_from(self, source: SnapshotSource) -> Joined:
+        """Drop the views, load a snapshot other pilots vouch for, and replay only what follows it; when
+        the snapshot is refused, replay everything (as a rebuild does) and say why."""
+        await self._cancel("projection")
+        await self.runner.stop()
+        await self._forget_views()
+        try:
+            return await self._join(source)
+        finally:
+            await self._start_projection()
+
+    async def _join(self, source: SnapshotSource) -> Joined:
+        joined = await self.joiner().join(source)
+        async with self.engine.begin() as conn:  # every table hashed anew from the rows loaded
+            await self.digests.install(conn)
+        await replace_consumer(self.js, self.settings.instance, consumer_config(after=joined.position))
+        log.info(
+            "joined from %s's snapshot at stream sequence %s (%s events, vouched for by %s)",
+            source.pilot,
+            joined.position,
+            joined.applied_events,
+            ", ".join(joined.vouched_by),
+        )
+        return joined
+
+    async def _join_at_start(self) -> None:
+        """`ESS_BOOTSTRAP_FROM`: a service whose views are empty starts from a snapshot when one is
+        vouched for, and from the first event otherwise."""
+        source = self.settings.bootstrap_source()
+        if source is None:
+            return
+        async with self.engine.connect() as conn:
+            if await conn.scalar(select(func.count()).select_from(applied)):
+                return
+        try:
+            await self._join(HttpSnapshotSource(*source))
+        except Exception as refused:  # a refusal or an unreachable pilot: the full replay stays
+            log.warning("not joining from a snapshot, replaying from the first event: %s", refused)
 
     async def rebuild(self) -> None:
         """Drop the views and replay them from the first event of the stream (a new durable consumer)."""

@@ -34,6 +34,15 @@ class ServiceSettings(BaseModel):
     nats_ca_file: Path | None = None
     encryption_key_file: Path | None = None  # the pilot's X25519 private key: opens other pilots' texts
     checkpoint_seconds: float = 10.0
+    agreed_every: int = 10_000
+    """Stream sequences between agreed positions: the same for every service of the federation (its
+    services sign checkpoints of the same events there); 0 signs none."""
+    snapshot_dir: Path | None = None  # where this service keeps its snapshots; None: none are taken
+    snapshot_every: int = 10  # a snapshot every this many agreed positions (0: only when asked)
+    snapshots_kept: int = 2
+    bootstrap_from: str | None = None
+    """`<pilot>=<url>`: with empty views, start from that pilot's service's snapshot (docs/snapshots.md)."""
+    bootstrap_token_file: Path | None = None  # an operator token of this pilot, read at that service
     http_limits: HttpLimits = HttpLimits()
     legal_holds: dict[str, str] = {}
     """Sealed fields this service must keep on an erasure request, each with its legal reason."""
@@ -47,6 +56,15 @@ class ServiceSettings(BaseModel):
     def instance(self) -> str:
         """The name this service goes by on the stream (durable consumer, checkpoints)."""
         return f"{self.pilot}-{self.service}"
+
+    def bootstrap_source(self) -> tuple[str, str, str] | None:
+        """(pilot, URL, token) of the service to join from at start, if any."""
+        if not self.bootstrap_from:
+            return None
+        pilot, _, url = self.bootstrap_from.partition("=")
+        if not url or self.bootstrap_token_file is None:
+            raise SystemExit("ESS_BOOTSTRAP_FROM is '<pilot>=<url>' and needs ESS_BOOTSTRAP_TOKEN_FILE")
+        return pilot, url, self.bootstrap_token_file.read_text(encoding="utf-8").strip()
 
     @classmethod
     def from_env(cls, service: ServiceName, env: dict[str, str] | None = None) -> ServiceSettings:
@@ -68,6 +86,12 @@ class ServiceSettings(BaseModel):
             nats_ca_file=_path(env, "ESS_NATS_CA_FILE"),
             encryption_key_file=_path(env, "ESS_ENCRYPTION_KEY_FILE"),
             checkpoint_seconds=float(env.get("ESS_CHECKPOINT_SECONDS", "10")),
+            agreed_every=int(env.get("ESS_AGREED_EVERY", "10000")),
+            snapshot_dir=_snapshot_dir(env),
+            snapshot_every=int(env.get("ESS_SNAPSHOT_EVERY", "10")),
+            snapshots_kept=int(env.get("ESS_SNAPSHOTS_KEPT", "2")),
+            bootstrap_from=env.get("ESS_BOOTSTRAP_FROM") or None,
+            bootstrap_token_file=_path(env, "ESS_BOOTSTRAP_TOKEN_FILE"),
             http_limits=HttpLimits.from_env(env),
             legal_holds=legal_holds_from_env(service, env),
             smtp=SmtpSettings.from_env(env),
@@ -119,6 +143,17 @@ def _clock_time(env: dict[str, str], name: str, default: time) -> time:
 
 def _path(env: dict[str, str], name: str) -> Path | None:
     return Path(env[name]) if env.get(name) else None
+
+
+def _snapshot_dir(env: dict[str, str]) -> Path | None:
+    """`ESS_SNAPSHOT_DIR`, or beside a SQLite database file (`<file>.snapshots`); a PostgreSQL service
+    without the setting takes none."""
+    if env.get("ESS_SNAPSHOT_DIR"):
+        return Path(env["ESS_SNAPSHOT_DIR"])
+    url = make_url(env["ESS_DATABASE_URL"])
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(f"{url.database}.snapshots")
+    return None
 
 
 def with_password(database_url: str, password_file: Path | None) -> str:
