@@ -30,6 +30,7 @@ HARNESS = {
     "GET /metrics": OPS,
     "GET /view/digest": OPS,
     "POST /view/rebuild": frozenset({"admin"}),
+    "POST /view/bootstrap": frozenset({"admin"}),
     "POST /checkpoint": OPS,
     "GET /dlq": OPS,
     "POST /dlq/{stream_seq}/retry": frozenset({"admin"}),

@@ -44,7 +44,7 @@ def test_committed_files_equal_what_the_code_generates(generated: dict[str, byte
 
 
 def test_schema_file_is_the_catalogue_schema(generated: dict[str, bytes]) -> None:
-    assert SCHEMA_FILE == "catalogue-v6.schema.json"
+    assert SCHEMA_FILE == "catalogue-v7.schema.json"
     assert generated[SCHEMA_FILE].decode("utf-8") == json_schema_text()
 
 

@@ -3,17 +3,20 @@ routes and the same access control, plus the service's own routers."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
+import httpx
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ess_contracts.ops import CheckpointRecorded
+from ess_contracts.types import Pilot
 from ess_core.auth import Principal, TokenVerifier, require_service_pilot, verifier_from_env
 from ess_core.refusals import Refused
 from ess_core.service.checkpoints import checkpoint_figures, snapshot
@@ -25,6 +28,7 @@ from ess_core.service.project_events import project_events_router
 from ess_core.service.project_list_route import project_list_router
 from ess_core.service.project_read import project_read_router
 from ess_core.service.runtime import ServiceRuntime
+from ess_core.service.snapshot_join import HttpSnapshotSource, JoinRefused
 from ess_core.service.snapshot_routes import snapshot_router
 from ess_core.service.spec import ServiceSpec
 from ess_core.service.status import ServiceStatus, read_status
@@ -198,4 +202,36 @@ def _operations(runtime: ServiceRuntime) -> APIRouter:
         await runtime.rebuild()
         return {"status": "rebuilding from stream sequence 1"}
 
+    @router.post("/view/bootstrap")
+    async def bootstrap(request: BootstrapRequest, _: Admin) -> BootstrapAnswer:
+        """Drop this service's views and load another pilot's snapshot instead of replaying the stream:
+        kept only when services of two other pilots signed its digests at its position; otherwise the
+        views replay from the first event, and the answer (409) says why. The token is an operator's of
+        this pilot, read at the other pilot's service (docs/snapshots.md)."""
+        source = HttpSnapshotSource(request.pilot, request.url, request.token.get_secret_value())
+        try:
+            joined = await runtime.join_from(source)
+        except JoinRefused as refused:
+            raise HTTPException(409, {"error": "snapshot_refused", "reason": refused.reason}) from refused
+        except httpx.HTTPError as error:
+            reason = f"{request.pilot}'s snapshot could not be fetched: {error}"
+            raise HTTPException(502, {"error": "snapshot_unreachable", "reason": reason}) from error
+        return BootstrapAnswer(**dataclasses.asdict(joined))
+
     return router
+
+
+class BootstrapRequest(BaseModel):
+    pilot: Pilot
+    """Whose service the snapshot comes from."""
+    url: str = Field(pattern=r"^https?://", max_length=400)
+    """That service's address."""
+    token: SecretStr
+    """An operator token of this pilot, which that service accepts for reading."""
+
+
+class BootstrapAnswer(BaseModel):
+    position: int
+    applied_events: int
+    rows: int
+    vouched_by: list[str]
