@@ -1,15 +1,17 @@
 """A service joins from another pilot's snapshot instead of replaying the stream (docs/snapshots.md), on
 `ess up`'s three pilots as processes: every service signs checkpoints at the agreed positions, state's
-funding service writes snapshots there, and region's funding service, its views dropped, loads one and
-replays only the tail, ending on the digests of all the others. A hostile pilot serving a snapshot with
-a row changed, a future event marked as applied or a parked event dropped is refused each time, with the
-reason, and the service replays the whole stream instead."""
+funding service writes snapshots there, and region's funding service, its views dropped, loads one
+(`ess view bootstrap region-funding --from state`) and replays only the tail, ending on the digests of
+all the others. A hostile pilot serving a snapshot with a row changed, a future event marked as applied
+or a parked event dropped is refused each time, with the reason, and the service replays the whole
+stream instead."""
 
 from __future__ import annotations
 
 import asyncio
 import gzip
 import json
+import re
 import sqlite3
 import threading
 import time
@@ -26,7 +28,7 @@ from ess_contracts.signing import Signer
 from tests.support import events as ev
 from tests.support.faults_identities import Identities, publish_as_pilots
 from tests.support.system import RunningSystem, running_system
-from tests.system.test_view_digest import checkpoint_now, wait_applied
+from tests.system.test_view_digest import checkpoint_now, ess, wait_applied
 
 pytestmark = pytest.mark.system
 
@@ -177,14 +179,15 @@ def test_a_service_joins_from_a_vouched_snapshot_and_refuses_hostile_ones(
         assert published > EVERY
         wait_applied(system, published - 1)  # the parked one waits
         snapshot_positions(system, "state")
-        state = system.service("state", "funding").http_url
 
-        joined = bootstrap(system, "funding", "state", state)
-        assert joined.status_code == 200, joined.text
-        answer = joined.json()
-        position = answer["position"]
-        assert position % EVERY == 0 and answer["applied_events"] > 0
-        assert {name.split("-")[0] for name in answer["vouched_by"]} == {"region", "bdt"}
+        joined = ess("view", "bootstrap", "region-funding", "--from", "state", state=system.state_dir)
+        assert joined.returncode == 0, joined.stdout + joined.stderr
+        told = " ".join(joined.stdout.split())  # as the terminal's width wrapped it
+        said = re.search(r"at stream sequence (\d+) \((\d+) events.*vouched for by (.*);", told)
+        assert said, joined.stdout
+        position, applied = int(said[1]), int(said[2])
+        assert position % EVERY == 0 and applied > 0
+        assert {name.strip().split("-")[0] for name in said[3].split(",")} == {"region", "bdt"}
         genuine = tmp_path / "genuine.ndjson.gz"
         with system.client("state", "funding", "state-operator") as client:
             genuine.write_bytes(client.get(f"/snapshots/{position}").content)

@@ -287,6 +287,20 @@ def view_rebuild(
         fail(str(exc))
 
 
+@view_app.command("bootstrap")
+def view_bootstrap(
+    service: Annotated[str, typer.Argument(help="e.g. region-funding")],
+    source: Annotated[str, typer.Option("--from", help="the pilot whose snapshot to start from, e.g. state")],
+    state_dir: StateDirOpt = Path(".ess"),
+) -> None:
+    """Drop a service's views and load another pilot's snapshot instead of replaying the stream: kept
+    only when services of two other pilots signed its digests at its position, then the tail is
+    replayed. A refused snapshot is named with the reason, and the views replay from the first event."""
+    from ess_ops.cli import view
+
+    view.bootstrap(_run_info(state_dir), service, source)
+
+
 def _broker_and_trust(state_dir: Path, server: str | None, trust_file: Path | None) -> tuple[str, Path]:
     if server is None or trust_file is None:
         info = _run_info(state_dir)

@@ -14,7 +14,7 @@ from rich.table import Table
 from ess_contracts.signing import TrustFile, TrustStore
 from ess_core.service.checkpoint_comparison import Comparison, compare, latest_checkpoints
 from ess_ops.cli.broker import connect
-from ess_ops.cli.console import out
+from ess_ops.cli.console import fail, out
 from ess_ops.cli.progress import Reading, follow
 from ess_ops.cli.runfile import RunInfo
 from ess_ops.cli.targets import STALL_AFTER_S, person_token
@@ -121,6 +121,36 @@ def rebuild(name: str, base_url: str, token: str, stall_after: float = STALL_AFT
     same = "same digest" if latest["view_digest"] == before["view_digest"] else "[red]DIGEST CHANGED[/red]"
     out.print(f"{name}: rebuilt {latest['applied_events']} events; {latest['view_digest'][:16]} ({same})")
     return str(latest["view_digest"])
+
+
+def bootstrap(info: RunInfo, name: str, pilot: str) -> None:
+    """Ask `name` to join from `pilot`'s service of the same kind (its funding service when the pilot runs
+    none of that kind: the shared views are the same), reading there with an operator token of its own
+    pilot."""
+    target = next((s for s in info.services if s.name == name), None)
+    if target is None:
+        fail(f"no service {name!r} in this run: {', '.join(s.name for s in info.services)}")
+    offered = {s.service: s for s in info.services if s.pilot == pilot}
+    source = offered.get(target.service) or offered.get("funding")
+    if source is None or pilot == target.pilot:
+        fail(f"{pilot!r} is not another pilot of this run with a service to start {name} from")
+    body = {
+        "pilot": pilot,
+        "url": source.http_url,
+        "token": person_token(info.tokens, target.pilot, "operator"),
+    }
+    with _client(target.http_url, person_token(info.tokens, target.pilot, "admin")) as client:
+        answer = client.post("/view/bootstrap", json=body, timeout=600)
+    if answer.status_code != 200:
+        detail = answer.json().get("detail", answer.text) if answer.content else answer.reason_phrase
+        reason = detail.get("reason", detail) if isinstance(detail, dict) else detail
+        fail(f"{name}: {reason}; its views replay from the first event instead")
+    joined = answer.json()
+    out.print(
+        f"{name}: joined from {source.name}'s snapshot at stream sequence {joined['position']} "
+        f"({joined['applied_events']} events, {joined['rows']} rows), vouched for by "
+        f"{', '.join(joined['vouched_by'])}; the tail replays from there"
+    )
 
 
 def _digest(client: httpx.Client) -> dict[str, Any]:
