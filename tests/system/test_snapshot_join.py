@@ -25,6 +25,8 @@ import httpx
 import pytest
 
 from ess_contracts.signing import Signer
+from ess_ops.cli.services import Child, spawn, stop_all, wait_healthy
+from ess_ops.topology import StateDir
 from tests.support import events as ev
 from tests.support.faults_identities import Identities, publish_as_pilots
 from tests.support.system import RunningSystem, running_system
@@ -158,6 +160,26 @@ def a_future_event(system: RunningSystem, position: int) -> tuple[str, int]:
     return str(found[0]), int(found[1])
 
 
+@contextmanager
+def fourth_service(system: RunningSystem, pilot: str, service: str, source: str) -> Iterator[Child]:
+    """A service the run did not start, joining at start-up from `source`'s snapshot
+    (`ESS_BOOTSTRAP_FROM`), reading there with an operator token of its own pilot."""
+    state = StateDir(system.state_dir)
+    env = state.service_env(pilot, service, system.nats_url, state.auth / "issuer.pub.pem")
+    database = system.state_dir / "data" / f"fourth-{pilot}-{service}.db"
+    env["ESS_DATABASE_URL"] = f"sqlite+aiosqlite:///{database}"
+    env["ESS_BOOTSTRAP_FROM"] = f"{source}={system.service(source, 'funding').http_url}"
+    env["ESS_BOOTSTRAP_TOKEN_FILE"] = system.info.tokens[f"{pilot}-operator"]
+    env["ESS_LOG_LEVEL"] = "INFO"  # the join is told at INFO
+    child = spawn(pilot, service, env["ESS_DATABASE_URL"], system.state_dir / "logs" / "fourth.log", env)
+    try:
+        exited, pending = wait_healthy([child], 60, lambda: False)
+        assert not exited and not pending, child.describe_exit("before it answered")
+        yield child
+    finally:
+        stop_all([child])
+
+
 def assert_agreement(system: RunningSystem, name: str) -> None:
     """Every service's checkpoint now: the same events applied, one digest."""
     for service in system.info.services:
@@ -213,3 +235,14 @@ def test_a_service_joins_from_a_vouched_snapshot_and_refuses_hostile_ones(
             assert reason in refused.json()["detail"]["reason"], refused.text
             wait_applied(system, published - 1)  # replayed from the first event instead
         assert_agreement(system, "region-intake")
+
+        with fourth_service(system, "state", "intake", source="region") as fourth:
+            headers = {"Authorization": f"Bearer {system.token('state-operator')}"}
+            with httpx.Client(base_url=fourth.http_url, headers=headers, timeout=30) as client:
+                expected = published - 1
+                deadline = time.monotonic() + 60
+                while client.get("/view/digest").json()["applied_events"] < expected:
+                    assert time.monotonic() < deadline, "the fourth service did not reach the head"
+                    time.sleep(0.3)
+            assert "joined from region's snapshot" in fourth.log_path.read_text()
+            assert_agreement(system, "region-funding")
