@@ -4,6 +4,8 @@
     python -m bench --only replay --replay-runs 3   # the replay's median of three (about 8 minutes)
     python -m bench --only memory --memory 100000,1000000
     python -m bench --only intake           # submissions per second and end-to-end latency
+    python -m bench --only join             # snapshot join against full replay, 20,000 and 100,000 events
+    python -m bench --scale                 # the same and 1,000,000 events: bench/results-scale.md
     ESS_BENCH_POSTGRES_URL= python -m bench # SQLite only
     python -m bench --compare 9dfe702       # that commit against the working tree (about 10 minutes)
 
@@ -35,12 +37,15 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from bench import compare, events, infra, intake, memory, relay, replay
+from bench import compare, events, infra, intake, memory, relay, replay, snapshot_join
 from bench.faststream_replay import FILL_TIMEOUT, LIVE_EVENTS, faststream_runner, trickle
 from bench.report import markdown
 
 HERE = Path(__file__).resolve().parent
 PARTS = ("replay", "faststream", "relay", "memory", "intake")
+"""What `make bench` runs; `join` (bench/snapshot_join.py) only when asked: it takes minutes."""
+SCALE_EVENTS = 1_000_000
+"""The point `--scale` adds to the join's."""
 FASTSTREAM_EVENTS = 30_000
 """Replayed by our runner and by the same fold fed through FastStream (docs/decisions/0004)."""
 TRICKLE_BASE = 2_000
@@ -73,7 +78,21 @@ def _args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--slow-rate", type=float, default=20.0, help="latency again at this rate, the same seconds (0: not)"
     )
-    parser.add_argument("--only", default=",".join(PARTS), help=f"some of {','.join(PARTS)}")
+    parser.add_argument("--only", default=",".join(PARTS), help=f"some of {','.join(PARTS)},join")
+    parser.add_argument(
+        "--join-events", default="20000,100000", help="corpus sizes of the snapshot join, comma-separated"
+    )
+    parser.add_argument(
+        "--join-history",
+        type=int,
+        default=80_000,
+        help="later events on the smallest join point's projects, for a corpus of long history (0: none)",
+    )
+    parser.add_argument(
+        "--scale",
+        action="store_true",
+        help=f"the join alone, at {SCALE_EVENTS:,} events too; into bench/results-scale.json and .md",
+    )
     parser.add_argument("--backends", help="default sqlite,postgres (sqlite with --compare)")
     parser.add_argument("--out", type=Path, default=HERE / "results.json")
     parser.add_argument("--compare", metavar="REV", help="REV against the working tree (bench/compare.py)")
@@ -302,12 +321,18 @@ async def main(argv: list[str]) -> int:
     args = _args(argv)
     parts = [p for p in args.only.split(",") if p]
     memory_counts = sorted(int(n) for n in args.memory.split(",") if n)
+    join_counts = sorted({int(n) for n in args.join_events.split(",") if n})
+    if args.scale:
+        parts, join_counts = ["join"], sorted({*join_counts, SCALE_EVENTS})
+        if args.out == HERE / "results.json":
+            args.out = HERE / "results-scale.json"
     backends, skipped = await _backends([b for b in args.backends.split(",") if b])
     # one service's journal is about a quarter of the mixed stream
     sizes = [
         max(args.replay_events, args.all_views) if "replay" in parts else 0,
         5 * args.relay_events if "relay" in parts else 0,
         max(FASTSTREAM_EVENTS, TRICKLE_BASE + 8 * LIVE_EVENTS) if "faststream" in parts else 0,
+        max(join_counts) if "join" in parts else 0,
     ]
     needed = max([*sizes, *(memory_counts if "memory" in parts else [])])
     started = time.perf_counter()
@@ -343,6 +368,10 @@ async def main(argv: list[str]) -> int:
         if "intake" in parts:
             results["intake"] = await bench_intake(
                 backends, work, args.submissions, args.latency, args.slow_rate
+            )
+        if "join" in parts:
+            results["join"] = await snapshot_join.bench_join(
+                corpus, join_counts, args.join_history, backends, work, _log
             )
     results["seconds"] = round(time.perf_counter() - started, 1)
     results["load_average_at_end"] = _machine()["load_average_at_start"]
