@@ -142,6 +142,17 @@ def markdown(r: dict[str, Any]) -> str:
             f"{raw['p50_ms']:.1f} / {raw['p99_ms']:.1f} ms (raw publish → pull) | "
             f"{f['ratio_p50']:.1f} (p50) | {goal} | {_service_cpu(ours)} |"
         )
+    if "join" in r:
+        for p in r["join"]["points"]:
+            same = "" if p["same_view_digest"] else " (**views differ from the full replay's**)"
+            lines.append(
+                f"| Snapshot join, {p['label']}: seconds to the head, join / full replay{same} | "
+                f"{NAMES[p['backend']]} | {p['join']['total']['seconds']:,.1f} | "
+                f"{p['replay']['seconds']:,.1f} (full replay) | "
+                f"{p['join']['total']['seconds'] / p['replay']['seconds']:.2f} | reported | "
+                f"{_per_event(p, p['join']['total'])} / {_per_event(p, p['replay'])} |"
+            )
+        lines += ["", *join_markdown(r["join"])]
     start, end = m["load_average_at_start"][0], (r.get("load_average_at_end") or [0.0])[0]
     if max(start, end) > m["cpus"]:
         lines += [
@@ -153,3 +164,90 @@ def markdown(r: dict[str, Any]) -> str:
         lines += ["", *(f"Skipped {NAMES[b]}: {why}" for b, why in r["skipped_backends"].items())]
     lines += ["", f"Whole run: {r['seconds']:.0f} s."]
     return "\n".join(lines) + "\n"
+
+
+def _per_event(point: dict[str, Any], timed: dict[str, float]) -> str:
+    return f"{timed['cpu_s'] / point['events'] * 1e6:,.0f}"
+
+
+def _state_part(point: dict[str, Any]) -> tuple[float, float]:
+    """Wall and CPU seconds of the join before its tail: fetch, load and verify, install."""
+    phases = [point["join"]["phases"][name] for name in ("fetch", "load_verify", "install")]
+    return sum(p["seconds"] for p in phases), sum(p["cpu_s"] for p in phases)
+
+
+def join_markdown(j: dict[str, Any]) -> list[str]:
+    """The join's phases per point; state against history; the 10-million arithmetic."""
+    lines = [
+        "Snapshot join, phase by phase (seconds wall / CPU of this process; `every` = events // 10, the "
+        "snapshot at the last agreed position below the head, so the tail is `every` events):",
+        "",
+        "| corpus | backend | projects | snapshot rows | snapshot MB / write s | fetch | load + verify | "
+        "install | tail (events) | join | full replay | same digests (views, bookkeeping) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for p in j["points"]:
+        ph, total, sn = p["join"]["phases"], p["join"]["total"], p["snapshot"]
+
+        def wc(t: dict[str, float]) -> str:
+            return f"{t['seconds']:,.1f} / {t['cpu_s']:,.1f}"
+
+        lines.append(
+            f"| {p['label']} | {NAMES[p['backend']]} | {p['projects']:,} | {sn['rows']:,} | "
+            f"{sn['bytes'] / 1e6:,.1f} / {sn['seconds']:,.1f} | {wc(ph['fetch'])} | "
+            f"{wc(ph['load_verify'])} | "
+            f"{wc(ph['install'])} | {wc(ph['tail'])} ({p['tail_events']:,}) | {wc(total)} | "
+            f"{wc(p['replay'])} | {'yes' if p['same_view_digest'] else '**no**'}, "
+            f"{'yes' if p['same_bookkeeping_digest'] else '**no**'} |"
+        )
+    for backend in dict.fromkeys(p["backend"] for p in j["points"]):
+        points = [p for p in j["points"] if p["backend"] == backend]
+        lines += ["", *_history(points, j.get("history_base")), *_arithmetic(points)]
+    return lines
+
+
+def _history(points: list[dict[str, Any]], base: int | None) -> list[str]:
+    long = [p for p in points if "later events" in p["label"]]
+    if not long or base is None:
+        return []
+    h = long[0]
+    same_projects = next((p for p in points if p["events"] == base and p is not h), None)
+    same_events = next((p for p in points if p["events"] == h["events"] and p is not h), None)
+    out = [f"State against history ({NAMES[h['backend']]}), join before its tail (fetch, load, install):"]
+    for p in (same_projects, h, same_events):
+        if p is None:
+            continue
+        wall, cpu = _state_part(p)
+        out.append(
+            f"- {p['label']}: {p['projects']:,} projects, {p['snapshot']['rows']:,} rows: {wall:,.1f} s "
+            f"({cpu / p['snapshot']['rows'] * 1e6:,.0f} µs CPU a row, "
+            f"{cpu / p['events'] * 1e6:,.0f} µs an event); full replay {p['replay']['seconds']:,.1f} s"
+        )
+    return [*out, ""]
+
+
+def _arithmetic(points: list[dict[str, Any]]) -> list[str]:
+    """10,000,000 events from the two largest standard points: arithmetic, not a measurement."""
+    standard = sorted((p for p in points if "later events" not in p["label"]), key=lambda p: p["events"])
+    if len(standard) < 2:
+        return []
+    a, b = standard[-2], standard[-1]
+    target = 10_000_000
+    per_event = [p["replay"]["seconds"] / p["events"] for p in (a, b)]
+    per_row = [_state_part(p)[0] / p["snapshot"]["rows"] for p in (a, b)]
+    rows_per_event = b["snapshot"]["rows"] / b["snapshot"]["applied_events"]
+    tail_per_event = b["join"]["phases"]["tail"]["seconds"] / b["tail_events"]
+    replay = per_event[1] * target
+    state = per_row[1] * rows_per_event * target
+    tail = tail_per_event * target // 10
+    return [
+        f"Arithmetic, not measured ({NAMES[b['backend']]}): 10,000,000 events scaled linearly from "
+        f"{b['events']:,}. Linearity between {a['events']:,} and {b['events']:,} events: full replay "
+        f"{per_event[0] * 1e6:,.0f} → {per_event[1] * 1e6:,.0f} µs an event "
+        f"({per_event[1] / per_event[0]:.2f}x), "
+        f"join before its tail {per_row[0] * 1e6:,.1f} → {per_row[1] * 1e6:,.1f} µs a row "
+        f"({per_row[1] / per_row[0]:.2f}x). At {rows_per_event:.2f} snapshot rows an event: full replay "
+        f"≈ {replay / 60:,.0f} min; join ≈ {state / 60:,.1f} min before the tail, plus "
+        f"≈ {tail / 60:,.1f} min for a tail of 1,000,000 events (every = events // 10; with a fixed "
+        f"ESS_AGREED_EVERY the tail is at most that many events).",
+    ]
