@@ -64,16 +64,16 @@ class Violation:
         return f"{self.page}: {said} — {', '.join(self.targets)} — {self.help_url}"
 
 
-def axe_check(driver: WebDriver, page: str) -> list[Violation]:
+def axe_check(driver: WebDriver, page: str, rules: list[str] | None = None) -> list[Violation]:
     """axe-core's violations of the page now in `driver`, every impact, and what it left for review; each
-    node's CSS target listed."""
+    node's CSS target listed. Every rule of TAGS, or only `rules`."""
     if not driver.execute_script("return typeof window.axe === 'object'"):
         driver.execute_script(AXE.read_text(encoding="utf-8"))
     found: dict[str, Any] = driver.execute_async_script(
         """const done = arguments[arguments.length - 1];
-        const options = {runOnly: {type: 'tag', values: arguments[0]}, resultTypes: arguments[1]};
+        const options = {runOnly: arguments[0], resultTypes: arguments[1]};
         axe.run(document, options).then(r => done(r), e => done({error: String(e)}));""",
-        TAGS,
+        {"type": "rule", "values": rules} if rules else {"type": "tag", "values": TAGS},
         ["violations", "incomplete"],  # every node of both (only one of any other type)
     )
     assert "error" not in found, found
@@ -90,14 +90,19 @@ def failing(violations: list[Violation]) -> list[Violation]:
     return [v for v in violations if v.impact in FAILING and not v.needs_review]
 
 
-def sideways(driver: WebDriver, width: int = 320) -> list[str]:
-    """What sticks out of a `width` CSS pixels wide window (WCAG 1.4.10 Reflow: 1280 pixels at 400 % zoom)
-    and makes the page scroll sideways: empty when the page reflows."""
+def narrow(driver: WebDriver, page: str, width: int = 320) -> list[str]:
+    """At `width` CSS pixels wide (WCAG 1.4.10 Reflow: 1280 pixels at 400 % zoom), what sticks out and makes
+    the page scroll sideways, and what scrolls within itself but cannot be reached by keyboard (axe's
+    scrollable-region-focusable, serious): empty when the page reflows."""
     driver.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride",
         {"width": width, "height": WINDOW[1], "deviceScaleFactor": 1, "mobile": False},
     )
     try:
+        scrolls = "return [...document.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth + 1)"
+        rule = ["scrollable-region-focusable"]  # asked only where something scrolls: axe takes its time
+        scrolling = axe_check(driver, f"{page} at {width} px", rule) if driver.execute_script(scrolls) else []
+        stuck = [str(v) for v in failing(scrolling)]
         found: list[str] = driver.execute_script(
             """const width = document.documentElement.clientWidth;
             if (document.documentElement.scrollWidth <= width) return [];
@@ -106,7 +111,7 @@ def sideways(driver: WebDriver, width: int = 320) -> list[str]:
               .filter(e => ![...e.children].some(c => c.getBoundingClientRect().right > width + 1))
               .slice(0, 5).map(e => e.outerHTML.slice(0, 120));"""
         )
-        return found
+        return stuck + [f"{page}: scrolls sideways at {width} px wide: {e}" for e in found]
     finally:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
