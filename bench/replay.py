@@ -35,6 +35,7 @@ from ess_contracts.event import Event
 from ess_contracts.signing import TrustStore
 from ess_contracts.subjects import STREAM
 from ess_contracts.types import format_timestamp
+from ess_core.messaging.bookkeeping import APPENDED, BOOKKEEPING
 from ess_core.messaging.db import make_engine
 from ess_core.messaging.digest_ledger import DigestLedger
 from ess_core.messaging.digests import table_digest, view_digest
@@ -106,7 +107,8 @@ async def ours(
     engine = make_engine(db_url)
     nc, js = await connect(nats_url)
     try:
-        ledger = DigestLedger(views) if kept_digests else None
+        # as a service keeps them
+        ledger = DigestLedger([*views, BOOKKEEPING], APPENDED) if kept_digests else None
         if ledger is not None:
             async with engine.begin() as conn:
                 await ledger.install(conn)

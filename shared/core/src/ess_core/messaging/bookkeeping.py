@@ -34,3 +34,6 @@ class BookkeepingView:
 
 
 BOOKKEEPING = BookkeepingView()
+APPENDED = (applied,)
+"""Only ever appended to by the fold (a rebuild empties it): the digest ledger hashes what the fold hands
+it, with no trigger and no hash kept per row (`DigestLedger.append`)."""

@@ -10,14 +10,26 @@ a digest is always that of the committed rows.
 
 from __future__ import annotations
 
-import json
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy import Table as SqlTable
-from sqlalchemy import delete, insert, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_core.messaging.lthash import LtHash
@@ -47,25 +59,95 @@ class Tracked:
         keyed = key_expression(conn.dialect.name, [self.table.c[k] for k in self.key])
         return select(keyed, *self.hasher.columns(self.table))
 
+    def dirty_rows(self, dialect: str) -> Select[Any]:
+        """The rows whose keys are dirty, found by joining the dirty keys to the table on its primary key
+        (the database looks each one up; no key goes through Python): each key, then the hashed columns."""
+        query = _DIRTY_ROWS.get((dialect, self.table.name))
+        if query is None:
+            dirty = digest_dirty.c
+            on = [
+                self.table.c[k] == _key_part(dialect, dirty.row_key, i, self.table.c[k])
+                for i, k in enumerate(self.key)
+            ]
+            query = (
+                select(dirty.row_key, *self.hasher.columns(self.table))
+                .select_from(digest_dirty.join(self.table, and_(*on)))
+                .where(dirty.table_name == self.table.name)
+            )
+            _DIRTY_ROWS[(dialect, self.table.name)] = query
+        return query
+
+
+_DIRTY_ROWS: dict[tuple[str, str], Select[Any]] = {}
+_KEPT_OF_DIRTY = (
+    select(digest_row.c.row_key, digest_row.c.digest)
+    .select_from(
+        digest_row.join(
+            digest_dirty,
+            and_(
+                digest_dirty.c.table_name == digest_row.c.table_name,
+                digest_dirty.c.row_key == digest_row.c.row_key,
+            ),
+        )
+    )
+    .where(digest_dirty.c.table_name == bindparam("name"))
+)
+"""What the dirty rows of a table added to its hash when last settled."""
+
+
+_UPSERT_ROW = (
+    "INSERT INTO ess_digest_row (table_name, row_key, digest) VALUES ({}, {}, {}) "
+    "ON CONFLICT (table_name, row_key) DO UPDATE SET digest = excluded.digest"
+)
+
+
+def _key_part(dialect: str, row_key: Any, index: int, column: Any) -> ColumnElement[Any]:
+    """Part `index` of a key written by the triggers (a JSON array), typed as the column it names."""
+    if dialect == "postgresql":
+        part = cast(row_key, JSONB)[index].astext
+        return part if isinstance(column.type, String) else cast(part, column.type)
+    return func.json_extract(row_key, f"$[{index}]")  # SQLite: text or integer, as the JSON holds
+
 
 def tracked_tables(views: Sequence[View]) -> dict[str, Tracked]:
     return {t.name: Tracked.of(t, v.digest_excluded) for v in views for t in v.tables}
 
 
 class DigestLedger:
-    """The digests of a service's views (shared and its own), kept up to date in its database."""
+    """The digests of a service's views (shared and its own), kept up to date in its database.
 
-    def __init__(self, views: Sequence[View]) -> None:
+    A table in `appended` only ever gains rows (until a rebuild empties it): its writer hands its new rows
+    to `append`, so it needs no trigger and no kept hash per row (one row per event applied, for the
+    applied ids: a hash per row would double the table)."""
+
+    def __init__(self, views: Sequence[View], appended: Sequence[SqlTable] = ()) -> None:
         self.tracked = tracked_tables(views)
+        self.appended = {t.name: self.tracked[t.name] for t in appended}
 
     async def install(self, conn: AsyncConnection) -> None:
         """Triggers on every view table, then a full pass for any table not hashed yet (a new table, or
         the first start after this module came)."""
-        await _install_triggers(conn, self.tracked.values())
+        triggered = [t for name, t in self.tracked.items() if name not in self.appended]
+        await _install_triggers(conn, triggered)
+        await _drop_triggers(conn, self.appended.values())
         hashed = set(await conn.scalars(select(digest_state.c.table_name)))
         for name, tracked in self.tracked.items():
             if name not in hashed:
-                await _hash_all(conn, tracked)
+                await _hash_all(conn, tracked, per_row=name not in self.appended)
+
+    async def append(self, conn: AsyncConnection, table: SqlTable, rows: Sequence[dict[str, Any]]) -> None:
+        """Rows just inserted into an appended table, inside the caller's transaction."""
+        if not rows:
+            return
+        hasher = self.appended[table.name].hasher
+        kept = digest_state.c.table_name == table.name
+        state = await conn.scalar(select(digest_state.c.lthash).where(kept))
+        if state is None:  # not hashed yet: hashed in full at the next install
+            return
+        lthash = LtHash(state)
+        for row in rows:
+            lthash.add(hasher.digest([row[name] for name in hasher.names]))
+        await conn.execute(update(digest_state).where(kept).values(lthash=lthash.state()))
 
     async def reset(self, conn: AsyncConnection) -> None:
         """After the views were emptied (a rebuild): every table hashes as empty."""
@@ -80,14 +162,12 @@ class DigestLedger:
         number of row keys settled."""
         dirty = await _dirty(conn)
         states = await _states(conn)
-        for name, keys in dirty.items():
+        for name in dirty:
             tracked = self.tracked.get(name)
             if tracked is not None and name in states:  # else hashed in full at the next install
-                await _write(conn, name, await _change(conn, tracked, keys, states[name]))
-            for chunk in _chunks(sorted(keys)):
-                where = (digest_dirty.c.table_name == name) & digest_dirty.c.row_key.in_(chunk)
-                await conn.execute(delete(digest_dirty).where(where))
-        return sum(len(keys) for keys in dirty.values())
+                await _write(conn, name, await _change(conn, tracked, states[name]))
+            await conn.execute(delete(digest_dirty).where(digest_dirty.c.table_name == name))
+        return sum(dirty.values())
 
 
 async def kept_digests(conn: AsyncConnection, views: Sequence[View]) -> dict[str, str] | None:
@@ -102,7 +182,7 @@ async def kept_digests(conn: AsyncConnection, views: Sequence[View]) -> dict[str
     for name, entry in tracked.items():
         lthash = LtHash(states[name])
         if name in dirty:
-            lthash = (await _change(conn, entry, dirty[name], states[name])).lthash
+            lthash = (await _change(conn, entry, states[name])).lthash
         digests[name] = lthash.hexdigest()
     return digests
 
@@ -110,36 +190,27 @@ async def kept_digests(conn: AsyncConnection, views: Sequence[View]) -> dict[str
 @dataclass
 class _Change:
     lthash: LtHash
-    gone: list[str]  # keys whose row changed or went: their kept hash is replaced or dropped
+    gone: list[str]  # keys whose row went: their kept hash is dropped
     rows: dict[str, bytes]  # keys whose row is new or changed, and its hash
 
 
-async def _change(conn: AsyncConnection, tracked: Tracked, keys: set[str], state: bytes) -> _Change:
-    """The table's hash once the dirty rows are taken out as they were and put in as they are. A row
+async def _change(conn: AsyncConnection, tracked: Tracked, state: bytes) -> _Change:
+    """The table's hash once its dirty rows are taken out as they were and put in as they are. A row
     written again as it was (the funding plan rewrites a project's verdicts) changes nothing."""
-    ordered, name = sorted(keys), tracked.table.name
-    old: dict[str, bytes] = {}
-    for chunk in _chunks(ordered):
-        query = select(digest_row.c.row_key, digest_row.c.digest).where(
-            digest_row.c.table_name == name, digest_row.c.row_key.in_(chunk)
-        )
-        old.update({key: bytes(digest) for key, digest in await conn.execute(query)})
-    now: dict[str, bytes] = {}
-    columns = [tracked.table.c[k] for k in tracked.key]
-    for chunk in _chunks(ordered):
-        wanted = [tuple(json.loads(key)) for key in chunk]
-        where = columns[0].in_([v[0] for v in wanted]) if len(columns) == 1 else tuple_(*columns).in_(wanted)
-        for key, *values in await conn.execute(tracked.rows(conn).where(where)):
-            now[key] = tracked.hasher.digest(values)
+    name = tracked.table.name
+    old = {key: bytes(digest) for key, digest in await conn.execute(_KEPT_OF_DIRTY, {"name": name})}
+    digest = tracked.hasher.digest
+    now = {key: digest(values) for key, *values in await conn.execute(tracked.dirty_rows(conn.dialect.name))}
     change = _Change(LtHash(state), [], {})
-    for key in ordered:
-        before, after = old.get(key), now.get(key)
+    for key, before in old.items():
+        after = now.get(key)
         if before == after:
             continue
-        if before is not None:
-            change.lthash.remove(before)
+        change.lthash.remove(before)
+        if after is None:
             change.gone.append(key)
-        if after is not None:
+    for key, after in now.items():
+        if old.get(key) != after:
             change.lthash.add(after)
             change.rows[key] = after
     return change
@@ -149,14 +220,16 @@ async def _write(conn: AsyncConnection, name: str, change: _Change) -> None:
     for chunk in _chunks(change.gone):
         where = (digest_row.c.table_name == name) & digest_row.c.row_key.in_(chunk)
         await conn.execute(delete(digest_row).where(where))
-    if change.rows:
-        rows = [{"table_name": name, "row_key": k, "digest": d} for k, d in change.rows.items()]
-        await conn.execute(insert(digest_row), rows)
+    if change.rows:  # the driver's own executemany: building SQLAlchemy's parameters cost more than this
+        marks = ("?", "?", "?") if conn.dialect.paramstyle == "qmark" else ("$1", "$2", "$3")
+        rows = [(name, key, digest) for key, digest in change.rows.items()]
+        await conn.exec_driver_sql(_UPSERT_ROW.format(*marks), rows)
     state = update(digest_state).where(digest_state.c.table_name == name)
     await conn.execute(state.values(lthash=change.lthash.state()))
 
 
-async def _hash_all(conn: AsyncConnection, tracked: Tracked) -> None:
+async def _hash_all(conn: AsyncConnection, tracked: Tracked, per_row: bool = True) -> None:
+    """The table's hash from every row; `per_row`: and what each row added (not for an appended table)."""
     name, lthash = tracked.table.name, LtHash()
     for table in (digest_row, digest_dirty):
         await conn.execute(delete(table).where(table.c.table_name == name))
@@ -164,7 +237,8 @@ async def _hash_all(conn: AsyncConnection, tracked: Tracked) -> None:
     for key, *values in await conn.execute(tracked.rows(conn)):
         digest = tracked.hasher.digest(values)
         lthash.add(digest)
-        rows.append({"table_name": name, "row_key": key, "digest": digest})
+        if per_row:
+            rows.append({"table_name": name, "row_key": key, "digest": digest})
         if len(rows) >= 5_000:
             await conn.execute(insert(digest_row), rows)
             rows = []
@@ -173,11 +247,10 @@ async def _hash_all(conn: AsyncConnection, tracked: Tracked) -> None:
     await conn.execute(insert(digest_state), [{"table_name": name, "lthash": lthash.state()}])
 
 
-async def _dirty(conn: AsyncConnection) -> dict[str, set[str]]:
-    dirty: dict[str, set[str]] = defaultdict(set)
-    for name, key in await conn.execute(select(digest_dirty.c.table_name, digest_dirty.c.row_key)):
-        dirty[name].add(key)
-    return dirty
+async def _dirty(conn: AsyncConnection) -> dict[str, int]:
+    """How many keys are dirty, by table."""
+    query = select(digest_dirty.c.table_name, func.count()).group_by(digest_dirty.c.table_name)
+    return {name: count for name, count in await conn.execute(query)}
 
 
 async def _states(conn: AsyncConnection) -> dict[str, bytes]:
@@ -239,6 +312,16 @@ async def _install_triggers(conn: AsyncConnection, tracked: Iterable[Tracked]) -
     for entry in tracked:
         for statement in _sqlite_triggers(entry):
             await conn.execute(text(statement))
+
+
+async def _drop_triggers(conn: AsyncConnection, tracked: Iterable[Tracked]) -> None:
+    for entry in tracked:
+        table = entry.table.name
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text(f'DROP TRIGGER IF EXISTS ess_digest ON "{table}"'))
+            continue
+        for event in ("insert", "update", "delete"):
+            await conn.execute(text(f'DROP TRIGGER IF EXISTS "ess_digest_{table}_{event}"'))
 
 
 def _sqlite_triggers(entry: Tracked) -> list[str]:

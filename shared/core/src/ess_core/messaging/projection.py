@@ -225,6 +225,8 @@ class Fold:
         await self._finish_views(conn, batch.to_write)
         await self._settle_digests(conn, len(batch.to_write))
         await insert_ignoring_conflicts(conn, applied, batch.applied_rows, ["event_id"])
+        if self.ledger is not None:  # never a conflict: an id and its issuer's position commit together
+            await self.ledger.append(conn, applied, batch.applied_rows)
         await self._save_positions(conn, batch.changed)
         await self._advance(conn, outcome)
         return outcome

@@ -21,7 +21,7 @@ from ess_contracts.catalogue import PAYLOAD_TYPES
 from ess_contracts.sealing import private_key
 from ess_contracts.signing import Signer, TrustFile, TrustStore
 from ess_contracts.subjects import STREAM
-from ess_core.messaging.bookkeeping import BOOKKEEPING
+from ess_core.messaging.bookkeeping import APPENDED, BOOKKEEPING
 from ess_core.messaging.db import make_engine
 from ess_core.messaging.digest_ledger import DigestLedger
 from ess_core.messaging.key_history import applied_unvouched, read_key_history
@@ -94,7 +94,7 @@ class ServiceRuntime:
         # ...and the views only its kind holds (evaluation's), compared among services of that kind.
         self.own_views = list(own_views)
         # their digests and the bookkeeping's, kept as rows change (checkpoints at agreed positions sign both)
-        self.digests = DigestLedger([*self.views, BOOKKEEPING])
+        self.digests = DigestLedger([*self.views, BOOKKEEPING], APPENDED)
         self.fold_lock = asyncio.Lock()  # held by each fold batch: the views' only writer
         self.engine: AsyncEngine = make_engine(settings.database_url)
         self.trust = TrustStore(TrustFile.load(settings.trust_file))
