@@ -14,7 +14,7 @@ For a corpus of N events on a fresh stream, per backend:
    figures signed at P, published on their own subjects after the corpus (so after P, within the window
    `agreed_checkpoints` reads);
 4. the join, on a fresh migrated database: `Joiner.join` from a file-backed source (positions, fetch by
-   copy), then `DigestLedger.install` (every table hashed, as `ServiceRuntime._join` does), then
+   copy), the rows loaded hashed into the service's digest ledger once (their digests read from it), then
    `replace_consumer` after P and a `ProjectionRunner` replaying the tail to the head; each phase timed,
    and the end digests (shared views, bookkeeping) compared with the full replay's at the same head;
 5. state against history: besides the standard corpus (projects and their stories, about 200 in flight),
@@ -51,7 +51,7 @@ from ess_contracts.event import new_event
 from ess_contracts.ops import CheckpointRecorded
 from ess_contracts.signing import Signer
 from ess_contracts.subjects import STREAM
-from ess_core.messaging.bookkeeping import BOOKKEEPING
+from ess_core.messaging.bookkeeping import APPENDED, BOOKKEEPING
 from ess_core.messaging.db import make_engine
 from ess_core.messaging.digest_ledger import DigestLedger
 from ess_core.messaging.digests import view_digest
@@ -200,7 +200,7 @@ async def produce(
     engine, reader = make_engine(db_url), make_engine(db_url, writer=False)
     nc, js = await infra.connect(broker.url)
     try:
-        ledger = DigestLedger([*views, BOOKKEEPING])
+        ledger = DigestLedger([*views, BOOKKEEPING], APPENDED)
         async with engine.begin() as conn:
             await ledger.install(conn)
         agreed = KeptCheckpoints(every, ledger, views, trust.digest, pin_at=position, reader=reader)
@@ -279,7 +279,8 @@ async def join(
     source = FileSource(PRODUCER, snapshot_path, position)
     phases: dict[str, Timed] = {}
     try:
-        joiner = Joiner(engine, js, trust, views, [], JOINER, SERVICE, every)
+        ledger = DigestLedger([*views, BOOKKEEPING], APPENDED)  # the rows loaded are hashed into it, once
+        joiner = Joiner(engine, js, trust, views, [], JOINER, SERVICE, every, ledger)
         start = clock = Clock()
         joined = await joiner.join(source)
         joined_in = clock.lap()
@@ -287,10 +288,6 @@ async def join(
         phases["load_verify"] = Timed(
             joined_in.seconds - phases["fetch"].seconds, joined_in.cpu - phases["fetch"].cpu
         )
-        ledger = DigestLedger([*views, BOOKKEEPING])
-        async with engine.begin() as conn:
-            await ledger.install(conn)
-        phases["install"] = clock.lap()
         durable = "joined"
         await replace_consumer(js, durable, consumer_config(BATCH, after=joined.position))
         agreed = KeptCheckpoints(every, ledger, views, trust.digest, name=f"{JOINER}-{SERVICE}")

@@ -321,7 +321,7 @@ class ServiceRuntime:
         s = self.settings
         every = s.agreed_every
         views, own = self.compared_views, self.own_views
-        return Joiner(self.engine, self.js, self.trust, views, own, s.pilot, s.service, every)
+        return Joiner(self.engine, self.js, self.trust, views, own, s.pilot, s.service, every, self.digests)
 
     async def join_from(self, source: SnapshotSource) -> Joined:
         """Drop the views, load a snapshot other pilots vouch for, and replay only what follows it; when
@@ -336,8 +336,6 @@ class ServiceRuntime:
 
     async def _join(self, source: SnapshotSource) -> Joined:
         joined = await self.joiner().join(source)
-        async with self.engine.begin() as conn:  # every table hashed anew from the rows loaded
-            await self.digests.install(conn)
         await replace_consumer(self.js, self.settings.instance, consumer_config(after=joined.position))
         log.info(
             "joined from %s's snapshot at stream sequence %s (%s events, vouched for by %s)",

@@ -30,7 +30,7 @@ from ess_contracts.signing import TrustStore
 from ess_contracts.subjects import STREAM
 from ess_core.messaging.bookkeeping import BOOKKEEPING
 from ess_core.messaging.db import upsert
-from ess_core.messaging.digest_ledger import tracked_tables
+from ess_core.messaging.digest_ledger import DigestLedger, tracked_tables
 from ess_core.messaging.digests import view_digest
 from ess_core.messaging.reader import read_stream
 from ess_core.messaging.schema import applied, consumer_position, digest_dirty, digest_row, digest_state
@@ -124,6 +124,7 @@ class Joiner:
     pilot: str
     service: str
     every: int  # the federation's agreed interval
+    ledger: DigestLedger  # the service's: the rows loaded are hashed into it
 
     async def join(self, source: SnapshotSource) -> Joined:
         """Load the newest snapshot of `source` that two other pilots vouch for; refuse with the reason."""
@@ -175,11 +176,12 @@ class Joiner:
         return header
 
     async def _digests(self, conn: AsyncConnection, header: SnapshotHeader) -> Digests:
-        """Every digest recomputed from the rows just loaded (the kept hashes are dropped: the service
-        hashes every table anew at its next start)."""
+        """Every digest recomputed from the rows just loaded: the kept hashes are dropped and the ledger
+        hashes every row anew (once: the service keeps them from there)."""
         names = list(tracked_tables([*self.views, *self.own_views, BOOKKEEPING]))
         for table in (digest_state, digest_row, digest_dirty):
             await conn.execute(delete(table).where(table.c.table_name.in_(names)))
+        await self.ledger.install(conn)
         return Digests(
             view=await view_digest(conn, self.views),
             own=await view_digest(conn, self.own_views) if self.own_views else None,
