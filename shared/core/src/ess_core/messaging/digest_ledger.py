@@ -137,9 +137,10 @@ class DigestLedger:
 
     async def append(self, conn: AsyncConnection, table: SqlTable, rows: Sequence[dict[str, Any]]) -> None:
         """Rows just inserted into an appended table, inside the caller's transaction."""
-        if not rows:
+        entry = self.appended.get(table.name)
+        if not rows or entry is None:  # a ledger that keeps no hash of this table
             return
-        hasher = self.appended[table.name].hasher
+        hasher = entry.hasher
         kept = digest_state.c.table_name == table.name
         state = await conn.scalar(select(digest_state.c.lthash).where(kept))
         if state is None:  # not hashed yet: hashed in full at the next install
