@@ -8,10 +8,9 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import nats
@@ -33,6 +32,7 @@ from ess_ops.cli.status_model import Thresholds
 from ess_ops.nats.natsserver import NatsServer
 from ess_ops.nats.provision import default_stream_config_path, load_stream_config, provision
 from tests.support.events import project_story
+from tests.support.local_http import serving
 from tests.support.pilots import Pilots
 
 ESS = Path(sys.executable).parent / "ess"
@@ -52,14 +52,8 @@ class _Healthz(BaseHTTPRequestHandler):
 @pytest.fixture
 def healthz() -> Iterator[str]:
     """A stand-in for the service's /healthz: the process answers, its database tells the rest."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Healthz)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(_Healthz) as url:
+        yield url
 
 
 def _checkpoint(pilots: Pilots, applied: int, dead: int, minutes_ago: float) -> Event:

@@ -13,11 +13,10 @@ import gzip
 import json
 import re
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from ess_ops.cli.services import Child, spawn, stop_all, wait_healthy
 from ess_ops.topology import StateDir
 from tests.support import events as ev
 from tests.support.faults_identities import Identities, publish_as_pilots
+from tests.support.local_http import serving
 from tests.support.system import RunningSystem, running_system
 from tests.system.test_view_digest import digest_report, ess, wait_applied
 
@@ -140,13 +140,8 @@ def hostile_pilot(snapshot: Path, position: int) -> Iterator[str]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
+    with serving(Handler) as url:
+        yield url
 
 
 def a_future_event(system: RunningSystem, position: int) -> tuple[str, int]:
