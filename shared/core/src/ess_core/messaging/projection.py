@@ -43,7 +43,9 @@ IssuerKey = tuple[str, str, str, str]
 # applied to a view nor recorded as applied, so a checkpoint does not change what it reports on.
 BOOKKEEPING = frozenset({"checkpoint_recorded"})
 POSITION_IDS, POSITION_TERMS = 500, 40  # ids per term, terms per query: bound parameters stay below 32,000
-SETTLE_AFTER = 20_000  # events written before the fold settles the kept digests itself (digest_ledger)
+# events written before the fold settles the kept digests itself (digest_ledger): a settle holds its rows'
+# hashes in memory, so this bounds its peak (5,000 and 20,000 cost the same CPU, bench/README.md)
+SETTLE_AFTER = 5_000
 POSITIONS_KEPT = 4096  # issuers whose position stays in memory: some batches' worth, a few hundred KiB
 
 
