@@ -128,8 +128,7 @@ class Joiner:
 
     async def join(self, source: SnapshotSource) -> Joined:
         """Load the newest snapshot of `source` that two other pilots vouch for; refuse with the reason."""
-        position = await self._position(source)
-        vouchers = await agreed_checkpoints(self.js, self.trust, position, self.every)
+        position, vouchers = await self._position(source)
         with tempfile.TemporaryDirectory(prefix="ess-snapshot-") as folder:
             path = Path(folder) / "snapshot.ndjson.gz"
             await source.fetch(position, path)
@@ -141,15 +140,16 @@ class Joiner:
                 await upsert(conn, consumer_position, [mark], ["consumer"])
         return Joined(position, header.applied_events, sum(header.tables.values()), vouched)
 
-    async def _position(self, source: SnapshotSource) -> int:
-        """The newest position the source has a snapshot of and two other pilots signed at."""
+    async def _position(self, source: SnapshotSource) -> tuple[int, list[Event]]:
+        """The newest position the source has a snapshot of and two other pilots signed at, with the
+        checkpoints signed there."""
         positions = await source.positions()
         if not positions:
             raise JoinRefused(f"{source.pilot} offers no snapshot")
         for position in sorted(positions, reverse=True):
             signed = await agreed_checkpoints(self.js, self.trust, position, self.every)
             if len({e.pilot for e in signed if e.pilot != source.pilot}) >= VOUCHING_PILOTS:
-                return position
+                return position, signed
         raise JoinRefused(
             f"no snapshot of {source.pilot} (positions {positions}) is at a position where services of "
             f"{VOUCHING_PILOTS} other pilots signed a checkpoint"
