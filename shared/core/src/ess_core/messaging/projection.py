@@ -512,11 +512,11 @@ class ProjectionRunner:
             first = (await self.js.stream_info(STREAM)).state.first_seq
             self.frontier.through = max(self.frontier.through, first - 1)
         self._sub = await self.js.pull_subscribe(
-            "ess.>", durable=self.durable, stream=STREAM, config=self.consumer_config()
+            "ess.>",
+            durable=self.durable,
+            stream=STREAM,
+            config=consumer_config(self.batch_size, self.ack_wait),
         )
-
-    def consumer_config(self) -> ConsumerConfig:
-        return consumer_config(self.batch_size, self.ack_wait)
 
     async def stop(self) -> None:
         """Unsubscribe, so the connection drains at once instead of waiting on an open pull request."""
