@@ -16,14 +16,23 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from ess_console import acts, dossier_labels, holder, labels, network, operations, operations_labels
+from ess_console import (
+    acts,
+    dossier_labels,
+    holder,
+    labels,
+    network,
+    operations,
+    operations_labels,
+    strategy,
+)
 from ess_console.backend import Backend, InvalidInput, ServiceRefused
 from ess_console.kit import FormExpired, Kit, NotSignedIn, NotYourPage
 from ess_console.session import COOKIE, Session, dump, load, new_session
 from ess_console.settings import ConsoleSettings
+from ess_console.strategy import STRATEGY_FIRST, STRATEGY_LAST
 
 PER_PAGE = 25
-STRATEGY_FIRST, STRATEGY_LAST = 2022, 2028
 HOLDERS, NETWORKS = frozenset({"holder"}), frozenset({"network"})
 OPERATORS = frozenset({"operator"})
 
@@ -388,16 +397,6 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
             )
         return RedirectResponse(f"/actes-en-attente?approuve={pending_id}", status_code=303)
 
-    @app.get("/strategie", response_class=HTMLResponse)
-    async def strategy(request: Request, annee: int | None = None) -> Response:
-        """The strategy: its axes and objectives, the actions and indicators in force, each indicator's
-        target and actual for the year (a meter, with its figures in words)."""
-        session, backend = staff_of(request)
-        year = min(max(annee or date.today().year, STRATEGY_FIRST), STRATEGY_LAST)
-        defined = await backend.get("/strategy", service="evaluation")
-        actuals = await backend.get("/indicators/actuals", {"year": year}, service="evaluation")
-        return page(request, "strategie.html", session, year=year, defined=defined, actuals=actuals)
-
     @app.get("/suivis", response_class=HTMLResponse)
     async def reviews(request: Request, etat: str = "overdue") -> Response:
         """Follow-up reviews of funded projects (evaluation's view): overdue by default."""
@@ -451,6 +450,7 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
     holder.add_pages(app, kit)
     network.add_pages(app, kit)
     operations.add_pages(app, kit)
+    strategy.add_pages(app, kit)
 
     @app.get("/accessibilite", response_class=HTMLResponse)
     async def accessibility(request: Request) -> Response:
