@@ -569,8 +569,9 @@ def test_an_operator_watches_services_feed_rejections_and_checkpoints(
     console: tuple[Deployment, str, str],
 ) -> None:
     """Issue 22, operator pages: each service's figures; a submission's events in the feed (filtered by
-    project) and one opened with its verdict; a forged message listed among the dead letters, retried by an
-    admin; every pilot's checkpoints side by side, a divergent one marked; other roles refused."""
+    project) and one opened with its verdict; a forged message listed among the dead letters, retried by the
+    operator (and an admin) and still rejected; every pilot's checkpoints side by side, a divergent one
+    marked; other roles refused, by the console and by the service."""
     system, url, _ = console
     with system.client("region", "intake") as intake:
         project_id = intake.post("/projects", json=submission(title="Ressourcerie du vignoble")).json()[
@@ -605,31 +606,46 @@ def test_an_operator_watches_services_feed_rejections_and_checkpoints(
         assert "émetteur non autorisé pour ce projet" in browser.get(f"/exploitation/flux/{forged_seq}").text
 
         rejections = wait_for(browser, "/exploitation/rejets", f"project.{project_id}.project_withdrawn")
-        assert "lettre morte" in rejections and "réservée à l'administration" in rejections
-        assert ">Reprendre</button>" not in rejections
-        token = csrf(rejections)
-        by_operator = browser.post(f"/exploitation/rejets/funding/{forged_seq}/reprise", data={"csrf": token})
-        assert by_operator.status_code == 403 and "Votre rôle ne permet pas" in by_operator.text
+        retry = f"/exploitation/rejets/funding/{forged_seq}/reprise"
+        assert "lettre morte" in rejections and "réservée" not in rejections
+        assert f'action="{retry}"' in rejections and ">Reprendre</button>" in rejections
+        forged_form = browser.post(retry, data={"csrf": "guessed"})
+        assert forged_form.status_code == 403 and "Le formulaire a expiré" in forged_form.text
+        retried = browser.post(retry, data={"csrf": csrf(rejections)})
+        assert retried.status_code == 303 and retried.headers["location"].endswith("&issue=dead")
+        said = browser.get(retried.headers["location"]).text
+        assert f"Le message n° {forged_seq} (financement) a été repris : toujours rejeté" in said
+        assert f"project.{project_id}.project_withdrawn" in said  # verified again: forged, still rejected
 
         assert_checkpoints_side_by_side(system, browser)
 
     with httpx.Client(base_url=url) as admin:
         sign_in(admin, "region-admin")
         listed = admin.get("/exploitation/rejets").text
-        assert f'action="/exploitation/rejets/funding/{forged_seq}/reprise"' in listed
-        retry = f"/exploitation/rejets/funding/{forged_seq}/reprise"
-        forged_form = admin.post(retry, data={"csrf": "guessed"})
-        assert forged_form.status_code == 403 and "Le formulaire a expiré" in forged_form.text
-        retried = admin.post(retry, data={"csrf": csrf(listed)})
+        retried = admin.post(retry, data={"csrf": csrf(listed)})  # again, as an admin: the same verdict
         assert retried.status_code == 303 and retried.headers["location"].endswith("&issue=dead")
-        said = admin.get(retried.headers["location"]).text
-        assert f"Le message n° {forged_seq} (financement) a été repris : toujours rejeté" in said
 
     with httpx.Client(base_url=url) as instructor:
         sign_in(instructor, "region-instructor")
         for path in ("/exploitation", "/exploitation/flux", "/exploitation/rejets", "/exploitation/flux/1"):
             answer = instructor.get(path)
             assert answer.status_code == 403 and "Votre rôle ne permet pas" in answer.text, path
+        token = csrf(instructor.get("/projets").text)  # the sign-out form's
+        refused = instructor.post(f"/exploitation/rejets/funding/{forged_seq}/reprise", data={"csrf": token})
+        assert refused.status_code == 403 and "Votre rôle ne permet pas" in refused.text
+    assert_retry_refused_but_to_operators(system, forged_seq)
+
+
+def assert_retry_refused_but_to_operators(system: Deployment, seq: int) -> None:
+    """The service itself: its instructor refused a retry, its operator let in (the message, forged, still
+    rejected)."""
+    funding = system.children[("region", "funding")].http_url
+    for person, status, outcome in (("region-instructor", 403, None), ("region-operator", 200, "dead")):
+        token = (system.state.tokens / f"{person}.jwt").read_text().strip()
+        said = {"Authorization": f"Bearer {token}"}
+        answer = httpx.post(f"{funding}/dlq/{seq}/retry", headers=said, timeout=30, trust_env=False)
+        assert answer.status_code == status, (person, answer.text)
+        assert outcome is None or answer.json()["outcome"] == outcome, answer.text
 
 
 def assert_checkpoints_side_by_side(system: Deployment, browser: httpx.Client) -> None:

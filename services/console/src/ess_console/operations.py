@@ -17,7 +17,9 @@ from ess_console.backend import Backend, InvalidInput
 from ess_console.kit import Kit
 
 OPS = frozenset({"operator", "admin"})  # the services' /lag, /checkpoints, /stream/events, /dlq
-RETRYING = frozenset({"admin"})  # their POST /dlq/{seq}/retry
+# their POST /dlq/{seq}/retry: operators keep their pilot's services running, and a retry verifies the
+# message again as on arrival (a forged one stays rejected)
+RETRYING = frozenset({"operator", "admin"})
 SERVICES = ("intake", "funding", "evaluation")
 FILTERS = ("pilot", "service", "type", "project")
 Service = Annotated[str, Path(pattern=r"^(intake|funding|evaluation)$")]
@@ -83,14 +85,17 @@ def add_pages(app: FastAPI, kit: Kit) -> None:
         names = services_of(backend)
         found = await asyncio.gather(*(reached(backend, "/dlq", s) for s in names))
         done = {k: v for k in ("service", "seq", "issue") if (v := request.query_params.get(k))}
+        can_retry = not kit.settings.roles_of(session.person).isdisjoint(RETRYING)
         return kit.page(
-            request, "rejets.html", session, services=list(zip(names, found, strict=True)), done=done
-        )
+            request, "rejets.html", session, services=list(zip(names, found, strict=True)), done=done,
+            can_retry=can_retry,
+        )  # fmt: skip
 
     @app.post("/exploitation/rejets/{service}/{stream_seq}/reprise")
     async def retry(request: Request, service: Service, stream_seq: int) -> Response:
-        """Retry one rejected message at its service (an admin's act there)."""
-        _, backend = kit.person_of(request, RETRYING)  # an operator is refused here, as by the service
+        """Retry one rejected message (dead letter or parked event) at its service, as its operators and
+        admins may."""
+        _, backend = kit.person_of(request, RETRYING)  # other roles refused here, as by the service
         kit.posted_by(request, (await request.form()).get("csrf"))
         result = await backend.post(service, f"/dlq/{stream_seq}/retry", {})
         issue = result["outcome"] if result else "gone"

@@ -86,9 +86,11 @@ def operations_router(runtime: ServiceRuntime) -> APIRouter:
         return Rejections(service=consumer, dead_letters=len(dead), parked=len(held), items=items)
 
     @router.post("/dlq/{stream_seq}/retry")
-    async def dlq_retry(stream_seq: int, _: Admin) -> Retried:
+    async def dlq_retry(stream_seq: int, _: OperatorOwn) -> Retried:
         """Verify the stored message again and fold it, in one transaction with the bookkeeping; it
         leaves the dead letters or the parked events when applied, else it is back with today's reason."""
+        # An operator's act too: the message goes through the same checks as on arrival, so a retry can
+        # only apply what the fold would apply (a forged message stays rejected).
         try:
             result = await retry(runtime.runner, stream_seq)
         except NotRejected as missing:
