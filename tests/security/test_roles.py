@@ -130,6 +130,7 @@ ROUTES: dict[str, dict[str, frozenset[str]]] = {
                 "/derivations",
                 "/figures",
                 "/indicators/actuals",
+                "/charts/{year}",
                 "/reviews",
                 "/sessions",
                 "/reports",

@@ -1,11 +1,13 @@
-"""HTTP routes that read the view: the strategy in force, figures, targets against actuals, reviews as of
-a day, sessions and published reports. Every answer is computed from the view for the day or year asked."""
+"""HTTP routes that read the view: the strategy in force, figures, targets against actuals, the report's
+charts, reviews as of a day, sessions and published reports. Every answer is computed from the view for
+the day or year asked."""
 
 from dataclasses import asdict
 from datetime import date
+from fractions import Fraction
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from ess_contracts import evaluation as ev
 from ess_core.auth import Principal, require_service_pilot
@@ -17,11 +19,22 @@ from ess_evaluation.adapters.views import evaluation_views
 from ess_evaluation.domain.derivations import DERIVATIONS
 from ess_evaluation.domain.figures import Figures
 from ess_evaluation.domain.numbers import to_scale
+from ess_evaluation.domain.report_model import Chart
 from ess_evaluation.domain.reviews import ReviewState, status_as_of
-from ess_evaluation.entrypoints.schemas import ActualOut, DecimalValue, FiguresOut, ReviewOut, StrategyOut
+from ess_evaluation.entrypoints.schemas import (
+    ActualOut,
+    ChartOut,
+    DecimalValue,
+    FiguresOut,
+    ReviewOut,
+    SeriesOut,
+    StrategyOut,
+)
+from ess_evaluation.service_layer.reporting import drawn_charts
 
 READERS = ("instructor", "decider", "operator", "admin")
 Year = Annotated[int, Query(ge=2000, le=2100)]
+CHART_SCALE = 2  # a chart's figures as numbers at this scale: exact for euros, percents to a hundredth
 
 
 def figures_out(f: Figures) -> FiguresOut:
@@ -89,6 +102,18 @@ def reads_router(runtime: ServiceRuntime) -> APIRouter:
             )
         return result
 
+    @router.get("/charts/{year}", response_model=list[ChartOut])
+    async def charts(
+        year: Annotated[int, Path(ge=2000, le=2100)],
+        _: Annotated[Principal, reader],
+        as_of: Annotated[date | None, Query(description="reviews as of this day (default: 31 Dec.)")] = None,
+    ) -> list[ChartOut]:
+        """The annual report's charts for the year, computed now from the view: each one's figures, and
+        its SVG, the report's own drawing (what `charts/<name>.svg` of a report written now would hold)."""
+        async with runtime.engine.connect() as conn:
+            drawn = await drawn_charts(conn, year, as_of)
+        return [chart_out(chart, svg) for chart, svg in drawn]
+
     @router.get("/reviews", response_model=list[ReviewOut])
     async def reviews(
         as_of: date, principal: Annotated[Principal, reader], state: ReviewState | None = None
@@ -139,6 +164,22 @@ def reads_router(runtime: ServiceRuntime) -> APIRouter:
             return await queries.reports(conn)
 
     return router
+
+
+def chart_out(chart: Chart, svg: str) -> ChartOut:
+    def number(value: Fraction) -> DecimalValue:
+        return DecimalValue(value=to_scale(value, CHART_SCALE), scale=CHART_SCALE)
+
+    return ChartOut(
+        name=chart.name,
+        title=chart.title,
+        unit=chart.unit,
+        categories=list(chart.categories),
+        series=[SeriesOut(name=s.name, values=[number(v) for v in s.values]) for s in chart.series],
+        reference=number(chart.reference) if chart.reference is not None else None,
+        reference_label=chart.reference_label,
+        svg=svg,
+    )
 
 
 def _plain(item: Any) -> dict[str, Any]:

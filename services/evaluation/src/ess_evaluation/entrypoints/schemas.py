@@ -146,6 +146,24 @@ class ActualOut(BaseModel):
     measures: int
 
 
+class SeriesOut(BaseModel):
+    name: str
+    values: list[DecimalValue] = Field(description="one per category, in the categories' order")
+
+
+class ChartOut(BaseModel):
+    """One of the annual report's charts: its figures, and the report's own drawing of them."""
+
+    name: str = Field(description="the report's `charts/<name>.svg`")
+    title: str
+    unit: str
+    categories: list[str]
+    series: list[SeriesOut]
+    reference: DecimalValue | None = Field(description="a line drawn across, e.g. 100 % of target")
+    reference_label: str
+    svg: str = Field(description="the chart as the report draws it: an SVG document, byte for byte")
+
+
 class ReviewOut(BaseModel):
     project_id: str
     milestone_months: int

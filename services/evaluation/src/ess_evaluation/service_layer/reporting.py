@@ -12,11 +12,13 @@ from ess_core.messaging.digests import view_digest
 from ess_core.messaging.view_idiom import View
 from ess_evaluation.adapters import queries
 from ess_evaluation.adapters.report_files import INDEX, render, sha256, tables_sha256
+from ess_evaluation.adapters.svg import bar_chart
 from ess_evaluation.domain.calendar import year_end
 from ess_evaluation.domain.report import build
+from ess_evaluation.domain.report_model import Chart
 from ess_evaluation.domain.report_rows import ReportInput
 
-__all__ = ["INDEX", "read_input", "render_from", "sha256", "tables_sha256"]
+__all__ = ["INDEX", "drawn_charts", "read_input", "render_from", "sha256", "tables_sha256"]
 
 
 async def read_input(
@@ -37,3 +39,10 @@ async def render_from(
     conn: AsyncConnection, year: int, as_of: date | None, views: Sequence[View]
 ) -> dict[str, bytes]:
     return render(build(await read_input(conn, year, as_of, views)))
+
+
+async def drawn_charts(conn: AsyncConnection, year: int, as_of: date | None) -> list[tuple[Chart, str]]:
+    """The report's charts for the year, each with its SVG: the same drawing as its `charts/<name>.svg`.
+    No view digest: a chart does not carry one, and computing it would cost every read."""
+    report = build(await read_input(conn, year, as_of, ()))
+    return [(chart, bar_chart(chart)) for chart in report.charts]
