@@ -71,14 +71,17 @@ async def test_postgres_image_takes_passwords_and_makes_the_extra_databases(imag
 
 
 PROBE = """
-import importlib, importlib.util, json, os
+import importlib, importlib.resources, importlib.util, json, os
 import ess_contracts, ess_core, ess_views, ess_ops, ess_core.service.main
+pages = importlib.resources.files("ess_console")
 print(json.dumps({
     "services": sorted(importlib.import_module(f"{m}.bootstrap").service.name
                        for m in ("ess_intake", "ess_funding", "ess_evaluation")),
     "uid": os.getuid(),
     "http_host": os.environ.get("ESS_HTTP_HOST"),
     "bytecode": os.path.exists(importlib.util.cache_from_source(ess_core.service.main.__file__)),
+    "console": os.access("/usr/local/bin/ess-console", os.X_OK)
+    and all(pages.joinpath(f).is_file() for f in ("templates/strategie.html", "static/strategie.js")),
 }))
 """
 
@@ -92,10 +95,14 @@ def test_services_image_holds_every_service(images: Images, container_engine: En
         assert facts["uid"] == SERVICES_UID  # the owner `ess deploy secrets` gives the services' files to
         assert facts["http_host"] == "0.0.0.0"
         assert facts["bytecode"], "the image should carry compiled bytecode"
+        assert facts["console"], "the console's entry point, templates and static files should be installed"
         # The entrypoint picks the service from its argument or ESS_SERVICE, and asks for the pilot.
         with pytest.raises(ContainerError) as no_pilot:
             client.containers.run(images.services, ["intake"], stderr=True, remove=True)
         assert no_pilot.value.exit_status == 64
+        with pytest.raises(ContainerError) as no_console_pilot:
+            client.containers.run(images.services, ["console"], stderr=True, remove=True)
+        assert no_console_pilot.value.exit_status == 64
         with pytest.raises(ContainerError) as no_settings:
             env = {"ESS_SERVICE": "funding", "ESS_PILOT": "region"}
             client.containers.run(images.services, environment=env, stderr=True, remove=True)

@@ -1,5 +1,6 @@
 """Every pilot's compose file: generated from the topology (no drift), and accepted by `docker compose
-config` in a pilot's folder as `ess deploy` lays it out, with the services' settings resolved."""
+config` in a pilot's folder as `ess deploy` lays it out, with the services' settings resolved; its console
+wired to its own pilot's services over HTTP only, with none of their credentials."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,10 +63,11 @@ def test_docker_compose_accepts_every_pilot_file(tmp_path: Path) -> None:
             capture_output=True,
             text=True,
             timeout=60,
+            env=os.environ | {"ESS_CONSOLE_OIDC_ISSUER": f"https://sso.{pilot}.example"},
         )
         assert done.returncode == 0, f"{pilot}: {done.stderr}"
         resolved = json.loads(done.stdout)["services"]
-        assert set(resolved) == {f"{pilot}-nats", f"{pilot}-postgres"} | {
+        assert set(resolved) == {f"{pilot}-nats", f"{pilot}-postgres", f"{pilot}-console"} | {
             f"{pilot}-{s}" for s in services_of(pilot)
         }
         for name in services_of(pilot):
@@ -72,6 +75,32 @@ def test_docker_compose_accepts_every_pilot_file(tmp_path: Path) -> None:
             assert environment["ESS_NATS_URL"].startswith(f"tls://{pilot}-nats:4222,"), environment
             assert environment["ESS_AUTH_PUBLIC_KEY_FILE"].endswith("auth-public.pem")
             assert "://ess@" in environment["ESS_DATABASE_URL"], "the password comes from a secret file"
+            assert "/healthz" in " ".join(resolved[f"{pilot}-{name}"]["healthcheck"]["test"])
+        check_console(pilot, resolved[f"{pilot}-console"], folder)
+
+
+def check_console(pilot: str, console: dict[str, Any], folder: PilotFolder) -> None:
+    """The pilot's console: its own services' addresses on the stack's network and nobody else's, its
+    cookie key from its own secrets folder, no database, NATS, signing or encryption credential, its OIDC
+    settings from the variables compose reads, started once its services answer their health check."""
+    environment = console["environment"]
+    assert console["command"] == ["console"] and environment["ESS_PILOT"] == pilot
+    urls = {k: v for k, v in environment.items() if k.startswith("ESS_CONSOLE_") and k.endswith("_URL")}
+    urls.pop("ESS_CONSOLE_PUBLIC_URL")  # where browsers reach the console, not a service
+    own = {f"ESS_CONSOLE_{s.upper()}_URL": f"http://{pilot}-{s}:8080" for s in services_of(pilot)}
+    assert urls == own, urls
+    forbidden = ("ESS_DATABASE", "ESS_NATS", "ESS_SIGNING", "ESS_ENCRYPTION", "ESS_AUTH", "POSTGRES")
+    assert not [k for k in environment if k.startswith(forbidden)], environment
+    assert environment["ESS_CONSOLE_COOKIE_KEY_FILE"] == "/run/ess/console/cookie.key"
+    assert environment["ESS_CONSOLE_OIDC_ISSUER"] == f"https://sso.{pilot}.example"  # a placeholder
+    assert {"ESS_CONSOLE_OIDC_CLIENT_ID", "ESS_CONSOLE_OIDC_CLIENT_SECRET_FILE"} <= set(environment)
+    mounted = [(v["source"], v["target"]) for v in console.get("volumes", [])]
+    assert mounted == [(str(folder.secrets / "console"), "/run/ess/console")], mounted
+    assert (folder.secrets / "console" / "cookie.key").stat().st_size > 0  # made by `ess deploy secrets`
+    assert {name: d["condition"] for name, d in console["depends_on"].items()} == {
+        f"{pilot}-{s}": "service_healthy" for s in services_of(pilot)
+    }
+    assert [(p["host_ip"], p["target"]) for p in console["ports"]] == [("127.0.0.1", 8080)], console["ports"]
 
 
 def test_ess_deploy_lays_out_a_pilot_folder_from_the_settings(tmp_path: Path) -> None:
@@ -114,7 +143,13 @@ def test_ess_deploy_secrets_gives_each_secret_to_the_image_user_that_reads_it(tm
     subprocess.run([*ESS_SECRETS, str(tmp_path)], capture_output=True, timeout=60, check=True)
     folder = PilotFolder(tmp_path)
     assert folder.database_server_password.read_text() == folder.database_password.read_text()
-    mine = [folder.signing_seed, folder.nats_seed, folder.database_password, folder.database_server_password]
+    mine = [
+        folder.signing_seed,
+        folder.nats_seed,
+        folder.database_password,
+        folder.database_server_password,
+        folder.console_cookie_key,
+    ]
     assert {stat.S_IMODE(path.stat().st_mode) for path in mine} == {0o600}
     owners = {path.name: (path.stat().st_uid, path.stat().st_gid) for path in mine}
     assert owners == {
@@ -122,8 +157,10 @@ def test_ess_deploy_secrets_gives_each_secret_to_the_image_user_that_reads_it(tm
         "nats.seed": (SERVICES_UID, SERVICES_UID),
         "postgres-password": (SERVICES_UID, SERVICES_UID),
         "password": (POSTGRES_UID, POSTGRES_UID),
+        "cookie.key": (SERVICES_UID, SERVICES_UID),  # the console runs from the services image
     }
     assert stat.S_IMODE(folder.secrets.stat().st_mode) == 0o711  # opened by name, not listed
+    assert stat.S_IMODE(folder.console_cookie_key.parent.stat().st_mode) == 0o711
 
 
 def test_ess_deploy_secrets_not_as_root_says_what_to_run() -> None:

@@ -72,12 +72,22 @@ def _say_who_reads(folder: PilotFolder, handed: bool) -> None:
         )
         return
     services = " ".join(
-        map(str, (folder.signing_seed, folder.nats_seed, folder.encryption_key, folder.database_password))
+        map(
+            str,
+            (
+                folder.signing_seed,
+                folder.nats_seed,
+                folder.encryption_key,
+                folder.database_password,
+                folder.console_cookie_key,
+            ),
+        )
     )
     note("not root: as root, give the secrets to the image users, or the containers cannot read them:")
     note(f"  chown {SERVICES_UID}:{SERVICES_UID} {services}")
     note(f"  chown {POSTGRES_UID}:{POSTGRES_UID} {folder.database_server_password}")
-    note(f"  chmod 711 {folder.secrets} {folder.database_server_password.parent}")
+    parents = f"{folder.database_server_password.parent} {folder.console_cookie_key.parent}"
+    note(f"  chmod 711 {folder.secrets} {parents}")
 
 
 @app.command("dev")

@@ -66,6 +66,11 @@ class PilotFolder:
     def tls(self) -> Path:
         return self.secrets / "tls"
 
+    @property
+    def console_cookie_key(self) -> Path:
+        """The console's session cookie key: in `secrets/console/`, the only folder the console mounts."""
+        return self.secrets / "console" / compose.CONSOLE_COOKIE_KEY
+
 
 def render_config(
     federation: Federation, pilot: Pilot, folder: PilotFolder, paths: natsconf.NodePaths | None = None
@@ -80,8 +85,8 @@ def render_config(
 
 
 def make_secrets(folder: PilotFolder, auth_public_key: Path | None = None) -> tuple[str, str, str]:
-    """The pilot's seeds, encryption key and database password (kept when present); returns the (signing,
-    NATS, encryption) public keys.
+    """The pilot's seeds, encryption key, database password and console cookie key (kept when present);
+    returns the (signing, NATS, encryption) public keys.
 
     `auth_public_key`: a local token issuer's key for staff tokens (demonstrations); a real pilot writes
     its OIDC settings (`ESS_OIDC_ISSUER`, `ESS_OIDC_AUDIENCE`) into `secrets/site.env` instead.
@@ -93,6 +98,8 @@ def make_secrets(folder: PilotFolder, auth_public_key: Path | None = None) -> tu
     if not password.exists():
         keys.write_secret(password, random.token_urlsafe(24) + "\n")
     keys.write_secret(folder.database_server_password, password.read_text(encoding="utf-8"))
+    if not folder.console_cookie_key.exists():  # kept: a new key would sign everyone out
+        keys.write_secret(folder.console_cookie_key, random.token_urlsafe(32) + "\n")
     site = folder.secrets / "site.env"
     if auth_public_key is not None:
         keys.write_secret(folder.secrets / SITE_AUTH_KEY, auth_public_key.read_text(encoding="utf-8"))
@@ -121,6 +128,8 @@ def hand_to_images(folder: PilotFolder) -> bool:
             os.chown(path, SERVICES_UID, SERVICES_UID)
     folder.database_server_password.parent.chmod(0o711)
     os.chown(folder.database_server_password, POSTGRES_UID, POSTGRES_UID)
+    folder.console_cookie_key.parent.chmod(0o711)
+    os.chown(folder.console_cookie_key, SERVICES_UID, SERVICES_UID)  # the console runs from the same image
     return True
 
 
