@@ -170,8 +170,9 @@ def test_every_console_page_passes_axe_core_without_serious_or_critical_violatio
     walk.open("/exploitation/flux/1", "Message n° 1 du flux", "exploitation-message")
     wait_for_page(walk, "/exploitation/rejets", f"project.{project_id}.project_withdrawn")
     walk.check("/exploitation/rejets", "Lettres mortes", "exploitation-rejets")
+    retried_by_operator(walk)
     walk.sign_in("region-admin")
-    walk.open("/exploitation/rejets", "Lettres mortes")  # with the admin's retry buttons
+    walk.open("/exploitation/rejets", "Lettres mortes")  # an admin's, the same buttons
     walk.sign_in("region-instructor")
     walk.open("/exploitation", "Cette page ne peut pas s'afficher")  # a French 403
 
@@ -195,6 +196,18 @@ def test_every_console_page_passes_axe_core_without_serious_or_critical_violatio
     print("\n".join([f"axe-core on {len(walk.pages)} pages, moderate, minor or to review:", *info]))
     assert not failing(walk.violations), "\n".join(map(str, failing(walk.violations)))
     assert not walk.problems, "\n".join(walk.problems)
+
+
+def retried_by_operator(walk: Walk) -> None:
+    """The operator's « Reprendre » on funding's first rejection: the answer's page, its outcome focused."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    walk.driver.find_element(By.XPATH, "//h2[@id='funding']/following-sibling::table[1]//button").click()
+    WebDriverWait(walk.driver, 15).until(lambda d: "issue=" in d.current_url)
+    walk.check("/exploitation/rejets (retried)", "Lettres mortes")
+    outcome = walk.driver.find_element(By.CSS_SELECTOR, "p[role=status][data-issue]")
+    assert walk.driver.switch_to.active_element == outcome, outcome.text
 
 
 def error_summary_problems(driver: WebDriver, page: str) -> list[str]:
