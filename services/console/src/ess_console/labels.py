@@ -260,13 +260,27 @@ def amount_text(cents: int) -> str:
     return euros(cents).removesuffix(" €").removesuffix(",00")
 
 
+SUBJECTS = (  # the rules' subjects (ess_views.funding_plan), as the rule's sentence names them
+    ("the plan", "le plan"),
+    ("budget line ", "la ligne de budget "),
+    ("single undertaking ", "l'entreprise unique "),
+)
+
+
+def subject_text(subject: str) -> str:
+    for english, french in SUBJECTS:
+        if subject.startswith(english):
+            return french + subject.removeprefix(english)
+    return subject
+
+
 def verdict_text(verdict: dict[str, Any]) -> str:
     """A rule's verdict in French, from its figures: the service's own message is for developers."""
     rule = RULES.get(str(verdict["rule"]), str(verdict["rule"]))
     regulation = f" ({verdict['regulation']})" if verdict.get("regulation") else ""
     return (
         f"{rule.capitalize()}{regulation} : l'acte {verdict['act']} du {verdict['act_on']} porte "
-        f"{verdict['subject']} à {euros(int(verdict['total_cents']))} pour un plafond de "
+        f"{subject_text(str(verdict['subject']))} à {euros(int(verdict['total_cents']))} pour un plafond de "
         f"{euros(int(verdict['limit_cents']))}, soit {euros(int(verdict['excess_cents']))} de trop."
     )
 
