@@ -5,6 +5,7 @@ the services' own role checks decide what a page may show."""
 # No `from __future__ import annotations`: FastAPI reads the annotations of the routes.
 
 import csv
+import hmac
 import io
 from datetime import date
 from importlib.resources import files
@@ -28,11 +29,17 @@ from ess_console import (
 )
 from ess_console.backend import Backend, InvalidInput, ServiceRefused
 from ess_console.kit import FormExpired, Kit, NotSignedIn, NotYourPage
+from ess_console.oidc import EXPIRED, Provider, Refused, Verified, person_of, provider_error
+from ess_console.people import AnyOf, LocalPeople, Person, SignedIn
 from ess_console.session import COOKIE, Session, dump, load, new_session
 from ess_console.settings import ConsoleSettings
 from ess_console.strategy import STRATEGY_FIRST, STRATEGY_LAST
 
 PER_PAGE = 25
+FLOW_COOKIE = "ess_console_flow"
+"""The state of a sign-in at the provider, binding its return to the browser that started it. SameSite=Lax:
+the provider sends the browser back by a cross-site navigation, on which Strict cookies are not sent."""
+RETURN_PATH = "/connexion/retour"
 HOLDERS, NETWORKS = frozenset({"holder"}), frozenset({"network"})
 OPERATORS = frozenset({"operator"})
 
@@ -81,13 +88,21 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
         pilot_name=labels.PILOTS[settings.pilot],
     )
     templates.env.filters["named"] = lambda code, names: names.get(code, code)  # a code, in French
+    local = LocalPeople(settings.people_dir, settings.pilot)
+    provider = Provider(settings.oidc) if settings.oidc else None
+    at_provider = SignedIn()
+    people = AnyOf((local, at_provider))
+
+    def who(session: Session | None) -> Person | None:
+        """The person the session names, by either sign-in; None when nobody (any more)."""
+        return people.find(session.person) if session and session.person else None
 
     def page(
         request: Request, name: str, session: Session | None, status: int = 200, **context: Any
     ) -> HTMLResponse:
-        person = session.person if session and session.person else None
-        roles = settings.roles_of(person) if person else frozenset()
-        values = {"request": request, "person": person, "roles": roles, **context}
+        person = who(session)
+        roles = person.roles if person else frozenset()
+        values = {"request": request, "person": person.label if person else None, "roles": roles, **context}
         values.setdefault("csrf", session.csrf if session else "")
         answer = templates.TemplateResponse(request, name, values, status_code=status)
         answer.headers["Cache-Control"] = "no-store"  # pages show personal data
@@ -95,11 +110,11 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
 
     def signed_in(request: Request) -> tuple[Session, Backend] | None:
         session = load(request.cookies.get(COOKIE), settings.cookie_key)
-        token = settings.token_of(session.person) if session and session.person else None
-        if session is None or token is None:
+        person = who(session)
+        if session is None or person is None:
             return None
         urls = {"funding": settings.funding_url, "intake": settings.intake_url}
-        return session, Backend(urls | {"evaluation": settings.evaluation_url}, token)
+        return session, Backend(urls | {"evaluation": settings.evaluation_url}, person.token)
 
     def staff_of(request: Request) -> tuple[Session, Backend]:
         """The signed-in person's session and their way to the services; else off to sign in."""
@@ -154,15 +169,31 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
 
     @app.get("/", response_class=HTMLResponse)
     async def home(request: Request) -> Response:
-        found = signed_in(request)
-        start = first_page(settings.roles_of(found[0].person)) if found else "/connexion"
-        return RedirectResponse(start, status_code=303)
+        person = who(load(request.cookies.get(COOKIE), settings.cookie_key))
+        return RedirectResponse(first_page(person.roles) if person else "/connexion", status_code=303)
+
+    def sign_in_form(
+        request: Request, session: Session, status: int = 200, error: str | None = None,
+        refusal: Refused | None = None,
+    ) -> HTMLResponse:  # fmt: skip
+        """The sign-in page: the provider's button when there is one, the local people when there are."""
+        choices = [(p, labels.person_label(p, settings.pilot)) for p in local.names()]
+        return page(
+            request, "connexion.html", session, status, people=choices, error=error, refusal=refusal,
+            provider=provider is not None,
+        )  # fmt: skip
+
+    def signed_in_as(key: str, person: Person) -> Response:
+        """Off to the person's first page, in a new session (a new CSRF token too)."""
+        answer = RedirectResponse(first_page(person.roles), status_code=303)
+        session = dump(new_session(key), settings.cookie_key)
+        answer.set_cookie(COOKIE, session, httponly=True, samesite="strict")
+        return answer
 
     @app.get("/connexion", response_class=HTMLResponse)
     async def sign_in_page(request: Request) -> Response:
         session = load(request.cookies.get(COOKIE), settings.cookie_key) or new_session("")
-        people = [(p, labels.person_label(p, settings.pilot)) for p in settings.people()]
-        answer = page(request, "connexion.html", session, people=people, error=None)
+        answer = sign_in_form(request, session)
         answer.set_cookie(COOKIE, dump(session, settings.cookie_key), httponly=True, samesite="strict")
         return answer
 
@@ -171,19 +202,76 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
         request: Request, person: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = ""
     ) -> Response:
         session = posted_by(request, csrf)
-        if settings.token_of(person) is None:
-            people = [(p, labels.person_label(p, settings.pilot)) for p in settings.people()]
+        found = local.find(person)
+        if found is None:
             error = "Choisissez la personne avec laquelle vous connecter."
-            return page(request, "connexion.html", session, 422, people=people, error=error)
-        answer = RedirectResponse(first_page(settings.roles_of(person)), status_code=303)
+            return sign_in_form(request, session, 422, error=error)
+        return signed_in_as(person, found)
+
+    @app.post("/connexion/fournisseur", response_class=HTMLResponse)
+    async def sign_in_at_provider(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+        """Off to the pilot's identity provider, the flow's state kept in a cookie of this browser."""
+        session = posted_by(request, csrf)
+        if provider is None:
+            return page(request, "erreur.html", session, 404, message=labels.REFUSALS[404])
+        try:
+            address, state = await provider.start()
+        except Refused as refused:
+            return sign_in_form(request, session, refused.status, refusal=refused)
+        answer = RedirectResponse(address, status_code=303)
         answer.set_cookie(
-            COOKIE, dump(new_session(person), settings.cookie_key), httponly=True, samesite="strict"
-        )
+            FLOW_COOKIE, state, max_age=600, path=RETURN_PATH, httponly=True, samesite="lax",
+            secure=settings.oidc is not None and settings.oidc.public_url.startswith("https:"),
+        )  # fmt: skip
+        return answer
+
+    @app.get(RETURN_PATH, response_class=HTMLResponse)
+    async def back_from_provider(request: Request) -> Response:
+        """The provider's answer: checked, then the person signed in (kept here, named by a random id in
+        the cookie), or the sign-in page saying in French what went wrong."""
+        if provider is None or settings.oidc is None:
+            return page(request, "erreur.html", None, 404, message=labels.REFUSALS[404])
+        answer: Response
+        try:
+            verified = await returned(request, provider)
+            person = person_of(verified, settings.oidc, settings.pilot)
+        except Refused as refused:
+            # a new session: the browser sent no Strict cookie along the way back from the provider
+            session = new_session("")
+            answer = sign_in_form(request, session, refused.status, refusal=refused)
+            answer.set_cookie(COOKIE, dump(session, settings.cookie_key), httponly=True, samesite="strict")
+        else:
+            key = at_provider.add(person, verified.expires_at)
+            answer = arrived(request, key, person)
+        answer.delete_cookie(FLOW_COOKIE, path=RETURN_PATH)
+        return answer
+
+    async def returned(request: Request, provider: Provider) -> Verified:
+        """The verified answer of the provider this browser was sent to; the state is spent either way."""
+        given = request.query_params
+        state, ours = given.get("state", ""), request.cookies.get(FLOW_COOKIE, "")
+        if not state or not hmac.compare_digest(state, ours):
+            raise Refused(400, EXPIRED, "the state is not this browser's")
+        if error := given.get("error"):
+            provider.pending.pop(state, None)
+            raise provider_error(error, given.get("error_description"))
+        return await provider.finish(state, given.get("code", ""))
+
+    def arrived(request: Request, key: str, person: Person) -> Response:
+        """A page that opens the person's first page at once (`meta refresh`, and a link). Not a redirect:
+        this answer ends a navigation the provider's site started, and the browser sends no SameSite=Strict
+        cookie along a redirect chain that began on another site; a page of ours going on to the next is a
+        navigation of this site."""
+        session = new_session(key)
+        start = first_page(person.roles)
+        answer = page(request, "connecte.html", session, start=start)
+        answer.set_cookie(COOKIE, dump(session, settings.cookie_key), httponly=True, samesite="strict")
         return answer
 
     @app.post("/deconnexion")
     async def sign_out(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
-        posted_by(request, csrf)
+        session = posted_by(request, csrf)
+        at_provider.end(session.person)  # a local person has no server-side session: nothing to end
         answer = RedirectResponse("/connexion", status_code=303)
         answer.delete_cookie(COOKIE)
         return answer
@@ -446,7 +534,7 @@ def build_console(settings: ConsoleSettings) -> FastAPI:
             return page(request, "preferences.html", session, 422, chosen=shown, errors=errors, saved=False)
         return page(request, "preferences.html", session, chosen=chosen, errors={}, saved=True)
 
-    kit = Kit(settings, page, signed_in, posted_by)
+    kit = Kit(settings, page, signed_in, posted_by, who)
     holder.add_pages(app, kit)
     network.add_pages(app, kit)
     operations.add_pages(app, kit)

@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from ess_console.backend import Backend
+from ess_console.people import Person
 from ess_console.session import Session
 from ess_console.settings import ConsoleSettings
 
@@ -33,6 +34,8 @@ class Kit:
     """`page(request, template, session, status=200, **context)`"""
     signed_in: Callable[[Request], tuple[Session, Backend] | None]
     posted_by: Callable[[Request, object], Session]
+    who: Callable[[Session], Person | None]
+    """The person a session names (token and roles), whichever way they signed in."""
 
     def person_of(self, request: Request, roles: frozenset[str]) -> tuple[Session, Backend]:
         """The signed-in person, when their token has one of `roles` (the service route's); else off to
@@ -40,9 +43,14 @@ class Kit:
         found = self.signed_in(request)
         if found is None:
             raise NotSignedIn
-        if self.settings.roles_of(found[0].person).isdisjoint(roles):
+        if self.roles_of(found[0]).isdisjoint(roles):
             raise NotYourPage
         return found
+
+    def roles_of(self, session: Session) -> frozenset[str]:
+        """The roles of the person the session names; none when it names nobody."""
+        person = self.who(session)
+        return person.roles if person else frozenset()
 
     def open_backend(self) -> Backend:
         """The pilot's services without a person's token: the holder's private link is its own key."""

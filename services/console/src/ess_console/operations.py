@@ -85,7 +85,7 @@ def add_pages(app: FastAPI, kit: Kit) -> None:
         names = services_of(backend)
         found = await asyncio.gather(*(reached(backend, "/dlq", s) for s in names))
         done = {k: v for k in ("service", "seq", "issue") if (v := request.query_params.get(k))}
-        can_retry = not kit.settings.roles_of(session.person).isdisjoint(RETRYING)
+        can_retry = not kit.roles_of(session).isdisjoint(RETRYING)
         return kit.page(
             request, "rejets.html", session, services=list(zip(names, found, strict=True)), done=done,
             can_retry=can_retry,
