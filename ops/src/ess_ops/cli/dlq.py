@@ -62,7 +62,7 @@ def retry_command(
 ) -> None:
     """Apply it again (after a fix) wherever it is held; exit 1 if it is still not applied somewhere."""
     found = still = 0
-    for name, base, key in targets(state_dir, service, url, token, "admin"):
+    for name, base, key in targets(state_dir, service, url, token, "operator"):
         result = call("POST", base, key, f"/dlq/{seq}/retry")
         if result is None:
             continue
