@@ -13,15 +13,20 @@ SVG = "{http://www.w3.org/2000/svg}svg"
 
 
 class _Page(HTMLParser):
-    """Collects image sources and tables (`data-csv` names the CSV holding the same cells)."""
+    """Collects image sources and tables (`data-csv` names the CSV holding the same cells). A cell or heading
+    the page shows in French while its CSV holds a stable value or key says the CSV's text in `data-value` or
+    `data-column`: `tables` holds the CSV's text of each cell, `shown` what the page shows."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.images: list[str] = []
         self.tables: dict[str, list[list[str]]] = {}
+        self.shown: dict[str, list[list[str]]] = {}
         self._table: str | None = None
         self._row: list[str] | None = None
+        self._shown_row: list[str] = []
         self._cell: list[str] | None = None
+        self._value: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         named = dict(attrs)
@@ -30,17 +35,22 @@ class _Page(HTMLParser):
         elif tag == "table":
             self._table = named.get("data-csv") or ""
             self.tables[self._table] = []
+            self.shown[self._table] = []
         elif tag == "tr" and self._table is not None:
-            self._row = []
+            self._row, self._shown_row = [], []
         elif tag in ("td", "th") and self._row is not None:
             self._cell = []
+            self._value = named.get("data-value", named.get("data-column"))
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("td", "th") and self._row is not None and self._cell is not None:
-            self._row.append("".join(self._cell))
+            text = "".join(self._cell)
+            self._row.append(text if self._value is None else self._value)
+            self._shown_row.append(text)
             self._cell = None
         elif tag == "tr" and self._table is not None and self._row is not None:
             self.tables[self._table].append(self._row)
+            self.shown[self._table].append(self._shown_row)
             self._row = None
         elif tag == "table":
             self._table = None
@@ -63,7 +73,8 @@ def decodes_as_svg(data: bytes) -> bool:
 
 
 def check_report_dir(out: Path) -> _Page:
-    """Every image the HTML references exists and decodes; every HTML table equals its CSV, cell by cell."""
+    """Every image the HTML references exists and decodes; every HTML table equals its CSV, cell by cell (the
+    CSV's text of each cell the page shows in French)."""
     page = read_page((out / "index.html").read_text(encoding="utf-8"))
     assert page.images, "the report shows no chart"
     for src in page.images:

@@ -86,7 +86,7 @@ def test_the_strategy_page_shows_the_reports_charts_and_follows_a_new_measure(
         motion = driver.execute_script("return getComputedStyle(arguments[0]).animationName", live)
         assert motion == "none", motion  # highlighted only for those who did not ask for less motion
         drawn = shown_drawing(driver, "indicators")
-        assert f"{INDICATOR} — actual: 40 % of target" in drawn, drawn
+        assert f"{INDICATOR} — " in drawn and "— réalisé : 40\u202f%</title>" in drawn, drawn  # in French
 
     with system.client("region", "evaluation") as evaluation:
         charts = evaluation.get(f"/charts/{YEAR}", params={"as_of": AS_OF}).json()

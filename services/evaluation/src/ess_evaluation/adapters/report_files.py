@@ -1,5 +1,7 @@
 """The report as files: `index.html` with its charts as SVG images under `charts/`, one CSV per table,
-and `SHA256SUMS`. The HTML tables and the CSV files are written from the same cells."""
+and `SHA256SUMS`. The HTML tables and the CSV files are written from the same cells: the page shows each
+cell's French text, the CSV holds its stable value under the column's English key, and wherever the two
+differ the page carries the CSV's (`data-column` on a heading, `data-value` on a cell)."""
 
 from __future__ import annotations
 
@@ -59,17 +61,28 @@ def tables_sha256(files: dict[str, bytes]) -> str:
 def csv_bytes(table: Table) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(table.columns)
-    writer.writerows(table.rows)
+    writer.writerow(c.key for c in table.columns)
+    writer.writerows(tuple(c.value for c in row) for row in table.rows)
     return buffer.getvalue().encode()
 
 
+def _data(name: str, value: str, shown: str) -> str:
+    return f' data-{name}="{escape(value)}"' if value != shown else ""
+
+
 def html_table(table: Table) -> str:
-    head = "".join(f"<th>{escape(c)}</th>" for c in table.columns)
-    body = "\n".join("<tr>" + "".join(f"<td>{escape(v)}</td>" for v in row) + "</tr>" for row in table.rows)
+    head = "".join(
+        f'<th scope="col"{_data("column", c.key, c.heading)}>{escape(c.heading)}</th>' for c in table.columns
+    )
+    body = "\n".join(
+        "<tr>"
+        + "".join(f"<td{_data('value', c.value, c.shown)}>{escape(c.shown)}</td>" for c in row)
+        + "</tr>"
+        for row in table.rows
+    )
     return (
         f'<table id="{table.name}" data-csv="{table.name}.csv">\n<caption>{escape(table.title)} '
-        f'(<a href="{table.name}.csv">CSV</a>)</caption>\n<thead><tr>{head}</tr></thead>\n'
+        f'(<a href="{table.name}.csv">données au format CSV</a>)</caption>\n<thead><tr>{head}</tr></thead>\n'
         f"<tbody>\n{body}\n</tbody>\n</table>"
     )
 

@@ -27,3 +27,17 @@ def decimal_text(value: Fraction, places: int) -> str:
 
 def euros(cents: int) -> str:
     return decimal_text(Fraction(cents, 100), 2)
+
+
+def french_decimal(value: Fraction, places: int) -> str:
+    """`value` as French readers write it, same rounding as `decimal_text`: 12 500,5 at one place (a narrow
+    no-break space between thousands, as the console and the notices write them)."""
+    text = decimal_text(value, places)
+    sign, text = ("-", text[1:]) if text.startswith("-") else ("", text)
+    whole, _, part = text.partition(".")
+    return sign + f"{int(whole):,}".replace(",", "\u202f") + (f",{part}" if part else "")
+
+
+def french_percent(value: Fraction, places: int) -> str:
+    """40 %, 62,5 % (a narrow no-break space before the sign)."""
+    return f"{french_decimal(value, places)}\u202f%"

@@ -1,13 +1,17 @@
 """The annual evaluation report: targets against actuals per objective and action, figures per department
-and per pilot, follow-up reviews as of a day and the steering sessions of the year, each with its chart."""
+and per pilot, follow-up reviews as of a day and the steering sessions of the year, each with its chart.
+
+Its words are French, as the Region and its partners write to the public; its CSV columns and the keys of
+its charts stay stable English keys for the code that reads them (`report_model`)."""
 
 from __future__ import annotations
 
 from fractions import Fraction
 
+from ess_contracts.reference.labels import PILOT_SHORT_NAMES
 from ess_contracts.reference.strategy import STRATEGY_TITLE
-from ess_evaluation.domain.numbers import decimal_text, euros
-from ess_evaluation.domain.report_model import Chart, Report, Section, Series
+from ess_evaluation.domain import report_words as w
+from ess_evaluation.domain.report_model import Cell, Chart, Report, Section, Series
 from ess_evaluation.domain.report_rows import (
     ACTUAL_COLUMNS,
     COUNTS,
@@ -27,6 +31,7 @@ from ess_evaluation.domain.report_rows import (
 from ess_evaluation.domain.reviews import MILESTONES, ReviewStatus, status_as_of
 from ess_evaluation.domain.sessions import Session
 
+Row = tuple[str | Cell, ...]
 PROJECT_COLUMNS = (*(LABELS[m] for m in COUNTS), LABELS["jobs_planned"], LABELS["funds_committed"])
 
 
@@ -35,16 +40,19 @@ def build(data: ReportInput) -> Report:
         i.example for i in data.evaluator.indicators.values()
     )
     notes = (
-        f"{STRATEGY_TITLE}: figures of the calendar year {data.year}; "
-        f"reviews as of {data.as_of.isoformat()}.",
-        "Derived figures are computed from the events on the stream; measured ones are recorded by the "
-        "lead pilots of their action.",
+        f"{STRATEGY_TITLE} : chiffres de l'année civile {data.year} ; suivis des projets au "
+        f"{w.french_date(data.as_of)}.",
+        "Les indicateurs calculés le sont à partir des événements échangés entre les pilotes ; les "
+        "indicateurs mesurés sont enregistrés par les pilotes chefs de file de leur action.",
         *(
-            ("EXAMPLE DATA: some definitions are marked as examples, not the strategy's catalogue.",)
+            (
+                "DONNÉES D'EXEMPLE : certaines définitions sont marquées comme des exemples, elles ne "
+                "forment pas le catalogue de la stratégie.",
+            )
             if example
             else ()
         ),
-        *((f"View digest: {data.view_digest}",) if data.view_digest else ()),
+        *((f"Empreinte de la vue (SHA-256) : {data.view_digest}",) if data.view_digest else ()),
     )
     return Report(
         year=data.year,
@@ -62,37 +70,46 @@ def build(data: ReportInput) -> Report:
     )
 
 
-def _project_cells(data: ReportInput, dimension: str, key: str) -> tuple[str, ...]:
+def _project_cells(data: ReportInput, dimension: str, key: str) -> tuple[Cell, ...]:
     metrics = data.evaluator.figures(data.year).metrics
-    counts = tuple(str(metrics[m][dimension].get(key, 0)) for m in (*COUNTS, "jobs_planned"))
-    return (*counts, euros(metrics["funds_committed"][dimension].get(key, 0)))
+    counts = tuple(w.count(metrics[m][dimension].get(key, 0)) for m in (*COUNTS, "jobs_planned"))
+    return (*counts, w.money(metrics["funds_committed"][dimension].get(key, 0)))
+
+
+def _figure(key: str, value: str | Cell) -> tuple[Cell, str | Cell]:
+    return Cell(key, w.SUMMARY[key]), value
 
 
 def key_figures(data: ReportInput) -> Section:
     f = data.evaluator.figures(data.year)
     share, days = f.fully_funded_share, f.median_days_to_first_decision
     states = [s.state for s in _statuses(data)]
+    on = w.french_date(data.as_of)
     rows = [
-        *((LABELS[m], str(f.total(m))) for m in (*COUNTS, "jobs_planned")),
-        *((LABELS[m], euros(f.total(m))) for m in FUNDS),
-        ("plans with a favourable opinion", str(f.plans)),
-        ("plans fully funded", str(f.plans_fully_funded)),
-        ("plans fully funded (%)", decimal_text(share, 1) if share is not None else ""),
-        ("plans over-funded", str(f.plans_over_funded)),
-        ("projects with a first funding decision", str(f.decided_projects)),
-        ("median days to first decision", decimal_text(days, 1) if days is not None else ""),
-        ("reviews due in the year", str(len(states))),
-        *(
-            (f"reviews {state} as of {data.as_of.isoformat()}", str(states.count(state)))
-            for state in ("done", "overdue")
+        *(_figure(LABELS[m], w.count(f.total(m))) for m in (*COUNTS, "jobs_planned")),
+        *(_figure(LABELS[m], w.money(f.total(m))) for m in FUNDS),
+        _figure("plans with a favourable opinion", w.count(f.plans)),
+        _figure("plans fully funded", w.count(f.plans_fully_funded)),
+        _figure("plans fully funded (%)", w.percent(share, 1) if share is not None else ""),
+        _figure("plans over-funded", w.count(f.plans_over_funded)),
+        _figure("projects with a first funding decision", w.count(f.decided_projects)),
+        _figure("median days to first decision", w.number(days, 1, " jours") if days is not None else ""),
+        _figure("reviews due in the year", w.count(len(states))),
+        (
+            Cell(f"reviews done as of {data.as_of.isoformat()}", f"Suivis réalisés au {on}"),
+            w.count(states.count("done")),
         ),
-        ("steering sessions held", str(len(_sessions_of_year(data)))),
-        ("measures counted", str(len(data.evaluator.counted_measures(data.year)))),
+        (
+            Cell(f"reviews overdue as of {data.as_of.isoformat()}", f"Suivis en retard au {on}"),
+            w.count(states.count("overdue")),
+        ),
+        _figure("steering sessions held", w.count(len(_sessions_of_year(data)))),
+        _figure("measures counted", w.count(len(data.evaluator.counted_measures(data.year)))),
     ]
     return section(
-        "Key figures",
-        "The year at a glance.",
-        [table("summary", "Key figures", ("figure", "value"), rows)],
+        "Chiffres clés",
+        "L'année en un coup d'œil.",
+        [table("summary", "Chiffres clés", ("figure", "value"), rows)],
         [],
     )
 
@@ -105,7 +122,8 @@ def _statuses(data: ReportInput) -> list[ReviewStatus]:
 def objectives_and_actions(data: ReportInput) -> Section:
     ev = data.evaluator
     by_code = {a.indicator.code: a for a in actuals(data)}
-    rows, summary = [], []
+    rows: list[Row] = []
+    summary: list[Row] = []
     for code, title in OBJECTIVE_TITLES.items():
         serving = [a for a in ev.actions.values() if code in a.objectives]
         mine = [by_code[i.code] for a in serving for i in ev.indicators.values() if i.action_code == a.code]
@@ -116,7 +134,14 @@ def objectives_and_actions(data: ReportInput) -> Section:
         reached = sum(a.status == "reached" for a in targets)
         actions = " ".join(a.code for a in serving)
         summary.append(
-            (code, title, actions, *_project_cells(data, "objective", code), str(reached), str(len(targets)))
+            (
+                code,
+                title,
+                actions,
+                *_project_cells(data, "objective", code),
+                w.count(reached),
+                w.count(len(targets)),
+            )
         )
     rows += [
         ("", "", "", *actual_row(a)) for a in by_code.values() if a.indicator.action_code not in ev.actions
@@ -126,50 +151,60 @@ def objectives_and_actions(data: ReportInput) -> Section:
     metrics = ev.figures(data.year).metrics
     chart = Chart(
         "objectives",
-        "Projects per objective",
+        "Projets par objectif",
         "projects",
         codes,
         tuple(
-            Series(LABELS[m], tuple(Fraction(metrics[m]["objective"].get(c, 0)) for c in codes))
+            _series(LABELS[m], tuple(Fraction(metrics[m]["objective"].get(c, 0)) for c in codes))
             for m in ("projects_submitted", "projects_funded")
         ),
+        unit_label="projets",
+        category_names=tuple(f"{c} — {t}" for c, t in OBJECTIVE_TITLES.items()),
     )
     return section(
-        "Targets and actuals by objective and action",
-        "Each action appears under every objective it serves; indicators attached to no action come last.",
+        "Cibles et réalisé par objectif et par action",
+        "Chaque action figure sous chacun des objectifs qu'elle sert ; les indicateurs rattachés à aucune "
+        "action viennent en dernier.",
         [
             table(
                 "indicators",
-                "Indicators: target and actual",
+                "Indicateurs : cible et réalisé",
                 ("objective", "action", "action title", *ACTUAL_COLUMNS),
                 rows,
             ),
-            table("objectives", "Objectives", columns, summary),
+            table("objectives", "Objectifs", columns, summary),
         ],
-        [percent_chart("indicators", "Actual as % of the year's target", list(by_code.values())), chart],
+        [percent_chart("indicators", "Réalisé en % de la cible de l'année", list(by_code.values())), chart],
     )
 
 
+def _series(key: str, values: tuple[Fraction, ...]) -> Series:
+    return Series(key, values, w.SERIES[key])
+
+
 def departments(data: ReportInput) -> Section:
-    rows = [
+    rows: list[Row] = [
         (code, name, *_project_cells(data, "department", code)) for code, name in DEPARTMENT_NAMES.items()
     ]
     metrics = data.evaluator.figures(data.year).metrics
     codes = tuple(DEPARTMENT_NAMES)
     chart = Chart(
         "departments",
-        "Projects per department",
+        "Projets par département",
         "projects",
         codes,
         tuple(
-            Series(LABELS[m], tuple(Fraction(metrics[m]["department"].get(c, 0)) for c in codes))
+            _series(LABELS[m], tuple(Fraction(metrics[m]["department"].get(c, 0)) for c in codes))
             for m in COUNTS
         ),
+        unit_label="projets",
+        category_labels=tuple(f"{c} — {n}" for c, n in DEPARTMENT_NAMES.items()),
     )
     return section(
-        "By department",
-        "Projects by the department of their qualification (else of the organisation).",
-        [table("departments", "Departments", ("department", "name", *PROJECT_COLUMNS), rows)],
+        "Par département",
+        "Les projets sont comptés dans le département de leur qualification (à défaut, celui de la "
+        "structure qui les porte).",
+        [table("departments", "Départements", ("department", "name", *PROJECT_COLUMNS), rows)],
         [chart],
     )
 
@@ -178,7 +213,7 @@ def pilots(data: ReportInput) -> Section:
     ev = data.evaluator
     metrics = ev.figures(data.year).metrics
     by_indicator = {a.indicator.code: a for a in actuals(data)}
-    rows = []
+    rows: list[Row] = []
     for code, name in PILOT_NAMES.items():
         led = [a.code for a in ev.actions.values() if code in a.lead_pilots]
         mine = [a for a in by_indicator.values() if a.indicator.action_code in led and a.target is not None]
@@ -188,27 +223,35 @@ def pilots(data: ReportInput) -> Section:
                 code,
                 name,
                 " ".join(led),
-                str(sum(a.status == "reached" for a in mine)),
-                str(len(mine)),
-                str(measures),
-                str(metrics["projects_funded"]["pilot"].get(code, 0)),
-                *(euros(metrics[m]["pilot"].get(code, 0)) for m in FUNDS),
+                w.count(sum(a.status == "reached" for a in mine)),
+                w.count(len(mine)),
+                w.count(measures),
+                w.count(metrics["projects_funded"]["pilot"].get(code, 0)),
+                *(w.money(metrics[m]["pilot"].get(code, 0)) for m in FUNDS),
             )
         )
     keys = sorted({k for m in FUNDS for k in metrics[m]["pilot_instrument"]})
     funds = [
-        (*k.split("/", 1), *(euros(metrics[m]["pilot_instrument"].get(k, 0)) for m in FUNDS)) for k in keys
+        (
+            w.pilot(k.split("/", 1)[0]),
+            w.word(k.split("/", 1)[-1], w.INSTRUMENTS),
+            *(w.money(metrics[m]["pilot_instrument"].get(k, 0)) for m in FUNDS),
+        )
+        for k in keys
     ]
     codes = tuple(PILOT_NAMES)
     chart = Chart(
         "pilots",
-        "Funds per pilot (EUR)",
+        "Fonds par pilote (€)",
         "EUR",
         codes,
         tuple(
-            Series(LABELS[m], tuple(Fraction(metrics[m]["pilot"].get(c, 0), 100) for c in codes))
+            _series(LABELS[m], tuple(Fraction(metrics[m]["pilot"].get(c, 0), 100) for c in codes))
             for m in FUNDS
         ),
+        unit_label="euros",
+        category_labels=tuple(PILOT_SHORT_NAMES.get(c, c) for c in codes),
+        category_names=tuple(PILOT_NAMES.values()),
     )
     columns = (
         "pilot",
@@ -221,14 +264,14 @@ def pilots(data: ReportInput) -> Section:
         *(LABELS[m] for m in FUNDS),
     )
     return section(
-        "By pilot",
-        "Targets of the actions each pilot leads, its measures, and the funds it requested, committed "
-        "and paid.",
+        "Par pilote",
+        "Les cibles des actions dont chaque pilote est chef de file, les mesures qu'il a enregistrées, et "
+        "les fonds qui lui ont été demandés, qu'il a engagés et versés.",
         [
-            table("pilots", "Pilots", columns, rows),
+            table("pilots", "Pilotes", columns, rows),
             table(
                 "funds_by_instrument",
-                "Funds by pilot and instrument",
+                "Fonds par pilote et par instrument",
                 ("pilot", "instrument", *(LABELS[m] for m in FUNDS)),
                 funds,
             ),
@@ -242,11 +285,11 @@ def reviews(data: ReportInput) -> Section:
     milestones = tuple(str(m) for m in MILESTONES)
     chart = Chart(
         "reviews",
-        f"Reviews due in {data.year}, as of {data.as_of.isoformat()}",
+        f"Suivis dus en {data.year}, au {w.french_date(data.as_of)}",
         "reviews",
         tuple(f"{m} months" for m in milestones),
         tuple(
-            Series(
+            _series(
                 state,
                 tuple(
                     Fraction(sum(s.state == state and str(s.due.milestone_months) == m for s in statuses))
@@ -255,6 +298,8 @@ def reviews(data: ReportInput) -> Section:
             )
             for state in ("done", "overdue", "upcoming")
         ),
+        unit_label="suivis",
+        category_labels=tuple(f"{m} mois" for m in milestones),
     )
     columns = (
         "project",
@@ -269,11 +314,12 @@ def reviews(data: ReportInput) -> Section:
         "jobs kept",
     )
     return section(
-        "Follow-up reviews",
-        f"Reviews due in {data.year} (12, 24 and 36 months after each project's first commitment) and "
-        f"earlier ones still overdue, in their state as of {data.as_of.isoformat()}. Projects are named by "
-        "their identifier: a title is the holder's own words and stays erasable, out of an archived report.",
-        [table("reviews", "Reviews", columns, review_rows(data))],
+        "Suivis des projets",
+        f"Les suivis dus en {data.year} (12, 24 et 36 mois après le premier engagement de chaque projet) et "
+        f"ceux des années précédentes encore en retard, dans leur situation au {w.french_date(data.as_of)}. "
+        "Les projets sont désignés par leur identifiant : leur titre, rédigé par le porteur, doit pouvoir "
+        "être effacé et n'a donc pas sa place dans un rapport archivé.",
+        [table("reviews", "Suivis", columns, review_rows(data))],
         [chart],
     )
 
@@ -286,12 +332,25 @@ def _sessions_of_year(data: ReportInput) -> list[Session]:
 
 
 def sessions(data: ReportInput) -> Section:
-    rows = []
+    rows: list[Row] = []
     for s in _sessions_of_year(data):
-        head = (s.held_on.isoformat(), s.session_id, s.pilot, s.kind, " ".join(s.pilots_present))
-        rows += [(*head, i.action_code, i.kind, i.progress or "", i.text) for i in s.items] or [
-            (*head, "", "", "", "")
-        ]
+        head = (
+            w.day(s.held_on),
+            s.session_id,
+            w.pilot(s.pilot),
+            w.word(s.kind, w.SESSION_KINDS),
+            w.pilots(s.pilots_present),
+        )
+        rows += [
+            (
+                *head,
+                i.action_code,
+                w.word(i.kind, w.SESSION_ITEM_KINDS),
+                w.word(i.progress, w.PROGRESS) if i.progress else "",
+                i.text,
+            )
+            for i in s.items
+        ] or [(*head, "", "", "", "")]
     columns = (
         "held on",
         "session",
@@ -304,8 +363,8 @@ def sessions(data: ReportInput) -> Section:
         "text",
     )
     return section(
-        "Steering sessions",
-        "Sessions held in the year, their decisions and recommendations per action.",
-        [table("sessions", "Sessions", columns, rows)],
+        "Instances de pilotage",
+        "Les instances tenues dans l'année, leurs décisions et recommandations par action.",
+        [table("sessions", "Instances de pilotage", columns, rows)],
         [],
     )
