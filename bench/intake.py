@@ -46,7 +46,7 @@ from ess_contracts.subjects import STREAM
 from ess_contracts.types import PILOTS
 from ess_core.auth.tokens import LocalIssuer
 from ess_ops import keys
-from ess_ops.cli.services import Child, spawn, stop_all
+from ess_ops.cli.services import SERVICE_MODULE, Child, spawn, stop_all
 from ess_ops.nats.natsserver import NatsServer
 from ess_ops.nats.provision import default_stream_config_path, load_stream_config, provision
 from ess_ops.topology import StateDir
@@ -76,6 +76,8 @@ class Stack:
     auth_key: Path
     databases: dict[Name, str]
     children: dict[Name, Child] = field(default_factory=dict)
+    module: str = SERVICE_MODULE  # what each child runs (bench/profile_live.py wraps it to count statements)
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     def token(self, subject: str, roles: Sequence[str], pilot: str = "region") -> str:
         return self.issuer.mint(subject, pilot, roles)
@@ -85,8 +87,9 @@ class Stack:
         for pilot, service in names:
             env = self.state.service_env(pilot, service, self.nats.url, self.auth_key)
             env["ESS_DATABASE_URL"] = self.databases[(pilot, service)]
+            env.update(self.extra_env)
             log = self.state.log(pilot, service)
-            child = spawn(pilot, service, env["ESS_DATABASE_URL"], log, env)
+            child = spawn(pilot, service, env["ESS_DATABASE_URL"], log, env, module=self.module)
             self.children[(pilot, service)] = started_child = child
             started.append(started_child)
         deadline = time.monotonic() + wait

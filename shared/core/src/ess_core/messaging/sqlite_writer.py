@@ -9,11 +9,18 @@ the next one when the COMMIT or ROLLBACK has returned. The busy timeout stays, f
 
 The lock is released exactly once per transaction: by the commit or rollback of the connection that holds
 it, or by that connection's close (an invalidated connection is closed, never committed).
+
+Each statement is one trip to aiosqlite's thread (`OneTripCursor`): SQLAlchemy's adapter makes four (open
+a cursor, execute, fetch, close), and each trip costs the event loop a wake-up through its self-pipe and
+the GIL handed over twice; a submission's statements made those trips the largest cost of intake and of
+the funding folds (bench/README.md, "Where the live path's CPU goes"). SQLite's own work stays on that
+thread, beside the loop (running it on the loop's thread was tried and dropped: it lost that overlap).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import sqlite3
 import time
 import weakref
@@ -21,9 +28,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.connectors.asyncio import AsyncAdapt_dbapi_connection
 from sqlalchemy.dialects import registry
-from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+    SQLiteDialect_aiosqlite,
+)
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_, in_greenlet
 
 DRIVER = "ess_aiosqlite"
@@ -39,10 +53,97 @@ class WriteTurns:
     waited_seconds: float = 0.0
 
 
+Outcome = tuple[Any, list[Any] | None, int, int | None]
+"""What a statement left: description, rows (None without a result), rowcount, lastrowid."""
+
+
+def _statement(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> Outcome:
+    """Run on aiosqlite's thread: one statement from cursor to close, its rows fetched."""
+    cursor = conn.cursor()
+    try:
+        if many:
+            cursor.executemany(operation, parameters)
+        elif parameters is None:
+            cursor.execute(operation)
+        else:
+            cursor.execute(operation, parameters)
+        description = cursor.description
+        rows = cursor.fetchall() if description else None
+        return description, rows, cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
+    """A client-side cursor whose statement goes to aiosqlite's thread once, rows and counts coming back."""
+
+    __slots__ = ("_arraysize", "_description", "_lastrowid", "_rowcount")
+    _awaitable_cursor_close = False  # nothing is left open on the driver's side
+
+    def __init__(self, adapt_connection: AsyncAdapt_dbapi_connection) -> None:
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._cursor = None  # type: ignore[assignment]
+        self._soft_closed_memoized = EMPTY_DICT
+        self._rows = collections.deque()
+        self._description: Any = None
+        self._rowcount = -1
+        self._lastrowid: int | None = None
+        self._arraysize = 1
+
+    @property
+    def description(self) -> Any:
+        return self._description
+
+    @property
+    def rowcount(self) -> int:
+        return self._rowcount
+
+    @property
+    def lastrowid(self) -> Any:
+        return self._lastrowid
+
+    @property
+    def arraysize(self) -> int:
+        return self._arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._arraysize = value
+
+    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
+        await self._run(operation, parameters, many=False)
+
+    async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
+        await self._run(operation, seq_of_parameters, many=True)
+
+    async def _run(self, operation: str, parameters: Any, *, many: bool) -> None:
+        driver = self._connection
+        async with self._adapt_connection._execute_mutex:
+            outcome: Outcome = await driver._execute(_statement, driver._conn, operation, parameters, many)
+        self._description, rows, self._rowcount, self._lastrowid = outcome
+        self._rows = collections.deque(rows) if rows else collections.deque()
+
+
+class OneTripConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ()
+    _cursor_cls = OneTripCursor
+
+
+class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
+        return OneTripConnection(self, super().connect(*arg, **kw)._connection)
+
+
 class WriterSQLiteDialect(SQLiteDialect_aiosqlite):
-    """aiosqlite with ``BEGIN IMMEDIATE`` and an in-process write lock (one dialect per engine)."""
+    """aiosqlite with ``BEGIN IMMEDIATE``, an in-process write lock (one dialect per engine) and one trip to
+    its thread per statement."""
 
     supports_statement_cache = True
+
+    @classmethod
+    def import_dbapi(cls) -> OneTripDBAPI:
+        return OneTripDBAPI(__import__("aiosqlite"), __import__("sqlite3"))
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -95,7 +196,10 @@ class WriterSQLiteDialect(SQLiteDialect_aiosqlite):
     async def _acquire(self, lock: asyncio.Lock) -> None:
         started = time.perf_counter()
         try:
-            await asyncio.wait_for(lock.acquire(), LOCK_WAIT_S)
+            # not wait_for: on Python 3.11 it drops a cancellation that arrives as the lock is granted
+            # (the task then runs on, its stop lost)
+            async with asyncio.timeout(LOCK_WAIT_S):
+                await lock.acquire()
         except TimeoutError:
             raise sqlite3.OperationalError(
                 f"database is locked: no write turn within {LOCK_WAIT_S:.0f} s in this process"
