@@ -363,8 +363,11 @@ def test_an_instructor_records_a_request_then_the_shared_opinion_line_by_line(
         assert f'id="{line}-error"' in wrong.text and 'value="beaucoup"' in wrong.text
         given = browser.post(path, data={**opinion, line: "20 000"})
         assert given.status_code == 303 and given.headers["location"].endswith("?acte=avis")
-    with system.client("region", "funding") as funding:
-        facts = funding.get(f"/projects/{project_id}/plan").json()["facts"]
+    with system.client("region", "funding") as funding:  # the opinion's event folds into the plan
+        deadline = time.monotonic() + 20
+        while not (facts := funding.get(f"/projects/{project_id}/plan").json()["facts"])["opinions"]:
+            assert time.monotonic() < deadline, "the opinion did not reach region's plan"
+            time.sleep(0.2)
     [request] = facts["requests"]
     assert (request["amount"], request["budget_lines"]) == (25_000_00, [budget_line["code"]])
     [recorded] = facts["opinions"]

@@ -237,12 +237,18 @@ def heading(driver: WebDriver) -> str:
 
 
 def until(driver: WebDriver, condition: Callable[[WebDriver], Any], what: str, every: float = 0.2) -> None:
-    from selenium.common.exceptions import TimeoutException
+    from selenium.common.exceptions import (
+        NoSuchElementException,
+        StaleElementReferenceException,
+        TimeoutException,
+    )
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.wait import WebDriverWait
 
+    # a page being replaced by the next: its elements go stale, the next's are not there yet
+    loading = (StaleElementReferenceException, NoSuchElementException)
     try:
-        WebDriverWait(driver, WAIT_S, poll_frequency=every).until(condition)
+        WebDriverWait(driver, WAIT_S, poll_frequency=every, ignored_exceptions=loading).until(condition)
     except TimeoutException:
         shown = driver.find_element(By.TAG_NAME, "main").text
         raise AssertionError(f"waited for {what} at {driver.current_url}; the page shows:\n{shown}") from None
