@@ -6,7 +6,11 @@ from typing import Any
 
 from ess_contracts.reference import AXES, OBJECTIVES
 from ess_contracts.reference.labels import CORRECTABLE_FIELDS, CORRECTION_REASONS, PILOT_NAMES
-from ess_contracts.reference.labels import STAGES as STAGES  # the pages read labels.STAGES
+from ess_contracts.reference.labels import INSTRUMENTS as INSTRUMENTS  # the pages read labels.X
+from ess_contracts.reference.labels import PROGRESS as PROGRESS
+from ess_contracts.reference.labels import SESSION_ITEM_KINDS as SESSION_ITEM_KINDS
+from ess_contracts.reference.labels import SESSION_KINDS as SESSION_KINDS
+from ess_contracts.reference.labels import STAGES as STAGES
 from ess_contracts.reference.labels import french_euros as euros
 
 PILOTS = PILOT_NAMES
@@ -108,15 +112,6 @@ BUDGET_CATEGORIES = {
     "overheads": "frais de structure",
     "other": "autres",
 }
-INSTRUMENTS = {
-    "grant": "subvention",
-    "loan": "prêt",
-    "honour_loan": "prêt d'honneur",
-    "repayable_advance": "avance remboursable",
-    "guarantee": "garantie",
-    "equity": "fonds propres",
-    "quasi_equity": "quasi-fonds propres",
-}
 STATE_AID_BASES = {
     "de_minimis_general": "de minimis général",
     "de_minimis_sgei": "de minimis SIEG",
@@ -148,19 +143,6 @@ FILTER_ERRORS = {
 DEPARTMENT_CHOICES = {code: f"{code} — {name}" for code, name in DEPARTMENTS.items()}
 OBJECTIVE_CHOICES = {code: f"{code} — {title}" for code, title in OBJECTIVE_TITLES.items()}
 REVIEW_STATES = {"overdue": "En retard", "upcoming": "À venir", "done": "Réalisés"}
-SESSION_KINDS = {
-    "steering_committee": "comité de pilotage",
-    "technical_committee": "comité technique",
-    "collective_event": "temps collectif",
-}
-SESSION_ITEM_KINDS = {"decision": "décision", "recommendation": "recommandation"}
-PROGRESS = {
-    "not_started": "pas commencée",
-    "on_track": "en bonne voie",
-    "delayed": "en retard",
-    "at_risk": "menacée",
-    "done": "réalisée",
-}
 PLAN_STATUSES = {
     "open": "en cours de bouclage",
     "fully_funded": "bouclé",

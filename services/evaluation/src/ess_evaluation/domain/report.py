@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from ess_contracts.reference.labels import PILOT_SHORT_NAMES
+from ess_contracts.reference.labels import (
+    INSTRUMENTS,
+    PILOT_SHORT_NAMES,
+    PROGRESS,
+    SESSION_ITEM_KINDS,
+    SESSION_KINDS,
+)
 from ess_contracts.reference.strategy import STRATEGY_TITLE
 from ess_evaluation.domain import report_words as w
 from ess_evaluation.domain.report_model import Cell, Chart, Report, Section, Series
@@ -234,7 +240,7 @@ def pilots(data: ReportInput) -> Section:
     funds = [
         (
             w.pilot(k.split("/", 1)[0]),
-            w.word(k.split("/", 1)[-1], w.INSTRUMENTS),
+            w.word(k.split("/", 1)[-1], INSTRUMENTS),
             *(w.money(metrics[m]["pilot_instrument"].get(k, 0)) for m in FUNDS),
         )
         for k in keys
@@ -338,15 +344,15 @@ def sessions(data: ReportInput) -> Section:
             w.day(s.held_on),
             s.session_id,
             w.pilot(s.pilot),
-            w.word(s.kind, w.SESSION_KINDS),
+            w.word(s.kind, SESSION_KINDS),
             w.pilots(s.pilots_present),
         )
         rows += [
             (
                 *head,
                 i.action_code,
-                w.word(i.kind, w.SESSION_ITEM_KINDS),
-                w.word(i.progress, w.PROGRESS) if i.progress else "",
+                w.word(i.kind, SESSION_ITEM_KINDS),
+                w.word(i.progress, PROGRESS) if i.progress else "",
                 i.text,
             )
             for i in s.items

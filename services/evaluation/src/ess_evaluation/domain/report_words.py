@@ -11,7 +11,10 @@ from __future__ import annotations
 from datetime import date
 from fractions import Fraction
 
-from ess_contracts.reference.labels import PILOT_SHORT_NAMES, french_euros
+from ess_contracts.reference.labels import (
+    PILOT_SHORT_NAMES,
+    french_euros,
+)
 from ess_contracts.reference.strategy import DEPARTMENTS, OBJECTIVES, PILOT_INFO
 from ess_core.notify.french import french_date
 from ess_evaluation.domain.numbers import decimal_text, euros, french_decimal, french_percent
@@ -123,28 +126,6 @@ TARGET_STATUSES = {  # as the console says them
     "no target": "pas de cible cette année",
 }
 REVIEW_STATES = {"done": "réalisé", "overdue": "en retard", "upcoming": "à venir"}
-SESSION_KINDS = {
-    "steering_committee": "comité de pilotage",
-    "technical_committee": "comité technique",
-    "collective_event": "temps collectif",
-}
-SESSION_ITEM_KINDS = {"decision": "décision", "recommendation": "recommandation"}
-PROGRESS = {
-    "not_started": "pas commencée",
-    "on_track": "en bonne voie",
-    "delayed": "en retard",
-    "at_risk": "menacée",
-    "done": "réalisée",
-}
-INSTRUMENTS = {
-    "grant": "subvention",
-    "loan": "prêt",
-    "honour_loan": "prêt d'honneur",
-    "repayable_advance": "avance remboursable",
-    "guarantee": "garantie",
-    "equity": "fonds propres",
-    "quasi_equity": "quasi-fonds propres",
-}
 YES_NO = {"yes": "oui", "no": "non"}
 
 

@@ -53,3 +53,29 @@ assert set(PILOT_SHORT_NAMES) == set(PILOT_NAMES), "a pilot without its short na
 assert set(STAGES) == set(get_args(ProjectStage)), "a project stage without its words"
 assert set(CORRECTABLE_FIELDS) == set(get_args(CorrectableField)), "a correctable field without its words"
 assert set(CORRECTION_REASONS) == set(get_args(CorrectionReason)), "a correction reason without its words"
+
+
+# Words of the strategy's follow-up and of funding, said the same on the console's pages and in the
+# annual report.
+SESSION_KINDS = {
+    "steering_committee": "comité de pilotage",
+    "technical_committee": "comité technique",
+    "collective_event": "temps collectif",
+}
+SESSION_ITEM_KINDS = {"decision": "décision", "recommendation": "recommandation"}
+PROGRESS = {
+    "not_started": "pas commencée",
+    "on_track": "en bonne voie",
+    "delayed": "en retard",
+    "at_risk": "menacée",
+    "done": "réalisée",
+}
+INSTRUMENTS = {
+    "grant": "subvention",
+    "loan": "prêt",
+    "honour_loan": "prêt d'honneur",
+    "repayable_advance": "avance remboursable",
+    "guarantee": "garantie",
+    "equity": "fonds propres",
+    "quasi_equity": "quasi-fonds propres",
+}
