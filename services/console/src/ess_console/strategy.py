@@ -21,7 +21,7 @@ from ess_console.backend import Backend
 from ess_console.kit import Kit, NotSignedIn
 from ess_console.labels import DEPARTMENTS, PILOTS
 from ess_console.session import Session
-from ess_contracts.reference.labels import french_euros
+from ess_contracts.reference.labels import CHART_SERIES, french_euros
 
 STRATEGY_FIRST, STRATEGY_LAST = 2022, 2028
 FINGERPRINT = "X-Empreinte"
@@ -40,19 +40,6 @@ CATEGORY_HEADINGS = {
     "departments": "Département",
     "pilots": "Pilote",
     "reviews": "Échéance",
-}
-SERIES = {
-    "actual": "réalisé",
-    "submitted": "déposés",
-    "qualified": "qualifiés",
-    "oriented": "orientés",
-    "funded": "financés",
-    "requested (EUR)": "demandés",
-    "committed (EUR)": "engagés",
-    "disbursed (EUR)": "versés",
-    "done": "réalisés",
-    "overdue": "en retard",
-    "upcoming": "à venir",
 }
 UNITS = {"% of target": "% de la cible", "projects": "projets", "EUR": "euros", "reviews": "suivis"}
 
@@ -115,7 +102,7 @@ def shown_chart(chart: dict[str, Any]) -> dict[str, Any]:
     """A chart as the page shows it: its French title, the evaluation's drawing as an image (an SVG in an
     image runs no script), and its figures as a table's rows, in French."""
     name, unit = chart["name"], chart["unit"]
-    series = [SERIES.get(s["name"], s["name"]) for s in chart["series"]]
+    series = [CHART_SERIES.get(s["name"], s["name"]) for s in chart["series"]]
     rows = [
         (category_label(name, category), [number(s["values"][i], unit) for s in chart["series"]])
         for i, category in enumerate(chart["categories"])

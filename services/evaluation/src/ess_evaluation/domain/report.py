@@ -9,6 +9,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ess_contracts.reference.labels import (
+    CHART_SERIES,
     INSTRUMENTS,
     PILOT_SHORT_NAMES,
     PROGRESS,
@@ -185,7 +186,7 @@ def objectives_and_actions(data: ReportInput) -> Section:
 
 
 def _series(key: str, values: tuple[Fraction, ...]) -> Series:
-    return Series(key, values, w.SERIES[key])
+    return Series(key, values, CHART_SERIES[key])
 
 
 def departments(data: ReportInput) -> Section:

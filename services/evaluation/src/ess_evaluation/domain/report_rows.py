@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 
+from ess_contracts.reference.labels import CHART_SERIES
 from ess_evaluation.domain import report_words as w
 from ess_evaluation.domain.indicators import Actual, Evaluator
 from ess_evaluation.domain.report_model import Cell, Chart, Column, Section, Series, Table
@@ -96,7 +97,9 @@ def percent_chart(name: str, title: str, rows: list[Actual]) -> Chart:
         unit="% of target",
         categories=tuple(a.indicator.code for a in shown),
         series=(
-            Series("actual", tuple(a.percent_of_target or Fraction(0) for a in shown), w.SERIES["actual"]),
+            Series(
+                "actual", tuple(a.percent_of_target or Fraction(0) for a in shown), CHART_SERIES["actual"]
+            ),
         ),
         reference=Fraction(100),
         reference_label="cible",

@@ -76,19 +76,6 @@ COLUMNS = {  # a CSV column's key: its heading on the page
     "progress": "Avancement",
     "text": "Texte",
 }
-SERIES = {  # a chart series' key: its name in the legend
-    "submitted": "déposés",
-    "qualified": "qualifiés",
-    "oriented": "orientés",
-    "funded": "financés",
-    "requested (EUR)": "demandés",
-    "committed (EUR)": "engagés",
-    "disbursed (EUR)": "versés",
-    "actual": "réalisé",
-    "done": "réalisés",
-    "overdue": "en retard",
-    "upcoming": "à venir",
-}
 SUMMARY = {  # a key figure's key (the summary CSV's `figure`): its name on the page
     "submitted": "Projets déposés",
     "qualified": "Projets qualifiés",

@@ -79,3 +79,16 @@ INSTRUMENTS = {
     "equity": "fonds propres",
     "quasi_equity": "quasi-fonds propres",
 }
+CHART_SERIES = {  # a report chart's series (its key in GET /charts): its name in the legend
+    "submitted": "déposés",
+    "qualified": "qualifiés",
+    "oriented": "orientés",
+    "funded": "financés",
+    "requested (EUR)": "demandés",
+    "committed (EUR)": "engagés",
+    "disbursed (EUR)": "versés",
+    "actual": "réalisé",
+    "done": "réalisés",
+    "overdue": "en retard",
+    "upcoming": "à venir",
+}
