@@ -48,6 +48,21 @@ def chromium(window: tuple[int, int] = WINDOW) -> Iterator[WebDriver]:
         driver.quit()
 
 
+def sign_in_locally(driver: WebDriver, url: str, person: str) -> None:
+    """The console's local sign-in (`ess up`'s people): from no cookie, the person picked by their label,
+    « Se connecter »; returns once the person's first page has come."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as expected
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    driver.delete_all_cookies()  # consoles on one host share its cookies
+    driver.get(f"{url}/connexion")
+    choice = driver.find_element(By.CSS_SELECTOR, f"input[name=person][value={person}]")
+    driver.find_element(By.CSS_SELECTOR, f"label[for={choice.get_attribute('id')}]").click()
+    driver.find_element(By.XPATH, "//button[. = 'Se connecter']").click()
+    WebDriverWait(driver, 15).until(expected.url_changes(f"{url}/connexion"))
+
+
 @dataclass(frozen=True)
 class Violation:
     page: str

@@ -25,6 +25,7 @@ from tests.support.browser import (
     have_chromium,
     narrow,
     screenshot,
+    sign_in_locally,
 )
 from tests.support.deployment import Deployment
 from tests.support.intake_data import network, submission, with_value
@@ -97,16 +98,7 @@ class Walk:
         assert summary.find_element(By.TAG_NAME, "h2").text.startswith("Il y a"), summary.text
 
     def sign_in(self, person: str) -> None:
-        from selenium.webdriver.common.by import By
-        from selenium.webdriver.support import expected_conditions as expected
-        from selenium.webdriver.support.wait import WebDriverWait
-
-        self.driver.delete_all_cookies()
-        self.driver.get(f"{self.url}/connexion")
-        choice = self.driver.find_element(By.CSS_SELECTOR, f"input[name=person][value={person}]")
-        self.driver.find_element(By.CSS_SELECTOR, f"label[for={choice.get_attribute('id')}]").click()
-        self.driver.find_element(By.XPATH, "//button[. = 'Se connecter']").click()
-        WebDriverWait(self.driver, 15).until(expected.url_changes(f"{self.url}/connexion"))
+        sign_in_locally(self.driver, self.url, person)
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from ess_ops.cli.services import spawn, stop_all
-from tests.support.browser import chromium, have_chromium
+from tests.support.browser import chromium, have_chromium, sign_in_locally
 from tests.support.deployment import Deployment, deployment
 from tests.support.intake_data import network
 from tests.support.sirens import fresh_siren
@@ -77,21 +77,14 @@ def consoles(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Consoles]:
 
 
 class Person:
-    """One browser, signed in as one person on one pilot's console at a time (consoles on one host share
-    its cookies: each sign-in starts from none)."""
+    """One browser, signed in as one person on one pilot's console at a time."""
 
     def __init__(self, driver: WebDriver, consoles: Consoles) -> None:
         self.driver, self.consoles, self.url = driver, consoles, ""
 
     def sign_in(self, pilot: str, person: str) -> None:
-        from selenium.webdriver.common.by import By
-
         self.url = self.consoles.urls[pilot]
-        self.driver.delete_all_cookies()
-        self.driver.get(f"{self.url}/connexion")
-        choice = self.driver.find_element(By.CSS_SELECTOR, f"input[name=person][value={person}]")
-        self.driver.find_element(By.CSS_SELECTOR, f"label[for={choice.get_attribute('id')}]").click()
-        self.click("Se connecter")
+        sign_in_locally(self.driver, self.url, person)
 
     def open(self, path: str, heading: str) -> None:
         self.driver.get(path if path.startswith("http") else f"{self.url}{path}")

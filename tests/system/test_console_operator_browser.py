@@ -17,7 +17,7 @@ import pytest
 from ess_contracts.codec import encode
 from ess_contracts.reference.labels import PILOT_NAMES
 from tests.support import events as ev
-from tests.support.browser import chromium, have_chromium
+from tests.support.browser import chromium, have_chromium, sign_in_locally
 from tests.support.deployment import Deployment
 from tests.support.intake_data import submission
 from tests.system.test_console import console  # noqa: F401  (the module's own deployment and console)
@@ -45,24 +45,14 @@ def test_the_operator_follows_the_live_feed_retries_a_dead_letter_and_reads_the_
     system, url, _ = console
     with chromium() as driver:
         driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": ERRORS})
-        sign_in(driver, url, "region-operator")
+        sign_in_locally(driver, url, "region-operator")
+        until(driver, lambda d: heading(d).startswith("Exploitation de"), "the operator's first page")
 
         project_id = watch_a_submission_arrive(driver, url, system)
         forged_seq = filter_and_pause(driver, system, project_id)
         open_the_submission(driver, project_id)
         retry_the_forged_message(driver, url, project_id, forged_seq)
         read_the_overview(driver, url, system)
-
-
-def sign_in(driver: WebDriver, url: str, person: str) -> None:
-    """The local sign-in page: the person picked by their label, « Se connecter »."""
-    from selenium.webdriver.common.by import By
-
-    driver.get(f"{url}/connexion")
-    choice = driver.find_element(By.CSS_SELECTOR, f"input[name=person][value={person}]")
-    driver.find_element(By.CSS_SELECTOR, f"label[for={choice.get_attribute('id')}]").click()
-    driver.find_element(By.XPATH, "//button[. = 'Se connecter']").click()
-    until(driver, lambda d: heading(d).startswith("Exploitation de"), "the operator's first page")
 
 
 def watch_a_submission_arrive(driver: WebDriver, url: str, system: Deployment) -> str:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from tests.support.browser import chromium, have_chromium
+from tests.support.browser import chromium, have_chromium, sign_in_locally
 from tests.support.deployment import Deployment
 from tests.system.test_console import (
     console,  # noqa: F401  (the module's own deployment and console)
@@ -51,7 +51,7 @@ def test_the_strategy_page_shows_the_reports_charts_and_follows_a_new_measure(
     with chromium() as driver:
         reduced = [{"name": "prefers-reduced-motion", "value": "reduce"}]
         driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": reduced})
-        sign_in_browser(driver, url, "region-instructor")
+        sign_in_locally(driver, url, "region-instructor")
         driver.get(f"{url}/strategie?annee={YEAR}")
         titles = [h.text for h in driver.find_elements(By.CSS_SELECTOR, "section.chart h3")]
         assert f"Projets par objectif, {YEAR}" in titles, titles
@@ -103,18 +103,6 @@ def wait_for_the_demo_strategy(url: str) -> None:
         while every not in browser.get("/strategie", params={"annee": YEAR}).text:
             assert time.monotonic() < deadline, "the demo strategy did not reach the evaluation view"
             time.sleep(0.2)
-
-
-def sign_in_browser(driver: WebDriver, url: str, person: str) -> None:
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as expected
-    from selenium.webdriver.support.wait import WebDriverWait
-
-    driver.get(f"{url}/connexion")
-    choice = driver.find_element(By.CSS_SELECTOR, f"input[name=person][value={person}]")
-    driver.find_element(By.CSS_SELECTOR, f"label[for={choice.get_attribute('id')}]").click()
-    driver.find_element(By.XPATH, "//button[. = 'Se connecter']").click()
-    WebDriverWait(driver, 15).until(expected.url_changes(f"{url}/connexion"))
 
 
 def figures(driver: WebDriver, chart: str) -> dict[str, list[str]]:
