@@ -131,12 +131,18 @@ def narrow(driver: WebDriver, page: str, width: int = 320) -> list[str]:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
-def screenshot(driver: WebDriver, name: str) -> Path | None:
-    """The page, at the window's size, as `docs/console/<name>.png` when ESS_CONSOLE_SCREENSHOTS=1."""
+def screenshot(driver: WebDriver, name: str, at: str | None = None) -> Path | None:
+    """The page, at the window's size, as `docs/console/<name>.png` when ESS_CONSOLE_SCREENSHOTS=1: from
+    its top, or from the heading whose words are `at`."""
     if os.environ.get("ESS_CONSOLE_SCREENSHOTS") != "1":
         return None
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    driver.execute_script("window.scrollTo(0, 0)")
+    driver.execute_script(
+        "const at = [...document.querySelectorAll('h1, h2, h3')]"
+        ".find(h => h.textContent.trim() === arguments[0]);"
+        "at ? at.scrollIntoView() : window.scrollTo(0, 0)",
+        at,
+    )
     assert driver.save_screenshot(str(path)), path
     return path

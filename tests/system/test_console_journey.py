@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from ess_ops.cli.services import spawn, stop_all
-from tests.support.browser import chromium, have_chromium, sign_in_locally
+from tests.support.browser import chromium, have_chromium, screenshot, sign_in_locally
 from tests.support.deployment import Deployment, deployment
 from tests.support.intake_data import network
 from tests.support.sirens import fresh_siren
@@ -190,12 +190,14 @@ def test_from_submission_to_an_over_funding_seen_by_every_pilot(person: Person, 
         person.sign_in(pilot, f"{pilot}-instructor")
         shown = person.reload_until(f"/projets/{project_id}", "Surfinancement")
         assert re.search(
-            rf"Surfinancement : l'acte \S+ du {date.today().isoformat()} porte le plan à "
+            rf"Surfinancement : l'engagement c-\S+ de l'État du {date.today():%d/%m/%Y} porte le plan à "
             rf"{re.escape(euros('35 000,00'))} pour un plafond de {re.escape(euros('30 000,00'))}, "
             rf"soit {re.escape(euros('5 000,00'))} de trop\.",
             shown,
         ), (pilot, [line for line in shown.splitlines() if "urfinancement" in line or "plan" in line])
         assert TITLE in person.heading() and "1 alerte" in shown, pilot
+        if pilot == "bdt":  # a funder that took no part sees it too
+            screenshot(person.driver, "projet-surfinancement", at="Décisions des financeurs")
 
 
 def holder_submits(person: Person, statutes: Path) -> str:

@@ -31,7 +31,7 @@ import pytest
 from ess_contracts.reference.labels import PILOT_NAMES
 from ess_ops.cli.services import spawn, stop_all
 from ess_ops.nats.natsserver import HeldPort
-from tests.support.browser import axe_check, chromium, failing, have_chromium, narrow
+from tests.support.browser import axe_check, chromium, failing, have_chromium, narrow, screenshot
 from tests.support.deployment import deployment
 from tests.support.intake_data import submission
 
@@ -130,6 +130,7 @@ def test_a_person_signs_in_at_the_provider_and_reads_the_projects(region: Region
         assert urlparse(driver.current_url).path == "/connexion"
         assert heading(driver) == "Se connecter" and not failing(axe_check(driver, "/connexion"))
         assert not narrow(driver, "/connexion")
+        screenshot(driver, "connexion-fournisseur")
         driver.find_element(By.XPATH, f"//button[. = '{BUTTON}']").click()
 
         wait(driver, lambda: driver.current_url.startswith(f"{region.issuer}/oauth2/authorize"))
@@ -173,6 +174,7 @@ def test_another_pilots_account_is_refused_in_french(region: Region) -> None:
         assert driver.title.startswith("Erreur — Se connecter")
         assert not driver.find_elements(By.XPATH, "//button[. = 'Se déconnecter']")
         assert not failing(axe_check(driver, "refused sign-in"))
+        screenshot(driver, "connexion-refusee")
         driver.get(f"{region.console}/projets")
         assert urlparse(driver.current_url).path == "/connexion"
 

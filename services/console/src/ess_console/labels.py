@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ess_console.dossier_labels import day
 from ess_contracts.reference import AXES, OBJECTIVES
 from ess_contracts.reference.labels import CORRECTABLE_FIELDS, CORRECTION_REASONS, PILOT_NAMES
 from ess_contracts.reference.labels import INSTRUMENTS as INSTRUMENTS  # the pages read labels.X
@@ -256,12 +257,31 @@ def subject_text(subject: str) -> str:
     return subject
 
 
+FACT_KINDS = {  # the kind in a plan fact's key (`<pilot>/<kind>/<id>`, ess_views.funding_plan.facts)
+    "opinion": "l'avis",
+    "decision": "la décision",
+    "cofunder": "le cofinancement déclaré",
+    "commitment": "l'engagement",
+    "control-link": "le lien de contrôle",
+}
+OF_PILOT = {"region": "de la Région", "state": "de l'État", "bdt": "de la Banque des Territoires"}
+
+
+def act_text(key: str) -> str:
+    """`state/commitment/c-1` as « l'engagement c-1 de l'État »; a key of another shape, as it is."""
+    pilot, kind, ident = [*key.split("/", 2), "", ""][:3]
+    if kind not in FACT_KINDS or pilot not in OF_PILOT:
+        return f"l'acte {key}"
+    return f"{FACT_KINDS[kind]} {ident} {OF_PILOT[pilot]}"
+
+
 def verdict_text(verdict: dict[str, Any]) -> str:
     """A rule's verdict in French, from its figures: the service's own message is for developers."""
     rule = RULES.get(str(verdict["rule"]), str(verdict["rule"]))
     regulation = f" ({verdict['regulation']})" if verdict.get("regulation") else ""
+    act = f"{act_text(str(verdict['act']))} du {day(verdict['act_on'])}"
     return (
-        f"{rule.capitalize()}{regulation} : l'acte {verdict['act']} du {verdict['act_on']} porte "
+        f"{rule.capitalize()}{regulation} : {act} porte "
         f"{subject_text(str(verdict['subject']))} à {euros(int(verdict['total_cents']))} pour un plafond de "
         f"{euros(int(verdict['limit_cents']))}, soit {euros(int(verdict['excess_cents']))} de trop."
     )
