@@ -6,6 +6,7 @@
     python -m bench --only intake           # submissions per second and end-to-end latency
     python -m bench --only join             # snapshot join against full replay, 20,000 and 100,000 events
     python -m bench --scale                 # the same and 1,000,000 events: bench/results-scale.md
+    python -m bench --scale national        # 10,000,000 events, resumable: bench/results-national.md
     ESS_BENCH_POSTGRES_URL= python -m bench # SQLite only
     python -m bench --compare 9dfe702       # that commit against the working tree (about 10 minutes)
 
@@ -37,7 +38,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from bench import compare, events, infra, intake, memory, relay, replay, snapshot_join
+from bench import compare, events, infra, intake, memory, national, relay, replay, snapshot_join
 from bench.faststream_replay import FILL_TIMEOUT, LIVE_EVENTS, faststream_runner, trickle
 from bench.report import markdown
 
@@ -90,8 +91,14 @@ def _args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--scale",
-        action="store_true",
-        help=f"the join alone, at {SCALE_EVENTS:,} events too; into bench/results-scale.json and .md",
+        nargs="?",
+        const="join",
+        choices=("join", "national"),
+        help=f"alone: the join, at {SCALE_EVENTS:,} events too (bench/results-scale.*); `national`: the "
+        "national run (bench/national.py), cached outside the repository, resumable",
+    )
+    parser.add_argument(
+        "--national-events", type=int, default=national.NATIONAL_EVENTS, help="the national run's size"
     )
     parser.add_argument("--backends", help="default sqlite,postgres (sqlite with --compare)")
     parser.add_argument("--out", type=Path, default=HERE / "results.json")
@@ -322,6 +329,12 @@ async def main(argv: list[str]) -> int:
     parts = [p for p in args.only.split(",") if p]
     memory_counts = sorted(int(n) for n in args.memory.split(",") if n)
     join_counts = sorted({int(n) for n in args.join_events.split(",") if n})
+    if args.scale == "national":
+        backends, _ = await _backends([b for b in args.backends.split(",") if b])
+        out = HERE / "results-national.json" if args.out == HERE / "results.json" else args.out
+        results = await national.main(args.national_events, backends, _log, out)
+        print(national.report(results))
+        return 0
     if args.scale:
         parts, join_counts = ["join"], sorted({*join_counts, SCALE_EVENTS})
         if args.out == HERE / "results.json":

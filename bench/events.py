@@ -40,6 +40,8 @@ T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 D0 = date(2026, 1, 5)
 IN_FLIGHT = 200
 CHUNK = 5_000
+PACE = 40
+"""Projects submitted a day; about ten events each, so the stream's days advance every `10 * PACE` events."""
 
 # (pilot, service, aggregate_id, sequence, seconds after T0, payload kind, arguments)
 Spec = tuple[str, str, str, int, int, str, dict[str, Any]]
@@ -326,11 +328,12 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], Payload]] = {
 Step = tuple[str, str, str, str, dict[str, Any]]  # pilot, service, aggregate_id, kind, args
 
 
-def _project_story(n: int, rnd: random.Random) -> list[Step]:
-    """One project's events in an order every issuer could have produced them."""
+def _project_story(n: int, rnd: random.Random, pace: int = PACE) -> list[Step]:
+    """One project's events in an order every issuer could have produced them; `pace` projects are
+    submitted a day."""
     host: Pilot = "region" if rnd.random() < 0.8 else "state"
     pid = f"{host}-prj-{n:07d}"  # a project's id names its owner, the intake of the pilot it was submitted to
-    day = n // 40
+    day = n // pace
     total_lines = [rnd.randrange(5_000_00, 60_000_00, 100) for _ in range(rnd.randint(1, 4))]
     base = {
         "n": n,
@@ -445,51 +448,64 @@ def _directory() -> list[Step]:
 
 def plan(count: int, seed: int = 20260105) -> list[Spec]:
     """Exactly `count` specs: the directory first, then interleaved project stories and periodic events."""
+    return list(iter_plan(count, seed))
+
+
+def iter_plan(count: int, seed: int = 20260105, pace: int = PACE) -> Iterator[Spec]:
+    """`plan`'s specs one by one, `pace` projects submitted a day: a national stream of ten million events
+    is planned without holding it (each issuer's counter is dropped when its project's story ends)."""
     rnd = random.Random(seed)
     sequences: dict[tuple[str, str, str, str], int] = {}
-    specs: list[Spec] = []
+    emitted = 0
+    per_day = 10 * pace
 
-    def emit(step: Step) -> None:
+    def emit(step: Step) -> Spec:
+        nonlocal emitted
         pilot, service, aggregate_id, kind, args = step
         key = (pilot, service, BUILDERS_AGGREGATE[kind], aggregate_id)
         sequences[key] = sequences.get(key, 0) + 1
-        specs.append((pilot, service, aggregate_id, sequences[key], len(specs), kind, args))
+        emitted += 1
+        return (pilot, service, aggregate_id, sequences[key], emitted - 1, kind, args)
 
-    for step in _directory():
-        emit(step)
-    flights: list[Iterator[Step]] = []
-    projects = measures = 0
-    while len(specs) < count:
-        while len(flights) < IN_FLIGHT:
-            flights.append(iter(_project_story(projects, rnd)))
-            projects += 1
-        index = rnd.randrange(len(flights))
-        step = next(flights[index], None)
-        if step is None:
-            flights[index] = flights[-1]
-            flights.pop()
-            continue
-        emit(step)
-        tick = len(specs)
+    measures = 0
+
+    def periodic(tick: int) -> Iterator[Spec]:
+        nonlocal measures
         if tick % 150 == 0:
             code = INDICATORS[measures % len(INDICATORS)]
             measures += 1
             pilot = PILOTS[measures % 3]
             action = ACTIONS[INDICATORS.index(code) % len(ACTIONS)]
-            emit(
-                (
-                    pilot,
-                    "evaluation",
-                    code,
-                    "indicator_measure_recorded",
-                    {"code": code, "action": action, "m": measures, "day": 60 + tick // 400},
-                )
-            )
+            args = {"code": code, "action": action, "m": measures, "day": 60 + tick // per_day}
+            yield emit((pilot, "evaluation", code, "indicator_measure_recorded", args))
         if tick % 5_000 == 0:
-            emit(("region", "evaluation", f"ses-{tick}", "session_recorded", {"day": tick // 400}))
+            yield emit(("region", "evaluation", f"ses-{tick}", "session_recorded", {"day": tick // per_day}))
         if tick % 20_000 == 0:
-            emit(("region", "ops", f"bench-probe-{tick}", "probe_sent", {}))
-    return specs[:count]
+            yield emit(("region", "ops", f"bench-probe-{tick}", "probe_sent", {}))
+
+    for step in _directory():
+        if emitted < count:
+            yield emit(step)
+    flights: list[tuple[list[Step], Iterator[Step]]] = []
+    projects = 0
+    while emitted < count:
+        while len(flights) < IN_FLIGHT:
+            story = _project_story(projects, rnd, pace)
+            flights.append((story, iter(story)))
+            projects += 1
+        index = rnd.randrange(len(flights))
+        story, steps = flights[index]
+        following = next(steps, None)
+        if following is None:
+            for pilot, service, aggregate_id, kind, _ in story:  # the project's story is over
+                sequences.pop((pilot, service, BUILDERS_AGGREGATE[kind], aggregate_id), None)
+            flights[index] = flights[-1]
+            flights.pop()
+            continue
+        yield emit(following)
+        for spec in periodic(emitted):
+            if emitted <= count:
+                yield spec
 
 
 BUILDERS_AGGREGATE: dict[str, str] = {

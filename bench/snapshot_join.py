@@ -264,7 +264,7 @@ async def _catch_up(runner: ProjectionRunner, task: asyncio.Task[None], seq: int
 
 async def join(
     corpus: Corpus,
-    broker: infra.Broker,
+    broker_url: str,
     db_url: str,
     snapshot_path: Path,
     position: int,
@@ -275,7 +275,7 @@ async def join(
     trust = corpus.trust()
     views = shared_views()
     engine = make_engine(db_url)
-    nc, js = await infra.connect(broker.url)
+    nc, js = await infra.connect(broker_url)
     source = FileSource(PRODUCER, snapshot_path, position)
     phases: dict[str, Timed] = {}
     try:
@@ -387,7 +387,7 @@ async def point(
         path: Path = produced.pop("path")
         try:
             async with infra.database(backend, work) as url:
-                joined = await join(corpus, broker, url, path, position, produced["head"], every)
+                joined = await join(corpus, broker.url, url, path, position, produced["head"], every)
         finally:
             await asyncio.to_thread(path.unlink, missing_ok=True)
     same = {k: joined["digests"][k] == produced["digests"][k] for k in ("views", "bookkeeping")}
