@@ -279,6 +279,7 @@ async def latency(running: Stack, count: int, run: str, rate: float = RATE) -> d
         token = running.token(f"bench-latency-{run}", ("holder",))
         bodies = [json.dumps(submission(n, f"{run}l")).encode() for n in range(count)]
         answered: dict[str, float] = {}
+        asked: dict[str, float] = {}
         acks = Acks()
         listening = [await nc.subscribe(f"$JS.ACK.{STREAM}.{c}.>", cb=acks.handle) for c in consumers]
         on_stream: dict[str, float] = {}
@@ -297,12 +298,14 @@ async def latency(running: Stack, count: int, run: str, rate: float = RATE) -> d
 
             async def send(i: int) -> None:
                 conn = await pool.get()
+                sent = time.perf_counter()
                 status, body = await conn.post("/projects", bodies[i])
                 at = time.perf_counter()
                 pool.put_nowait(conn)
                 if status != 201:
                     raise RuntimeError(f"submission refused: {status} {body[:200]!r}")
-                answered[json.loads(body)["project_id"]] = at
+                project_id = json.loads(body)["project_id"]
+                answered[project_id], asked[project_id] = at, sent
 
             await _paced(count, rate, send)
         found = await _submitted_seqs(js, set(answered))
@@ -316,6 +319,8 @@ async def latency(running: Stack, count: int, run: str, rate: float = RATE) -> d
         # where the time went: from the 201 to the event on the stream (the relay), then to the last ack
         relayed = [on_stream[p] - at for p, at in answered.items() if p in on_stream]
         folded = [seen[p] - on_stream[p] for p in answered if p in on_stream]
+        from_request = [seen[p] - asked[p] for p in answered]  # the 201's own time included
+        answering = [at - asked[p] for p, at in answered.items()]
     finally:
         await nc.close()
     await _check_plans(running, sorted(answered)[:: max(1, len(answered) // CHECKED)])
@@ -325,6 +330,8 @@ async def latency(running: Stack, count: int, run: str, rate: float = RATE) -> d
         **_percentiles(waits),
         "relay_p50_ms": _percentiles(relayed)["p50_ms"] if relayed else None,
         "fold_p50_ms": _percentiles(folded)["p50_ms"] if folded else None,
+        "from_request_p50_ms": _percentiles(from_request)["p50_ms"],
+        "answer_p50_ms": _percentiles(answering)["p50_ms"],
         "cpu_ms_per_submission": spent,
     }
 

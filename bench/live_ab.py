@@ -9,7 +9,8 @@ its side's own code (cwd its root, PYTHONPATH its workspace's `src` folders then
 `--warm` submissions, then `bench.intake.latency` with `--count` submissions at `--rate`. The sides
 alternate, REV first, per round and backend. Printed and written to `bench/results/live_ab.json`: each
 run's CPU per submission of every process, the four services' sum and the latency percentiles; the table
-gives the medians per side.
+gives the medians per side. p50 runs from the 201 to the last funding service's ack (an act answering
+sooner lengthens it); "from request" from the request sent (0 where a side's bench does not say).
 """
 
 from __future__ import annotations
@@ -69,8 +70,8 @@ def _load() -> str:
 
 def _table(runs: list[dict[str, Any]]) -> str:
     lines = [
-        "| backend | side | services ms | intake | funding (3) | p50 ms | p99 ms | runs |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| backend | side | services ms | intake | funding (3) | p50 ms | p99 ms | from request p50 | runs |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for backend in sorted({r["backend"] for r in runs}):
         for side in ("rev", "tree"):
@@ -85,7 +86,8 @@ def _table(runs: list[dict[str, Any]]) -> str:
             lines.append(
                 f"| {backend} | {side} | {med(lambda r: r['services_ms']):.1f} | "
                 f"{med(lambda r: r['cpu_ms_per_submission']['region-intake']):.1f} | {funding:.1f} | "
-                f"{med(lambda r: r['p50_ms']):.0f} | {med(lambda r: r['p99_ms']):.0f} | {len(mine)} |"
+                f"{med(lambda r: r['p50_ms']):.0f} | {med(lambda r: r['p99_ms']):.0f} | "
+                f"{med(lambda r: r.get('from_request_p50_ms') or 0.0):.0f} | {len(mine)} |"
             )
     return "\n".join(lines)
 
@@ -99,6 +101,13 @@ def main() -> None:
     parser.add_argument("--warm", type=int, default=200)
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--out", type=Path, default=TREE / "bench" / "results" / "live_ab.json")
+    parser.add_argument(
+        "--tree",
+        type=Path,
+        default=TREE,
+        help="the other side's root (default this working tree): a clean "
+        "worktree with one's own change keeps others' uncommitted edits out of the comparison",
+    )
     args = parser.parse_args()
     worktree = Path(tempfile.mkdtemp(prefix="ess-live-ab-rev-"))
     subprocess.run(["git", "worktree", "add", "--detach", str(worktree), args.rev], cwd=TREE, check=True)
@@ -106,7 +115,7 @@ def main() -> None:
     try:
         for round_ in range(args.rounds):
             for backend in args.backends.split(","):
-                for side, root in (("rev", worktree), ("tree", TREE)):
+                for side, root in (("rev", worktree), ("tree", args.tree)):
                     started = time.strftime("%H:%M:%S")
                     load = _load()
                     result = _run(root, backend, args.count, args.warm, args.rate)
