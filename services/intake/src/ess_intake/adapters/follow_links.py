@@ -35,15 +35,24 @@ async def current(conn: AsyncConnection, project_id: str, ttl_days: int) -> Link
     return LinkState(0, issued, issued + timedelta(days=ttl_days))
 
 
-async def save(conn: AsyncConnection, project_id: str, state: LinkState) -> None:
-    values = {
+def _values(state: LinkState) -> dict[str, object]:
+    return {
         "generation": state.generation,
         "issued_on": state.issued_on.isoformat(),
         "expires_on": state.expires_on.isoformat(),
         "revoked_on": state.revoked_on.isoformat() if state.revoked_on else None,
     }
+
+
+async def save(conn: AsyncConnection, project_id: str, state: LinkState) -> None:
+    values = _values(state)
     changed = await conn.execute(
         update(follow_link).where(follow_link.c.project_id == project_id).values(**values)
     )
     if changed.rowcount == 0:
         await conn.execute(follow_link.insert().values(project_id=project_id, **values))
+
+
+async def create(conn: AsyncConnection, project_id: str, state: LinkState) -> None:
+    """A new project's first link: it has no row to update yet."""
+    await conn.execute(follow_link.insert().values(project_id=project_id, **_values(state)))

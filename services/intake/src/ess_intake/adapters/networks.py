@@ -56,6 +56,7 @@ async def update_network(
 
 
 async def profiles(conn: AsyncConnection) -> list[NetworkProfile]:
+    """The active networks, with what orienting to them and telling them needs (one read per act)."""
     rows = (await conn.execute(select(network).where(network.c.active.is_(True)))).mappings()
     return [_profile(r) for r in rows]
 
@@ -67,6 +68,8 @@ def _profile(row: RowMapping) -> NetworkProfile:
         needs=frozenset(_split(row["needs"])),
         departments=frozenset(_split(row["departments"])),
         active=row["active"],
+        name=row["name"],
+        email=row["email"],
     )
 
 

@@ -17,6 +17,9 @@ class NetworkProfile:
     needs: frozenset[str]
     departments: frozenset[str]
     active: bool = True
+    name: str = ""
+    email: str | None = None
+    """Where the network is told of a project oriented to it (none: it is not told)."""
 
     def fits(self, details: intake.ProjectDetails, department: str) -> bool:
         """Covers the project's department and stage, and offers at least one of the needs."""

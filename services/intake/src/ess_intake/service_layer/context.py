@@ -55,9 +55,12 @@ class Intake:
         async with self._slots, self.runtime.transaction() as conn:
             yield conn
 
-    async def seal_title(self, conn: AsyncConnection, project_id: str, title: str) -> Sealed:
-        """The title as it travels: sealed with the project's title key, which only this pilot holds."""
-        return await self.runtime.sealer.seal(conn, project_id, TITLE_FIELD, title)
+    async def seal_title(
+        self, conn: AsyncConnection, project_id: str, title: str, *, new: bool = False
+    ) -> Sealed:
+        """The title as it travels: sealed with the project's title key, which only this pilot holds.
+        `new`: a project this act opens, whose key is yet to make."""
+        return await self.runtime.sealer.seal(conn, project_id, TITLE_FIELD, title, new=new)
 
     async def reseal_title(
         self, conn: AsyncConnection, state: ProjectState, title: str
@@ -93,5 +96,7 @@ class Intake:
             text = await self.runtime.sealer.opened(conn, title, project_id, TITLE_FIELD)
         return ERASED if text is None else text
 
-    async def record(self, conn: AsyncConnection, aggregate_id: str, payloads: list[Payload]) -> None:
-        await self.runtime.outbox.record(conn, aggregate_id, payloads)
+    async def record(
+        self, conn: AsyncConnection, aggregate_id: str, payloads: list[Payload], *, new: bool = False
+    ) -> None:
+        await self.runtime.outbox.record(conn, aggregate_id, payloads, new=new)

@@ -113,7 +113,7 @@ async def correct(cmd: Correct, intake: Intake) -> Qualified:
         await projects.remove_files(conn, state.project_id, c.remove_attachments)
         await projects.add_files(conn, state.project_id, c.add_attachments)
         await orientations.add(conn, state.project_id, added, today.isoformat())
-        await tell_networks(conn, intake, state.project_id, added, c.project.title, org.department)
+        await tell_networks(conn, intake, state.project_id, added, fitting, c.project.title, org.department)
         if state.pending_request is not None:
             await corrections.mark_answered(conn, state.pending_request, today.isoformat())
         corrected = events.ProjectCorrected(

@@ -13,7 +13,8 @@ from ess_contracts.reference.labels import CORRECTABLE_FIELDS, CORRECTION_REASON
 from ess_core.notify.french import french_date
 from ess_core.notify.notices import Notice, enqueue
 from ess_intake.adapters import follow_links
-from ess_intake.adapters.tables import contact, network
+from ess_intake.adapters.tables import contact
+from ess_intake.domain.orientation import NetworkProfile
 from ess_intake.domain.requests import CorrectionRequestInput
 from ess_intake.service_layer.context import Intake
 
@@ -66,21 +67,23 @@ async def tell_networks(
     conn: AsyncConnection,
     intake: Intake,
     project_id: str,
-    network_ids: Iterable[str],
+    oriented: Iterable[str],
+    directory: Iterable[NetworkProfile],
     title: str,
     department: str,
 ) -> None:
-    """Each network the project was just oriented to, where the directory gives its address."""
-    query = select(network.c.network_id, network.c.name, network.c.email).where(
-        network.c.network_id.in_(list(network_ids)) & network.c.email.is_not(None)
-    )
-    for network_id, name, email in await conn.execute(query):
+    """Each network the project was just oriented to, where the directory (as the act read it to orient)
+    gives its address."""
+    ids = set(oriented)
+    for entry in sorted((n for n in directory if n.network_id in ids), key=lambda n: n.network_id):
+        if entry.email is None:
+            continue
         context = {
             "pilot": PILOT_NAMES[intake.runtime.outbox.pilot],
-            "network": name,
+            "network": entry.name,
             "project_id": project_id,
             "title": title,
             "department": department,
         }
-        key = f"project_oriented:{project_id}:{network_id}"
-        await enqueue(conn, Notice(key, "project_oriented", email, context, project_id))
+        key = f"project_oriented:{project_id}:{entry.network_id}"
+        await enqueue(conn, Notice(key, "project_oriented", entry.email, context, project_id))

@@ -28,7 +28,9 @@ async def orient(cmd: Orient, intake: Intake) -> Oriented:
         if added:
             await orientations.add(conn, state.project_id, added, today.isoformat())
             title = await intake.title_in(conn, state)
-            await tell_networks(conn, intake, state.project_id, added, title, record.organisation.department)
+            await tell_networks(
+                conn, intake, state.project_id, added, fitting, title, record.organisation.department
+            )
             if not state.oriented_to:
                 await projects.update_project(conn, state.project_id, oriented_since=today.isoformat())
             await intake.record(

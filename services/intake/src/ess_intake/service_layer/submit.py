@@ -37,14 +37,20 @@ async def submit(cmd: Submit, intake: Intake) -> tuple[Submitted, bool]:
     """The answer and whether it is a replay of an earlier one. A unique key another act took meanwhile
     (same idempotency key, same open project) makes it try again: it then answers from the winner's row."""
     answer, replayed = await retried(lambda: _submit_once(cmd, intake))
+    if not replayed:  # the act answers with the link it just created
+        return answer, replayed
     async with intake.runtime.engine.connect() as conn:  # a replay answers with the link as it is now
         link = await follow_links.current(conn, answer.project_id, intake.config.link_ttl_days)
-    assert link is not None  # the project was just opened or found
+    assert link is not None  # the project was found
+    return with_link(answer, link, intake), replayed
+
+
+def with_link(answer: Submitted, link: follow_links.LinkState, intake: Intake) -> Submitted:
     update = {
         "follow_link": intake.links.path(answer.project_id, link.generation),
         "follow_link_expires_on": link.expires_on,
     }
-    return answer.model_copy(update=update), replayed
+    return answer.model_copy(update=update)
 
 
 def fingerprint(submission: Submission) -> str:
@@ -77,9 +83,10 @@ async def open_project(conn: AsyncConnection, cmd: Submit, intake: Intake) -> Su
     if existing is not None:
         raise Duplicate(existing)
     project_id = owned_id(intake.runtime.outbox.pilot)  # the id names its owner: this pilot's intake
+    title = await intake.seal_title(conn, project_id, s.project.title, new=True)
     record = PublicRecord(
         organisation=public_organisation(s.organisation),
-        project=public_details(s.project, await intake.seal_title(conn, project_id, s.project.title)),
+        project=public_details(s.project, title),
         attachments=tuple(public_attachment(a) for a in s.attachments),
     )
     channel, via = await _channel(conn, cmd.actor)
@@ -104,9 +111,10 @@ async def open_project(conn: AsyncConnection, cmd: Submit, intake: Intake) -> Su
     await projects.save_private(conn, project_id, private, s.contact, new=True)
     await projects.add_files(conn, project_id, s.attachments)
     await orientations.add(conn, project_id, oriented, today.isoformat())
-    await tell_networks(conn, intake, project_id, oriented, s.project.title, record.organisation.department)
-    expires = today + timedelta(days=intake.config.link_ttl_days)
-    await follow_links.save(conn, project_id, follow_links.LinkState(0, today, expires))
+    department = record.organisation.department
+    await tell_networks(conn, intake, project_id, oriented, fitting, s.project.title, department)
+    link = follow_links.LinkState(0, today, today + timedelta(days=intake.config.link_ttl_days))
+    await follow_links.create(conn, project_id, link)
     submitted = events.ProjectSubmitted(
         submitted_on=filed_on,
         channel=channel,
@@ -118,8 +126,8 @@ async def open_project(conn: AsyncConnection, cmd: Submit, intake: Intake) -> Su
     payloads: list[Payload] = [submitted, qualified_event(q, record.organisation, today)]
     if oriented:
         payloads.append(events.ProjectOriented(oriented_on=today, network_ids=oriented))
-    await intake.record(conn, project_id, payloads)
-    return Submitted(
+    await intake.record(conn, project_id, payloads, new=True)
+    answer = Submitted(
         project_id=project_id,
         status=status_after(q),
         eligible=q.eligible,
@@ -127,6 +135,7 @@ async def open_project(conn: AsyncConnection, cmd: Submit, intake: Intake) -> Su
         ineligibility_reasons=list(q.reasons),
         oriented_to=list(oriented),
     )
+    return with_link(answer, link, intake)
 
 
 async def _channel(conn: AsyncConnection, actor: Actor) -> tuple[SubmissionChannel, str | None]:

@@ -135,20 +135,30 @@ class DigestLedger:
             if name not in hashed:
                 await _hash_all(conn, tracked, per_row=name not in self.appended)
 
-    async def append(self, conn: AsyncConnection, table: SqlTable, rows: Sequence[dict[str, Any]]) -> None:
-        """Rows just inserted into an appended table, inside the caller's transaction."""
+    async def append(
+        self,
+        conn: AsyncConnection,
+        table: SqlTable,
+        rows: Sequence[dict[str, Any]],
+        known: bytes | None = None,
+    ) -> bytes | None:
+        """Rows just inserted into an appended table, inside the caller's transaction. `known`: the
+        table's kept hash as last committed, when the caller keeps it (the fold does, between its batches:
+        one statement a batch fewer), else it is read. Returns the hash now kept (None: none is kept)."""
         entry = self.appended.get(table.name)
         if not rows or entry is None:  # a ledger that keeps no hash of this table
-            return
+            return known
         hasher = entry.hasher
         kept = digest_state.c.table_name == table.name
-        state = await conn.scalar(select(digest_state.c.lthash).where(kept))
+        state = known if known is not None else await conn.scalar(select(digest_state.c.lthash).where(kept))
         if state is None:  # not hashed yet: hashed in full at the next install
-            return
+            return None
         lthash = LtHash(state)
         for row in rows:
             lthash.add(hasher.digest([row[name] for name in hasher.names]))
-        await conn.execute(update(digest_state).where(kept).values(lthash=lthash.state()))
+        now = lthash.state()
+        await conn.execute(update(digest_state).where(kept).values(lthash=now))
+        return now
 
     async def reset(self, conn: AsyncConnection) -> None:
         """After the views were emptied (a rebuild): every table hashes as empty."""

@@ -57,13 +57,16 @@ class Outbox:
         *,
         correlation_id: str | None = None,
         causation_id: str | None = None,
+        new: bool = False,
     ) -> list[Event]:
         """Call inside the transaction that changes the service's own state. A concurrent writer on the
-        same aggregate makes the unique (aggregate, id, sequence) constraint fail: retry the act."""
+        same aggregate makes the unique (aggregate, id, sequence) constraint fail: retry the act. `new`:
+        the act made the aggregate's id, so its events start at 1 without reading the last sequence (an id
+        that existed after all fails the same constraint)."""
         if not payloads:
             return []
         aggregate = type(payloads[0]).AGGREGATE
-        sequence = await self.last_sequence(conn, aggregate, aggregate_id)
+        sequence = 0 if new else await self.last_sequence(conn, aggregate, aggregate_id)
         events: list[Event] = []
         for payload in payloads:
             sequence += 1

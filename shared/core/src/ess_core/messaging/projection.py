@@ -166,10 +166,11 @@ class Fold:
 
     Issuer positions are kept in memory for the issuers of the last batches (at most `POSITIONS_KEPT`,
     least recently used dropped first: a service's memory does not grow with the stream); a batch reads
-    the positions of its other issuers in one query. Kept in memory too: the consumer's mark and the
-    issuers that may have events parked for a gap, so an applied event looks for a parked successor only
-    where one may wait (one query per event otherwise). All of it is loaded at start-up and after a
-    rollback, so what is kept is always what is committed.
+    the positions of its other issuers in one query. Kept in memory too: the consumer's mark, the applied
+    ids' kept hash (written by each batch, so not read back) and the issuers that may have events parked
+    for a gap, so an applied event looks for a parked successor only where one may wait (one query per
+    event otherwise). All of it is loaded at start-up and after a rollback, so what is kept is always
+    what is committed.
     """
 
     views: Sequence[View]
@@ -184,6 +185,8 @@ class Fold:
     _writers: list[WritingView] = field(init=False, repr=False)
     _finishers: list[FinishingView] = field(init=False, repr=False)
     _unsettled: int = field(default=0, init=False, repr=False)
+    # the applied ids' kept hash as this fold last wrote it; None: read it (after start-up or a rollback)
+    _applied_hash: bytes | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         # sorted once: a runtime protocol check costs more than applying an event
@@ -198,6 +201,7 @@ class Fold:
     async def load_positions(self, conn: AsyncConnection) -> None:
         """Reload the in-memory state after start-up or after a transaction rolled back."""
         self.positions = {}
+        self._applied_hash = None
         mark = (
             await conn.execute(select(consumer_position).where(consumer_position.c.consumer == "view"))
         ).first()
@@ -228,7 +232,8 @@ class Fold:
         await self._settle_digests(conn, len(batch.to_write))
         await insert_ignoring_conflicts(conn, applied, batch.applied_rows, ["event_id"])
         if self.ledger is not None:  # never a conflict: an id and its issuer's position commit together
-            await self.ledger.append(conn, applied, batch.applied_rows)
+            rows, known = batch.applied_rows, self._applied_hash
+            self._applied_hash = await self.ledger.append(conn, applied, rows, known)
         await self._save_positions(conn, batch.changed)
         await self._advance(conn, outcome)
         return outcome

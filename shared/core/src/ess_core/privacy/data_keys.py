@@ -31,17 +31,16 @@ class Sealer:
     def __init__(self, pilot: str) -> None:
         self.pilot = pilot
         self.created = asyncio.Event()
+        self.made: set[str] = set()
+        """Keys made since the publisher last took them (committed or not yet, or rolled back)."""
 
-    async def seal(self, conn: AsyncConnection, aggregate_id: str, field: str, text: str) -> Sealed:
+    async def seal(
+        self, conn: AsyncConnection, aggregate_id: str, field: str, text: str, *, new: bool = False
+    ) -> Sealed:
         """Inside the act's transaction: a concurrent act creating the same key loses the unique
-        (aggregate, field) and is retried by the unit of work, then finds the winner's key."""
-        row = (
-            await conn.execute(
-                select(data_key.c.key_id, data_key.c.secret).where(
-                    data_key.c.aggregate_id == aggregate_id, data_key.c.field == field
-                )
-            )
-        ).first()
+        (aggregate, field) and is retried by the unit of work, then finds the winner's key. `new`: the act
+        made the aggregate's id, so there is no key to look for (one there after all fails the unique)."""
+        row = None if new else await self._key(conn, aggregate_id, field)
         if row is None:
             key_id, secret = new_key_id(self.pilot), new_data_key()
             created_at = format_timestamp(datetime.now(UTC))
@@ -54,10 +53,19 @@ class Sealer:
                     created_at=created_at,
                 )
             )
+            self.made.add(key_id)
             self.created.set()
         else:
             key_id, secret = row
         return seal(key_id, secret, text, context_of(aggregate_id, field))
+
+    @staticmethod
+    async def _key(conn: AsyncConnection, aggregate_id: str, field: str) -> tuple[str, bytes] | None:
+        query = select(data_key.c.key_id, data_key.c.secret).where(
+            data_key.c.aggregate_id == aggregate_id, data_key.c.field == field
+        )
+        row = (await conn.execute(query)).first()
+        return None if row is None else (row.key_id, row.secret)
 
     async def opened(
         self, conn: AsyncConnection, sealed: Sealed, aggregate_id: str, field: str
@@ -68,37 +76,56 @@ class Sealer:
 
 
 class KeyPublisher:
-    """Leaves every live key's copies in the key store: all of them at start, at once when an act created
-    one, and all again when the bucket lost them (it lives in memory: a restarted broker starts empty)."""
+    """Leaves every live key's copies in the key store: all of them at start and every REPUBLISH_SECONDS
+    without a new key, the new ones at once when an act made one (reading only those: a read of every key
+    after each act grew with the table), and all again when the bucket lost them (it lives in memory: a
+    restarted broker starts empty)."""
 
     def __init__(self, engine: AsyncEngine, store: KeyStore, sealer: Sealer) -> None:
         self.engine, self.store, self.sealer = engine, store, sealer
         self._published: set[str] = set()
+        self._waiting: set[str] = set()  # made but not seen committed yet: looked for again next round
+        self._everything = True
 
     async def run(self) -> None:
         while True:
             try:
                 await self.publish_new()
             except Exception:  # a broker away: the next round tries again
+                self._everything = True
                 log.warning("publishing data keys failed; trying again", exc_info=True)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.sealer.created.wait(), REPUBLISH_SECONDS)
                 self.sealer.created.clear()
                 continue
+            self._everything = True
             with contextlib.suppress(Exception):
                 if not await self.store_intact():
                     self._published.clear()
 
     async def publish_new(self) -> None:
-        rows = await self._live()
+        """Every live key not published yet on a full round, else the keys acts made since the last."""
+        made, self.sealer.made = self.sealer.made, set()
+        if self._everything:
+            self._everything, self._waiting = False, set()
+            await self._publish(await self._live(), None)
+            return
+        wanted = self._waiting | made
+        rows = await self._live(wanted)
+        self._waiting = wanted - rows.keys()  # not committed yet (or never: dropped at the next full round)
+        await self._publish(rows, set(rows))
+
+    async def _publish(self, rows: dict[str, bytes], among: set[str] | None) -> None:
+        """Publishes `rows` not published yet; then purges the copies of keys (`among` those, or any) that
+        are gone: a key destroyed while this round published it had its erasure's purge land first."""
         for key_id, secret in rows.items():
             if key_id not in self._published:
                 await self.store.publish(key_id, secret)
                 self._published.add(key_id)
-        # A key destroyed while this round published it: its erasure purged before these copies landed.
-        async with self.engine.connect() as conn:
-            live = set(await conn.scalars(select(data_key.c.key_id)))
-        for key_id in self._published - live:
+        if among is not None and not among:
+            return
+        live = set(await self._live(among, secrets=False))
+        for key_id in (self._published if among is None else among) - live:
             await self.store.purge(key_id)
             self._published.discard(key_id)
 
@@ -109,7 +136,14 @@ class KeyPublisher:
             return True
         return await self.store.fetch(next(iter(self._published))) is not None
 
-    async def _live(self) -> dict[str, bytes]:
+    async def _live(self, ids: set[str] | None = None, *, secrets: bool = True) -> dict[str, bytes]:
+        """The live keys (`ids` of them, when given) with their secrets, or with none."""
+        columns = (data_key.c.key_id, data_key.c.secret) if secrets else (data_key.c.key_id,)
+        query = select(*columns)
+        if ids is not None:
+            if not ids:
+                return {}
+            query = query.where(data_key.c.key_id.in_(sorted(ids)))
         async with self.engine.connect() as conn:
-            rows = await conn.execute(select(data_key.c.key_id, data_key.c.secret))
-            return {str(key_id): bytes(secret) for key_id, secret in rows}
+            rows = await conn.execute(query)
+            return {str(row[0]): bytes(row[1]) if secrets else b"" for row in rows}

@@ -186,9 +186,10 @@ async def refresh_judgements(conn: AsyncConnection, project_ids: Sequence[str], 
         changed.append(project_id)
         statuses.append(status)
         verdicts += judged
-    for start in range(0, len(changed), READ_CHUNK):
-        chunk = changed[start : start + READ_CHUNK]
-        for table in (t.status, t.verdict):
+    for table in (t.status, t.verdict):  # only where there is something to delete: none for a new project
+        held = [pid for pid in changed if found[pid][table.name]]
+        for start in range(0, len(held), READ_CHUNK):
+            chunk = held[start : start + READ_CHUNK]
             await conn.execute(delete(table).where(table.c.project_id.in_(chunk)))
     if statuses:
         await conn.execute(insert(t.status), statuses)
