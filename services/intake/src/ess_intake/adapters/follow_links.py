@@ -53,6 +53,9 @@ async def save(conn: AsyncConnection, project_id: str, state: LinkState) -> None
         await conn.execute(follow_link.insert().values(project_id=project_id, **values))
 
 
+_INSERT = follow_link.insert()  # built once (see adapters/projects.py)
+
+
 async def create(conn: AsyncConnection, project_id: str, state: LinkState) -> None:
     """A new project's first link: it has no row to update yet."""
-    await conn.execute(follow_link.insert().values(project_id=project_id, **_values(state)))
+    await conn.execute(_INSERT, {"project_id": project_id, **_values(state)})

@@ -55,9 +55,12 @@ async def update_network(
     await conn.execute(update(network).where(network.c.network_id == network_id).values(values))
 
 
+_ACTIVE = select(network).where(network.c.active.is_(True))  # built once (see adapters/projects.py)
+
+
 async def profiles(conn: AsyncConnection) -> list[NetworkProfile]:
     """The active networks, with what orienting to them and telling them needs (one read per act)."""
-    rows = (await conn.execute(select(network).where(network.c.active.is_(True)))).mappings()
+    rows = (await conn.execute(_ACTIVE)).mappings()
     return [_profile(r) for r in rows]
 
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_intake.adapters.tables import attachment, contact, orientation, private, project
@@ -41,23 +41,27 @@ class Private:
         }
 
 
+# Built once: building a statement (and its cache key) cost about as much as running it on the submit path.
+_DUPLICATE = select(project.c.project_id).where(project.c.duplicate_key == bindparam("key"))
+_INSERT_PROJECT, _INSERT_PRIVATE, _INSERT_CONTACT = insert(project), insert(private), insert(contact)
+
+
 async def find_open_duplicate(
     conn: AsyncConnection, siret: str | None, title: str, exclude: str | None = None
 ) -> str | None:
     key = hashed_duplicate_key(siret, title)
     if key is None:
         return None
+    if exclude is None:
+        return await conn.scalar(_DUPLICATE, {"key": key})
     query = select(project.c.project_id).where(project.c.duplicate_key == key)
-    if exclude is not None:
-        query = query.where(project.c.project_id != exclude)
-    return await conn.scalar(query)
+    return await conn.scalar(query.where(project.c.project_id != exclude))
 
 
 async def insert_project(
     conn: AsyncConnection, values: Mapping[str, object], record: PublicRecord, title: str
 ) -> None:
-    row = {**values, **_record_columns(record, title)}
-    await conn.execute(insert(project).values(row))
+    await conn.execute(_INSERT_PROJECT, {**values, **_record_columns(record, title)})
 
 
 async def replace_dossier(
@@ -86,9 +90,9 @@ async def save_private(
     """Insert, or replace, the private part and the contact (a correction rewrites both whole)."""
     for table in () if new else (private, contact):
         await conn.execute(delete(table).where(table.c.project_id == project_id))
-    await conn.execute(insert(private).values(project_id=project_id, **data.row()))
+    await conn.execute(_INSERT_PRIVATE, {"project_id": project_id, **data.row()})
     person_row = {"name": person.name, "email": person.email, "phone": person.phone, "erased_on": None}
-    await conn.execute(insert(contact).values(project_id=project_id, **person_row))
+    await conn.execute(_INSERT_CONTACT, {"project_id": project_id, **person_row})
 
 
 async def add_files(conn: AsyncConnection, project_id: str, files: tuple[AttachmentUpload, ...]) -> None:

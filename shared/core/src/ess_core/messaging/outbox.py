@@ -9,7 +9,7 @@ import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_contracts.authority import refusal
@@ -25,6 +25,19 @@ from ess_contracts.types import Pilot, ServiceName
 from ess_core.messaging.schema import outbox
 from ess_core.refusals import Invalid
 from ess_core.tracing.spans import recorded
+
+# Built once: on an act's path, building a statement and its cache key costs about as much as running it.
+_INSERT = outbox.insert()
+_LAST_SEQUENCE = select(func.max(outbox.c.sequence)).where(
+    outbox.c.aggregate == bindparam("aggregate"), outbox.c.aggregate_id == bindparam("aggregate_id")
+)
+_JOURNAL_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.ess_outbox.journal'))")
+_JOURNAL_HEAD = (
+    select(outbox.c.journal, outbox.c.data)
+    .where(outbox.c.journal.is_not(None))
+    .order_by(outbox.c.journal.desc())
+    .limit(1)
+)
 
 
 def published_by(service: str) -> tuple[type[Payload], ...]:
@@ -108,15 +121,13 @@ class Outbox:
         self._check_issuable(events)
         with recorded(events) as trace_context:
             signed = encode_journal(events, self.signer, *await journal_head(conn))
-            await conn.execute(outbox.insert(), _rows(signed, trace_context))
+            await conn.execute(_INSERT, _rows(signed, trace_context))
         return [event for event, _ in signed]
 
     @staticmethod
     async def last_sequence(conn: AsyncConnection, aggregate: str, aggregate_id: str) -> int:
-        query = select(func.max(outbox.c.sequence)).where(
-            outbox.c.aggregate == aggregate, outbox.c.aggregate_id == aggregate_id
-        )
-        return (await conn.scalar(query)) or 0
+        params = {"aggregate": aggregate, "aggregate_id": aggregate_id}
+        return (await conn.scalar(_LAST_SEQUENCE, params)) or 0
 
 
 def _rows(signed: Sequence[tuple[Event, WireMessage]], trace_context: str | None) -> list[dict[str, object]]:
@@ -142,15 +153,6 @@ async def journal_head(conn: AsyncConnection) -> tuple[int, str | None]:
     take their numbers one after another, so the journal has no gap and the chain no fork. SQLite writers
     already begin IMMEDIATE (one at a time); on PostgreSQL a transaction-scoped advisory lock does it."""
     if conn.dialect.name == "postgresql":
-        await conn.execute(
-            text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.ess_outbox.journal'))")
-        )
-    last = (
-        await conn.execute(
-            select(outbox.c.journal, outbox.c.data)
-            .where(outbox.c.journal.is_not(None))
-            .order_by(outbox.c.journal.desc())
-            .limit(1)
-        )
-    ).first()
+        await conn.execute(_JOURNAL_LOCK)
+    last = (await conn.execute(_JOURNAL_HEAD)).first()
     return (last.journal, event_hash(last.data)) if last else (0, None)

@@ -60,6 +60,15 @@ def _retrieve(task: asyncio.Task[None]) -> None:
         task.exception()
 
 
+# Built once: a relay pass is a statement or two, and building one (and its cache key) costs as much.
+_PENDING = (
+    select(outbox.c.position, outbox.c.subject, outbox.c.data, outbox.c.headers, outbox.c.trace_context)
+    .where(outbox.c.stream_seq.is_(None))
+    .order_by(outbox.c.position)
+)
+_MARK = update(outbox).where(outbox.c.position == bindparam("pos")).values(stream_seq=bindparam("seq"))
+
+
 class Relay:
     def __init__(
         self,
@@ -78,6 +87,7 @@ class Relay:
         self.publish_timeout = publish_timeout
         self.before_mark = before_mark  # a seam for fault tests: crash after the PubAck, before the mark
         self.published = 0
+        self._pending_query = _PENDING.limit(batch_size)
         self._wake = asyncio.Event()
 
     def nudge(self) -> None:
@@ -158,18 +168,7 @@ class Relay:
         return total
 
     async def _pending(self, skip: Sequence[int] = ()) -> list[PendingRow]:
-        query = (
-            select(
-                outbox.c.position,
-                outbox.c.subject,
-                outbox.c.data,
-                outbox.c.headers,
-                outbox.c.trace_context,
-            )
-            .where(outbox.c.stream_seq.is_(None))
-            .order_by(outbox.c.position)
-            .limit(self.batch_size)
-        )
+        query = self._pending_query
         if skip:
             query = query.where(outbox.c.position.not_in(skip))
         async with self.engine.connect() as conn:
@@ -213,10 +212,9 @@ class Relay:
                 future.cancel()
 
     async def _mark(self, rows: Sequence[PendingRow], acks: Sequence[PubAck]) -> None:
-        stmt = update(outbox).where(outbox.c.position == bindparam("pos")).values(stream_seq=bindparam("seq"))
         params = [{"pos": row.position, "seq": ack.seq} for row, ack in zip(rows, acks, strict=True)]
         async with self.engine.begin() as conn:
-            await conn.execute(stmt, params)
+            await conn.execute(_MARK, params)
         self.published += len(rows)
 
 
