@@ -95,6 +95,14 @@ _KEPT_OF_DIRTY = (
 """What the dirty rows of a table added to its hash when last settled."""
 
 
+STATE_UPDATE = "UPDATE ess_digest_state SET lthash = ? WHERE table_name = ?"
+"""A table's kept hash written (SQLite's parameter marks): for `appended`'s callers."""
+
+
+def _state_of(name: str) -> ColumnElement[bool]:
+    return digest_state.c.table_name == name
+
+
 _UPSERT_ROW = (
     "INSERT INTO ess_digest_row (table_name, row_key, digest) VALUES ({}, {}, {}) "
     "ON CONFLICT (table_name, row_key) DO UPDATE SET digest = excluded.digest"
@@ -145,20 +153,33 @@ class DigestLedger:
         """Rows just inserted into an appended table, inside the caller's transaction. `known`: the
         table's kept hash as last committed, when the caller keeps it (the fold does, between its batches:
         one statement a batch fewer), else it is read. Returns the hash now kept (None: none is kept)."""
+        now = await self.hash_appended(conn, table, rows, known)
+        if now is not None and now is not known:
+            await conn.execute(update(digest_state).where(_state_of(table.name)).values(lthash=now))
+        return now
+
+    async def hash_appended(
+        self,
+        conn: AsyncConnection,
+        table: SqlTable,
+        rows: Sequence[dict[str, Any]],
+        known: bytes | None = None,
+    ) -> bytes | None:
+        """What `append` writes (`known` itself when no row changes it), for a caller that writes it with
+        its own statements (`STATE_UPDATE`, parameters hash then table name)."""
         entry = self.appended.get(table.name)
         if not rows or entry is None:  # a ledger that keeps no hash of this table
             return known
         hasher = entry.hasher
-        kept = digest_state.c.table_name == table.name
-        state = known if known is not None else await conn.scalar(select(digest_state.c.lthash).where(kept))
+        state = known
+        if state is None:
+            state = await conn.scalar(select(digest_state.c.lthash).where(_state_of(table.name)))
         if state is None:  # not hashed yet: hashed in full at the next install
             return None
         lthash = LtHash(state)
         for row in rows:
             lthash.add(hasher.digest([row[name] for name in hasher.names]))
-        now = lthash.state()
-        await conn.execute(update(digest_state).where(kept).values(lthash=now))
-        return now
+        return lthash.state()
 
     async def reset(self, conn: AsyncConnection) -> None:
         """After the views were emptied (a rebuild): every table hashes as empty."""
