@@ -66,7 +66,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Deployme
 
 def test_sign_in_list_filter_export_and_read_a_project(console: tuple[Deployment, str, str]) -> None:
     _, url, project_id = console
-    with httpx.Client(base_url=url) as browser:
+    with browsing(url) as browser:
         assert browser.get("/projets").headers["location"] == "/connexion"
         page = browser.get("/connexion")
         assert page.status_code == 200 and '<html lang="fr">' in page.text
@@ -109,7 +109,7 @@ def test_sign_in_list_filter_export_and_read_a_project(console: tuple[Deployment
 
 def test_an_operator_signs_in_but_reads_no_title(console: tuple[Deployment, str, str]) -> None:
     _, url, _ = console
-    with httpx.Client(base_url=url) as browser:
+    with browsing(url) as browser:
         sign_in(browser, "region-operator")
         refused = browser.get("/projets")
         assert refused.status_code == 403  # the funding service refused: an operator reads no titles
@@ -120,7 +120,7 @@ def test_staff_choose_their_notices_with_errors_named_next_to_the_field(
     console: tuple[Deployment, str, str],
 ) -> None:
     _, url, _ = console
-    with httpx.Client(base_url=url) as browser:
+    with browsing(url) as browser:
         sign_in(browser, "region-decider")
         form = browser.get("/preferences")
         assert form.status_code == 200 and "ordre du jour du comité des financeurs a changé" in form.text
@@ -152,7 +152,7 @@ def test_an_instructor_asks_for_corrections_with_errors_named_next_to_each_field
     console: tuple[Deployment, str, str],
 ) -> None:
     system, url, project_id = console
-    with httpx.Client(base_url=url) as browser:
+    with browsing(url) as browser:
         sign_in(browser, "region-instructor")
         assert "Demander des corrections au porteur" in browser.get(f"/projets/{project_id}").text
         form = browser.get(f"/projets/{project_id}/corrections")
@@ -177,7 +177,7 @@ def test_the_strategy_page_shows_objectives_actions_and_indicators(
     console: tuple[Deployment, str, str],
 ) -> None:
     _, url, _ = console
-    with httpx.Client(base_url=url) as browser:
+    with browsing(url) as browser:
         sign_in(browser, "region-instructor")
         deadline, every = time.monotonic() + 20, "<caption>11 indicateurs en vigueur, 2025</caption>"
         while every not in (strategy := browser.get("/strategie", params={"annee": 2025})).text:
@@ -199,7 +199,7 @@ def test_steering_sessions_and_follow_up_reviews_are_shown_in_french(
     with system.client("region", "evaluation") as evaluation:
         recorded = evaluation.post("/sessions", json=session)
         assert recorded.status_code == 202, recorded.text
-    with httpx.Client(base_url=url) as browser:
+    with browsing(url) as browser:
         sign_in(browser, "region-decider")
         deadline = time.monotonic() + 20
         while "Ouvrir un second appel" not in (shown := browser.get("/pilotage").text):
@@ -218,7 +218,7 @@ def test_steering_sessions_and_follow_up_reviews_are_shown_in_french(
 def test_a_second_decider_approves_a_held_act(console: tuple[Deployment, str, str]) -> None:
     system, url, _ = console
     pending_id, project_id = held_commitment(system)
-    with httpx.Client(base_url=url) as browser:
+    with browsing(url) as browser:
         sign_in(browser, "region-decider")
         waiting = browser.get("/actes-en-attente")
         assert project_id in waiting.text and "surfinancement" in waiting.text
@@ -267,7 +267,7 @@ def test_a_decider_records_a_decision_with_each_error_and_rule_said_in_french(
     system, url, _ = console
     project_id = requested_project(system, "Ressourcerie du Segréen", "r-seg", eligible=30_000_00)
     today, siren = date.today().isoformat(), fresh_siren()
-    with httpx.Client(base_url=url) as browser:
+    with browsing(url) as browser:
         sign_in(browser, "region-decider")
         assert "Enregistrer une décision de Région" in browser.get(f"/projets/{project_id}").text
         form = browser.get(f"/projets/{project_id}/decision")
@@ -339,7 +339,7 @@ def test_an_instructor_records_a_request_then_the_shared_opinion_line_by_line(
             assert time.monotonic() < deadline, "the submitted budget did not reach region's plan"
             time.sleep(0.2)
     budget_line = plan.json()["facts"]["budget"][0]  # 80,000 € of staff, as submitted
-    with httpx.Client(base_url=url) as browser:
+    with browsing(url) as browser:
         sign_in(browser, "region-instructor")
         form = browser.get(f"/projets/{project_id}/demande")
         token, path = csrf(form.text), f"/projets/{project_id}/demande"
@@ -380,7 +380,7 @@ def test_a_projects_signed_events_are_shown_with_each_verdict(console: tuple[Dep
     system, url, project_id = console
     forged = ev.event(ev.withdrawn(), "state", "intake", project_id, 9)
     asyncio.run(system.publish([("state", encode(forged, system.signers["state"]))]))
-    with httpx.Client(base_url=url) as browser:
+    with browsing(url) as browser:
         sign_in(browser, "region-instructor")
         deadline = time.monotonic() + 20
         while "émetteur non autorisé" not in (shown := browser.get(f"/projets/{project_id}").text):
@@ -439,7 +439,7 @@ def test_a_holder_submits_follows_answers_a_correction_with_a_file_and_withdraws
 ) -> None:
     system, url, _ = console
     statutes = ("statuts.pdf", b"%PDF-1.7\n% statuts\n", "application/pdf")
-    with httpx.Client(base_url=url) as browser:
+    with browsing(url) as browser:
         page = browser.get("/connexion")
         signed = browser.post("/connexion", data={"person": "region-holder", "csrf": csrf(page.text)})
         assert signed.headers["location"] == "/deposer"
@@ -472,7 +472,7 @@ def test_a_holder_submits_follows_answers_a_correction_with_a_file_and_withdraws
     asked = {"fields": ["budget", "attachments"], "reasons": ["missing_attachment"], "remark": "Le budget ?"}
     with system.client("region", "intake") as intake:
         assert intake.post(f"/projects/{project_id}/correction-requests", json=asked).status_code == 200
-    with httpx.Client(base_url=url) as holder:  # no account: the link is the key
+    with browsing(url) as holder:  # no account: the link is the key
         assert "ne correspond à aucun projet" in holder.get(link[:-4] + "AAAA").text  # 404, said in French
         assert holder.get(link[:-1]).status_code == 404  # a truncated link
         follow = holder.get(link)
@@ -515,7 +515,7 @@ def test_a_network_accepts_one_project_and_declines_another_with_its_reason(
         titles = ("Café associatif de Laval", "Garage solidaire d'Évron")
         bodies = [with_value(submission(t, siret=None), "organisation.department", "53") for t in titles]
         ids = [intake.post("/projects", json=body).json()["project_id"] for body in bodies]
-    with httpx.Client(base_url=url) as browser:
+    with browsing(url) as browser:
         page = browser.get("/connexion")
         signed = browser.post("/connexion", data={"person": "region-network", "csrf": csrf(page.text)})
         assert signed.headers["location"] == "/reseau"
@@ -583,7 +583,7 @@ def test_an_operator_watches_services_feed_rejections_and_checkpoints(
         ]
     forged = ev.event(ev.withdrawn(), "state", "intake", project_id, 9)
     asyncio.run(system.publish([("state", encode(forged, system.signers["state"]))]))
-    with httpx.Client(base_url=url) as browser:
+    with browsing(url) as browser:
         page = browser.get("/connexion")
         signed = browser.post("/connexion", data={"person": "region-operator", "csrf": csrf(page.text)})
         assert signed.headers["location"] == "/exploitation"
@@ -623,13 +623,13 @@ def test_an_operator_watches_services_feed_rejections_and_checkpoints(
 
         assert_checkpoints_side_by_side(system, browser)
 
-    with httpx.Client(base_url=url) as admin:
+    with browsing(url) as admin:
         sign_in(admin, "region-admin")
         listed = admin.get("/exploitation/rejets").text
         retried = admin.post(retry, data={"csrf": csrf(listed)})  # again, as an admin: the same verdict
         assert retried.status_code == 303 and retried.headers["location"].endswith("&issue=dead")
 
-    with httpx.Client(base_url=url) as instructor:
+    with browsing(url) as instructor:
         sign_in(instructor, "region-instructor")
         for path in ("/exploitation", "/exploitation/flux", "/exploitation/rejets", "/exploitation/flux/1"):
             answer = instructor.get(path)
@@ -681,6 +681,12 @@ def assert_checkpoints_side_by_side(system: Deployment, browser: httpx.Client) -
     page = wait_for(browser, "/exploitation", 'data-checkpoint="state-funding" data-agreement="divergent"')
     assert "<strong>✗ Divergent</strong>" in page and "empreinte différente chez state-funding" in page
     assert f'<th scope="col">{PILOT_NAMES["state"]}</th>' in page
+
+
+def browsing(url: str) -> httpx.Client:
+    """A person's HTTP client on the console; a page may take seconds on a loaded 2-core machine (the
+    console waits on its services), more than httpx's 5 s default."""
+    return httpx.Client(base_url=url, timeout=30.0)
 
 
 def wait_for(browser: httpx.Client, path: str, text: str, limit: float = 20.0) -> str:

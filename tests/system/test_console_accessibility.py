@@ -32,6 +32,7 @@ from tests.support.intake_data import network, submission, with_value
 from tests.system.test_console import (
     HOLDER_FORM,
     TITLE,
+    browsing,
     console,  # noqa: F401  (the module's own deployment and console)
     csrf,
     held_commitment,
@@ -227,7 +228,7 @@ def error_summary_problems(driver: WebDriver, page: str) -> list[str]:
 def holder_and_network_pages_data(system: Deployment, url: str) -> tuple[str, str]:
     """A holder's project with a correction asked (its follow link), and a project oriented to a network
     whose account is region's demo network person (its id)."""
-    with httpx.Client(base_url=url) as browser:
+    with browsing(url) as browser:
         page = browser.get("/connexion")
         browser.post("/connexion", data={"person": "region-holder", "csrf": csrf(page.text)})
         form = browser.get("/deposer").text

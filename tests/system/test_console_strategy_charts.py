@@ -14,12 +14,12 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
 import pytest
 
 from tests.support.browser import chromium, have_chromium, sign_in_locally
 from tests.support.deployment import Deployment
 from tests.system.test_console import (
+    browsing,
     console,  # noqa: F401  (the module's own deployment and console)
     sign_in,
 )
@@ -97,7 +97,7 @@ def test_the_strategy_page_shows_the_reports_charts_and_follows_a_new_measure(
 
 
 def wait_for_the_demo_strategy(url: str) -> None:
-    with httpx.Client(base_url=url) as browser:
+    with browsing(url) as browser:
         sign_in(browser, "region-instructor")
         deadline, every = time.monotonic() + 30, "11 indicateurs en vigueur"
         while every not in browser.get("/strategie", params={"annee": YEAR}).text:
