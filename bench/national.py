@@ -51,9 +51,7 @@ from ess_contracts.catalogue import CATALOGUE_VERSION
 from ess_contracts.signing import generate_seed
 from ess_contracts.subjects import STREAM
 from ess_contracts.types import PILOTS
-from ess_core.messaging.bookkeeping import APPENDED, BOOKKEEPING
 from ess_core.messaging.db import make_engine
-from ess_core.messaging.digest_ledger import DigestLedger
 from ess_core.messaging.projection import ProjectionRunner
 from ess_core.service.agreed import snapshot_tables
 from ess_core.service.migrate import upgrade
@@ -265,16 +263,9 @@ async def replay(run: Run, backend: str, log: Log) -> None:
         engine, reader = make_engine(url), make_engine(url, writer=False)
         nc, js = await infra.connect(server.url)
         try:
-            ledger = DigestLedger([*views, BOOKKEEPING], APPENDED)
-            async with engine.begin() as conn:
-                await ledger.install(conn)
-            agreed = KeptCheckpoints(
-                AGREED_EVERY, ledger, views, trust.digest, pin_at=position, reader=reader
+            runner, agreed = await snapshot_join.producer(
+                engine, reader, js, trust, key, AGREED_EVERY, position
             )
-            runner = ProjectionRunner(
-                engine, js, trust, views, durable=key, batch_size=snapshot_join.BATCH, ledger=ledger,
-                agreed=agreed,
-            )  # fmt: skip
             segment = _Segment(run, key, log)
             await runner.reload()
             if runner.committed_seq >= position:

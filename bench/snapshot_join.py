@@ -41,6 +41,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bench import events, infra
@@ -49,7 +50,7 @@ from ess_contracts.catalogue import CATALOGUE_VERSION
 from ess_contracts.codec import encode
 from ess_contracts.event import new_event
 from ess_contracts.ops import CheckpointRecorded
-from ess_contracts.signing import Signer
+from ess_contracts.signing import Signer, TrustStore
 from ess_contracts.subjects import STREAM
 from ess_core.messaging.bookkeeping import APPENDED, BOOKKEEPING
 from ess_core.messaging.db import make_engine
@@ -190,6 +191,28 @@ def vouching_checkpoints(corpus: Corpus, figures: CheckpointRecorded) -> list[Wi
     return out
 
 
+async def producer(
+    engine: AsyncEngine,
+    reader: AsyncEngine,
+    js: JetStreamContext,
+    trust: TrustStore,
+    durable: str,
+    every: int,
+    position: int,
+) -> tuple[ProjectionRunner, KeptCheckpoints]:
+    """The producer's runner with every shared view and the digest ledger, installed as a service does,
+    signing every agreed position and pinning its snapshot's read at `position`."""
+    views = shared_views()
+    ledger = DigestLedger([*views, BOOKKEEPING], APPENDED)
+    async with engine.begin() as conn:
+        await ledger.install(conn)
+    agreed = KeptCheckpoints(every, ledger, views, trust.digest, pin_at=position, reader=reader)
+    runner = ProjectionRunner(
+        engine, js, trust, views, durable=durable, batch_size=BATCH, ledger=ledger, agreed=agreed
+    )
+    return runner, agreed
+
+
 async def produce(
     corpus: Corpus, broker: infra.Broker, db_url: str, head: int, every: int, position: int, folder: Path
 ) -> dict[str, Any]:
@@ -200,13 +223,7 @@ async def produce(
     engine, reader = make_engine(db_url), make_engine(db_url, writer=False)
     nc, js = await infra.connect(broker.url)
     try:
-        ledger = DigestLedger([*views, BOOKKEEPING], APPENDED)
-        async with engine.begin() as conn:
-            await ledger.install(conn)
-        agreed = KeptCheckpoints(every, ledger, views, trust.digest, pin_at=position, reader=reader)
-        runner = ProjectionRunner(
-            engine, js, trust, views, durable="full", batch_size=BATCH, ledger=ledger, agreed=agreed
-        )
+        runner, agreed = await producer(engine, reader, js, trust, "full", every, position)
         clock = Clock()
         task = await _run_until(runner, head)
         replayed = clock.lap()
