@@ -34,6 +34,7 @@ from ess_ops.nats.natsserver import HeldPort
 from tests.support.browser import axe_check, chromium, failing, have_chromium, narrow, screenshot
 from tests.support.deployment import deployment
 from tests.support.intake_data import submission
+from tests.system.test_console import csrf
 
 if TYPE_CHECKING:
     from selenium.webdriver.chrome.webdriver import WebDriver
@@ -284,12 +285,6 @@ def named_in(cookie: str) -> str:
     """Who the console's signed session cookie names (its body is base64 JSON, then its MAC)."""
     body = cookie.strip('"').rsplit(".", 1)[0]
     return str(json.loads(base64.urlsafe_b64decode(body))["p"])
-
-
-def csrf(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found, "no CSRF token in the form"
-    return found.group(1)
 
 
 def wait_up(url: str, proc: Any, log: Path, limit: float = 30.0) -> None:
