@@ -5,19 +5,22 @@ Adding or removing one row costs one expansion and two additions, whatever the s
 state does not depend on the order rows came in; finding another set with the same state takes about
 2^200 work at this size, so a party cannot choose rows to match a digest.
 
-The lanes are added as Python integers: each 16-bit lane sits in a 32-bit slot (even lanes in one integer,
-odd lanes in another), so carries stay in their slot's spare bits and one masking folds them away.
+Rows added or removed wait in a list and are summed together, as a matrix of 16-bit lanes whose
+arithmetic wraps modulo 2^16 by itself: a row then costs its expansion and a memory copy (summing one
+row at a time as Python integers cost as much again as the expansion, bench/README.md).
 """
 
 from __future__ import annotations
 
 import hashlib
 
+import numpy as np
+import numpy.typing as npt
+
 LANES = 1024
 STATE_BYTES = 2 * LANES
-_LOW16 = int.from_bytes(b"\xff\xff\x00\x00" * (LANES // 2), "little")  # the low 16 bits of every slot
-_WRAP = int.from_bytes(b"\x00\x00\x01\x00" * (LANES // 2), "little")  # 2^16 in every slot
-_FOLD_AFTER = 30_000  # additions before a slot's spare 16 bits could overflow (each adds < 2^17)
+_LANE = np.dtype("<u2")  # little-endian, as the state is written, whatever the machine
+_PENDING = 512  # rows held before they are summed: 1 MiB of expansions at most
 _DOMAIN = b"ess-lthash16-row\n"
 
 
@@ -26,47 +29,43 @@ def row_lanes(row_digest: bytes) -> bytes:
     return hashlib.shake_256(_DOMAIN + row_digest).digest(STATE_BYTES)
 
 
-def _split(lanes: bytes) -> tuple[int, int]:
-    """Even and odd lanes, each lane in its own 32-bit slot."""
-    value = int.from_bytes(lanes, "little")
-    return value & _LOW16, (value >> 16) & _LOW16
+def _sum(expansions: list[bytes]) -> npt.NDArray[np.uint16]:
+    rows = np.frombuffer(b"".join(expansions), dtype=_LANE).reshape(len(expansions), LANES)
+    total: npt.NDArray[np.uint16] = rows.sum(axis=0, dtype=_LANE)
+    return total
 
 
 class LtHash:
     """A mutable multiset hash; `add` and `remove` take a row's SHA-256."""
 
-    __slots__ = ("_even", "_odd", "_pending")
+    __slots__ = ("_added", "_lanes", "_removed")
 
     def __init__(self, state: bytes | None = None) -> None:
-        self._even, self._odd = _split(state) if state else (0, 0)
-        self._pending = 0
+        self._lanes = np.frombuffer(state, dtype=_LANE).copy() if state else np.zeros(LANES, dtype=_LANE)
+        self._added: list[bytes] = []
+        self._removed: list[bytes] = []
 
     def add(self, row_digest: bytes) -> None:
-        even, odd = _split(row_lanes(row_digest))
-        self._even += even
-        self._odd += odd
-        self._count()
+        self._added.append(row_lanes(row_digest))
+        if len(self._added) >= _PENDING:
+            self._lanes += _sum(self._added)
+            self._added = []
 
     def remove(self, row_digest: bytes) -> None:
-        even, odd = _split(row_lanes(row_digest))
-        self._even += _WRAP - even  # 2^16 - x in every slot: no borrow, since every lane is below 2^16
-        self._odd += _WRAP - odd
-        self._count()
-
-    def _count(self) -> None:
-        self._pending += 1
-        if self._pending >= _FOLD_AFTER:
-            self._fold()
-
-    def _fold(self) -> None:
-        self._even &= _LOW16
-        self._odd &= _LOW16
-        self._pending = 0
+        self._removed.append(row_lanes(row_digest))
+        if len(self._removed) >= _PENDING:
+            self._lanes -= _sum(self._removed)
+            self._removed = []
 
     def state(self) -> bytes:
         """The 2 KiB state: lane i as 16 bits little-endian at byte 2i."""
-        self._fold()
-        return (self._even | (self._odd << 16)).to_bytes(STATE_BYTES, "little")
+        if self._added:
+            self._lanes += _sum(self._added)
+            self._added = []
+        if self._removed:
+            self._lanes -= _sum(self._removed)
+            self._removed = []
+        return self._lanes.tobytes()
 
     def hexdigest(self) -> str:
         """What a digest line names: the SHA-256 of the state (a checkpoint carries 32 bytes, not 2 KiB)."""
