@@ -103,10 +103,15 @@ def _state_of(name: str) -> ColumnElement[bool]:
     return digest_state.c.table_name == name
 
 
-_UPSERT_ROW = (
-    "INSERT INTO ess_digest_row (table_name, row_key, digest) VALUES ({}, {}, {}) "
-    "ON CONFLICT (table_name, row_key) DO UPDATE SET digest = excluded.digest"
-)
+_INSERT_ROW = "INSERT INTO ess_digest_row (table_name, row_key, digest) VALUES ({}, {}, {})"
+_UPSERT_ROW = _INSERT_ROW + " ON CONFLICT (table_name, row_key) DO UPDATE SET digest = excluded.digest"
+
+
+async def _put_rows(conn: AsyncConnection, sql: str, rows: list[tuple[str, str, bytes]]) -> None:
+    """Rows of `ess_digest_row` by the driver's own executemany: building SQLAlchemy's parameters cost
+    more than the statement (a join hashes a whole snapshot's rows through here)."""
+    marks = ("?", "?", "?") if conn.dialect.paramstyle == "qmark" else ("$1", "$2", "$3")
+    await conn.exec_driver_sql(sql.format(*marks), rows)
 
 
 def _key_part(dialect: str, row_key: Any, index: int, column: Any) -> ColumnElement[Any]:
@@ -252,10 +257,8 @@ async def _write(conn: AsyncConnection, name: str, change: _Change) -> None:
     for chunk in _chunks(change.gone):
         where = (digest_row.c.table_name == name) & digest_row.c.row_key.in_(chunk)
         await conn.execute(delete(digest_row).where(where))
-    if change.rows:  # the driver's own executemany: building SQLAlchemy's parameters cost more than this
-        marks = ("?", "?", "?") if conn.dialect.paramstyle == "qmark" else ("$1", "$2", "$3")
-        rows = [(name, key, digest) for key, digest in change.rows.items()]
-        await conn.exec_driver_sql(_UPSERT_ROW.format(*marks), rows)
+    if change.rows:
+        await _put_rows(conn, _UPSERT_ROW, [(name, key, digest) for key, digest in change.rows.items()])
     state = update(digest_state).where(digest_state.c.table_name == name)
     await conn.execute(state.values(lthash=change.lthash.state()))
 
@@ -265,17 +268,17 @@ async def _hash_all(conn: AsyncConnection, tracked: Tracked, per_row: bool = Tru
     name, lthash = tracked.table.name, LtHash()
     for table in (digest_row, digest_dirty):
         await conn.execute(delete(table).where(table.c.table_name == name))
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[str, str, bytes]] = []
     for key, *values in await conn.execute(tracked.rows(conn)):
         digest = tracked.hasher.digest(values)
         lthash.add(digest)
         if per_row:
-            rows.append({"table_name": name, "row_key": key, "digest": digest})
+            rows.append((name, key, digest))
         if len(rows) >= 5_000:
-            await conn.execute(insert(digest_row), rows)
+            await _put_rows(conn, _INSERT_ROW, rows)
             rows = []
     if rows:
-        await conn.execute(insert(digest_row), rows)
+        await _put_rows(conn, _INSERT_ROW, rows)
     await conn.execute(insert(digest_state), [{"table_name": name, "lthash": lthash.state()}])
 
 
