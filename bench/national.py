@@ -70,6 +70,9 @@ SNAPSHOT_EVERY = 50_000
 """The snapshot's position: the last multiple below the head. Within `SIGNING_WINDOW` agreed intervals of
 the head, where the vouchers are published."""
 STREAM_BYTES = 20 * 2**30
+READY_S = 900.0
+"""How long the broker may take to start: after a stop that was not clean, nats-server rebuilds the stream's
+index from its blocks before it answers (more than 10 s at five million messages)."""
 VERSION = 1
 HERE = Path(__file__).resolve().parent
 
@@ -185,7 +188,7 @@ async def broker(run: Run, *, loading: bool = False) -> Any:
     """The run's stream: a nats-server on its store in the cache, the stream provisioned once."""
     server_class = _Loader if loading else NatsServer
     server = server_class(run.root / ("nats-load" if loading else "nats"), store_dir=run.root / "store")
-    server.start()
+    server.start(ready_timeout=READY_S)
     try:
         nc, js = await infra.connect(server.url)
         try:
