@@ -10,6 +10,7 @@ a digest is always that of the committed rows.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_core.messaging.lthash import LtHash
 from ess_core.messaging.row_hash import RowHasher, key_expression
+from ess_core.messaging.row_hashing import RowHashing
 from ess_core.messaging.schema import digest_dirty, digest_row, digest_state
 from ess_core.messaging.view_idiom import View
 
@@ -144,9 +146,18 @@ class DigestLedger:
         await _install_triggers(conn, triggered)
         await _drop_triggers(conn, self.appended.values())
         hashed = set(await conn.scalars(select(digest_state.c.table_name)))
-        for name, tracked in self.tracked.items():
-            if name not in hashed:
-                await _hash_all(conn, tracked, per_row=name not in self.appended)
+        hashing = RowHashing()
+        try:
+            for name, tracked in self.tracked.items():
+                if name not in hashed:
+                    await _hash_all(conn, tracked, hashing, per_row=name not in self.appended)
+        finally:
+            await asyncio.to_thread(hashing.close)
+
+    async def suspend(self, conn: AsyncConnection) -> None:
+        """No trigger until the next `install`, in the caller's transaction: a join loads a whole snapshot
+        into empty tables, then `install` hashes every row anyway (a mark per row loaded was wasted)."""
+        await _drop_triggers(conn, self.tracked.values())
 
     async def append(
         self,
@@ -263,22 +274,20 @@ async def _write(conn: AsyncConnection, name: str, change: _Change) -> None:
     await conn.execute(state.values(lthash=change.lthash.state()))
 
 
-async def _hash_all(conn: AsyncConnection, tracked: Tracked, per_row: bool = True) -> None:
+async def _hash_all(
+    conn: AsyncConnection, tracked: Tracked, hashing: RowHashing, per_row: bool = True
+) -> None:
     """The table's hash from every row; `per_row`: and what each row added (not for an appended table)."""
     name, lthash = tracked.table.name, LtHash()
     for table in (digest_row, digest_dirty):
         await conn.execute(delete(table).where(table.c.table_name == name))
-    rows: list[tuple[str, str, bytes]] = []
-    for key, *values in await conn.execute(tracked.rows(conn)):
-        digest = tracked.hasher.digest(values)
-        lthash.add(digest)
+    rows = (await conn.execute(tracked.rows(conn))).all()
+    async for keys, state, digests in hashing.hashed(tracked.hasher.names, rows):
+        lthash.add_state(state)
         if per_row:
-            rows.append((name, key, digest))
-        if len(rows) >= 5_000:
-            await _put_rows(conn, _INSERT_ROW, rows)
-            rows = []
-    if rows:
-        await _put_rows(conn, _INSERT_ROW, rows)
+            await _put_rows(
+                conn, _INSERT_ROW, [(name, key, digest) for key, digest in zip(keys, digests, strict=True)]
+            )
     await conn.execute(insert(digest_state), [{"table_name": name, "lthash": lthash.state()}])
 
 

@@ -57,6 +57,10 @@ class LtHash:
             self._lanes -= _sum(self._removed)
             self._removed = []
 
+    def add_state(self, state: bytes) -> None:
+        """Another set's state: this one becomes the hash of both sets together."""
+        self._lanes += np.frombuffer(state, dtype=_LANE)
+
     def state(self) -> bytes:
         """The 2 KiB state: lane i as 16 bits little-endian at byte 2i."""
         if self._added:

@@ -161,6 +161,7 @@ class Joiner:
             raise JoinRefused(
                 f"this database already holds {held} applied events: a snapshot fills an empty one"
             )
+        await self.ledger.suspend(conn)
         try:
             header = await load_snapshot(conn, snapshot_tables([*self.views, *self.own_views]), path)
         except SnapshotRefused as refused:

@@ -1,0 +1,59 @@
+"""A large table hashed by worker processes gives what hashing it row by row in this process gives: each
+row's hash in order, and the table's LtHash state."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ess_core.messaging.lthash import LtHash
+from ess_core.messaging.row_hash import RowHasher
+from ess_core.messaging.row_hashing import INLINE_ROWS, RowHashing
+
+NAMES = ("amount", "label", "project_id", "secret", "settled")
+
+
+def _rows(count: int) -> list[tuple[object, ...]]:
+    return [
+        (f'["p-{n}"]', n * 7, f"ligne {n} é", f"p-{n}", bytes([n % 256]) * 3, n % 3 == 0)
+        for n in range(count)
+    ]
+
+
+async def _collect(
+    hashing: RowHashing, rows: list[tuple[object, ...]]
+) -> tuple[list[object], bytes, list[bytes]]:
+    keys: list[object] = []
+    digests: list[bytes] = []
+    lthash = LtHash()
+    async for chunk_keys, state, chunk_digests in hashing.hashed(NAMES, rows):
+        keys += chunk_keys
+        digests += chunk_digests
+        lthash.add_state(state)
+    return keys, lthash.state(), digests
+
+
+def test_workers_hash_a_large_table_as_this_process_does_row_by_row() -> None:
+    rows = _rows(INLINE_ROWS + 7_321)  # past the inline limit, and a last chunk cut short
+    hashing = RowHashing(workers=2)
+    try:
+        keys, state, digests = asyncio.run(_collect(hashing, rows))
+        assert hashing._pool is not None
+    finally:
+        hashing.close()
+
+    hasher, expected = RowHasher(NAMES), LtHash()
+    for row in rows:
+        expected.add(hasher.digest(row[1:]))
+    assert keys == [row[0] for row in rows]
+    assert digests == [hasher.digest(row[1:]) for row in rows]
+    assert state == expected.state()
+
+
+def test_a_small_table_is_hashed_without_workers() -> None:
+    hashing, rows = RowHashing(workers=2), _rows(50)
+    _, state, _ = asyncio.run(_collect(hashing, rows))
+    assert hashing._pool is None
+    expected = LtHash()
+    for row in rows:
+        expected.add(RowHasher(NAMES).digest(row[1:]))
+    assert state == expected.state()
