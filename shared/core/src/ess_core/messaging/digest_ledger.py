@@ -81,20 +81,16 @@ class Tracked:
 
 
 _DIRTY_ROWS: dict[tuple[str, str], Select[Any]] = {}
-_KEPT_OF_DIRTY = (
-    select(digest_row.c.row_key, digest_row.c.digest)
-    .select_from(
-        digest_row.join(
-            digest_dirty,
-            and_(
-                digest_dirty.c.table_name == digest_row.c.table_name,
-                digest_dirty.c.row_key == digest_row.c.row_key,
-            ),
-        )
-    )
-    .where(digest_dirty.c.table_name == bindparam("name"))
+_KEPT_OF_DIRTY = select(digest_row.c.row_key, digest_row.c.digest).where(
+    digest_row.c.table_name == bindparam("name"),
+    digest_row.c.row_key.in_(
+        select(digest_dirty.c.row_key).where(digest_dirty.c.table_name == bindparam("name"))
+    ),
 )
-"""What the dirty rows of a table added to its hash when last settled."""
+"""What the dirty rows of a table added to its hash when last settled: each dirty key looked up in the
+kept hashes. As a join, SQLite's planner walked every kept hash of the table instead (it has no statistics
+to tell a few thousand dirty keys from millions of rows), so each settle cost what the table held, not
+what changed: 1 s for a table of 1.7 million rows at 1.6 million events of the national run."""
 
 
 STATE_UPDATE = "UPDATE ess_digest_state SET lthash = ? WHERE table_name = ?"
