@@ -48,12 +48,18 @@ class LtHash:
     def add(self, row_digest: bytes) -> None:
         self._added.append(row_lanes(row_digest))
         if len(self._added) >= _PENDING:
-            self._lanes += _sum(self._added)
-            self._added = []
+            self._flush()
 
     def remove(self, row_digest: bytes) -> None:
         self._removed.append(row_lanes(row_digest))
         if len(self._removed) >= _PENDING:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._added:
+            self._lanes += _sum(self._added)
+            self._added = []
+        if self._removed:
             self._lanes -= _sum(self._removed)
             self._removed = []
 
@@ -63,12 +69,7 @@ class LtHash:
 
     def state(self) -> bytes:
         """The 2 KiB state: lane i as 16 bits little-endian at byte 2i."""
-        if self._added:
-            self._lanes += _sum(self._added)
-            self._added = []
-        if self._removed:
-            self._lanes -= _sum(self._removed)
-            self._removed = []
+        self._flush()
         return self._lanes.tobytes()
 
     def hexdigest(self) -> str:
