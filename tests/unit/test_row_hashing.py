@@ -7,7 +7,7 @@ import asyncio
 
 from ess_core.messaging.lthash import LtHash
 from ess_core.messaging.row_hash import RowHasher
-from ess_core.messaging.row_hashing import INLINE_ROWS, RowHashing
+from ess_core.messaging.row_hashing import CHUNK, INLINE_ROWS, RowHashing
 
 NAMES = ("amount", "label", "project_id", "secret", "settled")
 
@@ -20,21 +20,32 @@ def _rows(count: int) -> list[tuple[object, ...]]:
 
 
 async def _collect(
-    hashing: RowHashing, rows: list[tuple[object, ...]]
+    hashing: RowHashing[list[object]], rows: list[tuple[object, ...]]
 ) -> tuple[list[object], bytes, list[bytes]]:
+    """Whole rows (key first) handed a chunk at a time, as a table streamed from the database is."""
     keys: list[object] = []
     digests: list[bytes] = []
     lthash = LtHash()
-    async for chunk_keys, state, chunk_digests in hashing.hashed(NAMES, rows):
-        keys += chunk_keys
-        digests += chunk_digests
+
+    def keep(chunk_keys: list[object], state: bytes, chunk_digests: list[bytes]) -> None:
+        keys.extend(chunk_keys)
+        digests.extend(chunk_digests)
         lthash.add_state(state)
+
+    values = tuple(range(1, len(NAMES) + 1))
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start : start + CHUNK]
+        hashing.submit([row[0] for row in chunk], NAMES, chunk, values)
+        async for done in hashing.ready():
+            keep(*done)
+    async for done in hashing.drained():
+        keep(*done)
     return keys, lthash.state(), digests
 
 
 def test_workers_hash_a_large_table_as_this_process_does_row_by_row() -> None:
     rows = _rows(INLINE_ROWS + 7_321)  # past the inline limit, and a last chunk cut short
-    hashing = RowHashing(workers=2)
+    hashing: RowHashing[list[object]] = RowHashing(workers=2)
     try:
         keys, state, digests = asyncio.run(_collect(hashing, rows))
         assert hashing._pool is not None
@@ -50,7 +61,8 @@ def test_workers_hash_a_large_table_as_this_process_does_row_by_row() -> None:
 
 
 def test_a_small_table_is_hashed_without_workers() -> None:
-    hashing, rows = RowHashing(workers=2), _rows(50)
+    hashing: RowHashing[list[object]] = RowHashing(workers=2)
+    rows = _rows(50)
     _, state, _ = asyncio.run(_collect(hashing, rows))
     assert hashing._pool is None
     expected = LtHash()

@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ess_core.messaging.lthash import LtHash
 from ess_core.messaging.row_hash import RowHasher, key_expression
+from ess_core.messaging.row_hashing import CHUNK as HASH_CHUNK
 from ess_core.messaging.row_hashing import RowHashing
 from ess_core.messaging.schema import digest_dirty, digest_row, digest_state
 from ess_core.messaging.view_idiom import View
@@ -142,7 +143,7 @@ class DigestLedger:
         await _install_triggers(conn, triggered)
         await _drop_triggers(conn, self.appended.values())
         hashed = set(await conn.scalars(select(digest_state.c.table_name)))
-        hashing = RowHashing()
+        hashing: RowHashing[list[Any]] = RowHashing()
         try:
             for name, tracked in self.tracked.items():
                 if name not in hashed:
@@ -271,19 +272,28 @@ async def _write(conn: AsyncConnection, name: str, change: _Change) -> None:
 
 
 async def _hash_all(
-    conn: AsyncConnection, tracked: Tracked, hashing: RowHashing, per_row: bool = True
+    conn: AsyncConnection, tracked: Tracked, hashing: RowHashing[list[Any]], per_row: bool = True
 ) -> None:
-    """The table's hash from every row; `per_row`: and what each row added (not for an appended table)."""
-    name, lthash = tracked.table.name, LtHash()
+    """The table's hash from every row; `per_row`: and what each row added (not for an appended table).
+    The rows are streamed, not fetched whole: a national snapshot's largest table is millions of rows."""
+    name, lthash, names = tracked.table.name, LtHash(), tracked.hasher.names
     for table in (digest_row, digest_dirty):
         await conn.execute(delete(table).where(table.c.table_name == name))
-    rows = (await conn.execute(tracked.rows(conn))).all()
-    async for keys, state, digests in hashing.hashed(tracked.hasher.names, rows):
+
+    async def keep(keys: list[Any], state: bytes, digests: list[bytes]) -> None:
         lthash.add_state(state)
         if per_row:
-            await _put_rows(
-                conn, _INSERT_ROW, [(name, key, digest) for key, digest in zip(keys, digests, strict=True)]
-            )
+            await _put_rows(conn, _INSERT_ROW, [(name, k, d) for k, d in zip(keys, digests, strict=True)])
+
+    values = tuple(range(1, len(names) + 1))  # each row is its key, then the hashed columns
+    stream = await conn.stream(tracked.rows(conn).execution_options(yield_per=HASH_CHUNK))
+    async for partition in stream.partitions(HASH_CHUNK):
+        rows = [tuple(row) for row in partition]
+        hashing.submit([row[0] for row in rows], names, rows, values)
+        async for done in hashing.ready():
+            await keep(*done)
+    async for done in hashing.drained():
+        await keep(*done)
     await conn.execute(insert(digest_state), [{"table_name": name, "lthash": lthash.state()}])
 
 

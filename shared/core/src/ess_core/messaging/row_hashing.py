@@ -3,8 +3,9 @@
 A join (docs/snapshots.md) or the first start after a table came hashes every row of a table at once:
 millions of rows for a national snapshot, each a canonical JSON, a SHA-256 and a 2 KiB LtHash term, all
 CPU in Python. Chunks of rows go to worker processes; each sends back its rows' hashes and the LtHash
-state of the chunk, which add up lane by lane in any order. A small table is hashed in the calling
-process: starting workers costs more than it would save.
+state of the chunk, which add up lane by lane in any order. The caller hands chunks as it reads them (a
+table streamed from the database, or a snapshot's rows as they are loaded) and writes what comes back
+while the workers hash the next: memory stays flat whatever the table holds.
 """
 
 from __future__ import annotations
@@ -16,26 +17,31 @@ import os
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from ess_core.messaging.lthash import LtHash
 from ess_core.messaging.row_hash import RowHasher
 
 CHUNK = 5_000
 INLINE_ROWS = 20_000
-"""Below this many rows a table is hashed in the calling process."""
+"""The first this many rows are hashed in the calling process: starting workers costs more than it saves."""
 AHEAD = 3
 """Chunks waiting per worker: enough to keep each busy while the caller writes what came back."""
 MAX_WORKERS = 4
 
-Hashed = tuple[list[Any], bytes, list[bytes]]
-"""A chunk's row keys, its LtHash state, and each row's hash in the keys' order."""
+T = TypeVar("T")
 
 
-def hash_chunk(names: tuple[str, ...], rows: Sequence[Sequence[Any]]) -> tuple[bytes, list[bytes]]:
-    """Rows' hashes (their values in `names`' order) and the LtHash state of them all."""
+def hash_chunk(
+    names: tuple[str, ...], rows: Sequence[Sequence[Any]], picked: tuple[int, ...] | None = None
+) -> tuple[bytes, list[bytes]]:
+    """Rows' hashes and the LtHash state of them all. A row holds its values in `names`' order, or, with
+    `picked`, a whole row of which these positions are the values in `names`' order."""
     hasher = _hasher(names)
-    digests = [hasher.digest(values) for values in rows]
+    if picked is None:
+        digests = [hasher.digest(values) for values in rows]
+    else:
+        digests = [hasher.digest([row[i] for i in picked]) for row in rows]
     lthash = LtHash()
     for digest in digests:
         lthash.add(digest)
@@ -47,35 +53,54 @@ def _hasher(names: tuple[str, ...]) -> RowHasher:
     return RowHasher(names)
 
 
-class RowHashing:
-    """Worker processes started on first need (`spawn`: the caller's process holds threads and sockets
-    a fork would copy), stopped by `close`."""
+Done = tuple[T, bytes, list[bytes]]
+"""A chunk's tag (what the caller needs to write its rows' hashes), its LtHash state, each row's hash."""
+
+
+class RowHashing(Generic[T]):
+    """Chunks of rows hashed in the order given, at most `AHEAD` per worker waiting. The first
+    `INLINE_ROWS` rows are hashed in the calling process: a small table (every test's) costs no workers.
+    The workers are started on first need (`spawn`: the caller's process holds threads and sockets a fork
+    would copy), and stopped by `close`."""
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers if workers is not None else min(MAX_WORKERS, os.cpu_count() or 1)
         self._pool: ProcessPoolExecutor | None = None
+        self._pending: deque[tuple[T, asyncio.Future[tuple[bytes, list[bytes]]]]] = deque()
+        self._rows = 0
 
-    async def hashed(self, names: tuple[str, ...], rows: Sequence[Sequence[Any]]) -> AsyncIterator[Hashed]:
-        """`rows` as (key, *values), hashed a chunk at a time, in order."""
-        chunks = (_split(rows[start : start + CHUNK]) for start in range(0, len(rows), CHUNK))
-        if len(rows) < INLINE_ROWS or self.workers < 2:
-            for keys, values in chunks:
-                yield (keys, *hash_chunk(names, values))
-            return
-        pool, loop = self._started(), asyncio.get_running_loop()
-        pending: deque[tuple[list[Any], asyncio.Future[tuple[bytes, list[bytes]]]]] = deque()
-        try:
-            for keys, values in chunks:
-                pending.append((keys, loop.run_in_executor(pool, hash_chunk, names, values)))
-                if len(pending) >= AHEAD * self.workers:
-                    keys, running = pending.popleft()
-                    yield (keys, *await running)
-            while pending:
-                keys, running = pending.popleft()
-                yield (keys, *await running)
-        finally:
-            for _, running in pending:
-                running.cancel()
+    def submit(
+        self,
+        tag: T,
+        names: tuple[str, ...],
+        rows: Sequence[Sequence[Any]],
+        picked: tuple[int, ...] | None = None,
+    ) -> None:
+        self._rows += len(rows)
+        if self._rows <= INLINE_ROWS or self.workers < 2:
+            done = asyncio.get_running_loop().create_future()
+            done.set_result(hash_chunk(names, rows, picked))
+        else:
+            done = asyncio.get_running_loop().run_in_executor(
+                self._started(), hash_chunk, names, rows, picked
+            )
+        self._pending.append((tag, done))
+
+    async def ready(self) -> AsyncIterator[Done[T]]:
+        """The oldest chunks while more wait than keep the workers busy."""
+        while len(self._pending) > AHEAD * self.workers or (self._pending and self._pending[0][1].done()):
+            yield await self._next()
+
+    async def drained(self) -> AsyncIterator[Done[T]]:
+        """Every chunk still waiting, in order."""
+        while self._pending:
+            yield await self._next()
+
+    async def _next(self) -> Done[T]:
+        tag, running = self._pending[0]
+        state, digests = await running
+        self._pending.popleft()
+        return tag, state, digests
 
     def _started(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -84,10 +109,9 @@ class RowHashing:
         return self._pool
 
     def close(self) -> None:
+        for _, running in self._pending:
+            running.cancel()
+        self._pending.clear()
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
-
-
-def _split(chunk: Sequence[Sequence[Any]]) -> tuple[list[Any], list[tuple[Any, ...]]]:
-    return [row[0] for row in chunk], [tuple(row[1:]) for row in chunk]
