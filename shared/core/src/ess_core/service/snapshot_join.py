@@ -30,7 +30,8 @@ from ess_contracts.signing import TrustStore
 from ess_contracts.subjects import STREAM
 from ess_core.messaging.bookkeeping import BOOKKEEPING
 from ess_core.messaging.db import upsert
-from ess_core.messaging.digest_ledger import DigestLedger, tracked_tables
+from ess_core.messaging.digest_ledger import DigestLedger
+from ess_core.messaging.digest_load import LoadHashing
 from ess_core.messaging.digests import view_digest
 from ess_core.messaging.reader import read_stream
 from ess_core.messaging.schema import applied, consumer_position, digest_dirty, digest_row, digest_state
@@ -162,10 +163,17 @@ class Joiner:
                 f"this database already holds {held} applied events: a snapshot fills an empty one"
             )
         await self.ledger.suspend(conn)
+        tables = snapshot_tables([*self.views, *self.own_views])
+        for kept in (digest_state, digest_row, digest_dirty):  # hashed anew from the rows loaded
+            await conn.execute(delete(kept).where(kept.c.table_name.in_([t.name for t in tables])))
+        hashing = LoadHashing(self.ledger, conn, tables)
         try:
-            header = await load_snapshot(conn, snapshot_tables([*self.views, *self.own_views]), path)
+            header = await load_snapshot(conn, tables, path, hashing.loaded)
+            await hashing.finish()
         except SnapshotRefused as refused:
             raise JoinRefused(f"snapshot unreadable: {refused.reason}") from refused
+        finally:
+            await hashing.close()
         if header.position != position:
             raise JoinRefused(f"snapshot is at stream sequence {header.position}, {position} was asked")
         if (header.catalogue_version, header.trust_hash) != (CATALOGUE_VERSION, self.trust.digest):
@@ -177,11 +185,8 @@ class Joiner:
         return header
 
     async def _digests(self, conn: AsyncConnection, header: SnapshotHeader) -> Digests:
-        """Every digest recomputed from the rows just loaded: the kept hashes are dropped and the ledger
-        hashes every row anew (once: the service keeps them from there)."""
-        names = list(tracked_tables([*self.views, *self.own_views, BOOKKEEPING]))
-        for table in (digest_state, digest_row, digest_dirty):
-            await conn.execute(delete(table).where(table.c.table_name.in_(names)))
+        """Every digest, from the rows just loaded and hashed into the ledger as they were (the service
+        keeps the hashes from there); its triggers back on."""
         await self.ledger.install(conn)
         return Digests(
             view=await view_digest(conn, self.views),

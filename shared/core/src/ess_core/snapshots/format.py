@@ -22,7 +22,7 @@ import json
 import os
 import re
 import zlib
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextlib import aclosing
 from pathlib import Path
 from typing import IO, Any, Literal, TypeVar
@@ -229,15 +229,21 @@ def _read_lines(file: gzip.GzipFile, name: str) -> list[bytes]:
 # Loading
 
 Decode = Callable[[Any], Any]
+Loaded = Callable[[Table, list[tuple[Any, ...]]], Awaitable[None]]
+"""Told of each batch of rows once inserted, in the table's columns' order (the digest ledger hashes them)."""
 
 
 class _Section:
     """One table's part of the file: its columns checked, its rows decoded and inserted a batch at a time."""
 
-    def __init__(self, table: Table, expected: int, line: int) -> None:
-        self.table, self.expected, self.line = table, expected, line
+    def __init__(self, table: Table, expected: int, line: int, loaded: Loaded | None) -> None:
+        self.table, self.expected, self.line, self.loaded = table, expected, line, loaded
         self.columns = list(table.columns)
         self.decoders = [_decoder(column) for column in self.columns]
+        # A row of these columns is valid or not by its values' types alone: the combinations of types
+        # found valid are kept, and a row of one of them goes in as it is, with no decoder called.
+        self.by_type = all(_kind(column) is not bytes for column in self.columns)
+        self.valid_types: set[tuple[type, ...]] = set()
         self.rows = 0
         self.batch: list[tuple[Any, ...]] = []
 
@@ -252,8 +258,15 @@ class _Section:
         self.rows += 1
         if self.rows > self.expected:
             raise SnapshotRefused(f"{self._where(number)}: more rows than the header's {self.expected}")
+        if self.by_type:
+            types = tuple(map(type, values))
+            if types in self.valid_types:
+                self.batch.append(tuple(values))
+                return
         try:
             self.batch.append(tuple([decode(value) for decode, value in zip(self.decoders, values)]))  # noqa: B905 (lengths checked)
+            if self.by_type:
+                self.valid_types.add(types)
         except ValueError:
             for column, decode, value in zip(self.columns, self.decoders, values, strict=True):
                 try:
@@ -275,6 +288,8 @@ class _Section:
             raise SnapshotRefused(
                 f"table {self.table.name}, rows up to line {number}: the database refused them ({first})"
             ) from e
+        if self.loaded is not None:
+            await self.loaded(self.table, self.batch)
         self.batch = []
 
     async def close(self, conn: AsyncConnection, number: int) -> None:
@@ -285,9 +300,12 @@ class _Section:
         await _advance_identity(conn, self.table)
 
 
-async def load_snapshot(conn: AsyncConnection, tables: Sequence[Table], path: Path) -> SnapshotHeader:
+async def load_snapshot(
+    conn: AsyncConnection, tables: Sequence[Table], path: Path, loaded: Loaded | None = None
+) -> SnapshotHeader:
     """Insert a snapshot's rows into `tables`, which must all be empty and all be in the file, in the
-    caller's transaction; a refusal leaves rows inserted: the caller rolls back."""
+    caller's transaction, telling `loaded` of each batch; a refusal leaves rows inserted: the caller rolls
+    back."""
     wanted = {table.name: table for table in tables}
     for table in tables:
         if (await conn.execute(select(literal(1)).select_from(table).limit(1))).first() is not None:
@@ -303,7 +321,7 @@ async def load_snapshot(conn: AsyncConnection, tables: Sequence[Table], path: Pa
             elif isinstance(value, dict):
                 if section is not None:
                     await section.close(conn, number - 1)
-                section = _open(value, number, header, wanted, seen)
+                section = _open(value, number, header, wanted, seen, loaded)
             elif section is None:
                 raise SnapshotRefused(f"line {number}: a row before any table line")
             else:
@@ -331,7 +349,12 @@ def _checked_header(header: SnapshotHeader, wanted: dict[str, Table]) -> Snapsho
 
 
 def _open(
-    value: dict[str, Any], number: int, header: SnapshotHeader, wanted: dict[str, Table], seen: set[str]
+    value: dict[str, Any],
+    number: int,
+    header: SnapshotHeader,
+    wanted: dict[str, Table],
+    seen: set[str],
+    loaded: Loaded | None,
 ) -> _Section:
     if set(value) != {"table", "columns"}:
         raise SnapshotRefused(f"line {number}: a table line holds exactly 'table' and 'columns'")
@@ -349,7 +372,7 @@ def _open(
         raise SnapshotRefused(
             f"line {number}: table {name} has columns {value['columns']}, the database's are {columns}"
         )
-    return _Section(table, header.tables[name], number)
+    return _Section(table, header.tables[name], number, loaded)
 
 
 async def _advance_identity(conn: AsyncConnection, table: Table) -> None:
