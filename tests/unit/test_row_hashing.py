@@ -69,3 +69,26 @@ def test_a_small_table_is_hashed_without_workers() -> None:
     for row in rows:
         expected.add(RowHasher(NAMES).digest(row[1:]))
     assert state == expected.state()
+
+
+def test_keyed_chunks_come_back_ready_to_insert_from_the_workers_too() -> None:
+    """Whole rows, hashed columns picked by position, each hash returned after its row's key values."""
+    rows = _rows(INLINE_ROWS + 3)  # the last chunk past the inline limit: hashed by a worker
+    keyed, values = (0, 3), tuple(range(1, len(NAMES) + 1))
+
+    async def collect(hashing: RowHashing[int]) -> list[object]:
+        found: list[object] = []
+        for start in range(0, len(rows), CHUNK):
+            hashing.submit(start, NAMES, rows[start : start + CHUNK], values, keyed)
+        async for _, _, kept in hashing.drained():
+            found += kept
+        return found
+
+    hashing: RowHashing[int] = RowHashing(workers=2)
+    try:
+        found = asyncio.run(collect(hashing))
+        assert hashing._pool is not None
+    finally:
+        hashing.close()
+    hasher = RowHasher(NAMES)
+    assert found == [(row[0], row[3], hasher.digest(row[1:])) for row in rows]

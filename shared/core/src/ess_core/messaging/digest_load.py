@@ -14,10 +14,9 @@ which refuses the join.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table, insert
@@ -39,12 +38,8 @@ class _Table:
     picked: tuple[int, ...]  # where the hashed columns are in a row of the table
     keyed: tuple[int, ...]  # where the key's columns are
     kept_insert: str
-    key_of: Callable[[Row], Any] = field(init=False)  # a row's key value, or its key's values
     lthash: LtHash = field(default_factory=LtHash)
     waiting: list[Row] = field(default_factory=list)  # loaded, not yet handed to the workers
-
-    def __post_init__(self) -> None:
-        self.key_of = itemgetter(*self.keyed)
 
     @classmethod
     def of(cls, tracked: Tracked, per_row: bool, dialect: Dialect) -> _Table:
@@ -59,14 +54,17 @@ class _Table:
 
 
 def _kept_insert(dialect: Dialect, tracked: Tracked) -> str:
-    """A row's kept hash, its key built by the database from the key's values: the same text as the
-    triggers write for the row (`row_hash.key_expression`)."""
-    head = "INSERT INTO ess_digest_row (table_name, row_key, digest) VALUES "
+    """A row's kept hash from (*its key's values, hash), its key built by the database from the values:
+    the same text as the triggers write for the row (`row_hash.key_expression`). The table's name is
+    written in: one of the schema's, never data."""
+    name = tracked.table.name
+    assert re.fullmatch(r"[a-z_][a-z0-9_]*", name), name
+    head = f"INSERT INTO ess_digest_row (table_name, row_key, digest) VALUES ('{name}', "
     if dialect.name != "postgresql":
-        return head + f"(?, json_array({', '.join('?' for _ in tracked.key)}), ?)"
+        return head + f"json_array({', '.join('?' for _ in tracked.key)}), ?)"
     types = [tracked.table.c[k].type.compile(dialect=dialect) for k in tracked.key]
-    parts = ", ".join(f"CAST(${i + 2} AS {kind})" for i, kind in enumerate(types))
-    return head + f"($1, CAST(jsonb_build_array({parts}) AS TEXT), ${len(types) + 2})"
+    parts = ", ".join(f"CAST(${i + 1} AS {kind})" for i, kind in enumerate(types))
+    return head + f"CAST(jsonb_build_array({parts}) AS TEXT), ${len(types) + 1})"
 
 
 class LoadHashing:
@@ -81,7 +79,7 @@ class LoadHashing:
             for t in tables
             if t.name in ledger.tracked
         }
-        self.hashing: RowHashing[tuple[_Table, list[Row]]] = RowHashing()
+        self.hashing: RowHashing[_Table] = RowHashing()
 
     async def loaded(self, table: Table, rows: list[Row]) -> None:
         """Rows just inserted into `table`, in its columns' order."""
@@ -107,17 +105,12 @@ class LoadHashing:
 
     async def _hand_over(self, entry: _Table) -> None:
         rows, entry.waiting = entry.waiting, []
-        self.hashing.submit((entry, rows), entry.tracked.hasher.names, rows, entry.picked)
+        keyed = entry.keyed if entry.per_row else None
+        self.hashing.submit(entry, entry.tracked.hasher.names, rows, entry.picked, keyed)
         async for done in self.hashing.ready():
             await self._keep(*done)
 
-    async def _keep(self, tag: tuple[_Table, list[Row]], state: bytes, digests: list[bytes]) -> None:
-        entry, rows = tag
+    async def _keep(self, entry: _Table, state: bytes, kept: list[Any]) -> None:
         entry.lthash.add_state(state)
         if entry.per_row:
-            name, keys = entry.tracked.table.name, map(entry.key_of, rows)
-            if len(entry.keyed) == 1:
-                kept = list(zip(repeat(name), keys, digests))  # a digest a row, by hash_chunk
-            else:
-                kept = [(name, *key, digest) for key, digest in zip(keys, digests, strict=True)]
             await self.conn.exec_driver_sql(entry.kept_insert, kept)

@@ -33,10 +33,15 @@ T = TypeVar("T")
 
 
 def hash_chunk(
-    names: tuple[str, ...], rows: Sequence[Sequence[Any]], picked: tuple[int, ...] | None = None
-) -> tuple[bytes, list[bytes]]:
-    """Rows' hashes and the LtHash state of them all. A row holds its values in `names`' order, or, with
-    `picked`, a whole row of which these positions are the values in `names`' order."""
+    names: tuple[str, ...],
+    rows: Sequence[Sequence[Any]],
+    picked: tuple[int, ...] | None = None,
+    keyed: tuple[int, ...] | None = None,
+) -> tuple[bytes, list[Any]]:
+    """The LtHash state of the rows, and each row's hash. A row holds its values in `names`' order, or,
+    with `picked`, it is a whole row of which these positions are the values in `names`' order. With
+    `keyed` (positions in a whole row), each row's hash comes as (*its key's values, hash), ready to be
+    inserted: the caller's process, the busy one, builds no tuple a row."""
     hasher = _hasher(names)
     if picked is None:
         digests = [hasher.digest(values) for values in rows]
@@ -45,7 +50,9 @@ def hash_chunk(
     lthash = LtHash()
     for digest in digests:
         lthash.add(digest)
-    return lthash.state(), digests
+    if keyed is None:
+        return lthash.state(), digests
+    return lthash.state(), [(*[row[i] for i in keyed], d) for row, d in zip(rows, digests, strict=True)]
 
 
 @functools.cache
@@ -53,8 +60,9 @@ def _hasher(names: tuple[str, ...]) -> RowHasher:
     return RowHasher(names)
 
 
-Done = tuple[T, bytes, list[bytes]]
-"""A chunk's tag (what the caller needs to write its rows' hashes), its LtHash state, each row's hash."""
+Done = tuple[T, bytes, list[Any]]
+"""A chunk's tag (what the caller needs to write its rows' hashes), its LtHash state, and each row's hash
+as `hash_chunk` gives it."""
 
 
 class RowHashing(Generic[T]):
@@ -66,7 +74,7 @@ class RowHashing(Generic[T]):
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers if workers is not None else min(MAX_WORKERS, os.cpu_count() or 1)
         self._pool: ProcessPoolExecutor | None = None
-        self._pending: deque[tuple[T, asyncio.Future[tuple[bytes, list[bytes]]]]] = deque()
+        self._pending: deque[tuple[T, asyncio.Future[tuple[bytes, list[Any]]]]] = deque()
         self._rows = 0
 
     def submit(
@@ -75,14 +83,16 @@ class RowHashing(Generic[T]):
         names: tuple[str, ...],
         rows: Sequence[Sequence[Any]],
         picked: tuple[int, ...] | None = None,
+        keyed: tuple[int, ...] | None = None,
     ) -> None:
+        """`hash_chunk` of these, in this process or a worker."""
         self._rows += len(rows)
         if self._rows <= INLINE_ROWS or self.workers < 2:
             done = asyncio.get_running_loop().create_future()
-            done.set_result(hash_chunk(names, rows, picked))
+            done.set_result(hash_chunk(names, rows, picked, keyed))
         else:
             done = asyncio.get_running_loop().run_in_executor(
-                self._started(), hash_chunk, names, rows, picked
+                self._started(), hash_chunk, names, rows, picked, keyed
             )
         self._pending.append((tag, done))
 

@@ -200,23 +200,42 @@ def _header(found: Any) -> SnapshotHeader:
 
 def _json(line: bytes, number: int) -> Any:
     try:
-        return json.loads(line)
+        return json.loads(line.decode())  # UTF-8 (the format is ASCII), no other encoding guessed
     except ValueError as e:  # UnicodeDecodeError and JSONDecodeError alike
         raise SnapshotRefused(f"line {number} is not JSON: {e}") from e
 
 
-async def _lines(path: Path) -> AsyncGenerator[tuple[int, Any]]:
-    """(line number, parsed JSON), read a batch at a time off the event loop."""
+async def _batches(path: Path) -> AsyncGenerator[tuple[int, list[Any]]]:
+    """(the number of its first line, its lines parsed), a batch of lines at a time, read off the event
+    loop: a national snapshot is tens of millions of lines, each a step through here."""
     if not await asyncio.to_thread(path.is_file):
         raise SnapshotRefused(f"{path} is not a file")
-    number = 0
+    first = 1
     with gzip.open(path, "rb") as file:
         while batch := await _in_thread(_read_lines, file, path.name):
-            for raw in batch:
-                number += 1
-                if not raw.endswith(b"\n"):
-                    raise SnapshotRefused(f"line {number} is cut short: the file ends inside it")
-                yield number, _json(raw, number)
+            yield first, _parsed(batch, first)
+            first += len(batch)
+
+
+def _parsed(batch: list[bytes], first: int) -> list[Any]:
+    """Each line as JSON; a line that is not, or is cut short (only the file's last can be), refused by
+    its number, the first such in the file as read line by line."""
+    try:
+        values = [json.loads(raw.decode()) for raw in batch]  # as `_json`, without a call a line
+    except ValueError:
+        values = [_checked(raw, number) for number, raw in enumerate(batch, first)]
+    _checked_end(batch[-1], first + len(batch) - 1)
+    return values
+
+
+def _checked(raw: bytes, number: int) -> Any:
+    _checked_end(raw, number)
+    return _json(raw, number)
+
+
+def _checked_end(raw: bytes, number: int) -> None:
+    if not raw.endswith(b"\n"):
+        raise SnapshotRefused(f"line {number} is cut short: the file ends inside it")
 
 
 def _read_lines(file: gzip.GzipFile, name: str) -> list[bytes]:
@@ -314,20 +333,21 @@ async def load_snapshot(
     section: _Section | None = None
     seen: set[str] = set()
     number = 0
-    async with aclosing(_lines(path)) as lines:
-        async for number, value in lines:
-            if header is None:
-                header = _checked_header(_header(value), wanted)
-            elif isinstance(value, dict):
-                if section is not None:
-                    await section.close(conn, number - 1)
-                section = _open(value, number, header, wanted, seen, loaded)
-            elif section is None:
-                raise SnapshotRefused(f"line {number}: a row before any table line")
-            else:
-                section.add(value, number)
-                if len(section.batch) >= BATCH:
-                    await section.flush(conn, number)
+    async with aclosing(_batches(path)) as batches:
+        async for first, values in batches:
+            for number, value in enumerate(values, first):
+                if header is None:
+                    header = _checked_header(_header(value), wanted)
+                elif isinstance(value, dict):
+                    if section is not None:
+                        await section.close(conn, number - 1)
+                    section = _open(value, number, header, wanted, seen, loaded)
+                elif section is None:
+                    raise SnapshotRefused(f"line {number}: a row before any table line")
+                else:
+                    section.add(value, number)
+                    if len(section.batch) >= BATCH:
+                        await section.flush(conn, number)
     if header is None:
         raise SnapshotRefused(f"{path.name} is empty: no header")
     if section is not None:
