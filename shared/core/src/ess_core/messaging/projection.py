@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from sqlalchemy import Select, and_, bindparam, delete, or_, select, update
@@ -31,6 +30,7 @@ from ess_contracts.signing import TrustStore
 from ess_contracts.subjects import STREAM
 from ess_core.messaging.db import insert_ignoring_conflicts, upsert
 from ess_core.messaging.digest_ledger import STATE_UPDATE, DigestLedger
+from ess_core.messaging.pulling import Puller
 from ess_core.messaging.schema import (
     applied,
     consumer_position,
@@ -575,11 +575,11 @@ class ProjectionRunner:
 
     async def run_started(self) -> None:
         backoff = 0.2
+        puller = Puller(self._sub, self.batch_size, self.fetch_timeout)
         while True:
             stop_if_cancelled()
-            try:
-                messages = await self._sub.fetch(self.batch_size, timeout=self.fetch_timeout)
-            except (NatsTimeout, TimeoutError):
+            messages = await puller.pull()
+            if not messages:
                 continue
             try:
                 await self.handle(messages)
