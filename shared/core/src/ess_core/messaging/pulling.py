@@ -21,8 +21,16 @@ PROBE_MAX_S = 60.0
 
 
 class Puller:
-    def __init__(self, sub: JetStreamContext.PullSubscription, batch: int, timeout: float) -> None:
-        self.sub, self.batch, self.timeout = sub, batch, timeout
+    """`longest`: the longest wait, for a caller that must look at something else between pulls."""
+
+    def __init__(
+        self,
+        sub: JetStreamContext.PullSubscription,
+        batch: int,
+        timeout: float,
+        longest: float = PROBE_MAX_S,
+    ) -> None:
+        self.sub, self.batch, self.timeout, self.longest = sub, batch, timeout, longest
         self.empty = 0  # pulls in a row that brought nothing
 
     async def pull(self) -> list[Msg]:
@@ -30,7 +38,7 @@ class Puller:
         batch, timeout = self.batch, self.timeout
         if self.empty >= EMPTY_BEFORE_PROBE:
             doublings = min(self.empty - EMPTY_BEFORE_PROBE, PROBE_DOUBLINGS)
-            batch, timeout = 1, min(PROBE_S * 2**doublings, PROBE_MAX_S)
+            batch, timeout = 1, min(PROBE_S * 2**doublings, self.longest)
         try:
             messages = await self.sub.fetch(batch, timeout=timeout)
         except (NatsTimeout, TimeoutError):

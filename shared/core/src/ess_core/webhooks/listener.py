@@ -13,7 +13,6 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
@@ -23,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from ess_contracts.codec import Rejected, decode
 from ess_contracts.signing import TrustStore
 from ess_core.messaging.db import insert_ignoring_conflicts, upsert
+from ess_core.messaging.pulling import Puller
 from ess_core.messaging.schema import webhook_cursor, webhook_delivery
 from ess_core.notify.notices import now_text
 from ess_core.webhooks.config import Webhook
@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 STREAM = "ESS"
 CURSOR = "webhooks"
 BATCH = 100
+PULL_S = 1.0
+REPLAY_WAIT_S = 5.0
+"""The longest a pull waits (`messaging.pulling`): a replay asked for starts within it."""
 
 Start = int | datetime  # a stream sequence, or an instant
 Subscription = JetStreamContext.PullSubscription
@@ -54,11 +57,13 @@ class WebhookListener:
     async def run(self) -> None:
         self.generation = await self._generation()
         sub = await self._first_subscription()
+        pulls = Puller(sub, BATCH, PULL_S, longest=REPLAY_WAIT_S)
         try:
             while True:
                 if not self._replay.empty():
                     sub = await self._restart(sub, self._replay.get_nowait())
-                await self._next_batch(sub)
+                    pulls = Puller(sub, BATCH, PULL_S, longest=REPLAY_WAIT_S)
+                await self._next_batch(pulls)
         finally:  # an open pull request would hold the connection's drain at stop
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
@@ -72,14 +77,14 @@ class WebhookListener:
                 log.warning("webhooks: cannot bind the consumer yet; trying again", exc_info=True)
                 await asyncio.sleep(1.0)
 
-    async def _next_batch(self, sub: Subscription) -> None:
+    async def _next_batch(self, pulls: Puller) -> None:
         try:
-            messages = await sub.fetch(BATCH, timeout=1.0)
-        except (NatsTimeout, TimeoutError):
-            return
+            messages = await pulls.pull()
         except Exception:  # the broker away: try again shortly
             log.warning("webhooks: reading the stream failed; trying again", exc_info=True)
             await asyncio.sleep(1.0)
+            return
+        if not messages:
             return
         await self._record(messages)
         for message in messages:
