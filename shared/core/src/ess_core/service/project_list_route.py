@@ -79,10 +79,12 @@ def project_list_router(runtime: ServiceRuntime, find: ProjectFinder) -> APIRout
         async with runtime.engine.connect() as conn:
             if q is None:
                 total, rows = await find(conn, query, offset, per_page)
-            else:  # the titles are sealed: open them to compare, then take the page
+            else:
                 _, candidates = await find(conn, query, 0, None)
-                rows = [r for r in candidates if folded(q) in folded(await _title(runtime, r) or "")]
-                total, rows = len(rows), rows[offset : offset + per_page]
+        if q is not None:  # the titles are sealed: open them to compare, then take the page. Not inside
+            # the read above: on SQLite a key read on another connection waits for that one's turn.
+            rows = [r for r in candidates if folded(q) in folded(await _title(runtime, r) or "")]
+            total, rows = len(rows), rows[offset : offset + per_page]
         texts = SealedReads(runtime, reader)
         found = [await _row(texts, row) for row in rows]
         await texts.log()
