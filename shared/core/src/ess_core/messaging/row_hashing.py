@@ -35,18 +35,14 @@ T = TypeVar("T")
 def hash_chunk(
     names: tuple[str, ...],
     rows: Sequence[Sequence[Any]],
-    picked: tuple[int, ...] | None = None,
+    picked: tuple[int, ...],
     keyed: tuple[int, ...] | None = None,
 ) -> tuple[bytes, list[Any]]:
-    """The LtHash state of the rows, and each row's hash. A row holds its values in `names`' order, or,
-    with `picked`, it is a whole row of which these positions are the values in `names`' order. With
-    `keyed` (positions in a whole row), each row's hash comes as (*its key's values, hash), ready to be
-    inserted: the caller's process, the busy one, builds no tuple a row."""
+    """The LtHash state of the rows, and each row's hash. `picked`: where in a row the values of `names`
+    are, in their order. With `keyed` (where the key's values are), each row's hash comes as (*its key's
+    values, hash), ready to be inserted: the caller's process, the busy one, builds no tuple a row."""
     hasher = _hasher(names)
-    if picked is None:
-        digests = [hasher.digest(values) for values in rows]
-    else:
-        digests = [hasher.digest([row[i] for i in picked]) for row in rows]
+    digests = [hasher.digest([row[i] for i in picked]) for row in rows]
     lthash = LtHash()
     for digest in digests:
         lthash.add(digest)
@@ -82,7 +78,7 @@ class RowHashing(Generic[T]):
         tag: T,
         names: tuple[str, ...],
         rows: Sequence[Sequence[Any]],
-        picked: tuple[int, ...] | None = None,
+        picked: tuple[int, ...],
         keyed: tuple[int, ...] | None = None,
     ) -> None:
         """`hash_chunk` of these, in this process or a worker."""
